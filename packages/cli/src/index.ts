@@ -1,0 +1,2 @@
+/** The rekindle command line: run, validate, plan, schema, plugins, bench. */
+export {}

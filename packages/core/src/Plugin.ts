@@ -1,0 +1,70 @@
+/**
+ * Plugins are imported values (ESLint flat-config style): `meta` plus named parts by kind. Each
+ * part has a description, an options Schema and an effectful `make`. Pipelines refer to parts as
+ * `namespace/id`. Nothing registers itself by import; the host builds a registry from the plugin
+ * values it is given.
+ */
+import type { Effect, Schema } from "effect"
+import type { BackendProvider } from "./Backend.ts"
+import type { Criterion } from "./Criterion.ts"
+import type { PluginError } from "./Errors.ts"
+import type { Optimizer } from "./Optimizer.ts"
+import type { Probe } from "./Probe.ts"
+import type { Reinitializer } from "./Reinitializer.ts"
+import type { Sink } from "./Sink.ts"
+
+/** The version of the plugin contract this core implements (plugins declare a range over it). */
+export const coreVersion = "0.1.0"
+
+/** The kinds of part and what each one's `make` produces. */
+export interface PartProducts {
+  readonly criteria: Criterion<any>
+  readonly reinitializers: Reinitializer
+  readonly optimizers: Optimizer
+  readonly sinks: Sink
+  readonly probes: Probe
+  readonly backends: BackendProvider
+}
+
+/** A kind of part. */
+export type PartKind = keyof PartProducts
+
+/** All part kinds, in a fixed order. */
+export const partKinds: ReadonlyArray<PartKind> = ["criteria", "reinitializers", "optimizers", "sinks", "probes", "backends"]
+
+/** One named part: its options schema and how to build it. `R` = services `make` needs. */
+export interface Part<K extends PartKind, S extends Schema.Top = Schema.Top, R = never> {
+  readonly description: string
+  readonly options: S
+  readonly make: (options: S["Type"]) => Effect.Effect<PartProducts[K], PluginError, R>
+}
+
+/** Plugin identity. */
+export interface PluginMeta<NS extends string = string> {
+  /** Package name, e.g. `@rekindle/plugin-select`. */
+  readonly name: string
+  readonly version: string
+  /** Prefix of the plugin's part ids in pipelines (`select` in `select/magnitude-smallest`). */
+  readonly namespace: NS
+  /** Semver range of `coreVersion` the plugin supports, e.g. `^0.1.0`. */
+  readonly core: string
+}
+
+/** The parts of a plugin, by kind then id. */
+export type Parts = {
+  readonly [K in PartKind]?: Readonly<Record<string, Part<K, any, any>>>
+}
+
+/** A plugin value. */
+export type Plugin<NS extends string = string, P extends Parts = Parts> = {
+  readonly meta: PluginMeta<NS>
+} & P
+
+/** Builds a plugin value, keeping literal ids and option types for `definePipeline`. */
+export const make = <const NS extends string, const P extends Parts>(
+  plugin: { readonly meta: PluginMeta<NS> } & P
+): Plugin<NS, P> => plugin
+
+/** Declares one part with its types inferred from the options schema. */
+export const part = <K extends PartKind>() =>
+<S extends Schema.Top, R = never>(p: Part<K, S, R>): Part<K, S, R> => p

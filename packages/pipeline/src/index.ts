@@ -1,0 +1,2 @@
+/** Pipeline spec schema, plugin registry, definePipeline, overrides, studies, compile. */
+export {}

