@@ -32,11 +32,17 @@ export type PartKind = keyof PartProducts
 /** All part kinds, in a fixed order. */
 export const partKinds: ReadonlyArray<PartKind> = ["criteria", "reinitializers", "optimizers", "sinks", "probes", "backends"]
 
+/** What the host tells a part's `make` about the run it is built for. */
+export interface BuildContext {
+  /** Total optimizer steps of the run (schedules default to it). */
+  readonly totalSteps: number
+}
+
 /** One named part: its options schema and how to build it. `R` = services `make` needs. */
 export interface Part<K extends PartKind, S extends Schema.Top = Schema.Top, R = never> {
   readonly description: string
   readonly options: S
-  readonly make: (options: S["Type"]) => Effect.Effect<PartProducts[K], PluginError, R>
+  readonly make: (options: S["Type"], context: BuildContext) => Effect.Effect<PartProducts[K], PluginError, R>
 }
 
 /** Plugin identity. */

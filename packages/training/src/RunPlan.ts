@@ -1,0 +1,36 @@
+/**
+ * A run, fully resolved: the decoded pipeline with every plugin part instantiated. The pipeline
+ * package compiles a pipeline file into a RunPlan; the Experiment executes it.
+ */
+import type { Optimizer, Probe, Sink } from "@rekindle/core"
+import type { DataConfig } from "@rekindle/data/DataConfig"
+import type { ModelConfig } from "@rekindle/model/ModelConfig"
+import type { Effect, Scope } from "effect"
+import type { RunDir } from "./RunDir.ts"
+import type { Stage } from "./Stage.ts"
+import type { TrainConfig } from "./TrainConfig.ts"
+
+/** Backend request: a name (`auto`, `wasm`, `cpu`, or one a plugin provides) and a thread count. */
+export interface BackendRequest {
+  readonly name: string
+  /** Threads for wasm; absent = all available cores. */
+  readonly threads?: number
+}
+
+/** A fully resolved run. */
+export interface RunPlan {
+  readonly name: string
+  readonly seed: number
+  readonly backend: BackendRequest
+  readonly data: DataConfig
+  /** The model config; `vocabSize` absent = take the tokenizer's. */
+  readonly model: Omit<ModelConfig, "vocabSize"> & { readonly vocabSize?: number }
+  readonly optimizer: { readonly id: string; readonly optimizer: Optimizer.Optimizer }
+  readonly train: TrainConfig
+  readonly recycling: ReadonlyArray<Stage>
+  readonly probes: ReadonlyArray<{ readonly id: string; readonly probe: Probe }>
+  /** Sinks are acquired inside the run's scope, once its folder exists. */
+  readonly sinks: ReadonlyArray<{ readonly id: string; readonly acquire: Effect.Effect<Sink, unknown, RunDir | Scope.Scope> }>
+  /** The resolved pipeline as plain JSON (written to pipeline.json, hashed for the run name). */
+  readonly resolved: unknown
+}

@@ -1,0 +1,25 @@
+/**
+ * The training loop's settings (pipeline section `train`).
+ */
+import { Schema } from "effect"
+
+const PositiveInt = Schema.Int.pipe(Schema.check(Schema.isGreaterThan(0)))
+const NonNegativeInt = Schema.Int.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0)))
+
+/** Training loop configuration. */
+export const TrainConfig = Schema.Struct({
+  /** Number of optimizer steps. */
+  steps: PositiveInt,
+  batchSize: PositiveInt,
+  /** Evaluate every N steps (and at the end); 0 = only at the end. */
+  evalEvery: NonNegativeInt,
+  /** Number of fixed held-out batches per evaluation. */
+  evalBatches: PositiveInt,
+  /** Read the loss back and emit a TrainStep event every N steps. */
+  logEvery: PositiveInt,
+  /** Write a checkpoint every N steps; 0 = never (a final one is still written when > 0). */
+  checkpointEvery: NonNegativeInt
+})
+
+/** Training loop configuration (type). */
+export type TrainConfig = typeof TrainConfig.Type
