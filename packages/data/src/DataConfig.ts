@@ -8,20 +8,20 @@ const Probability = Schema.Finite.pipe(Schema.check(Schema.isBetween({ minimum: 
 
 /** A text source: the embedded Brown corpus, or local files. */
 export const Corpus = Schema.Union([
-  Schema.TaggedStruct("brown", {}),
+  Schema.Struct({ kind: Schema.Literal("brown") }),
   /** Plain text; one document per blank-line-separated paragraph. */
-  Schema.TaggedStruct("text", { path: Schema.String }),
+  Schema.Struct({ kind: Schema.Literal("text"), path: Schema.String }),
   /** JSON lines with a text field; `.gz` files (C4 shards) are decompressed. */
-  Schema.TaggedStruct("jsonl", { path: Schema.String, field: Schema.String })
-]).pipe(Schema.toTaggedUnion("_tag"))
+  Schema.Struct({ kind: Schema.Literal("jsonl"), path: Schema.String, field: Schema.String })
+]).pipe(Schema.toTaggedUnion("kind"))
 
 /** How text becomes token ids. */
 export const Tokenizer = Schema.Union([
   /** Train a WordPiece vocabulary on the training text (cached by corpus + settings). */
-  Schema.TaggedStruct("wordpiece", { vocabSize: PositiveInt, lowercase: Schema.Boolean }),
+  Schema.Struct({ kind: Schema.Literal("wordpiece"), vocabSize: PositiveInt, lowercase: Schema.Boolean }),
   /** Load an existing `tokenizer.json` or `vocab.txt` from disk. */
-  Schema.TaggedStruct("file", { path: Schema.String, lowercase: Schema.Boolean })
-]).pipe(Schema.toTaggedUnion("_tag"))
+  Schema.Struct({ kind: Schema.Literal("file"), path: Schema.String, lowercase: Schema.Boolean })
+]).pipe(Schema.toTaggedUnion("kind"))
 
 /** Masked-LM corruption: `prob` of non-special tokens are targets; of those 80% [MASK], 10% random, 10% kept. */
 export const Masking = Schema.Struct({

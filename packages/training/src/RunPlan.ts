@@ -5,7 +5,7 @@
 import type { Optimizer, Probe, Sink } from "@rekindle/core"
 import type { DataConfig } from "@rekindle/data/DataConfig"
 import type { ModelConfig } from "@rekindle/model/ModelConfig"
-import type { Effect, Scope } from "effect"
+import type { Effect, FileSystem, Path, Scope } from "effect"
 import type { RunDir } from "./RunDir.ts"
 import type { Stage } from "./Stage.ts"
 import type { TrainConfig } from "./TrainConfig.ts"
@@ -30,7 +30,7 @@ export interface RunPlan {
   readonly recycling: ReadonlyArray<Stage>
   readonly probes: ReadonlyArray<{ readonly id: string; readonly probe: Probe }>
   /** Sinks are acquired inside the run's scope, once its folder exists. */
-  readonly sinks: ReadonlyArray<{ readonly id: string; readonly acquire: Effect.Effect<Sink, unknown, RunDir | Scope.Scope> }>
+  readonly sinks: ReadonlyArray<{ readonly id: string; readonly acquire: Effect.Effect<Sink, unknown, RunDir | Scope.Scope | FileSystem.FileSystem | Path.Path> }>
   /** The resolved pipeline as plain JSON (written to pipeline.json, hashed for the run name). */
   readonly resolved: unknown
 }
