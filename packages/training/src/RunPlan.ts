@@ -6,7 +6,7 @@ import type { Optimizer, Probe, Sink } from "@rekindle/core"
 import type { DataConfig } from "@rekindle/data/DataConfig"
 import type { ModelConfig } from "@rekindle/model/ModelConfig"
 import type { Effect, FileSystem, Path, Scope } from "effect"
-import type { RunDir } from "./RunDir.ts"
+import type { RunDir } from "@rekindle/core/RunDir"
 import type { Stage } from "./Stage.ts"
 import type { TrainConfig } from "./TrainConfig.ts"
 

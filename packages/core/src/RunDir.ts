@@ -7,4 +7,4 @@ import { Context } from "effect"
 export class RunDir extends Context.Service<RunDir, {
   /** Absolute path of the run folder. */
   readonly path: string
-}>()("@rekindle/training/RunDir") {}
+}>()("@rekindle/core/RunDir") {}

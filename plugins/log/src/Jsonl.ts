@@ -1,0 +1,39 @@
+/**
+ * `log/jsonl`: appends every event to `events.jsonl` in the run folder, one JSON object per line.
+ * Each line is written with a single append, so a crash can tear at most the last line (readers
+ * detect and drop a torn last line). This sink is required: if it fails, the run fails.
+ */
+import { Event, Plugin, PluginError, RunDir, type Sink } from "@rekindle/core"
+import { Effect, FileSystem, Path, Schema } from "effect"
+
+/** Options of `log/jsonl`. */
+export const JsonlOptions = Schema.Struct({
+  file: Schema.String.pipe(
+    Schema.annotate({ description: "File name inside the run folder" }),
+    Schema.withDecodingDefaultKey(Effect.succeed("events.jsonl"))
+  )
+})
+
+/** Opens the events file for appending inside the current scope. */
+export const make = (options: { readonly file: string }) =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const dir = yield* RunDir
+    const file = yield* fs.open(path.join(dir.path, options.file), { flag: "a" })
+    const encoder = new TextEncoder()
+    const sink: Sink = {
+      name: "log/jsonl",
+      required: true,
+      write: (event) => file.write(encoder.encode(Event.encodeLine(event) + "\n")),
+      flush: file.sync
+    }
+    return sink
+  }).pipe(Effect.mapError((e) => new PluginError({ part: "log/jsonl", message: e.message })))
+
+/** The `log/jsonl` part. */
+export const part = Plugin.part<"sinks">()({
+  description: "Writes every event to events.jsonl in the run folder (one JSON object per line).",
+  options: JsonlOptions,
+  make: (options) => make(options)
+})
