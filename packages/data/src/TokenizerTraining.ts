@@ -11,6 +11,14 @@
  * and rebuild a WordPiece model from that vocabulary. When the corpus is too small to learn
  * that many entries, the rest is filled with `[unused0]`, `[unused1]`, ... so that the
  * vocabulary always has exactly `vocabSize` ids (as bert-base-uncased reserves unused slots).
+ *
+ * Determinism: the native trainer numbers its entries in a per-process random order (Rust
+ * HashMap seeds) and breaks ties between equally frequent merges the same way. So the kept
+ * entries get ids in a canonical order (sorted by UTF-16 code units), which makes the id
+ * mapping identical whenever the kept set is; the set itself can still differ by a few
+ * entries at the cut-off between two cold trainings (seen: 2 of 8,187 on Brown; none at 600
+ * or 2,000). The cache makes every later load on a machine reuse its first result; for
+ * bit-exact runs across machines, copy the cached tokenizer.json and load it with `kind: "file"`.
  */
 import { UserError } from "@rekindle/core"
 import { Effect } from "effect"
@@ -24,7 +32,7 @@ import { specialTokens, type WordPieceTokenizer } from "./Tokenizer.ts"
 import { bertParts, fromTokenizerJson } from "./TokenizerFiles.ts"
 
 /** Bump when the training recipe changes, so old cache entries are not reused. */
-const recipeVersion = "wordpiece-v1"
+const recipeVersion = "wordpiece-v2"
 
 /** Settings of a trained tokenizer. */
 export interface TrainSettings {
@@ -32,16 +40,21 @@ export interface TrainSettings {
   readonly lowercase: boolean
 }
 
-/** The final vocabulary: specials at 0..4, then learned entries by id, then `[unusedK]` fillers up to `vocabSize`. */
+/**
+ * The final vocabulary: specials at 0..4, then the first learned entries by id (renumbered in
+ * sorted order), then `[unusedK]` fillers up to `vocabSize`.
+ */
 export const truncateVocab = (learned: Readonly<Record<string, number>>, vocabSize: number): Record<string, number> => {
   const vocab: Record<string, number> = {}
   let next = 0
   for (const t of specialTokens) vocab[t] = next++
   const byId = Object.entries(learned).sort((a, b) => a[1] - b[1])
+  const kept: Array<string> = []
   for (const [token] of byId) {
-    if (next >= vocabSize) break
-    if (!Object.hasOwn(vocab, token)) vocab[token] = next++
+    if (next + kept.length >= vocabSize) break
+    if (!Object.hasOwn(vocab, token)) kept.push(token)
   }
+  for (const token of kept.sort()) vocab[token] = next++
   for (let k = 0; next < vocabSize; k++) {
     const filler = `[unused${k}]`
     if (!Object.hasOwn(vocab, filler)) vocab[filler] = next++

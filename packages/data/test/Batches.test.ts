@@ -155,6 +155,15 @@ describe("streams", () => {
     expect(first).not.toEqual(second)
   })
 
+  it("do not depend on the batch size: two batches of 4 are one batch of 8", () => {
+    const big = trainStream(dataset, { ...options, key: Key.make(12) }).next()
+    const small = trainStream(dataset, { ...options, batchSize: 4, key: Key.make(12) })
+    const [a, b] = [small.next(), small.next()]
+    expect(Array.from(big.inputIds)).toEqual([...a.inputIds, ...b.inputIds])
+    expect(Array.from(big.targetIds)).toEqual([...a.targetIds, ...b.targetIds])
+    expect(Array.from(big.targetPositions)).toEqual([...a.targetPositions, ...Array.from(b.targetPositions, (p) => p + 4 * 128)])
+  })
+
   it("reject a resume position outside the epoch", () => {
     expect(() => trainStream(dataset, { ...options, key: Key.make(1), from: { epoch: 0, index: 1e9 } })).toThrow(/resume position/)
   })
