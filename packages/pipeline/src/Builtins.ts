@@ -1,0 +1,10 @@
+/**
+ * The built-in plugins: registered by the CLI and in scope for `definePipeline`'s types.
+ */
+import { log } from "@rekindle/plugin-log"
+
+/** The built-in plugin values, in registration order. */
+export const builtins = [log] as const
+
+/** The built-in plugins (type). */
+export type Builtins = typeof builtins

@@ -1,0 +1,186 @@
+/**
+ * Resolution: a decoded pipeline's part refs are looked up in the registry and their inline
+ * options decoded by each part's own schema; cross-field rules are checked (a stage must fire at
+ * least once, the backend must exist). Every problem is collected, each with its full field path.
+ * The result holds everything needed to instantiate the parts, plus the fully defaulted pipeline
+ * as JSON (`json`), which names and hashes the run.
+ */
+import type { Plugin } from "@rekindle/core"
+import type { Problem } from "@rekindle/core/Errors"
+import type { UserError } from "@rekindle/core"
+import { firingSteps, type OptimizerStatePolicy, type StageSchedule } from "@rekindle/training/Stage"
+import type { BackendRequest } from "@rekindle/training/RunPlan"
+import { DataConfig } from "@rekindle/data/DataConfig"
+import { Effect, Result, Schema } from "effect"
+import { decode, subPath, userError } from "./Problems.ts"
+import type { Entry, Registry } from "./Registry.ts"
+import { PipelineSpec } from "./Spec.ts"
+
+/** A part ref resolved against the registry. */
+export interface ResolvedPart<K extends Plugin.PartKind = Plugin.PartKind> {
+  readonly id: string
+  /** Field path of the ref in the pipeline (`recycling.0.select`). */
+  readonly path: string
+  readonly entry: Entry<K>
+  /** Options decoded by the part's schema (defaults applied). */
+  readonly options: unknown
+  /** The ref as JSON with every option filled in (`{ use, ...options }`). */
+  readonly json: Record<string, unknown>
+}
+
+/** A resolved recycling stage. */
+export interface ResolvedStage {
+  readonly index: number
+  /** The schedule with `from` filled in. */
+  readonly schedule: StageSchedule
+  readonly fraction: number
+  readonly scope: "per-layer" | "global"
+  readonly optimizerState: OptimizerStatePolicy
+  readonly immunity: number
+  readonly select: ResolvedPart<"criteria">
+  readonly reinit: ResolvedPart<"reinitializers">
+  readonly shadow: ReadonlyArray<ResolvedPart<"criteria">>
+}
+
+/** A fully resolved pipeline (parts known and their options decoded, nothing built yet). */
+export interface Resolved {
+  /** The decoded pipeline (defaults applied; part options still raw). */
+  readonly spec: PipelineSpec
+  readonly backend: BackendRequest
+  readonly optimizer: ResolvedPart<"optimizers">
+  readonly stages: ReadonlyArray<ResolvedStage>
+  readonly probes: ReadonlyArray<ResolvedPart<"probes">>
+  readonly sinks: ReadonlyArray<ResolvedPart<"sinks">>
+  /** The fully defaulted pipeline as plain JSON. */
+  readonly json: Record<string, unknown>
+}
+
+const jsonSafe = (value: unknown): unknown => JSON.parse(JSON.stringify(value ?? null))
+
+const resolvePart = <K extends Plugin.PartKind>(
+  registry: Registry,
+  kind: K,
+  ref: { readonly use: string; readonly [k: string]: unknown },
+  path: string,
+  problems: Array<Problem>,
+  omit: ReadonlyArray<string> = []
+): ResolvedPart<K> | undefined => {
+  const found = registry.lookup(kind, ref.use)
+  if (typeof found === "string") {
+    problems.push({ path: subPath(path, "use"), message: found })
+    return undefined
+  }
+  const raw: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(ref)) if (k !== "use" && !omit.includes(k)) raw[k] = v
+  if (found.optionNames.length === 0 && Object.keys(raw).length > 0) {
+    // an empty Struct accepts any object, so excess keys must be caught here
+    for (const k of Object.keys(raw)) problems.push({ path: subPath(path, k), message: `unknown option (${found.id} takes no options)` })
+    return undefined
+  }
+  const r = decode(found.part.options, raw, path, "option")
+  if (Result.isFailure(r)) {
+    problems.push(...r.failure)
+    return undefined
+  }
+  let encoded: unknown
+  try {
+    encoded = Schema.encodeUnknownSync(found.part.options as Schema.Codec<unknown, unknown>)(r.success)
+  } catch {
+    encoded = raw
+  }
+  return {
+    id: found.id,
+    path,
+    entry: found,
+    options: r.success,
+    json: { use: found.id, ...(jsonSafe(encoded) as Record<string, unknown>) }
+  }
+}
+
+const neverFires = (schedule: StageSchedule, steps: number): string => {
+  if (schedule.until !== undefined && schedule.until < schedule.from) {
+    return `never fires: until (${schedule.until}) is before from (${schedule.from})`
+  }
+  return `never fires: its first step would be ${schedule.from}, but training runs steps 0..${steps - 1} (train.steps = ${steps})`
+}
+
+/** Drops a `.ts` pipeline's `plugins` (plugin values, registered by the host, not part of the spec). */
+const withoutPlugins = (input: unknown): unknown => {
+  if (typeof input !== "object" || input === null || !("plugins" in input)) return input
+  const { plugins, ...rest } = input as Record<string, unknown>
+  const values = Array.isArray(plugins) && plugins.every((p) => typeof p === "object" && p !== null && "meta" in p)
+  return values ? rest : input
+}
+
+/** Resolves a pipeline value (already overridden, not yet decoded); every problem is reported. */
+export const resolve = (registry: Registry, input: unknown): Effect.Effect<Resolved, UserError> =>
+  Effect.suspend(() => {
+    const decoded = decode(PipelineSpec, withoutPlugins(input))
+    if (Result.isFailure(decoded)) return Effect.fail(userError("invalid pipeline:", decoded.failure))
+    const spec = decoded.success
+    const problems: Array<Problem> = []
+
+    const backend: BackendRequest = typeof spec.backend === "string" ? { name: spec.backend } : spec.backend
+    if (!registry.backendNames.includes(backend.name)) {
+      problems.push({
+        path: typeof spec.backend === "string" ? "backend" : "backend.name",
+        message: `unknown backend "${backend.name}"; known: ${registry.backendNames.join(", ")}`
+      })
+    }
+    // the data package's own schema has the last word on the data section (cross-field rules)
+    const data = decode(DataConfig, spec.data, "data")
+    if (Result.isFailure(data)) problems.push(...data.failure)
+
+    const optimizer = resolvePart(registry, "optimizers", spec.optimizer, "optimizer", problems)
+    const stages: Array<ResolvedStage> = []
+    spec.recycling.forEach((st, index) => {
+      const path = `recycling.${index}`
+      const schedule: StageSchedule = { ...st.schedule, from: st.schedule.from ?? st.schedule.every }
+      if (firingSteps(schedule, spec.train.steps).length === 0) {
+        problems.push({ path: `${path}.schedule`, message: neverFires(schedule, spec.train.steps) })
+      }
+      const select = resolvePart(registry, "criteria", st.select, `${path}.select`, problems, ["fraction"])
+      const reinit = resolvePart(registry, "reinitializers", st.reinit, `${path}.reinit`, problems)
+      const shadow = st.shadow.map((s, j) => resolvePart(registry, "criteria", s, `${path}.shadow.${j}`, problems))
+      if (select !== undefined && reinit !== undefined && shadow.every((s) => s !== undefined)) {
+        stages.push({
+          index,
+          schedule,
+          fraction: st.select.fraction,
+          scope: st.scope,
+          optimizerState: st.optimizerState,
+          immunity: st.immunity,
+          select,
+          reinit,
+          shadow: shadow as Array<ResolvedPart<"criteria">>
+        })
+      }
+    })
+    const probes = spec.probes.map((p, i) => resolvePart(registry, "probes", p, `probes.${i}`, problems))
+    const sinks = spec.log.map((p, i) => resolvePart(registry, "sinks", p, `log.${i}`, problems))
+    if (problems.length > 0 || optimizer === undefined) return Effect.fail(userError("invalid pipeline:", problems))
+
+    const json: Record<string, unknown> = {
+      ...(jsonSafe(spec) as Record<string, unknown>),
+      backend,
+      optimizer: optimizer.json,
+      recycling: stages.map((s, i) => ({
+        ...(jsonSafe(spec.recycling[i]) as Record<string, unknown>),
+        schedule: s.schedule,
+        select: { ...s.select.json, fraction: s.fraction },
+        reinit: s.reinit.json,
+        shadow: s.shadow.map((x) => x.json)
+      })),
+      probes: probes.map((p) => p!.json),
+      log: sinks.map((p) => p!.json)
+    }
+    return Effect.succeed({
+      spec,
+      backend,
+      optimizer,
+      stages,
+      probes: probes as Array<ResolvedPart<"probes">>,
+      sinks: sinks as Array<ResolvedPart<"sinks">>,
+      json
+    })
+  })
