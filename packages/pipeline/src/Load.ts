@@ -52,11 +52,11 @@ const parseJson = (file: string, text: string) =>
 
 const parseYaml = (file: string, text: string) =>
   Effect.suspend(() => {
-    const doc = YAML.parseDocument(text, { prettyErrors: false })
+    const doc = YAML.parseDocument(text)
     const err = doc.errors[0]
     if (err !== undefined) {
       const pos = err.linePos?.[0]
-      const first = err.message.split("\n")[0]!
+      const first = err.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "")
       return fail(`${file}${pos !== undefined ? `:${pos.line}:${pos.col}` : ""}: invalid YAML: ${first}`)
     }
     return Effect.succeed(doc.toJS() as unknown)

@@ -69,7 +69,7 @@ export const tagValue = (v: unknown): string => {
   const raw = typeof v === "object" && v !== null && typeof (v as { use?: unknown }).use === "string"
     ? String((v as { use: string }).use).split("/").at(-1)!
     : typeof v === "string" ? v : JSON.stringify(v)
-  return raw.replace(/[^A-Za-z0-9._=-]+/g, "_")
+  return raw.replace(/[^A-Za-z0-9._=-]+/g, "_").replace(/^_+|_+$/g, "")
 }
 
 const fail = (problems: Array<Problem>) =>

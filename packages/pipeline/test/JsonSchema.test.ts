@@ -1,0 +1,32 @@
+import { describe, expect, it } from "vitest"
+import { builtins } from "../src/Builtins.ts"
+import * as JsonSchema from "../src/JsonSchema.ts"
+import * as Registry from "../src/Registry.ts"
+import { testPlugin } from "./fixtures-plugin.ts"
+import { valueOf } from "./helpers.ts"
+
+describe("JsonSchema.document", () => {
+  const doc = JsonSchema.document(valueOf(Registry.make([...builtins, testPlugin]))) as any
+
+  it("is a standalone draft 2020-12 schema that rejects unknown keys", () => {
+    expect(doc.$schema).toBe("https://json-schema.org/draft/2020-12/schema")
+    expect(doc.type).toBe("object")
+    expect(doc.additionalProperties).toBe(false)
+    expect(doc.required).toEqual(["name"])
+  })
+
+  it("describes every registered part's options under its use id", () => {
+    const opt = doc.properties.optimizer
+    expect(opt.properties.use).toMatchObject({ enum: ["t/sgd"] })
+    expect(Object.keys(opt.properties)).toEqual(["use", "lr"])
+    const select = doc.properties.recycling.items.properties.select
+    const members = select.anyOf.map((m: any) => [m.properties.use.enum[0], Object.keys(m.properties)])
+    expect(members).toEqual([["t/dormant", ["use", "fraction", "tau", "every"]], ["t/smallest", ["use", "fraction"]]])
+    const log = doc.properties.log.items.anyOf.map((m: any) => m.properties.use.enum[0])
+    expect(log).toEqual(["log/console", "log/jsonl"])
+  })
+
+  it("lists the backend names", () => {
+    expect(doc.properties.backend.anyOf[0].enum).toEqual(["auto", "wasm", "cpu", "fake"])
+  })
+})
