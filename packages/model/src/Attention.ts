@@ -1,0 +1,44 @@
+/**
+ * Multi-head self-attention on 2-D activations `[B·T, d]`, with biases on Q, K, V and O. Heads
+ * are formed by one reshape + transpose to `[B·H, T, d/H]` and attended with batched matMuls (no
+ * per-head splits). `causal` adds the mask that hides later positions.
+ */
+import * as tf from "@tensorflow/tfjs-core"
+import { causalMask, dense } from "./Layers.ts"
+
+/** The weights of one attention sublayer. */
+export interface AttentionWeights {
+  readonly wq: tf.Tensor
+  readonly wk: tf.Tensor
+  readonly wv: tf.Tensor
+  readonly wo: tf.Tensor
+  readonly bq: tf.Tensor
+  readonly bk: tf.Tensor
+  readonly bv: tf.Tensor
+  readonly bo: tf.Tensor
+}
+
+/** Sizes the attention needs to fold tokens back into sequences. */
+export interface AttentionShape {
+  readonly batchSize: number
+  readonly seqLen: number
+  readonly heads: number
+  readonly causal: boolean
+}
+
+/** Self-attention of `h` `[B·T, d]`; returns `[B·T, d]` (after the output projection). */
+export const selfAttention = (h: tf.Tensor2D, w: AttentionWeights, s: AttentionShape): tf.Tensor2D => {
+  const [n, d] = h.shape
+  const { batchSize: b, seqLen: t, heads } = s
+  const dh = d / heads
+  const split = (x: tf.Tensor2D): tf.Tensor3D =>
+    tf.reshape(tf.transpose(tf.reshape(x, [b, t, heads, dh]), [0, 2, 1, 3]), [b * heads, t, dh])
+  const q = split(tf.mul(dense(h, w.wq, w.bq), 1 / Math.sqrt(dh)))
+  const k = split(dense(h, w.wk, w.bk))
+  const v = split(dense(h, w.wv, w.bv))
+  let scores: tf.Tensor3D = tf.matMul(q, k, false, true)
+  if (s.causal) scores = tf.add(scores, causalMask(t))
+  const context = tf.matMul(tf.softmax(scores), v)
+  const merged = tf.reshape<tf.Rank.R2>(tf.transpose(tf.reshape(context, [b, heads, t, dh]), [0, 2, 1, 3]), [n, d])
+  return dense(merged, w.wo, w.bo)
+}
