@@ -1,2 +1,3 @@
-/** Typed pipeline presets (quickstart, baseline, recycling variants); also end-to-end fixtures. */
-export {}
+/** Typed pipeline presets (quickstart, baseline); also end-to-end fixtures. */
+export { default as baseline } from "../baseline.ts"
+export { default as quickstart } from "../quickstart.ts"

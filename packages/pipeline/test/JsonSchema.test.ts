@@ -16,9 +16,10 @@ describe("JsonSchema.document", () => {
   })
 
   it("describes every registered part's options under its use id", () => {
-    const opt = doc.properties.optimizer
-    expect(opt.properties.use).toMatchObject({ enum: ["t/sgd"] })
-    expect(Object.keys(opt.properties)).toEqual(["use", "lr"])
+    const opts = doc.properties.optimizer.anyOf
+    expect(opts.map((m: any) => m.properties.use.enum[0])).toEqual(["optim/sgd", "optim/adam", "optim/adamw", "t/sgd"])
+    expect(Object.keys(opts[3].properties)).toEqual(["use", "lr"])
+    expect(Object.keys(opts[2].properties)).toContain("weightDecay")
     const select = doc.properties.recycling.items.properties.select
     const members = select.anyOf.map((m: any) => [m.properties.use.enum[0], Object.keys(m.properties)])
     expect(members).toEqual([["t/dormant", ["use", "fraction", "tau", "every"]], ["t/smallest", ["use", "fraction"]]])

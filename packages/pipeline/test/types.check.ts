@@ -52,6 +52,11 @@ define({
 define({ name: "x", modle: {} })
 
 // the built-ins alone do not know the test plugin's parts
+// @ts-expect-error: t/sgd is not in scope
+definePipeline({ name: "x", optimizer: { use: "t/sgd" } })
+// @ts-expect-error: adamw has no option "weightdecay"
+definePipeline({ name: "x", optimizer: { use: "optim/adamw", weightdecay: 0.1 } })
+export const builtin = definePipeline({ name: "x", optimizer: { use: "optim/adamw", lr: 1e-3, weightDecay: 0.01, schedule: { kind: "warmup-cosine", warmupSteps: 10 } } })
 // @ts-expect-error: t/count is not in scope
 definePipeline({ name: "x", log: [{ use: "t/count" }] })
 
