@@ -7,9 +7,12 @@ import type { Params } from "@rekindle/core"
 import * as tf from "@tensorflow/tfjs-core"
 import type { Transform } from "./Transform.ts"
 
-/** The global L2 norm of a map of tensors, as a scalar tensor (0 for an empty map). */
+/**
+ * The global L2 norm of a map of tensors, as a scalar tensor (0 for an empty map). Sums in name
+ * order, so the result does not depend on the order the map was built in.
+ */
 export const globalNorm = (tensors: Params.ParamMap): tf.Scalar => {
-  const names = Object.keys(tensors)
+  const names = Object.keys(tensors).sort()
   if (names.length === 0) return tf.scalar(0)
   return tf.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(tensors[n]!))))) as tf.Scalar
 }

@@ -9,14 +9,12 @@ import * as Schedules from "./Schedules.ts"
 
 const Steps = Schema.Int.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0)))
 
-const warmupSteps = (required: boolean) => {
-  const s = Steps.pipe(Schema.annotate({ description: "Linear warm-up steps (lr ramps from lr/warmupSteps to lr)" }))
-  return required ? s : s.pipe(Schema.withDecodingDefaultKey(Effect.succeed(0)))
-}
+const WarmupSteps = Steps.pipe(
+  Schema.annotate({ description: "Linear warm-up steps (lr ramps from lr/warmupSteps to lr)" })
+)
+const OptionalWarmupSteps = WarmupSteps.pipe(Schema.withDecodingDefaultKey(Effect.succeed(0)))
 
-const decayFields = (kind: "cosine" | "warmup-cosine" | "linear" | "warmup-linear") => ({
-  kind: Schema.Literal(kind),
-  warmupSteps: warmupSteps(kind.startsWith("warmup-")),
+const decayFields = {
   minLrFraction: Schema.Finite.pipe(
     Schema.check(Schema.isBetween({ minimum: 0, maximum: 1 })),
     Schema.annotate({ description: "Final learning rate as a fraction of lr, in [0, 1]" }),
@@ -28,18 +26,22 @@ const decayFields = (kind: "cosine" | "warmup-cosine" | "linear" | "warmup-linea
       Schema.annotate({ description: "Schedule length in steps, warm-up included (default: the run's total steps)" })
     )
   )
-})
+}
 
 /** A learning-rate schedule, by `kind`. */
 export const ScheduleSpec = Schema.Union([
-  Schema.Struct({ kind: Schema.Literal("constant") }).annotate({ description: "The same lr at every step" }),
-  Schema.Struct({ kind: Schema.Literal("warmup"), warmupSteps: warmupSteps(true) }).annotate({
-    description: "Linear warm-up, then constant"
-  }),
-  Schema.Struct(decayFields("cosine")).annotate({ description: "Optional warm-up, then cosine decay to minLrFraction * lr" }),
-  Schema.Struct(decayFields("warmup-cosine")).annotate({ description: "Linear warm-up, then cosine decay to minLrFraction * lr" }),
-  Schema.Struct(decayFields("linear")).annotate({ description: "Optional warm-up, then linear decay to minLrFraction * lr" }),
-  Schema.Struct(decayFields("warmup-linear")).annotate({ description: "Linear warm-up, then linear decay to minLrFraction * lr" })
+  Schema.Struct({ kind: Schema.Literal("constant") })
+    .annotate({ description: "The same lr at every step" }),
+  Schema.Struct({ kind: Schema.Literal("warmup"), warmupSteps: WarmupSteps })
+    .annotate({ description: "Linear warm-up, then constant" }),
+  Schema.Struct({ kind: Schema.Literal("cosine"), warmupSteps: OptionalWarmupSteps, ...decayFields })
+    .annotate({ description: "Optional warm-up (default 0), then cosine decay to minLrFraction * lr" }),
+  Schema.Struct({ kind: Schema.Literal("warmup-cosine"), warmupSteps: WarmupSteps, ...decayFields })
+    .annotate({ description: "Linear warm-up, then cosine decay to minLrFraction * lr" }),
+  Schema.Struct({ kind: Schema.Literal("linear"), warmupSteps: OptionalWarmupSteps, ...decayFields })
+    .annotate({ description: "Optional warm-up (default 0), then linear decay to minLrFraction * lr" }),
+  Schema.Struct({ kind: Schema.Literal("warmup-linear"), warmupSteps: WarmupSteps, ...decayFields })
+    .annotate({ description: "Linear warm-up, then linear decay to minLrFraction * lr" })
 ]).pipe(Schema.toTaggedUnion("kind"))
 
 /** A decoded schedule spec. */

@@ -15,6 +15,7 @@ export * as Options from "./Options.ts"
 export * as Schedules from "./Schedules.ts"
 export { defaultSchedule, fromSpec as scheduleFromSpec, ScheduleSpec, type ScheduleInput } from "./ScheduleSpec.ts"
 export * as Slots from "./Slots.ts"
+export { tidy } from "./Tidy.ts"
 export { chain, toOptimizer, type SlotMaps, type Transform } from "./Transform.ts"
 export { addDecayedWeights, type DecayMask, decays } from "./WeightDecay.ts"
 
