@@ -60,7 +60,7 @@ export const sliceAt = (t: tf.Tensor, axis: 0 | 1, i: number): tf.Tensor => {
   const begin = t.shape.map((_, a) => (a === axis ? i : 0))
   const size = t.shape.map((s, a) => (a === axis ? 1 : s))
   const rest = t.shape.filter((_, a) => a !== axis)
-  return tf.reshape(tf.slice(t, begin, size), rest)
+  return tf.tidy(() => tf.reshape(tf.slice(t, begin, size), rest))
 }
 
 /** The slices of neuron `i` of an FF layer (a topology entry or a block index). Caller disposes. */
