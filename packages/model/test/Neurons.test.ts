@@ -17,7 +17,7 @@ describe("Neurons", () => {
   it("views neuron i as column i of W_in, row i of W_out and entry i of b_in", () => {
     const params = model.init(Key.make(1))
     const bin = tf.tensor1d(Array.from({ length: c.dFF }, (_, i) => i / 10))
-    const p = { ...params, "layers.1.ff.bin": bin }
+    const p: Record<string, tf.Tensor> = { ...params, "layers.1.ff.bin": bin }
     const win = matrix(p["layers.1.ff.win"]!)
     const wout = matrix(p["layers.1.ff.wout"]!)
     for (const ffLayer of [model.topology.layers[1]!, 1] as const) {
