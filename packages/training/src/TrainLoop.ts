@@ -6,8 +6,8 @@
 import { type Optimizer, type Params, RunError } from "@rekindle/core"
 import type { BatchTensors, ForwardOptions, Transformer } from "@rekindle/model"
 import * as tf from "@tensorflow/tfjs-core"
-// TF.js registers op gradients only when asked; tfjs-core alone has none.
-import "@tensorflow/tfjs-core/dist/register_all_gradients"
+// TF.js registers op gradients only when asked (see @rekindle/engine/Gradients).
+import "@rekindle/engine/Gradients"
 
 let runCounter = 0
 
