@@ -1,2 +1,2 @@
 /** Plugin authoring kit: conformance suites and tiny-model fixtures. */
-export {}
+export * from "./OptimizerSuite.ts"
