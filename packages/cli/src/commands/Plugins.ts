@@ -1,0 +1,72 @@
+/**
+ * `rekindle plugins`: every registered plugin and part, with descriptions and options
+ * (type, default, description), read from the options schemas.
+ */
+import { Registry } from "@rekindle/pipeline"
+import { Console, Effect, Result, Schema } from "effect"
+import { Command } from "effect/cli"
+import * as Host from "../Host.ts"
+
+type JsonSchemaObject = {
+  readonly type?: unknown
+  readonly description?: unknown
+  readonly properties?: Record<string, Record<string, unknown>>
+  readonly required?: ReadonlyArray<string>
+  readonly enum?: ReadonlyArray<unknown>
+  readonly anyOf?: ReadonlyArray<Record<string, unknown>>
+  readonly minimum?: unknown
+  readonly maximum?: unknown
+  readonly exclusiveMinimum?: unknown
+}
+
+const typeOf = (s: JsonSchemaObject): string => {
+  if (Array.isArray(s.enum)) return s.enum.map((v) => JSON.stringify(v)).join(" | ")
+  if (Array.isArray(s.anyOf)) return s.anyOf.map((x) => typeOf(x as JsonSchemaObject)).join(" | ")
+  const base = typeof s.type === "string" ? s.type : Array.isArray(s.type) ? s.type.join(" | ") : "value"
+  const bounds = [
+    typeof s.exclusiveMinimum === "number" ? `> ${s.exclusiveMinimum}` : undefined,
+    typeof s.minimum === "number" && s.minimum > -9e15 ? `≥ ${s.minimum}` : undefined,
+    typeof s.maximum === "number" && s.maximum < 9e15 ? `≤ ${s.maximum}` : undefined
+  ].filter((x) => x !== undefined)
+  return bounds.length > 0 ? `${base} ${bounds.join(", ")}` : base
+}
+
+/** Describes one part's options, one line each. */
+export const describeOptions = (entry: Registry.Entry): Array<string> => {
+  const doc = Schema.toJsonSchemaDocument(entry.part.options).schema as JsonSchemaObject
+  const props = doc.properties ?? {}
+  const decoded = Schema.decodeUnknownResult(entry.part.options as Schema.Codec<unknown, unknown>)({})
+  const defaults = Result.isSuccess(decoded) && typeof decoded.success === "object" && decoded.success !== null
+    ? decoded.success as Record<string, unknown>
+    : {}
+  const required = new Set(doc.required ?? [])
+  return Object.entries(props).map(([name, s]) => {
+    const d = name in defaults ? `default ${JSON.stringify(defaults[name])}` : required.has(name) ? "required" : "optional"
+    const desc = typeof s["description"] === "string" ? ` — ${s["description"]}` : ""
+    return `${name}: ${typeOf(s as JsonSchemaObject)} (${d})${desc}`
+  })
+}
+
+/** Renders the registry as text. */
+export const render = (registry: Registry.Registry): string => {
+  const lines: Array<string> = []
+  for (const plugin of registry.plugins) {
+    const { meta } = plugin
+    lines.push(`${meta.name} ${meta.version} (namespace "${meta.namespace}", core ${meta.core})`)
+    for (const e of registry.entries.filter((x) => x.plugin === meta)) {
+      lines.push(`  ${e.id} [${Registry.kindNoun[e.kind]}] ${e.part.description}`)
+      for (const o of describeOptions(e)) lines.push(`      ${o}`)
+    }
+  }
+  lines.push(`backends: ${registry.backendNames.join(", ")}`)
+  return lines.join("\n")
+}
+
+/** The `plugins` command. */
+export const plugins = Command.make(
+  "plugins",
+  {},
+  Effect.fn("plugins")(function*() {
+    yield* Console.log(render(yield* Host.registry()))
+  })
+).pipe(Command.withDescription("List plugins and their parts, with descriptions and options"))
