@@ -31,7 +31,8 @@ export const meanLoss = (logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Scalar =
     return {
       value: tf.mean(negLogPicked(p, targets)) as tf.Scalar,
       gradFunc: (dy: tf.Tensor, saved: Array<tf.Tensor>) => {
-        const onehot = tf.oneHot(targets, v, 1, 0, "float32")
+        // int32 one-hot, then cast: tfjs-backend-wasm 4.22's OneHot ignores a float32 dtype (writes int bits)
+        const onehot = tf.cast(tf.oneHot(targets, v), "float32")
         return [tf.mul(tf.sub(saved[0]!, onehot), tf.div(dy, m))]
       }
     }
