@@ -76,3 +76,13 @@ describe("Load.loadFile", () => {
       expect(yield* failure("notes.txt")).toContain(`unsupported file type ".txt"`)
     }))
 })
+
+describe("Load.loadConfig", () => {
+  it.effect("reads rekindle.config.ts from a folder, or nothing when absent", () =>
+    Effect.gen(function*() {
+      const config = yield* Load.loadConfig(fixture("config-dir")).pipe(Effect.provide(NodeServices.layer))
+      expect(config.plugins).toEqual([testPlugin])
+      const none = yield* Load.loadConfig(fixture("")).pipe(Effect.provide(NodeServices.layer))
+      expect(none).toEqual({})
+    }))
+})
