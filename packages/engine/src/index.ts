@@ -1,2 +1,12 @@
-/** TF.js bridge: backends (wasm default, cpu, node), wasm kernel overrides, threaded wasm loading, tensor scopes. */
-export {}
+/**
+ * @rekindle/engine: the TF.js bridge. Backends (wasm default with threads and kernel overrides,
+ * cpu, plugin-provided node/node-gpu), the `Engine` service, and tensor lifetime helpers.
+ */
+export * as Backends from "./Backends.ts"
+export * as CpuBackend from "./CpuBackend.ts"
+export { Engine } from "./Engine.ts"
+export * as Tensors from "./Tensors.ts"
+export { expectNoTensorLeak } from "./Tensors.ts"
+export * as ThreadedWasmLoader from "./ThreadedWasmLoader.ts"
+export * as WasmBackend from "./WasmBackend.ts"
+export * as WasmOverrides from "./wasm/WasmOverrides.ts"

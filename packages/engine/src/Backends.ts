@@ -1,0 +1,97 @@
+/**
+ * Backend selection. Built-in providers: `wasm` (default, priority 10) and `cpu` (priority 0);
+ * plugins add more (`node` 20, `node-gpu` 30 from `@rekindle/plugin-backend-node`). `auto` picks
+ * the available provider with the highest priority. Selecting is idempotent: the same request
+ * twice is fine, and a process may switch between backends (tests switch cpu <-> wasm); the wasm
+ * thread count is fixed by the first wasm init of the process.
+ */
+import * as os from "node:os"
+import { type BackendInfo, type BackendProvider, UserError } from "@rekindle/core"
+import * as tf from "@tensorflow/tfjs-core"
+import { Effect, Semaphore } from "effect"
+import * as CpuBackend from "./CpuBackend.ts"
+import * as WasmBackend from "./WasmBackend.ts"
+
+/** The embedded wasm provider. */
+export const wasm: BackendProvider = WasmBackend.provider
+/** The pure-JavaScript cpu provider. */
+export const cpu: BackendProvider = CpuBackend.provider
+/** Built-in providers. */
+export const builtin: ReadonlyArray<BackendProvider> = [wasm, cpu]
+
+/** What to select: a provider name or `auto`; `threads` defaults to the available cores. */
+export interface BackendRequest {
+  readonly name: string
+  readonly threads?: number
+}
+
+/** Cores this process may use (`os.availableParallelism()`). */
+export const availableThreads = (): number => Math.max(1, os.availableParallelism())
+
+/** Built-ins plus `extra`; an extra provider with a built-in's name replaces it. */
+export const providers = (extra: ReadonlyArray<BackendProvider>): ReadonlyArray<BackendProvider> => {
+  const byName = new Map<string, BackendProvider>()
+  for (const p of [...builtin, ...extra]) byName.set(p.name, p)
+  return [...byName.values()]
+}
+
+/** Providers that report available, highest priority first. */
+export const availableByPriority = (
+  all: ReadonlyArray<BackendProvider>
+): Effect.Effect<ReadonlyArray<BackendProvider>> =>
+  Effect.filter(all, (p) => p.available).pipe(Effect.map((ps) => [...ps].sort((x, y) => y.priority - x.priority)))
+
+/** One init at a time per process: tfjs keeps a single global engine. */
+const lock = Semaphore.makeUnsafe(1)
+
+const describe = (e: unknown): string => (e instanceof Error ? e.message : String(e))
+
+const initOne = (p: BackendProvider, threads: number): Effect.Effect<BackendInfo, UserError> =>
+  p.init({ threads }).pipe(
+    Effect.mapError((e) => new UserError({ message: `backend: "${p.name}" failed to initialise: ${describe(e)}` }))
+  )
+
+/**
+ * Initialises and selects a backend. Unknown name -> `UserError` naming `backend` and listing the
+ * known names; a known but unavailable one -> `UserError`; `auto` -> the available provider with
+ * the highest priority (falling to the next one if its init fails).
+ */
+export const init = (
+  request: BackendRequest,
+  extra: ReadonlyArray<BackendProvider> = []
+): Effect.Effect<BackendInfo, UserError> =>
+  Effect.gen(function*() {
+    const threads = request.threads ?? availableThreads()
+    if (!Number.isInteger(threads) || threads < 1) {
+      return yield* new UserError({
+        message: `threads: expected a whole number >= 1, got ${String(threads)}`,
+        problems: [{ path: "threads", message: `expected a whole number >= 1, got ${String(threads)}` }]
+      })
+    }
+    const all = providers(extra)
+    if (request.name === "auto") {
+      const candidates = yield* availableByPriority(all)
+      const failures: Array<string> = []
+      for (const p of candidates) {
+        const r = yield* Effect.result(initOne(p, threads))
+        if (r._tag === "Success") return r.success
+        failures.push(r.failure.message)
+        yield* Effect.logWarning(`backend auto: ${r.failure.message}; trying the next one`)
+      }
+      return yield* new UserError({ message: `backend: no available backend could be initialised\n${failures.join("\n")}` })
+    }
+    const p = all.find((q) => q.name === request.name)
+    const known = ["auto", ...all.map((q) => q.name)].map((n) => `"${n}"`).join(", ")
+    if (p === undefined) {
+      const message = `expected one of ${known}, got "${request.name}"`
+      return yield* new UserError({ message: `backend: ${message}`, problems: [{ path: "backend", message }] })
+    }
+    if (!(yield* p.available)) {
+      const message = `"${p.name}" is not available here (is its package installed?)`
+      return yield* new UserError({ message: `backend: ${message}`, problems: [{ path: "backend", message }] })
+    }
+    return yield* initOne(p, threads)
+  }).pipe(lock.withPermit)
+
+/** The name of the tfjs backend in use now (`""` before any init). */
+export const current = (): string => tf.engine().backendName ?? ""

@@ -1,0 +1,143 @@
+/**
+ * BatchMatMul for the wasm backend that stays on XNNPACK's fast path.
+ *
+ * The stock kernel uses XNNPACK only when `!transposeA && !transposeB && batchA == 1 &&
+ * batchB == 1`; everything else runs `slow_batch_matmul`, a scalar triple loop (0.6-2.7 GFLOP/s
+ * against 36-69 on the fast path here). But the gradients of a matMul are exactly the transposed
+ * forms, and dense layers on `[B, T, d]` activations have `batchA > 1`. This kernel:
+ *  - materialises transposes explicitly (JS transpose on the heap) and calls the stock kernel in
+ *    its plain NN form;
+ *  - folds `a`'s batch into rows when `b` is unbatched (`[B*M, K] @ [K, N]`: one XNNPACK call);
+ *  - loops over the batch for truly batched products (attention: `QKᵀ`, `PV`), one XNNPACK call
+ *    per slice, with general numpy broadcasting of the batch dims;
+ *  - for 2-D products with exactly one transposed operand, computes `Cᵀ = op(B)ᵀ · op(A)ᵀ`
+ *    instead when a cost model (element passes: a JS transpose ≈ XNNPACK weight packing ≈ 3 ns per
+ *    element, as measured) says that moves less memory.
+ * Non-float32 inputs go to the stock kernel (which rejects them, as stock tfjs does).
+ */
+import { broadcast_util, type KernelFunc, type TensorInfo } from "@tensorflow/tfjs-core"
+import { transpose } from "./TransposeKernel.ts"
+import { free, heap, indexOf, internals, sizeOf, stridesOf, view, type WasmBackendInternals } from "./WasmHeap.ts"
+
+/** Switches of the override (all on by default; off reproduces parts of the stock behaviour). */
+export interface BatchMatMulOptions {
+  /** Loop over batch slices on the fast path instead of the stock batched slow path. */
+  readonly batchedLoop: boolean
+  /** Allow the `Cᵀ = op(B)ᵀ · op(A)ᵀ` rewrite of 2-D TN/NT products. */
+  readonly swap: boolean
+}
+
+/** Which operand layout the cost model prefers for a 2-D product with one transposed operand. */
+export const preferSwap = (M: number, K: number, N: number, transposeA: boolean, transposeB: boolean): boolean => {
+  if (transposeA === transposeB) return false
+  const direct = (transposeA ? M * K : 0) + (transposeB ? K * N : 0) + K * N
+  const swapped = (transposeB ? 0 : K * N) + (transposeA ? 0 : M * K) + K * M + M * N
+  return swapped < direct
+}
+
+/** Maps a flat index over `outer` (a broadcast result) to the flat index over `operand`. */
+export const broadcastIndexer = (
+  outer: ReadonlyArray<number>,
+  operand: ReadonlyArray<number>
+): ((i: number) => number) => {
+  const offset = outer.length - operand.length
+  const operandStrides = stridesOf(operand)
+  const outStrides = stridesOf(outer)
+  return (i) => {
+    let rest = i
+    let index = 0
+    for (let d = 0; d < outer.length; d++) {
+      const c = Math.floor(rest / outStrides[d]!)
+      rest -= c * outStrides[d]!
+      const od = d - offset
+      if (od >= 0 && operand[od] !== 1) index += c * operandStrides[od]!
+    }
+    return index
+  }
+}
+
+const plain = { transposeA: false, transposeB: false }
+
+/** Copies `count` elements of `src` starting at element `from` into a fresh `[1, rows, cols]` tensor. */
+const copySlice = (backend: WasmBackendInternals, src: TensorInfo, from: number, rows: number, cols: number): TensorInfo => {
+  const out = backend.makeOutput([1, rows, cols], "float32")
+  const h = heap(backend, "float32")
+  const s = indexOf(backend, src) + from
+  h.copyWithin(indexOf(backend, out), s, s + rows * cols)
+  return out
+}
+
+/** Builds the override around the stock kernel function. */
+export const make = (stock: KernelFunc, options: BatchMatMulOptions): KernelFunc => (args) => {
+  const a = args.inputs["a"]!
+  const b = args.inputs["b"]!
+  const transposeA = args.attrs?.["transposeA"] === true
+  const transposeB = args.attrs?.["transposeB"] === true
+  if (a.dtype !== "float32" || b.dtype !== "float32") return stock(args)
+  const backend = internals(args.backend)
+  const ar = a.shape.length
+  const br = b.shape.length
+  const outerA = a.shape.slice(0, -2)
+  const outerB = b.shape.slice(0, -2)
+  const batchA = sizeOf(outerA)
+  const batchB = sizeOf(outerB)
+  const M = transposeA ? a.shape[ar - 1]! : a.shape[ar - 2]!
+  const K = transposeA ? a.shape[ar - 2]! : a.shape[ar - 1]!
+  const Kb = transposeB ? b.shape[br - 1]! : b.shape[br - 2]!
+  const N = transposeB ? b.shape[br - 2]! : b.shape[br - 1]!
+  if (K !== Kb) {
+    throw new Error(
+      `Error in matMul: inner shapes (${K}) and (${Kb}) of Tensors with shapes ${a.shape} and ${b.shape} ` +
+        `and transposeA=${transposeA} and transposeB=${transposeB} must match.`
+    )
+  }
+  const outOuter = broadcast_util.assertAndGetBroadcastShape(outerA, outerB)
+  const outShape = [...outOuter, M, N]
+  const batch = sizeOf(outOuter)
+  if (M * N * K === 0 || (batchA === 1 && batchB === 1 && !transposeA && !transposeB)) return stock(args)
+
+  const temps: Array<TensorInfo> = []
+  try {
+    if (options.swap && batchA === 1 && batchB === 1 && preferSwap(M, K, N, transposeA, transposeB)) {
+      // TN: Cᵀ[N,M] = Bᵀ[N,K] · A[K,M];  NT: Cᵀ[N,M] = B[N,K] · Aᵀ[K,M]
+      const left = transposeA ? transpose(backend, view(b, [K, N]), [1, 0]) : view(b, [N, K])
+      if (transposeA) temps.push(left)
+      const right = transposeA ? view(a, [K, M]) : transpose(backend, view(a, [M, K]), [1, 0])
+      if (!transposeA) temps.push(right)
+      const ct = stock({ inputs: { a: view(left, [1, N, K]), b: view(right, [1, K, M]) }, backend, attrs: plain })
+      temps.push(ct as TensorInfo)
+      const out = transpose(backend, view(ct as TensorInfo, [N, M]), [1, 0])
+      out.shape = outShape
+      return out
+    }
+    const aa = transposeA ? transpose(backend, view(a, [batchA, K, M]), [0, 2, 1]) : a
+    if (transposeA) temps.push(aa)
+    const bb = transposeB ? transpose(backend, view(b, [batchB, N, K]), [0, 2, 1]) : b
+    if (transposeB) temps.push(bb)
+    let out: TensorInfo
+    if (batchB === 1) {
+      out = stock({ inputs: { a: view(aa, [1, batchA * M, K]), b: view(bb, [1, K, N]) }, backend, attrs: plain }) as TensorInfo
+    } else if (!options.batchedLoop && (batchA === 1 || batchA === batch) && batchB === batch) {
+      out = stock({ inputs: { a: view(aa, [batchA, M, K]), b: view(bb, [batchB, K, N]) }, backend, attrs: plain }) as TensorInfo
+    } else {
+      const aIndex = broadcastIndexer(outOuter, outerA)
+      const bIndex = broadcastIndexer(outOuter, outerB)
+      out = backend.makeOutput([batch, M, N], "float32")
+      for (let i = 0; i < batch; i++) {
+        const as = batchA === 1 ? view(aa, [1, M, K]) : copySlice(backend, aa, aIndex(i) * M * K, M, K)
+        const bs = copySlice(backend, bb, bIndex(i) * K * N, K, N)
+        const os = stock({ inputs: { a: as, b: bs }, backend, attrs: plain }) as TensorInfo
+        const h = heap(backend, "float32")
+        const so = indexOf(backend, os)
+        h.copyWithin(indexOf(backend, out) + i * M * N, so, so + M * N)
+        if (batchA !== 1) free(backend, as)
+        free(backend, bs)
+        free(backend, os)
+      }
+    }
+    out.shape = outShape
+    return out
+  } finally {
+    for (const t of temps) free(backend, t)
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * Installs rekindle's kernel overrides on the tfjs wasm backend with `tf.registerKernel`:
+ * BatchMatMul, Transpose, Slice, Sum (leading axes) replace the stock kernels (the stock ones are
+ * kept and called for the cases the overrides do not handle), UnsortedSegmentSum is added.
+ * Idempotent; {@link uninstall} restores the stock kernels (benchmarks compare both).
+ *
+ * Never write into a tensor's heap memory in place: the BatchMatMul path caches XNNPACK operators
+ * with packed weights keyed by tensor id, so an in-place edit would be silently ignored.
+ */
+import * as tf from "@tensorflow/tfjs-core"
+import * as BatchMatMulKernel from "./BatchMatMulKernel.ts"
+import * as SliceKernel from "./SliceKernel.ts"
+import * as SumKernel from "./SumKernel.ts"
+import { transpose } from "./TransposeKernel.ts"
+import * as UnsortedSegmentSumKernel from "./UnsortedSegmentSumKernel.ts"
+import { bytesPerElement, internals } from "./WasmHeap.ts"
+
+/** Which overrides to install (all `true` by default). */
+export interface OverrideOptions {
+  readonly batchMatMul?: boolean
+  readonly transpose?: boolean
+  readonly slice?: boolean
+  readonly sum?: boolean
+  readonly unsortedSegmentSum?: boolean
+  /** BatchMatMul: loop over batch slices on the fast path (attention). */
+  readonly batchedLoop?: boolean
+  /** BatchMatMul: allow the cost-model swap for 2-D TN/NT products. */
+  readonly swap?: boolean
+}
+
+/** The kernels an install replaced or added, for {@link uninstall}. */
+interface Installed {
+  readonly replaced: ReadonlyArray<tf.KernelConfig>
+  readonly added: ReadonlyArray<string>
+}
+
+const backendName = "wasm"
+const stateKey = Symbol.for("rekindle/engine/wasm-overrides")
+type GlobalWithState = typeof globalThis & { [stateKey]?: Installed }
+
+/** Whether overrides are installed now. */
+export const isInstalled = (): boolean => (globalThis as GlobalWithState)[stateKey] !== undefined
+
+const stockKernel = (name: string): tf.KernelConfig => {
+  const k = tf.getKernel(name, backendName)
+  if (k === undefined) throw new Error(`stock wasm kernel ${name} is not registered (import @tensorflow/tfjs-backend-wasm first)`)
+  return k
+}
+
+const replace = (stock: tf.KernelConfig, kernelFunc: tf.KernelFunc): void => {
+  tf.unregisterKernel(stock.kernelName, backendName)
+  tf.registerKernel({
+    kernelName: stock.kernelName,
+    backendName,
+    kernelFunc,
+    // the stock setup (cwrap of the C++ entry point) still has to run whenever tfjs sets up kernels
+    ...(stock.setupFunc === undefined ? {} : { setupFunc: stock.setupFunc }),
+    ...(stock.disposeFunc === undefined ? {} : { disposeFunc: stock.disposeFunc })
+  })
+}
+
+/**
+ * Installs the overrides (no-op when already installed). Needs the wasm kernels registered, i.e.
+ * `@tensorflow/tfjs-backend-wasm` imported; works before or after the backend is initialised.
+ */
+export const install = (options: OverrideOptions = {}): void => {
+  const g = globalThis as GlobalWithState
+  if (g[stateKey] !== undefined) return
+  const on = (k: keyof OverrideOptions): boolean => options[k] !== false
+  const replaced: Array<tf.KernelConfig> = []
+  const added: Array<string> = []
+  if (on("transpose")) {
+    const stock = stockKernel(tf.Transpose)
+    replace(stock, (args) => {
+      const x = args.inputs["x"]!
+      if (bytesPerElement(x.dtype) === undefined) return stock.kernelFunc(args)
+      return transpose(internals(args.backend), x, args.attrs?.["perm"] as Array<number>)
+    })
+    replaced.push(stock)
+  }
+  if (on("batchMatMul")) {
+    const stock = stockKernel(tf.BatchMatMul)
+    replace(stock, BatchMatMulKernel.make(stock.kernelFunc, { batchedLoop: on("batchedLoop"), swap: on("swap") }))
+    replaced.push(stock)
+  }
+  if (on("slice")) {
+    const stock = stockKernel(tf.Slice)
+    replace(stock, SliceKernel.make(stock.kernelFunc))
+    replaced.push(stock)
+  }
+  if (on("sum")) {
+    const stock = stockKernel(tf.Sum)
+    replace(stock, SumKernel.make(stock.kernelFunc))
+    replaced.push(stock)
+  }
+  if (on("unsortedSegmentSum") && tf.getKernel(tf.UnsortedSegmentSum, backendName) === undefined) {
+    tf.registerKernel({ kernelName: tf.UnsortedSegmentSum, backendName, kernelFunc: UnsortedSegmentSumKernel.kernel })
+    added.push(tf.UnsortedSegmentSum)
+  }
+  g[stateKey] = { replaced, added }
+}
+
+/** Restores the stock kernels (no-op when not installed). */
+export const uninstall = (): void => {
+  const g = globalThis as GlobalWithState
+  const state = g[stateKey]
+  if (state === undefined) return
+  for (const stock of state.replaced) {
+    tf.unregisterKernel(stock.kernelName, backendName)
+    tf.registerKernel(stock)
+  }
+  for (const name of state.added) tf.unregisterKernel(name, backendName)
+  delete g[stateKey]
+}
