@@ -24,7 +24,17 @@ export interface Criterion<S = unknown> {
    */
   readonly count: "rank" | "threshold" | "bernoulli"
   readonly init: (topology: Topology) => S
+  /**
+   * The criterion's cadence: the host calls `observe` before the update of every step s with
+   * s % observeEvery == 0 (absent = never: criteria without running statistics).
+   */
+  readonly observeEvery?: number
   /** Folds the signals of one observation into the state (called at the criterion's cadence). */
   readonly observe: (state: S, signals: Signals) => S
+  /**
+   * Forgets what the state knows about neurons that were just reinitialized (by any stage); the
+   * host calls it after every recycling event. Absent = the state is kept as is.
+   */
+  readonly forget?: (state: S, recycled: Selection) => S
   readonly select: (state: S, signals: Signals, request: SelectRequest, key: Key) => Selection
 }

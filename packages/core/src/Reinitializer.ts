@@ -24,9 +24,15 @@ export interface ReinitContext {
 /** A reinitializer. `apply` returns replacement tensors for the parameters it touches, full shape. */
 export interface Reinitializer {
   /**
-   * `true` when the new values must differ from the old only on chosen slices (every built-in
-   * except `smooth`, which also creates blend state); the host checks this invariant.
+   * `true` when the new values must differ from the old only on chosen slices (every built-in);
+   * the host checks this invariant.
    */
   readonly slicesOnly: boolean
+  /**
+   * Smooth reinitialization: when present, the host keeps the chosen neurons' old weights frozen
+   * and blends each layer's output as (1 − α)·old + α·new, α rising linearly from 0 at the reset
+   * to 1 after `steps` optimizer steps, when the old weights are dropped.
+   */
+  readonly blend?: { readonly steps: number }
   readonly apply: (ctx: ReinitContext) => Record<string, tf.Tensor>
 }

@@ -22,6 +22,8 @@ export interface LayerSignals {
   readonly outNorm: Float32Array
   /** M_i = ‖W_in[:, i]‖₂ · ‖W_out[i, :]‖₂. */
   readonly magnitude: Float32Array
+  /** ‖W_out[i, :]‖₁ = Σ_j |W_out[i, j]| (Continual-Backprop contribution utility); filled by the recycler. */
+  readonly outL1?: Float32Array
   /** Present when the criterion declared `needs.activations`. */
   readonly activations?: ActivationStats
 }
