@@ -16,6 +16,8 @@ export const provider: BackendProvider = {
       try: async (): Promise<BackendInfo> => {
         await import("@tensorflow/tfjs-backend-cpu")
         if (!(await tf.setBackend("cpu"))) throw new Error("tfjs could not initialise the cpu backend")
+        // skip the "install tfjs-node" banner tfjs-backend-cpu prints on its first write under Node
+        ;(tf.backend() as { firstUse?: boolean }).firstUse = false
         return { name: "cpu", threads: 1, simd: false, overrides: false }
       },
       catch: (cause) => new Error(`cpu backend failed to initialise: ${String(cause)}`, { cause })

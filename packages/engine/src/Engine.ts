@@ -12,12 +12,21 @@ export class Engine extends Context.Service<Engine, {
   /** What the backend reported at init (name, threads, simd, overrides). */
   readonly info: BackendInfo
 }>()("@rekindle/engine/Engine") {
-  /** Initialises the requested backend (`auto` included) among built-ins plus `providers`. */
+  /**
+   * Initialises the requested backend (`auto` included) among built-ins plus `providers`, and
+   * registers TF.js's gradient functions (see `Gradients.ts`), so code under an `Engine` can train.
+   */
   static layer(
     request: Backends.BackendRequest,
     providers: ReadonlyArray<BackendProvider> = []
   ): Layer.Layer<Engine, UserError> {
-    return Layer.effect(Engine, Effect.map(Backends.init(request, providers), (info) => Engine.of({ info })))
+    return Layer.effect(
+      Engine,
+      Effect.promise(() => import("./Gradients.ts")).pipe(
+        Effect.andThen(Backends.init(request, providers)),
+        Effect.map((info) => Engine.of({ info }))
+      )
+    )
   }
 
   /** The cpu backend: exact, single-threaded, for tests. */

@@ -13,6 +13,18 @@ import { Data, Effect, type Scope } from "effect"
  */
 export const scoped = <A extends tf.TensorContainer>(f: () => A): Effect.Effect<A> => Effect.sync(() => tf.tidy(f))
 
+/**
+ * Runs `f` in a tidy scope that keeps nothing: for code that reads tensors back into plain values
+ * (`dataSync`, `arraySync`). Every tensor created inside is disposed, so `A` must hold none.
+ */
+export const tidyValue = <A>(f: () => A): A => {
+  let out: A | undefined
+  tf.tidy(() => {
+    out = f()
+  })
+  return out as A
+}
+
 /** Variables made from a record of tensors, same keys. */
 export type Variables<R> = { readonly [K in keyof R]: tf.Variable }
 
@@ -44,11 +56,7 @@ export const acquireVariables = <R extends Readonly<Record<string, tf.Tensor>>>(
         return out as Variables<R>
       }
       if (typeof init !== "function") return make(init)
-      let made: Variables<R> | undefined
-      tf.tidy(() => {
-        made = make((init as () => R)())
-      })
-      return made!
+      return tidyValue(() => make((init as () => R)()))
     }),
     (vars) =>
       Effect.sync(() => {

@@ -5,6 +5,7 @@ import * as tf from "@tensorflow/tfjs-core"
 import { Effect } from "effect"
 import { expect } from "vitest"
 import * as Backends from "../src/Backends.ts"
+import * as Tensors from "../src/Tensors.ts"
 
 /** Deterministic uniform data in [-0.5, 0.5) (mulberry32). */
 export const seeded = (seed: number, n: number): Float32Array => {
@@ -38,7 +39,7 @@ export const use = (name: "cpu" | "wasm"): Promise<unknown> => Effect.runPromise
 
 /** Runs `f` on the current backend inside tidy and reads every output back. */
 export const run = (f: () => tf.Tensor | ReadonlyArray<tf.Tensor>): Array<Result> =>
-  tf.tidy(() => {
+  Tensors.tidyValue(() => {
     const r = f()
     return (Array.isArray(r) ? r : [r]).map(read)
   })
