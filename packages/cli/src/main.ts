@@ -1,5 +1,7 @@
 /**
- * Process entry of the `rekindle` command (run under tsx by bin/rekindle.mjs).
+ * Process entry of the `rekindle` command (run under tsx by bin/rekindle.mjs). The process exits
+ * with the command's code as soon as it is done: the wasm backend's worker threads would otherwise
+ * keep Node alive after a run.
  */
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
 import { Effect, Exit } from "effect"
@@ -9,6 +11,12 @@ run(process.argv.slice(2)).pipe(
   Effect.provide(NodeServices.layer),
   NodeRuntime.runMain({
     disableErrorReporting: true,
-    teardown: (exit, onExit) => onExit(Exit.isSuccess(exit) && typeof exit.value === "number" ? exit.value : 1)
+    teardown: (exit, onExit) => {
+      const code = Exit.isSuccess(exit) && typeof exit.value === "number" ? exit.value : 1
+      process.exitCode = code
+      onExit(code)
+      // let pending stdout/stderr writes drain, then leave even if worker threads are still alive
+      setImmediate(() => process.exit(code))
+    }
   })
 )
