@@ -104,6 +104,49 @@ const neverFires = (schedule: StageSchedule, steps: number): string => {
   return `never fires: its first step would be ${schedule.from}, but training runs steps 0..${steps - 1} (train.steps = ${steps})`
 }
 
+const isRef = (u: unknown): u is { readonly use: string; readonly [k: string]: unknown } =>
+  typeof u === "object" && u !== null && !Array.isArray(u) && typeof (u as { use?: unknown }).use === "string"
+
+const listAt = (u: unknown, key: string): ReadonlyArray<unknown> => {
+  const v = typeof u === "object" && u !== null ? (u as Record<string, unknown>)[key] : undefined
+  return Array.isArray(v) ? v : []
+}
+
+const at = (u: unknown, key: string): unknown => (typeof u === "object" && u !== null ? (u as Record<string, unknown>)[key] : undefined)
+
+/** The part refs present in an undecoded pipeline (for reporting problems when decoding failed). */
+const rawRefs = (input: unknown) => {
+  const out: Array<{ kind: Plugin.PartKind; ref: { readonly use: string }; path: string; omit: ReadonlyArray<string> }> = []
+  const add = (kind: Plugin.PartKind, u: unknown, path: string, omit: ReadonlyArray<string> = []) => {
+    if (isRef(u)) out.push({ kind, ref: u, path, omit })
+  }
+  add("optimizers", at(input, "optimizer"), "optimizer")
+  listAt(input, "recycling").forEach((st, i) => {
+    add("criteria", at(st, "select"), `recycling.${i}.select`, ["fraction"])
+    add("reinitializers", at(st, "reinit"), `recycling.${i}.reinit`)
+    listAt(st, "shadow").forEach((sh, j) => add("criteria", sh, `recycling.${i}.shadow.${j}`))
+  })
+  listAt(input, "probes").forEach((p, i) => add("probes", p, `probes.${i}`))
+  listAt(input, "log").forEach((p, i) => add("sinks", p, `log.${i}`))
+  return out
+}
+
+const checkBackend = (registry: Registry, name: string, path: string, problems: Array<Problem>) => {
+  if (!registry.backendNames.includes(name)) {
+    problems.push({ path, message: `unknown backend "${name}"; known: ${registry.backendNames.join(", ")}` })
+  }
+}
+
+/** Problems in document order of their paths (stable for equal paths). */
+const sortByPath = (problems: ReadonlyArray<Problem>): Array<Problem> => {
+  const order = ["name", "seed", "backend", "data", "model", "optimizer", "train", "recycling", "probes", "log"]
+  const rank = (p: Problem) => {
+    const i = order.indexOf(p.path.split(".")[0]!)
+    return i < 0 ? order.length : i
+  }
+  return problems.map((p, i) => ({ p, i })).sort((a, b) => rank(a.p) - rank(b.p) || a.i - b.i).map((x) => x.p)
+}
+
 /** Drops a `.ts` pipeline's `plugins` (plugin values, registered by the host, not part of the spec). */
 const withoutPlugins = (input: unknown): unknown => {
   if (typeof input !== "object" || input === null || !("plugins" in input)) return input
@@ -115,18 +158,22 @@ const withoutPlugins = (input: unknown): unknown => {
 /** Resolves a pipeline value (already overridden, not yet decoded); every problem is reported. */
 export const resolve = (registry: Registry, input: unknown): Effect.Effect<Resolved, UserError> =>
   Effect.suspend(() => {
-    const decoded = decode(PipelineSpec, withoutPlugins(input))
-    if (Result.isFailure(decoded)) return Effect.fail(userError("invalid pipeline:", decoded.failure))
+    const raw = withoutPlugins(input)
+    const decoded = decode(PipelineSpec, raw)
+    if (Result.isFailure(decoded)) {
+      // still check the part refs that can be found, so every problem is reported at once
+      const more: Array<Problem> = []
+      for (const r of rawRefs(raw)) resolvePart(registry, r.kind, r.ref, r.path, more, r.omit)
+      const b = at(raw, "backend")
+      const name = typeof b === "string" ? b : at(b, "name")
+      if (typeof name === "string") checkBackend(registry, name, typeof b === "string" ? "backend" : "backend.name", more)
+      return Effect.fail(userError("invalid pipeline:", sortByPath([...decoded.failure, ...more])))
+    }
     const spec = decoded.success
     const problems: Array<Problem> = []
 
     const backend: BackendRequest = typeof spec.backend === "string" ? { name: spec.backend } : spec.backend
-    if (!registry.backendNames.includes(backend.name)) {
-      problems.push({
-        path: typeof spec.backend === "string" ? "backend" : "backend.name",
-        message: `unknown backend "${backend.name}"; known: ${registry.backendNames.join(", ")}`
-      })
-    }
+    checkBackend(registry, backend.name, typeof spec.backend === "string" ? "backend" : "backend.name", problems)
     // the data package's own schema has the last word on the data section (cross-field rules)
     const data = decode(DataConfig, spec.data, "data")
     if (Result.isFailure(data)) problems.push(...data.failure)

@@ -153,3 +153,23 @@ describe("resolve", () => {
     expect(r.optimizer.options).toEqual({ lr: 0.1 })
   })
 })
+
+describe("every problem at once", () => {
+  it("reports part problems even when the pipeline itself does not decode", () => {
+    expect(problemsOf({
+      ...good,
+      modle: {},
+      backend: "tpu",
+      train: { steps: -1 },
+      optimizer: { use: "t/sgd", lr: 0.5, momentum: 0.9 },
+      recycling: [{ ...good.recycling[0], select: { use: "t/dormant", fraction: 2, tua: 1 } }]
+    })).toEqual([
+      `backend: unknown backend "tpu"; known: auto, wasm, cpu, fake`,
+      `optimizer.momentum: unknown option; expected one of: lr`,
+      "train.steps: Expected a value greater than 0, got -1",
+      "recycling.0.select.fraction: Expected a fraction in (0, 1], got 2",
+      `recycling.0.select.tua: unknown option; did you mean "tau"?`,
+      `modle: unknown key; did you mean "model"?`
+    ])
+  })
+})
