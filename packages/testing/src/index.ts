@@ -1,2 +1,5 @@
 /** Plugin authoring kit: conformance suites and tiny-model fixtures. */
+export * from "./CriterionSuite.ts"
+export * from "./Fixtures.ts"
 export * from "./OptimizerSuite.ts"
+export * from "./ReinitSuite.ts"

@@ -1,0 +1,137 @@
+/**
+ * Tiny-model fixtures for tests: a small transformer config, its parameters (perturbed so that no
+ * parameter sits at a special value such as an all-zero bias), a probe batch, an optimizer state
+ * whose slots are non-trivial, and synthetic per-neuron `Signals`. Everything is deterministic
+ * for its seed; the caller owns (and disposes) every tensor returned.
+ */
+import { Key, Optimizer, type Params, type Signals, type Topology } from "@rekindle/core"
+import { type BatchTensors, type ModelConfig, Transformer } from "@rekindle/model"
+import { tidy } from "@rekindle/plugin-optim"
+import * as tf from "@tensorflow/tfjs-core"
+
+/** A 2-layer model with d = 8, dFF = 12, FF biases, seqLen 6, vocabulary 16. */
+export const tinyConfig = (overrides: Partial<ModelConfig> = {}): ModelConfig => ({
+  dModel: 8,
+  heads: 2,
+  layers: 2,
+  dFF: 12,
+  seqLen: 6,
+  vocabSize: 16,
+  activation: "relu",
+  ffBias: true,
+  causal: false,
+  finalLayerNorm: true,
+  ...overrides
+})
+
+/** The transformer of `tinyConfig(overrides)`. */
+export const tinyModel = (overrides: Partial<ModelConfig> = {}): Transformer.Transformer =>
+  Transformer.make(tinyConfig(overrides))
+
+/** Deterministic values in [-1, 1) of a shape, from a key. */
+export const uniformTensor = (shape: ReadonlyArray<number>, key: Key.Key): tf.Tensor => {
+  const u = Key.uniform(key)
+  const size = shape.reduce((a, b) => a * b, 1)
+  return tf.tensor(Float32Array.from({ length: size }, () => 2 * u() - 1), [...shape], "float32")
+}
+
+/**
+ * The model's init for `seed`, plus uniform noise of `jitter` (default 0.1) on every parameter
+ * (biases are no longer 0, gains no longer 1), as plain tensors.
+ */
+export const tinyParams = (model: Transformer.Transformer, seed = 1, jitter = 0.1): Record<string, tf.Tensor> =>
+  tf.tidy(() => {
+    const root = Key.make(seed)
+    const init = model.init(Key.split(root, "init"))
+    const out: Record<string, tf.Tensor> = {}
+    for (const name of Object.keys(init)) {
+      out[name] = tf.add(init[name]!, tf.mul(uniformTensor(init[name]!.shape, Key.split(Key.split(root, "jitter"), name)), jitter))
+    }
+    return out
+  })
+
+/** A batch of random token ids in which every position is a target. */
+export const tinyBatch = (config: ModelConfig, seed = 1, batchSize = 2): BatchTensors => {
+  const u = Key.uniform(Key.split(Key.make(seed), "batch"))
+  const n = batchSize * config.seqLen
+  const ids = Int32Array.from({ length: n }, () => Math.floor(u() * config.vocabSize))
+  const targets = Int32Array.from({ length: n }, () => Math.floor(u() * config.vocabSize))
+  return {
+    inputIds: tf.tensor2d(ids, [batchSize, config.seqLen], "int32"),
+    targetPositions: tf.tensor1d(Int32Array.from({ length: n }, (_, i) => i), "int32"),
+    targetIds: tf.tensor1d(targets, "int32"),
+    batchSize,
+    seqLen: config.seqLen
+  }
+}
+
+/** The state of `optimizer` after `steps` updates on random gradients (the params are not changed). */
+export const tinyOptState = (
+  optimizer: Optimizer.Optimizer,
+  params: Params.ParamMap,
+  steps = 3,
+  seed = 1
+): Optimizer.OptState => {
+  let state = tidy(() => optimizer.init(params))
+  for (let s = 0; s < steps; s++) {
+    const next = tidy(() => {
+      const grads: Record<string, tf.Tensor> = {}
+      for (const name of Object.keys(params)) {
+        grads[name] = uniformTensor(params[name]!.shape, Key.fold(Key.split(Key.make(seed), `grad/${name}`), s))
+      }
+      return optimizer.update(grads, state, params)[1]
+    })
+    const kept = new Set(Optimizer.stateTensors(next))
+    for (const t of Optimizer.stateTensors(state)) if (!kept.has(t)) t.dispose()
+    state = next
+  }
+  return state
+}
+
+/** Disposes every tensor of an optimizer state. */
+export const disposeState = (state: Optimizer.OptState): void => {
+  for (const t of new Set(Optimizer.stateTensors(state))) t.dispose()
+}
+
+/** A topology of FF layers with the given widths (parameter names `layers.{l}.ff.*`, no bias). */
+export const syntheticTopology = (widths: ReadonlyArray<number>, dModel = 4): Topology.Topology => ({
+  layers: widths.map((dFF, layer) => ({
+    layer,
+    dModel,
+    dFF,
+    win: `layers.${layer}.ff.win`,
+    wout: `layers.${layer}.ff.wout`,
+    slices: [
+      { param: `layers.${layer}.ff.win`, axis: 1, role: "in" },
+      { param: `layers.${layer}.ff.wout`, axis: 0, role: "out" }
+    ]
+  }))
+})
+
+/**
+ * Synthetic signals for a topology: random norms, magnitudes and activations with deliberate ties
+ * (values rounded to a coarse grid) and about a quarter of each layer silent (mean |h| = 0,
+ * firing rate 0), so rank, threshold and tie-breaking paths are all exercised.
+ */
+export const syntheticSignals = (topology: Topology.Topology, seed = 1, step = 0): Signals => ({
+  step,
+  layers: topology.layers.map((l) => {
+    const u = Key.uniform(Key.fold(Key.split(Key.make(seed), "signals"), l.layer))
+    const grid = (x: number) => Math.round(x * 8) / 8
+    const inNorm = Float32Array.from({ length: l.dFF }, () => 0.5 + grid(u()))
+    const outNorm = Float32Array.from({ length: l.dFF }, () => 0.5 + grid(u()))
+    const silent = Array.from({ length: l.dFF }, () => u() < 0.25)
+    return {
+      layer: l.layer,
+      dFF: l.dFF,
+      inNorm,
+      outNorm,
+      magnitude: inNorm.map((x, i) => x * outNorm[i]!),
+      outL1: outNorm.map((x) => 2 * x),
+      activations: {
+        meanAbs: Float32Array.from(silent, (s) => (s ? 0 : grid(u()) + 0.05)),
+        firingRate: Float32Array.from(silent, (s) => (s ? 0 : grid(u())))
+      }
+    }
+  })
+})
