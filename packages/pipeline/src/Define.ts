@@ -9,8 +9,13 @@ import type { AnyPipeline, PipelineInput, RefOf, StageInput } from "./Types.ts"
 
 /** `definePipeline` for a given set of plugins in scope. */
 export interface Define<Ps extends ReadonlyArray<AnyPlugin>> {
-  /** Checks a pipeline against the plugins in scope and returns it unchanged. */
-  (pipeline: PipelineInput<Ps>): PipelineInput<Ps>
+  /**
+   * Checks a pipeline against the plugins in scope, plus the ones it lists in `plugins` (their
+   * types are inferred from that list), and returns it.
+   */
+  <const More extends ReadonlyArray<AnyPlugin> = readonly []>(
+    pipeline: PipelineInput<readonly [...Ps, ...More]> & { readonly plugins?: More }
+  ): PipelineInput<readonly [...Ps, ...More]>
   /**
    * Brings more plugins into scope: their parts are completed and checked, and the pipeline
    * value carries them (`plugins`) so the runner registers them.
@@ -20,8 +25,8 @@ export interface Define<Ps extends ReadonlyArray<AnyPlugin>> {
 
 const makeDefine = <Ps extends ReadonlyArray<AnyPlugin>>(extra: ReadonlyArray<AnyPlugin>): Define<Ps> => {
   const define = (pipeline: PipelineInput<Ps>): PipelineInput<Ps> =>
-    extra.length === 0 ? pipeline : { ...pipeline, plugins: [...(pipeline.plugins ?? []), ...extra] }
-  return Object.assign(define, {
+    extra.length === 0 ? pipeline : { ...pipeline, plugins: [...extra, ...(pipeline.plugins ?? [])] }
+  return Object.assign(define as Define<Ps>, {
     with: <const More extends ReadonlyArray<AnyPlugin>>(plugins: More) =>
       makeDefine<readonly [...Ps, ...More]>([...extra, ...plugins])
   })
@@ -29,7 +34,8 @@ const makeDefine = <Ps extends ReadonlyArray<AnyPlugin>>(extra: ReadonlyArray<An
 
 /**
  * Declares a pipeline. Part refs (`use` and their options) are checked against the built-in
- * plugins; `definePipeline.with([myPlugin])({...})` adds more.
+ * plugins and those listed in the pipeline's `plugins`; `definePipeline.with([myPlugin])({...})`
+ * brings plugins into scope for several pipelines at once.
  */
 export const definePipeline: Define<Builtins> = makeDefine<Builtins>([])
 

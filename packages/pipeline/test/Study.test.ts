@@ -20,6 +20,7 @@ describe("composition", () => {
   it("definePipeline.with carries its plugins; the built-in form adds nothing", () => {
     expect(base.plugins).toEqual([testPlugin])
     expect(definePipeline({ name: "x" })).toEqual({ name: "x" })
+    expect(definePipeline({ name: "x", plugins: [testPlugin] }).plugins).toEqual([testPlugin])
   })
 
   it("override sets a deep field without touching the original", () => {

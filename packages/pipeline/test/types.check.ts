@@ -75,3 +75,8 @@ export const o4 = withStage(ok, { schedule: { every: 5 }, select: { use: "t/smal
 export const s = study({ base: ok, grid: { "recycling.0.select.fraction": [0.01, 0.1], "optimizer.lr": [0.1, 0.01] }, seeds: [1, 2] })
 // @ts-expect-error: grid values must have the path's type
 study({ base: ok, grid: { "train.steps": ["many"] } })
+
+// plugins listed in the pipeline itself are in scope for its parts
+export const listed = definePipeline({ name: "listed", plugins: [testPlugin], optimizer: { use: "t/sgd", lr: 1 } })
+// @ts-expect-error: "lrr" is not an option of t/sgd
+definePipeline({ name: "listed", plugins: [testPlugin], optimizer: { use: "t/sgd", lrr: 1 } })
