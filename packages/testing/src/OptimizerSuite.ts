@@ -40,8 +40,8 @@ const defaultSlices: ReadonlyArray<Slots.NeuronSlice> = [
   { param: "ff.wout", axis: 0, indices: [1, 4] }
 ]
 
-/** The recycling policies, in order. */
-export const policies: ReadonlyArray<Slots.Policy> = ["keep", "zero-moments", "zero-moments-and-step"]
+/** The recycling policies for optimizer state, in order. */
+export const optimizerStatePolicies: ReadonlyArray<Slots.Policy> = ["keep", "zero-moments", "zero-moments-and-step"]
 
 const fail = (message: string): never => {
   throw new Error(message)
@@ -282,7 +282,7 @@ export const optimizerChecks = {
     const f = fixture(options)
     const run = descend(optimizer, f, 5)
     const reset = options.resetSlices ?? Slots.resetSlices
-    for (const policy of policies) {
+    for (const policy of optimizerStatePolicies) {
       const next = reset(run.state, optimizer, options.slices ?? (options.shapes === undefined ? defaultSlices : []), policy)
       disposeReplaced(next, run.state)
     }
@@ -315,7 +315,7 @@ export const optimizerConformance = (
     it(`decreases a quadratic loss over ${options.quadraticSteps ?? 50} steps`, () => {
       optimizerChecks.quadratic(makeOptimizer, options)
     })
-    for (const policy of policies) {
+    for (const policy of optimizerStatePolicies) {
       it(`slot surgery "${policy}" resets only the given slices of the slots whose role it resets`, () => {
         optimizerChecks.resetSlices(makeOptimizer, policy, options)
       })
