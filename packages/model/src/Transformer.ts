@@ -50,6 +50,7 @@ export interface Transformer {
 
 /** Builds the transformer of a (decoded, valid) config. */
 export const make = (config: ModelConfig): Transformer => {
+  if (config.dModel % config.heads !== 0) throw new Error(`Model: dModel (${config.dModel}) must be divisible by heads (${config.heads})`)
   const shapes = Names.shapes(config)
   const topology = Names.topology(config)
   const parameterCount = Object.values(shapes).reduce((n, s) => n + s.reduce((a, b) => a * b, 1), 0)
