@@ -7,12 +7,12 @@
  */
 import * as tf from "@tensorflow/tfjs-core"
 
-/** Throws a RangeError unless `indices` are unique integers in [0, n). */
-export const checkIndices = (n: number, indices: ReadonlyArray<number>, what = "index"): void => {
+/** Throws a RangeError unless `indices` are integers in [0, n), each at most once when `unique`. */
+export const checkIndices = (n: number, indices: ReadonlyArray<number>, unique = true): void => {
   const seen = new Uint8Array(n)
   for (const i of indices) {
-    if (!Number.isInteger(i) || i < 0 || i >= n) throw new RangeError(`Slices: ${what} ${i} out of range [0, ${n})`)
-    if (seen[i] === 1) throw new RangeError(`Slices: ${what} ${i} appears twice`)
+    if (!Number.isInteger(i) || i < 0 || i >= n) throw new RangeError(`Slices: index ${i} out of range [0, ${n})`)
+    if (unique && seen[i] === 1) throw new RangeError(`Slices: index ${i} appears twice`)
     seen[i] = 1
   }
 }
@@ -49,9 +49,12 @@ export const axisMask = (
   return tf.tensor(data, shape.map((d, a) => (a === axis ? d : 1)), dtype)
 }
 
-/** The slices of `t` at `indices` along `axis` (shape of `t` with `shape[axis] = indices.length`). */
+/**
+ * The slices of `t` at `indices` along `axis`, in that order (shape of `t` with
+ * `shape[axis] = indices.length`); an index may repeat.
+ */
 export const gatherAlong = (t: tf.Tensor, axis: number, indices: ReadonlyArray<number>): tf.Tensor => {
-  checkIndices(axisSize(t, axis), indices)
+  checkIndices(axisSize(t, axis), indices, false)
   return tf.tidy(() => tf.gather(t, tf.tensor1d(Int32Array.from(indices), "int32"), axis))
 }
 

@@ -182,12 +182,11 @@ export const reinitChecks = {
         const out = applyKept(reinit, contextOf(w, sel, keyFor(i)))
         const inputs = new Set(Object.values(w.params))
         const fresh = new Set(Object.values(out).filter((t) => !inputs.has(t))).size
-        if (tf.memory().numTensors !== before + fresh) {
-          fail(`${label}, ${name}: ${tf.memory().numTensors - before - fresh} tensors leaked besides the ${fresh} results`)
-        }
+        const leaked = tf.memory().numTensors - before - fresh
         disposeOut(out, w.params)
         const disposed = Object.entries(w.params).filter(([, t]) => t.isDisposed).map(([n]) => n)
         if (disposed.length > 0) fail(`${label}, ${name}: apply disposed its input parameters ${disposed.join(", ")}`)
+        if (leaked !== 0) fail(`${label}, ${name}: ${leaked} tensors leaked besides the ${fresh} results`)
       })
     }),
 
