@@ -13,7 +13,7 @@ const rekindle = (...args: Array<string>) => {
   return { code: r.status, out: r.stdout, err: r.stderr }
 }
 
-describe("rekindle bin", () => {
+describe("rekindle bin", { timeout: 60_000 }, () => {
   it("exits 0 on a valid pipeline", () => {
     const r = rekindle("validate", fixture("good.ts"))
     expect(r.err).toBe("")

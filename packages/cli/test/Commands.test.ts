@@ -77,6 +77,8 @@ describe("schema and plugins", () => {
       expect(r.out).toMatch(/ {2}optim\/adamw \[optimizer\] .+/)
       expect(r.out).toMatch(/ {6}weightDecay: number ≥ 0 \(default 0\.01\) — Decoupled weight decay/)
       expect(r.out).toMatch(/ {6}every: integer > 0 \(default 1\)/)
+      expect(r.out).toContain("betas: [number in [0, 1), number in [0, 1)] (default [0.9,0.999])")
+      expect(r.out).toContain(`schedule: { kind: "constant" } | { kind: "warmup", ... } |`)
       expect(r.out).toContain("backends: auto, wasm, cpu")
     }))
 })

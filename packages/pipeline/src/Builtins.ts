@@ -1,11 +1,13 @@
 /**
  * The built-in plugins: registered by the CLI and in scope for `definePipeline`'s types.
  */
+import { backendNode } from "@rekindle/plugin-backend-node"
 import { log } from "@rekindle/plugin-log"
 import { optim } from "@rekindle/plugin-optim"
+import { select } from "@rekindle/plugin-select"
 
 /** The built-in plugin values, in registration order. */
-export const builtins = [optim, log] as const
+export const builtins = [optim, select, log, backendNode] as const
 
 /** The built-in plugins (type). */
 export type Builtins = typeof builtins

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest"
-import { builtins } from "../src/Builtins.ts"
+import { plugins } from "./fixtures-plugin.ts"
 import * as Compile from "../src/Compile.ts"
 import * as Registry from "../src/Registry.ts"
 import * as Resolve from "../src/Resolve.ts"
 import { testPlugin } from "./fixtures-plugin.ts"
 import { lines, userErrorOf, valueOf } from "./helpers.ts"
 
-const registry = valueOf(Registry.make([...builtins, testPlugin]))
+const registry = valueOf(Registry.make(plugins))
 
 const good = {
   name: "unit",

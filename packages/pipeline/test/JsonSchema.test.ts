@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest"
-import { builtins } from "../src/Builtins.ts"
+import { plugins } from "./fixtures-plugin.ts"
 import * as JsonSchema from "../src/JsonSchema.ts"
 import * as Registry from "../src/Registry.ts"
 import { testPlugin } from "./fixtures-plugin.ts"
 import { valueOf } from "./helpers.ts"
 
 describe("JsonSchema.document", () => {
-  const doc = JsonSchema.document(valueOf(Registry.make([...builtins, testPlugin]))) as any
+  const doc = JsonSchema.document(valueOf(Registry.make(plugins))) as any
 
   it("is a standalone draft 2020-12 schema that rejects unknown keys", () => {
     expect(doc.$schema).toBe("https://json-schema.org/draft/2020-12/schema")

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest"
-import { builtins } from "../src/Builtins.ts"
+import { plugins } from "./fixtures-plugin.ts"
 import * as Plan from "../src/Plan.ts"
 import * as Registry from "../src/Registry.ts"
 import * as Resolve from "../src/Resolve.ts"
 import { testPlugin } from "./fixtures-plugin.ts"
 import { valueOf } from "./helpers.ts"
 
-const registry = valueOf(Registry.make([...builtins, testPlugin]))
+const registry = valueOf(Registry.make(plugins))
 const schedule = (input: unknown) => Plan.schedule(valueOf(Resolve.resolve(registry, input)))
 
 describe("Plan.schedule", () => {

@@ -2,7 +2,7 @@ import { Plugin } from "@rekindle/core"
 import { Effect, Schema } from "effect"
 import { describe, expect, it } from "vitest"
 import * as Registry from "../src/Registry.ts"
-import { builtins } from "../src/Builtins.ts"
+import { plugins } from "./fixtures-plugin.ts"
 import { testPlugin } from "./fixtures-plugin.ts"
 import { userErrorOf, valueOf } from "./helpers.ts"
 
@@ -17,7 +17,7 @@ const pluginWith = (meta: Partial<Plugin.PluginMeta>, parts: Plugin.Parts = { si
 
 describe("Registry.make", () => {
   it("registers every part of every plugin under namespace/id", () => {
-    const r = valueOf(Registry.make([...builtins, testPlugin]))
+    const r = valueOf(Registry.make(plugins))
     expect(r.get("t/dormant")?.kind).toBe("criteria")
     expect(r.get("log/jsonl")?.kind).toBe("sinks")
     expect(r.ofKind("criteria").map((e) => e.id)).toEqual(["t/dormant", "t/smallest"])
@@ -68,7 +68,7 @@ describe("Registry.make", () => {
   })
 
   it("suggests the closest ids for an unknown one, and names the kind of a misplaced one", () => {
-    const r = valueOf(Registry.make([...builtins, testPlugin]))
+    const r = valueOf(Registry.make(plugins))
     expect(r.lookup("criteria", "t/dormnt")).toBe(`unknown criterion "t/dormnt"; did you mean "t/dormant"?`)
     expect(r.lookup("optimizers", "t/initial")).toBe(`"t/initial" is a reinitializer, not an optimizer`)
     expect(r.lookup("probes", "zzz/qqq")).toBe(`unknown probe "zzz/qqq"; known: t/count`)

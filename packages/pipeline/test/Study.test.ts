@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { builtins } from "../src/Builtins.ts"
+import { plugins } from "./fixtures-plugin.ts"
 import * as Compile from "../src/Compile.ts"
 import { definePipeline, override, withOptimizer, withStage } from "../src/Define.ts"
 import * as Paths from "../src/Paths.ts"
@@ -62,7 +62,7 @@ describe("study", () => {
   })
 
   it("compiles every variant into a distinct run", () => {
-    const registry = valueOf(Registry.make([...builtins, testPlugin]))
+    const registry = valueOf(Registry.make(plugins))
     const s = study({ base, grid: { "optimizer.lr": [0.1, 0.2] }, seeds: [1, 2], name: "lrs" })
     const plans = valueOf(variants(s)).map((v) => valueOf(Compile.compile(registry, v.pipeline)))
     expect(plans.map((p) => p.optimizer.optimizer.name)).toEqual([

@@ -3,6 +3,8 @@
  * one backend, with real (trivial) implementations.
  */
 import { Plugin } from "@rekindle/core"
+import { log } from "@rekindle/plugin-log"
+import { optim } from "@rekindle/plugin-optim"
 import { Effect, Schema } from "effect"
 
 const Tau = Schema.Struct({
@@ -79,3 +81,6 @@ export const testPlugin = Plugin.make({
     })
   }
 })
+
+/** The plugins the unit tests register (fixed, whatever the built-ins grow into). */
+export const plugins = [optim, log, testPlugin] as const

@@ -10,25 +10,42 @@ import * as Host from "../Host.ts"
 type JsonSchemaObject = {
   readonly type?: unknown
   readonly description?: unknown
-  readonly properties?: Record<string, Record<string, unknown>>
+  readonly properties?: Record<string, JsonSchemaObject>
   readonly required?: ReadonlyArray<string>
   readonly enum?: ReadonlyArray<unknown>
-  readonly anyOf?: ReadonlyArray<Record<string, unknown>>
+  readonly const?: unknown
+  readonly anyOf?: ReadonlyArray<JsonSchemaObject>
+  readonly items?: JsonSchemaObject
+  readonly prefixItems?: ReadonlyArray<JsonSchemaObject>
   readonly minimum?: unknown
   readonly maximum?: unknown
   readonly exclusiveMinimum?: unknown
+  readonly exclusiveMaximum?: unknown
 }
 
-const typeOf = (s: JsonSchemaObject): string => {
+/** A short type description of a JSON Schema, e.g. `number > 0`, `"a" | "b"`, `{ kind: "constant" } | ...`. */
+export const typeOf = (s: JsonSchemaObject): string => {
+  if (s.const !== undefined) return JSON.stringify(s.const)
   if (Array.isArray(s.enum)) return s.enum.map((v) => JSON.stringify(v)).join(" | ")
-  if (Array.isArray(s.anyOf)) return s.anyOf.map((x) => typeOf(x as JsonSchemaObject)).join(" | ")
+  if (Array.isArray(s.anyOf)) return s.anyOf.map(typeOf).join(" | ")
+  if (s.type === "array") {
+    if (Array.isArray(s.prefixItems)) return `[${s.prefixItems.map(typeOf).join(", ")}]`
+    return s.items !== undefined ? `${typeOf(s.items)}[]` : "array"
+  }
+  if (s.type === "object" && s.properties !== undefined) {
+    // name a tagged object by its literal fields ({ kind: "warmup" })
+    const tags = Object.entries(s.properties).filter(([, p]) => p.const !== undefined || (Array.isArray(p.enum) && p.enum.length === 1))
+    if (tags.length > 0) return `{ ${tags.map(([k, p]) => `${k}: ${typeOf(p)}`).join(", ")}${Object.keys(s.properties).length > tags.length ? ", ..." : ""} }`
+  }
   const base = typeof s.type === "string" ? s.type : Array.isArray(s.type) ? s.type.join(" | ") : "value"
-  const bounds = [
-    typeof s.exclusiveMinimum === "number" ? `> ${s.exclusiveMinimum}` : undefined,
-    typeof s.minimum === "number" && s.minimum > -9e15 ? `≥ ${s.minimum}` : undefined,
-    typeof s.maximum === "number" && s.maximum < 9e15 ? `≤ ${s.maximum}` : undefined
-  ].filter((x) => x !== undefined)
-  return bounds.length > 0 ? `${base} ${bounds.join(", ")}` : base
+  const lo = typeof s.exclusiveMinimum === "number" ? { v: s.exclusiveMinimum, open: true }
+    : typeof s.minimum === "number" && s.minimum > -9e15 ? { v: s.minimum, open: false } : undefined
+  const hi = typeof s.exclusiveMaximum === "number" ? { v: s.exclusiveMaximum, open: true }
+    : typeof s.maximum === "number" && s.maximum < 9e15 ? { v: s.maximum, open: false } : undefined
+  if (lo !== undefined && hi !== undefined) return `${base} in ${lo.open ? "(" : "["}${lo.v}, ${hi.v}${hi.open ? ")" : "]"}`
+  if (lo !== undefined) return `${base} ${lo.open ? ">" : "≥"} ${lo.v}`
+  if (hi !== undefined) return `${base} ${hi.open ? "<" : "≤"} ${hi.v}`
+  return base
 }
 
 /** Describes one part's options, one line each. */
@@ -42,8 +59,8 @@ export const describeOptions = (entry: Registry.Entry): Array<string> => {
   const required = new Set(doc.required ?? [])
   return Object.entries(props).map(([name, s]) => {
     const d = name in defaults ? `default ${JSON.stringify(defaults[name])}` : required.has(name) ? "required" : "optional"
-    const desc = typeof s["description"] === "string" ? ` — ${s["description"]}` : ""
-    return `${name}: ${typeOf(s as JsonSchemaObject)} (${d})${desc}`
+    const desc = typeof s.description === "string" ? ` — ${s.description}` : ""
+    return `${name}: ${typeOf(s)} (${d})${desc}`
   })
 }
 
