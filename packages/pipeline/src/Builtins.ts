@@ -4,10 +4,11 @@
 import { backendNode } from "@rekindle/plugin-backend-node"
 import { log } from "@rekindle/plugin-log"
 import { optim } from "@rekindle/plugin-optim"
+import { reinit } from "@rekindle/plugin-reinit"
 import { select } from "@rekindle/plugin-select"
 
 /** The built-in plugin values, in registration order. */
-export const builtins = [optim, select, log, backendNode] as const
+export const builtins = [optim, select, reinit, log, backendNode] as const
 
 /** The built-in plugins (type). */
 export type Builtins = typeof builtins
