@@ -11,9 +11,9 @@ export const closest = (word: string, candidates: Iterable<string>, limit = 3): 
       const d = distance(lower, c.toLowerCase())
       // a word that contains the other (e.g. "magnitude" for "select/magnitude-smallest") counts as close
       const contains = c.toLowerCase().includes(lower) || lower.includes(c.toLowerCase())
-      return { c, d: contains ? Math.min(d, 1) : d }
+      return { c, d, contains }
     })
-    .filter(({ c, d }) => d <= Math.max(2, Math.floor(Math.max(word.length, c.length) / 3)))
+    .filter(({ c, d, contains }) => contains || d <= Math.max(2, Math.floor(Math.max(word.length, c.length) / 3)))
     .sort((a, b) => a.d - b.d || (a.c < b.c ? -1 : a.c > b.c ? 1 : 0))
   return scored.slice(0, limit).map((s) => s.c)
 }
