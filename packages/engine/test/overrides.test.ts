@@ -3,9 +3,9 @@
  * no-leak checks (tensors and wasm heap buckets) and the stock failures the overrides fix.
  */
 import * as tf from "@tensorflow/tfjs-core"
-import { beforeAll, describe, expect, it } from "vitest"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { broadcastIndexer, preferSwap } from "../src/wasm/BatchMatMulKernel.ts"
-import { simplify } from "../src/wasm/TransposeKernel.ts"
+import { asBlocked, simplify } from "../src/wasm/TransposeKernel.ts"
 import * as WasmOverrides from "../src/wasm/WasmOverrides.ts"
 import "../src/Gradients.ts"
 import { dataIds, expectClose, expectSameOnCpuAndWasm, run, seeded, seededInts, use } from "./compare.ts"
@@ -18,7 +18,24 @@ beforeAll(async () => {
   expect(WasmOverrides.isInstalled()).toBe(true)
 })
 
-describe("BatchMatMul override", () => {
+/** Install modes: the default transpose dispatch, and the blocked JS transpose forced everywhere it applies. */
+const modes: Array<[string, WasmOverrides.OverrideOptions]> = [
+  ["default dispatch", {}],
+  ["blocked JS transpose forced", { transposeBlockedMinElements: 0 }]
+]
+
+const reinstall = (options: WasmOverrides.OverrideOptions) => {
+  WasmOverrides.uninstall()
+  WasmOverrides.install(options)
+}
+
+describe.each(modes)("BatchMatMul override (%s)", (_mode, options) => {
+  beforeAll(async () => {
+    await use("wasm")
+    reinstall(options)
+  })
+  afterAll(() => reinstall({}))
+
   // [a shape, b shape] in stored layout for the given transposes
   const cases: Array<[string, Array<number>, Array<number>, boolean, boolean]> = [
     ["2d NN odd", [7, 5], [5, 3], false, false],
@@ -105,7 +122,13 @@ describe("BatchMatMul override", () => {
   })
 })
 
-describe("Transpose override", () => {
+describe.each(modes)("Transpose override (%s)", (_mode, options) => {
+  beforeAll(async () => {
+    await use("wasm")
+    reinstall(options)
+  })
+  afterAll(() => reinstall({}))
+
   const cases: Array<[Array<number>, Array<number>]> = [
     [[7, 5], [1, 0]],
     [[70, 45], [1, 0]],
@@ -120,7 +143,10 @@ describe("Transpose override", () => {
     [[2, 17, 4, 20], [0, 2, 1, 3]],
     [[2, 3, 4, 5, 6], [4, 0, 3, 1, 2]],
     [[1, 1, 9], [2, 0, 1]],
-    [[11], [0]]
+    [[11], [0]],
+    [[600, 500], [1, 0]],
+    [[2, 520, 512], [0, 2, 1]],
+    [[520, 1, 512], [2, 1, 0]]
   ]
   it.each(cases)("%j perm %j matches cpu (float32, int32, bool)", async (shape, perm) => {
     await expectSameOnCpuAndWasm(`transpose ${shape} ${perm}`, () => {
@@ -128,6 +154,14 @@ describe("Transpose override", () => {
       const i = tf.tensor(seededInts(12, size(shape), 1000), shape, "int32")
       return [tf.transpose(x, perm), tf.transpose(i, perm), tf.transpose(tf.greater(x, 0), perm)]
     }, 0)
+  })
+
+  it("recognises (batched) 2-D problems for the blocked path", () => {
+    expect(asBlocked([600, 500], [1, 0])).toEqual({ batch: 1, rows: 600, cols: 500 })
+    expect(asBlocked([2, 520, 512], [0, 2, 1])).toEqual({ batch: 2, rows: 520, cols: 512 })
+    expect(asBlocked([2, 3, 4], [2, 0, 1])).toEqual({ batch: 1, rows: 6, cols: 4 })
+    expect(asBlocked([2, 3, 4, 5], [0, 2, 1, 3])).toBeUndefined()
+    expect(asBlocked([3, 4, 5], [1, 0, 2])).toBeUndefined()
   })
 
   it("simplifies shapes before moving data", () => {

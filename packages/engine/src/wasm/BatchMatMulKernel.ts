@@ -5,8 +5,8 @@
  * batchB == 1`; everything else runs `slow_batch_matmul`, a scalar triple loop (0.6-2.7 GFLOP/s
  * against 36-69 on the fast path here). But the gradients of a matMul are exactly the transposed
  * forms, and dense layers on `[B, T, d]` activations have `batchA > 1`. This kernel:
- *  - materialises transposes explicitly (JS transpose on the heap) and calls the stock kernel in
- *    its plain NN form;
+ *  - materialises transposes explicitly (with the Transpose override's dispatch) and calls the
+ *    stock kernel in its plain NN form;
  *  - folds `a`'s batch into rows when `b` is unbatched (`[B*M, K] @ [K, N]`: one XNNPACK call);
  *  - loops over the batch for truly batched products (attention: `QKᵀ`, `PV`), one XNNPACK call
  *    per slice, with general numpy broadcasting of the batch dims;
@@ -16,7 +16,7 @@
  * Non-float32 inputs go to the stock kernel (which rejects them, as stock tfjs does).
  */
 import { broadcast_util, type KernelFunc, type TensorInfo } from "@tensorflow/tfjs-core"
-import { transpose } from "./TransposeKernel.ts"
+import type { TransposeFn } from "./TransposeKernel.ts"
 import { free, heap, indexOf, internals, sizeOf, stridesOf, view, type WasmBackendInternals } from "./WasmHeap.ts"
 
 /** Switches of the override (all on by default; off reproduces parts of the stock behaviour). */
@@ -67,8 +67,8 @@ const copySlice = (backend: WasmBackendInternals, src: TensorInfo, from: number,
   return out
 }
 
-/** Builds the override around the stock kernel function. */
-export const make = (stock: KernelFunc, options: BatchMatMulOptions): KernelFunc => (args) => {
+/** Builds the override around the stock kernel function; `transpose` materialises transposes. */
+export const make = (stock: KernelFunc, transpose: TransposeFn, options: BatchMatMulOptions): KernelFunc => (args) => {
   const a = args.inputs["a"]!
   const b = args.inputs["b"]!
   const transposeA = args.attrs?.["transposeA"] === true

@@ -11,9 +11,8 @@ import * as tf from "@tensorflow/tfjs-core"
 import * as BatchMatMulKernel from "./BatchMatMulKernel.ts"
 import * as SliceKernel from "./SliceKernel.ts"
 import * as SumKernel from "./SumKernel.ts"
-import { transpose } from "./TransposeKernel.ts"
+import * as TransposeKernel from "./TransposeKernel.ts"
 import * as UnsortedSegmentSumKernel from "./UnsortedSegmentSumKernel.ts"
-import { bytesPerElement, internals } from "./WasmHeap.ts"
 
 /** Which overrides to install (all `true` by default). */
 export interface OverrideOptions {
@@ -26,6 +25,8 @@ export interface OverrideOptions {
   readonly batchedLoop?: boolean
   /** BatchMatMul: allow the cost-model swap for 2-D TN/NT products. */
   readonly swap?: boolean
+  /** Transpose: elements per 2-D slice from which the blocked JS path runs (tests lower it). */
+  readonly transposeBlockedMinElements?: number
 }
 
 /** The kernels an install replaced or added, for {@link uninstall}. */
@@ -69,18 +70,16 @@ export const install = (options: OverrideOptions = {}): void => {
   const on = (k: keyof OverrideOptions): boolean => options[k] !== false
   const replaced: Array<tf.KernelConfig> = []
   const added: Array<string> = []
+  const stockTranspose = stockKernel(tf.Transpose)
+  const minElements = options.transposeBlockedMinElements ?? TransposeKernel.blockedMinElements
   if (on("transpose")) {
-    const stock = stockKernel(tf.Transpose)
-    replace(stock, (args) => {
-      const x = args.inputs["x"]!
-      if (bytesPerElement(x.dtype) === undefined) return stock.kernelFunc(args)
-      return transpose(internals(args.backend), x, args.attrs?.["perm"] as Array<number>)
-    })
-    replaced.push(stock)
+    replace(stockTranspose, TransposeKernel.make(stockTranspose.kernelFunc, minElements))
+    replaced.push(stockTranspose)
   }
   if (on("batchMatMul")) {
     const stock = stockKernel(tf.BatchMatMul)
-    replace(stock, BatchMatMulKernel.make(stock.kernelFunc, { batchedLoop: on("batchedLoop"), swap: on("swap") }))
+    const transpose = TransposeKernel.dispatching(stockTranspose.kernelFunc, minElements)
+    replace(stock, BatchMatMulKernel.make(stock.kernelFunc, transpose, { batchedLoop: on("batchedLoop"), swap: on("swap") }))
     replaced.push(stock)
   }
   if (on("slice")) {
