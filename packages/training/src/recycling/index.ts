@@ -1,0 +1,17 @@
+/**
+ * Neuron recycling: the pure engines (schedule, selection, reinitialization, immunity, lineage,
+ * invariants, smooth-reinit blends, signal measurement) and the `Recycler` that ties them
+ * together for the trainer. See README.md in this folder for the call protocol.
+ */
+export { Blends, type LayerBlendJson } from "./Blends.ts"
+export * as Immunity from "./Immunity.ts"
+export * as Invariants from "./Invariants.ts"
+export * as Lineage from "./Lineage.ts"
+export * as Measure from "./Measure.ts"
+export * as Recycler from "./Recycler.ts"
+export type { RecyclerOptions, RecyclerSnapshot, RunInput, RunResult } from "./Recycler.ts"
+export * as Reinitializer from "./Reinitializer.ts"
+export * as RecyclingSchedule from "./RecyclingSchedule.ts"
+export * as Selector from "./Selector.ts"
+export { hook, Recycling } from "./Service.ts"
+export * as Snapshot from "./Snapshot.ts"
