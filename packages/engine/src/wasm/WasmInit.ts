@@ -96,9 +96,14 @@ export const initWasm = async (
     if (!(await tf.setBackend("wasm"))) throw new Error("could not switch to the live wasm backend")
     return live
   }
+  // a wasm backend someone else brought up (tf.setBackend("wasm") directly) is adopted as it is
+  const adopted = tf.engine().registry["wasm"] !== undefined
   let fallbackReason: string | undefined
   let ok = false
-  if (threads > 1) {
+  if (adopted) {
+    ok = await tf.setBackend("wasm")
+    if (!ok) throw new Error("could not switch to the live wasm backend")
+  } else if (threads > 1) {
     try {
       ok = await attempt(wasm, threads)
       if (!ok) fallbackReason = "tfjs could not initialise the threaded wasm binary"
@@ -112,7 +117,7 @@ export const initWasm = async (
     ok = await tf.setBackend("wasm")
     if (!ok) throw new Error("tfjs could not initialise the wasm backend")
   }
-  const threaded = tf.env().getBool("WASM_HAS_MULTITHREAD_SUPPORT")
+  const threaded = Boolean(await tf.env().getAsync("WASM_HAS_MULTITHREAD_SUPPORT"))
   if (threaded) unrefWorkers()
   const simd = Boolean(await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT"))
   const s: WasmStatus = {
