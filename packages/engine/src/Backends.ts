@@ -46,8 +46,14 @@ const lock = Semaphore.makeUnsafe(1)
 
 const describe = (e: unknown): string => (e instanceof Error ? e.message : String(e))
 
+/**
+ * TF.js production mode: skips debug-only checks and silences TF.js's console notes (such as the
+ * cpu backend's advice to install tfjs-node, printed on its first use).
+ */
+const enableProdMode = Effect.sync(() => tf.env().set("PROD", true))
+
 const initOne = (p: BackendProvider, threads: number): Effect.Effect<BackendInfo, UserError> =>
-  p.init({ threads }).pipe(
+  enableProdMode.pipe(Effect.andThen(p.init({ threads })), 
     Effect.mapError((e) => new UserError({ message: `backend: "${p.name}" failed to initialise: ${describe(e)}` }))
   )
 

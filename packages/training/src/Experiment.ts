@@ -13,6 +13,8 @@ import { Effect, FileSystem, Path } from "effect"
 import { Events } from "./Events.ts"
 import { folderName, hashOf, type Manifest, writeJsonAtomic } from "./RunFolder.ts"
 import type { RunPlan } from "./RunPlan.ts"
+import * as Recycler from "./recycling/Recycler.ts"
+import { hook as recyclingHook } from "./recycling/Service.ts"
 import { train, type StepHook } from "./Trainer.ts"
 import * as TrainLoop from "./TrainLoop.ts"
 
@@ -49,6 +51,12 @@ const versions = (): Record<string, string> => ({
   "@tensorflow/tfjs-core": tf.version_core
 })
 
+/** Runs synchronous setup code whose `UserError`s (thrown by data batching) become failures. */
+const attempt = <A>(f: () => A): Effect.Effect<A, UserError> =>
+  Effect.try({ try: f, catch: (e) => e }).pipe(
+    Effect.catch((e) => (e instanceof UserError ? Effect.fail(e) : Effect.die(e)))
+  )
+
 /** Runs a plan; the run folder is `<outDir>/<name>-<hash>/` (replaced if it exists). */
 export const run = (plan: RunPlan, options: RunOptions) =>
   Effect.scoped(Effect.gen(function*() {
@@ -66,6 +74,28 @@ export const run = (plan: RunPlan, options: RunOptions) =>
     }
     const model = Transformer.make({ ...plan.model, vocabSize })
 
+    const batchOptions = {
+      batchSize: plan.train.batchSize,
+      seqLen: plan.model.seqLen,
+      objective: plan.data.objective,
+      masking: plan.data.masking
+    }
+    const stream = yield* attempt(() => Data.trainStream(dataset, { ...batchOptions, key: Key.split(root, "data") }))
+    const evalSet = yield* Effect.acquireRelease(
+      attempt(() =>
+        Data.evalBatches(dataset, { ...batchOptions, key: Key.split(root, "eval"), count: plan.train.evalBatches })
+          .map(Model.toTensors)
+      ),
+      (bs) => Effect.sync(() => bs.forEach(Model.disposeBatch))
+    )
+
+    // One fixed held-out batch for criteria and probes that measure activations.
+    const probe = yield* Effect.acquireRelease(
+      attempt(() =>
+        Model.toTensors(Data.evalBatches(dataset, { ...batchOptions, key: Key.split(root, "probe"), count: 1 })[0]!)
+      ),
+      (b) => Effect.sync(() => Model.disposeBatch(b))
+    )
     const dir = path.resolve(options.outDir, folderName(plan.name, plan.resolved))
     if (yield* fs.exists(dir)) yield* fs.remove(dir, { recursive: true })
     yield* fs.makeDirectory(dir, { recursive: true })
@@ -98,20 +128,15 @@ export const run = (plan: RunPlan, options: RunOptions) =>
       Effect.sync(() => TrainLoop.make(model, plan.optimizer.optimizer, model.init(Key.split(root, "init")))),
       (l) => Effect.sync(() => l.dispose())
     )
-    const batchOptions = {
-      batchSize: plan.train.batchSize,
-      seqLen: plan.model.seqLen,
-      objective: plan.data.objective,
-      masking: plan.data.masking
+    const hooks: Array<StepHook> = []
+    if (plan.recycling.length > 0) {
+      const recycler = yield* Effect.acquireRelease(
+        Effect.sync(() => Recycler.make({ model, stages: plan.recycling, key: root, probe })),
+        (r) => Effect.sync(() => r.dispose())
+      )
+      hooks.push(recyclingHook(recycler))
     }
-    const stream = Data.trainStream(dataset, { ...batchOptions, key: Key.split(root, "data") })
-    const evalSet = yield* Effect.acquireRelease(
-      Effect.sync(() =>
-        Data.evalBatches(dataset, { ...batchOptions, key: Key.split(root, "eval"), count: plan.train.evalBatches })
-          .map(Model.toTensors)
-      ),
-      (bs) => Effect.sync(() => bs.forEach(Model.disposeBatch))
-    )
+    hooks.push(...(options.hooks ?? []))
 
     yield* events.emit(Event.RunStarted.make({
       time: startedAt,
@@ -128,7 +153,7 @@ export const run = (plan: RunPlan, options: RunOptions) =>
       stream,
       evalSet,
       config: plan.train,
-      hooks: options.hooks ?? []
+      hooks
     }).pipe(
       Effect.provideService(Events, events),
       Effect.tapError((e: RunError) =>

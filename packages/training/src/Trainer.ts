@@ -1,7 +1,8 @@
 /**
  * The Trainer: the step loop. Pulls batches, runs hooks before each update (recycling, probes),
  * steps the optimizer, reports TrainStep events every `logEvery` steps and Eval events every
- * `evalEvery` steps and at the end, and stops with a RunError on a non-finite loss.
+ * `evalEvery` steps (and once before the first step, so every curve starts at the untrained
+ * model) and at the end, and stops with a RunError on a non-finite loss.
  */
 import { type Batch, Event, RunError } from "@rekindle/core"
 import type { BatchStream } from "@rekindle/data"
@@ -73,6 +74,7 @@ export const train = (input: TrainInput) =>
       })
 
     let options: ForwardOptions | undefined
+    if ((input.from ?? 0) === 0 && config.evalEvery > 0) yield* evaluate(0, undefined)
     for (let s = input.from ?? 0; s < config.steps; s++) {
       const hookOptions: Array<ForwardOptions | undefined> = []
       for (const hook of hooks) hookOptions.push(yield* hook.before(s, loop))

@@ -36,7 +36,7 @@ describe("Trainer", () => {
       const steps = events.filter((e) => e._tag === "TrainStep").map((e) => e.step)
       const evals = events.filter((e) => e._tag === "Eval")
       expect(steps).toEqual([20, 40, 60, 80, 100, 120])
-      expect(evals.map((e) => e.step)).toEqual([40, 80, 120])
+      expect(evals.map((e) => e.step)).toEqual([0, 40, 80, 120])
       const firstEval = evals[0]!._tag === "Eval" ? evals[0]!.loss : NaN
       expect(result.finalEvalLoss).toBeDefined()
       expect(result.finalEvalLoss!).toBeLessThan(firstEval * 0.8)
