@@ -53,7 +53,8 @@ const describe = (e: unknown): string => (e instanceof Error ? e.message : Strin
 const enableProdMode = Effect.sync(() => tf.env().set("PROD", true))
 
 const initOne = (p: BackendProvider, threads: number): Effect.Effect<BackendInfo, UserError> =>
-  enableProdMode.pipe(Effect.andThen(p.init({ threads })), 
+  enableProdMode.pipe(
+    Effect.andThen(p.init({ threads })),
     Effect.mapError((e) => new UserError({ message: `backend: "${p.name}" failed to initialise: ${describe(e)}` }))
   )
 
