@@ -50,6 +50,23 @@ export const axisMask = (
 }
 
 /**
+ * The full-shape boolean mask that is true on the slices at `indices` along `axis`. Built in JS:
+ * `tf.where` with a full-shape condition avoids broadcasting, which is slow on some backends.
+ */
+export const sliceMask = (shape: ReadonlyArray<number>, axis: number, indices: ReadonlyArray<number>): tf.Tensor => {
+  const n = shape[axis]
+  if (n === undefined) throw new RangeError(`Slices: axis ${axis} out of range for shape [${shape.join(", ")}]`)
+  checkIndices(n, indices)
+  const inner = shape.slice(axis + 1).reduce((a, b) => a * b, 1)
+  const outer = shape.slice(0, axis).reduce((a, b) => a * b, 1)
+  const data = new Uint8Array(outer * n * inner)
+  for (let o = 0; o < outer; o++) {
+    for (const i of indices) data.fill(1, (o * n + i) * inner, (o * n + i + 1) * inner)
+  }
+  return tf.tensor(data, [...shape], "bool")
+}
+
+/**
  * The slices of `t` at `indices` along `axis`, in that order (shape of `t` with
  * `shape[axis] = indices.length`); an index may repeat.
  */
@@ -58,33 +75,63 @@ export const gatherAlong = (t: tf.Tensor, axis: number, indices: ReadonlyArray<n
   return tf.tidy(() => tf.gather(t, tf.tensor1d(Int32Array.from(indices), "int32"), axis))
 }
 
+/** A float32 `[k, n]` matrix with row j one-hot at `indices[j]`. */
+const placement = (n: number, indices: ReadonlyArray<number>): tf.Tensor2D => {
+  const data = new Float32Array(indices.length * n)
+  indices.forEach((i, j) => {
+    data[j * n + i] = 1
+  })
+  return tf.tensor2d(data, [indices.length, n])
+}
+
+/**
+ * Slice-shaped `values` spread to the full shape of `t` (row j at `indices[j]`, zeros elsewhere);
+ * a product with a one-hot placement matrix for matrices (exact for finite values), a gather otherwise.
+ */
+const spread = (t: tf.Tensor, axis: number, indices: ReadonlyArray<number>, values: tf.Tensor): tf.Tensor => {
+  const n = t.shape[axis]!
+  const v = tf.cast(values, "float32")
+  if (t.shape.length === 2 && t.dtype === "float32") {
+    const p = placement(n, indices)
+    return axis === 0 ? tf.matMul(p, v as tf.Tensor2D, true, false) : tf.matMul(v as tf.Tensor2D, p)
+  }
+  const position = new Int32Array(n)
+  indices.forEach((i, j) => {
+    position[i] = j
+  })
+  return tf.cast(tf.gather(v, tf.tensor1d(position, "int32"), axis), t.dtype)
+}
+
 /**
  * `t` with its slices at `indices` along `axis` replaced by `values`, which is shaped like those
  * slices (`t.shape` with `shape[axis] = indices.length`; row j of `values` goes to `indices[j]`).
  */
 export const replaceAlong = (t: tf.Tensor, axis: number, indices: ReadonlyArray<number>, values: tf.Tensor): tf.Tensor => {
-  const n = axisSize(t, axis)
-  checkIndices(n, indices)
+  axisSize(t, axis)
   const expected = t.shape.map((d, a) => (a === axis ? indices.length : d))
   if (values.shape.length !== expected.length || values.shape.some((d, a) => d !== expected[a])) {
     throw new RangeError(`Slices.replaceAlong: values have shape [${values.shape.join(", ")}], expected [${expected.join(", ")}]`)
   }
+  checkIndices(t.shape[axis]!, indices)
   if (indices.length === 0) return tf.clone(t)
-  return tf.tidy(() => {
-    const position = new Int32Array(n)
-    indices.forEach((i, j) => {
-      position[i] = j
-    })
-    const spread = tf.gather(tf.cast(values, t.dtype), tf.tensor1d(position, "int32"), axis)
-    return tf.where(axisMask(t.shape, axis, indices), spread, t)
-  })
+  return tf.tidy(() => tf.where(sliceMask(t.shape, axis, indices), spread(t, axis, indices, values), t))
 }
 
-/** `t` with every element of its slices at `indices` along `axis` set to `value`. */
+/** `t` with its slices at `indices` along `axis` taken from `source` (same shape as `t`). */
+export const mergeAlong = (t: tf.Tensor, axis: number, indices: ReadonlyArray<number>, source: tf.Tensor): tf.Tensor => {
+  if (source.shape.join() !== t.shape.join()) {
+    throw new RangeError(`Slices.mergeAlong: source has shape [${source.shape.join(", ")}], expected [${t.shape.join(", ")}]`)
+  }
+  axisSize(t, axis)
+  if (indices.length === 0) return tf.clone(t)
+  return tf.tidy(() => tf.where(sliceMask(t.shape, axis, indices), tf.cast(source, t.dtype), t))
+}
+
+/** `t` with every element of its slices at `indices` along `axis` set to `value` (NaN cleared too). */
 export const fillAlong = (t: tf.Tensor, axis: number, indices: ReadonlyArray<number>, value: number): tf.Tensor => {
   axisSize(t, axis)
   if (indices.length === 0) return tf.clone(t)
-  return tf.tidy(() => tf.where(axisMask(t.shape, axis, indices), tf.scalar(value, t.dtype), t))
+  return tf.tidy(() => tf.where(sliceMask(t.shape, axis, indices), tf.fill(t.shape, value, t.dtype), t))
 }
 
 /**
@@ -97,9 +144,10 @@ export const changedAlong = (a: tf.Tensor, b: tf.Tensor, axis: number): tf.Tenso
   }
   axisSize(a, axis)
   return tf.tidy(() => {
-    const bothNaN = tf.logicalAnd(tf.isNaN(a), tf.isNaN(b))
-    const differs = tf.cast(tf.logicalAnd(tf.notEqual(a, b), tf.logicalNot(bothNaN)), "float32")
     const others = a.shape.map((_, i) => i).filter((i) => i !== axis)
-    return (others.length === 0 ? differs : tf.sum(differs, others)) as tf.Tensor1D
+    const count = (x: tf.Tensor) => (others.length === 0 ? tf.cast(x, "float32") : tf.sum(tf.cast(x, "float32"), others))
+    if (a.dataId === b.dataId) return tf.zeros([a.shape[axis]!]) as tf.Tensor1D
+    // a ≠ b counts NaN positions too; subtract the positions where both are NaN
+    return tf.sub(count(tf.notEqual(a, b)), count(tf.logicalAnd(tf.isNaN(a), tf.isNaN(b)))) as tf.Tensor1D
   })
 }

@@ -76,3 +76,25 @@ describe("Slices", () => {
     for (const o of out) o.dispose()
   })
 })
+
+describe("Slices (full masks and spreading)", () => {
+  it("sliceMask is the full-shape mask of the slices", () => {
+    expect(Slices.sliceMask([2, 3], 1, [0, 2]).arraySync()).toEqual([[1, 0, 1], [1, 0, 1]])
+    expect(Slices.sliceMask([3, 2], 0, [1]).arraySync()).toEqual([[0, 0], [1, 1], [0, 0]])
+    expect(Slices.sliceMask([2, 2, 2], 1, [1]).arraySync()).toEqual([[[0, 0], [1, 1]], [[0, 0], [1, 1]]])
+  })
+  it("replaceAlong is exact on matrices (spread by a one-hot product) and on 3-d tensors (gather)", () => {
+    const t = tf.tensor2d([[1e-30, 2, 3e30], [4, -5, 6]])
+    const v = tf.tensor2d([[7.123456789, -1e-38], [3.4e38, 1e-7]])
+    expect(Array.from(Slices.replaceAlong(t, 1, [2, 0], v).dataSync())).toEqual(Array.from(tf.tensor2d([[-1e-38, 2, 7.123456789], [1e-7, -5, 3.4e38]]).dataSync()))
+    const rows = Slices.replaceAlong(tf.tensor2d([[1, 2], [3, 4], [5, 6]]), 0, [2], tf.tensor2d([[-1, 1e-20]]))
+    expect(Array.from(rows.dataSync())).toEqual(Array.from(tf.tensor2d([[1, 2], [3, 4], [-1, 1e-20]]).dataSync()))
+    const cube = Slices.replaceAlong(tf.zeros([2, 3, 2]), 1, [1], tf.ones([2, 1, 2]))
+    expect(cube.arraySync()).toEqual([[[0, 0], [1, 1], [0, 0]], [[0, 0], [1, 1], [0, 0]]])
+  })
+  it("mergeAlong takes the chosen slices from a full-shape source", () => {
+    const out = Slices.mergeAlong(tf.tensor2d([[1, 2], [3, 4]]), 1, [1], tf.tensor2d([[9, 8], [7, 6]]))
+    expect(out.arraySync()).toEqual([[1, 8], [3, 6]])
+    expect(() => Slices.mergeAlong(tf.zeros([2, 2]), 1, [0], tf.zeros([2, 3]))).toThrow(/source has shape/)
+  })
+})

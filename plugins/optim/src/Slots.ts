@@ -2,7 +2,7 @@
  * Slot surgery for neuron recycling: `resetSlices` writes each slot's declared `reset` value into
  * given slices (neuron rows/columns) of the slot tensors, choosing slots by role from the
  * recycling policy. It works for any `Optimizer`, since slots carry their roles. Pure: builds new
- * tensors (a broadcast boolean mask and `tf.where`, so NaN/Inf in reset slices are cleared too)
+ * tensors (a full-shape boolean mask and `tf.where`, so NaN/Inf in reset slices are cleared too)
  * and never touches the old state, which the caller disposes.
  */
 import type { Optimizer } from "@rekindle/core"
@@ -22,21 +22,26 @@ export interface NeuronSlice {
 export const rolesOf = (policy: Policy): ReadonlySet<Optimizer.SlotSpec["role"]> =>
   new Set(policy === "keep" ? [] : policy === "zero-moments" ? ["moment"] : ["moment", "step"])
 
-/** A boolean mask, broadcastable to `shape`, that is true on the given slices of one parameter. */
+/**
+ * The full-shape boolean mask that is true on the given slices of one parameter (built in JS:
+ * `tf.where` with a broadcast condition is slow on the wasm backend).
+ */
 const sliceMask = (shape: ReadonlyArray<number>, slices: ReadonlyArray<NeuronSlice>): tf.Tensor => {
-  const masks = slices.map((s) => {
+  const size = shape.reduce((a, b) => a * b, 1)
+  const flags = new Uint8Array(size)
+  for (const s of slices) {
     const n = shape[s.axis]
     if (n === undefined) throw new Error(`resetSlices: parameter "${s.param}" has rank ${shape.length}, no axis ${s.axis}`)
-    const flags = new Uint8Array(n)
+    const inner = shape.slice(s.axis + 1).reduce((a, b) => a * b, 1)
+    const outer = size / (n * inner)
     for (const i of s.indices) {
       if (!Number.isInteger(i) || i < 0 || i >= n) {
         throw new Error(`resetSlices: index ${i} out of range [0, ${n}) on axis ${s.axis} of "${s.param}"`)
       }
-      flags[i] = 1
+      for (let o = 0; o < outer; o++) flags.fill(1, (o * n + i) * inner, (o * n + i + 1) * inner)
     }
-    return tf.tensor(flags, shape.map((d, k) => (k === s.axis ? d : 1)), "bool")
-  })
-  return masks.reduce((a, b) => tf.logicalOr(a, b))
+  }
+  return tf.tensor(flags, [...shape], "bool")
 }
 
 /**
@@ -79,7 +84,7 @@ export const resetSlices = (
           mask = sliceMask(old.shape, slices)
           masks.set(param, mask)
         }
-        next[param] = tf.where(mask, tf.scalar(spec.reset, old.dtype), old)
+        next[param] = tf.where(mask, tf.fill(old.shape, spec.reset, old.dtype), old)
       }
       out[slotName] = next
     }

@@ -8,7 +8,7 @@
 import { Key, type Reinitializer, Slices } from "@rekindle/core"
 import * as tf from "@tensorflow/tfjs-core"
 import { normal, sliceShape } from "./Draws.ts"
-import { freshSlices } from "./Initial.ts"
+import { fresh } from "./Initial.ts"
 import { paramOf, rewrite } from "./Slices.ts"
 
 /** Options of `copy`. */
@@ -32,14 +32,16 @@ export const copy = (options: CopyOptions): Reinitializer => ({
   apply: (ctx) =>
     rewrite(ctx, (t) => {
       const from = sources(t.layer.dFF, t.indices, t.key)
-      if (from.length === 0) return freshSlices(ctx, t)
-      return tf.tidy(() => {
-        const whole = paramOf(ctx, t.slice.param)
-        const copied = Slices.gatherAlong(whole, t.slice.axis, from)
-        if (options.noise === 0) return copied
-        const std = tf.sqrt(tf.moments(whole).variance)
-        const z = normal(sliceShape(whole, t.slice.axis, t.indices.length), Key.split(t.key, t.slice.param))
-        return tf.add(copied, tf.mul(z, tf.mul(std, options.noise)))
-      })
+      if (from.length === 0) return fresh(ctx, t)
+      return {
+        slices: tf.tidy(() => {
+          const whole = paramOf(ctx, t.slice.param)
+          const copied = Slices.gatherAlong(whole, t.slice.axis, from)
+          if (options.noise === 0) return copied
+          const std = tf.sqrt(tf.moments(whole).variance)
+          const z = normal(sliceShape(whole, t.slice.axis, t.indices.length), Key.split(t.key, t.slice.param))
+          return tf.add(copied, tf.mul(z, tf.mul(std, options.noise)))
+        })
+      }
     })
 })

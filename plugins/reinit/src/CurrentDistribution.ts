@@ -13,12 +13,12 @@ import { paramOf, rewrite } from "./Slices.ts"
 export const currentDistribution = (): Reinitializer => ({
   slicesOnly: true,
   apply: (ctx) =>
-    rewrite(ctx, (t) =>
-      tf.tidy(() => {
+    rewrite(ctx, (t) => ({
+      slices: tf.tidy(() => {
         const whole = paramOf(ctx, t.slice.param)
         const { mean, variance } = tf.moments(whole)
         const z = normal(sliceShape(whole, t.slice.axis, t.indices.length), Key.split(t.key, t.slice.param))
         return tf.add(tf.mul(z, tf.sqrt(variance)), mean)
       })
-    )
+    }))
 })

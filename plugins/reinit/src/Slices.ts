@@ -33,18 +33,24 @@ export const paramOf = (ctx: ReinitContext, name: string): tf.Tensor => {
   return t
 }
 
+/** New values for one target: slice-shaped (`slices`) or full-shape, of which only the chosen slices are used (`full`). */
+export type Values = { readonly slices: tf.Tensor } | { readonly full: tf.Tensor }
+
 /**
- * Replacement tensors: for each target, `values(target, current)` gives the new slice values
- * (shaped like the slices); parameters no target touches are not returned.
+ * Replacement tensors: for each target, `values(target, current)` gives the new values of its
+ * chosen slices; parameters no target touches are not returned.
  */
 export const rewrite = (
   ctx: ReinitContext,
-  values: (target: Target, current: tf.Tensor) => tf.Tensor
+  values: (target: Target, current: tf.Tensor) => Values
 ): Record<string, tf.Tensor> => {
   const out: Record<string, tf.Tensor> = {}
   for (const t of targets(ctx)) {
     const current = out[t.slice.param] ?? paramOf(ctx, t.slice.param)
-    out[t.slice.param] = Slices.replaceAlong(current, t.slice.axis, t.indices, values(t, current))
+    const v = values(t, current)
+    out[t.slice.param] = "full" in v
+      ? Slices.mergeAlong(current, t.slice.axis, t.indices, v.full)
+      : Slices.replaceAlong(current, t.slice.axis, t.indices, v.slices)
   }
   return out
 }

@@ -8,9 +8,9 @@ import { copyPart, currentDistributionPart, initialPart, smoothPart, zeroOutgoin
 export { copy, type CopyOptions, sources } from "./Copy.ts"
 export { currentDistribution } from "./CurrentDistribution.ts"
 export { normal, sliceShape } from "./Draws.ts"
-export { freshSlices, initial, zeroOutgoing } from "./Initial.ts"
+export { fresh, initial, zeroOutgoing } from "./Initial.ts"
 export * as Options from "./Options.ts"
-export { paramOf, rewrite, type Target, targets } from "./Slices.ts"
+export { paramOf, rewrite, type Target, targets, type Values } from "./Slices.ts"
 export { smooth, type SmoothOptions } from "./Smooth.ts"
 export { zero } from "./Zero.ts"
 

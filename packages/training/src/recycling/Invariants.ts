@@ -6,9 +6,14 @@
  *   (rank: exactly min(k, eligible); threshold: at most eligible; bernoulli: at most eligible);
  * - the reinitializer replaced only parameters holding neuron slices, kept shapes and dtypes, wrote
  *   finite values, and changed nothing but the chosen neurons' slices (slicesOnly reinitializers);
- * - the optimizer state changed only on the chosen slices, the count is unchanged, and every slot
- *   whose role the policy resets holds its reset value on the chosen slices.
- * Comparisons run on device; only [dFF]-sized vectors are read back.
+ * - the optimizer state keeps its count, slots and shapes; on every parameter holding recycled
+ *   slices, each slot changed nowhere but on those slices, and only in slots whose role the policy
+ *   resets, where it holds the slot's reset value. (Slots of other parameters are not compared:
+ *   `Slots.resetSlices` only receives the recycled slices, and the optimizer conformance suite
+ *   checks that it touches nothing else.)
+ * Comparisons run on device: a cheap "anything changed outside the allowed slices?" reduction per
+ * tensor, and an exact per-index count (NaN equal to NaN) only when that says yes; values read
+ * back are single flags or [dFF]-sized vectors.
  */
 import { type Criterion, type Optimizer, type Params, RunError, type Selection, Slices, type Topology } from "@rekindle/core"
 import { Slots } from "@rekindle/plugin-optim"
@@ -79,6 +84,29 @@ const changedIndices = (before: tf.Tensor, after: tf.Tensor, axis: number): Arra
   return out
 }
 
+/**
+ * The indices along `axis` outside `allowed` at which `after` differs from `before` (exact; NaN
+ * equals NaN). `outside` may pass the precomputed full-shape mask of the complement of `allowed`.
+ */
+export const strayIndices = (
+  before: tf.Tensor,
+  after: tf.Tensor,
+  axis: number,
+  allowed: ReadonlyArray<number>,
+  outside?: tf.Tensor
+): Array<number> => {
+  if (before === after) return []
+  const suspicious = tf.tidy(() => {
+    const differs = tf.notEqual(before, after)
+    if (allowed.length === 0) return tf.any(differs).dataSync()[0] === 1
+    const mask = outside ?? tf.logicalNot(Slices.sliceMask(before.shape, axis, allowed))
+    return tf.any(tf.logicalAnd(differs, mask)).dataSync()[0] === 1
+  })
+  if (!suspicious) return []
+  const ok = new Set(allowed)
+  return changedIndices(before, after, axis).filter((i) => !ok.has(i))
+}
+
 const preview = (xs: ReadonlyArray<number>) => (xs.length > 8 ? `${xs.slice(0, 8).join(", ")}, … (${xs.length})` : xs.join(", "))
 
 /** The reinitializer's replacements touch only the chosen slices of neuron parameters. */
@@ -98,13 +126,12 @@ export const checkReinit = (
     if (t.shape.join() !== old.shape.join()) fail(where, `reinit ${reinit} gave "${name}" shape [${t.shape}], expected [${old.shape}]`)
     if (t.dtype !== old.dtype) fail(where, `reinit ${reinit} gave "${name}" dtype ${t.dtype}, expected ${old.dtype}`)
     const owner = owners.get(name) ?? fail(where, `reinit ${reinit} replaced "${name}", which holds no neuron slice`)
-    const changed = changedIndices(old, t, owner.axis)
-    if (changed.length > 0 && tf.tidy(() => tf.all(tf.isFinite(t)).dataSync()[0]) !== 1) {
+    const chosen = selection.layers[owner.position]?.indices ?? []
+    if (chosen.length > 0 && tf.tidy(() => tf.all(tf.isFinite(Slices.gatherAlong(t, owner.axis, chosen))).dataSync()[0]) !== 1) {
       fail(where, `reinit ${reinit} wrote non-finite values into "${name}"`)
     }
     if (!slicesOnly) continue
-    const chosen = new Set(selection.layers[owner.position]?.indices ?? [])
-    const stray = changed.filter((i) => !chosen.has(i))
+    const stray = strayIndices(old, t, owner.axis, chosen)
     if (stray.length > 0) fail(where, `reinit ${reinit} changed unchosen neurons [${preview(stray)}] of "${name}"`)
   }
 }
@@ -122,6 +149,32 @@ export const checkSlots = (
   const roles = Slots.rolesOf(policy)
   const bySlice = new Map<string, Slots.NeuronSlice>()
   for (const s of slices) bySlice.set(s.param, s)
+  const outside = new Map<string, tf.Tensor>()
+  const outsideOf = (param: string, x: tf.Tensor, s: Slots.NeuronSlice): tf.Tensor => {
+    let m = outside.get(param)
+    if (m === undefined) {
+      m = tf.tidy(() => tf.logicalNot(Slices.sliceMask(x.shape, s.axis, s.indices)))
+      outside.set(param, m)
+    }
+    return m
+  }
+  try {
+    checkSlotValues(where, optimizer, policy, roles, bySlice, before, after, outsideOf)
+  } finally {
+    for (const m of outside.values()) m.dispose()
+  }
+}
+
+const checkSlotValues = (
+  where: Where,
+  optimizer: Pick<Optimizer.Optimizer, "slots">,
+  policy: Slots.Policy,
+  roles: ReadonlySet<Optimizer.SlotSpec["role"]>,
+  bySlice: ReadonlyMap<string, Slots.NeuronSlice>,
+  before: Optimizer.OptState,
+  after: Optimizer.OptState,
+  outsideOf: (param: string, x: tf.Tensor, s: Slots.NeuronSlice) => tf.Tensor
+): void => {
   for (const slotName of Object.keys(before.slots)) {
     const spec = optimizer.slots[slotName] ?? fail(where, `optimizer state has undeclared slot "${slotName}"`)
     const b = before.slots[slotName]!
@@ -129,12 +182,14 @@ export const checkSlots = (
     for (const param of Object.keys(b)) {
       const x = b[param]!
       const y = a[param] ?? fail(where, `optimizer slot "${slotName}" lost parameter "${param}"`)
+      if (y.shape.join() !== x.shape.join()) fail(where, `optimizer slot "${slotName}" of "${param}" changed shape`)
       const s = bySlice.get(param)
-      const changed = changedIndices(x, y, s?.axis ?? 0)
-      const allowed = new Set(s !== undefined && roles.has(spec.role) ? s.indices : [])
-      const stray = changed.filter((i) => !allowed.has(i))
+      if (s === undefined) continue
+      const resets = roles.has(spec.role)
+      const allowed = resets ? s.indices : []
+      const stray = strayIndices(x, y, s.axis, allowed, allowed.length > 0 ? outsideOf(param, x, s) : undefined)
       if (stray.length > 0) fail(where, `optimizer slot "${slotName}" of "${param}" changed outside the reset slices at [${preview(stray)}]`)
-      if (s !== undefined && roles.has(spec.role) && s.indices.length > 0) {
+      if (resets && s.indices.length > 0) {
         const off = tf.tidy(() =>
           tf.max(tf.abs(tf.sub(Slices.gatherAlong(y, s.axis, s.indices), spec.reset))).dataSync()[0]!
         )
