@@ -12,6 +12,7 @@ import { execFileSync } from "node:child_process"
 import { Effect, FileSystem, Path } from "effect"
 import { Events } from "./Events.ts"
 import { folderName, hashOf, type Manifest, writeJsonAtomic } from "./RunFolder.ts"
+import * as ProbeHook from "./probes/Hook.ts"
 import type { RunPlan } from "./RunPlan.ts"
 import * as Recycler from "./recycling/Recycler.ts"
 import { hook as recyclingHook } from "./recycling/Service.ts"
@@ -129,14 +130,24 @@ export const run = (plan: RunPlan, options: RunOptions) =>
       (l) => Effect.sync(() => l.dispose())
     )
     const hooks: Array<StepHook> = []
+    let recycling: Recycler.Recycler | undefined
     if (plan.recycling.length > 0) {
       const recycler = yield* Effect.acquireRelease(
         Effect.sync(() => Recycler.make({ model, stages: plan.recycling, key: root, probe })),
         (r) => Effect.sync(() => r.dispose())
       )
       hooks.push(recyclingHook(recycler))
+      recycling = recycler
     }
     hooks.push(...(options.hooks ?? []))
+    // probes run first, so they see each step's state before that step's recycling
+    const probes = plan.probes.length === 0 ? undefined : ProbeHook.make({
+      model,
+      probes: plan.probes,
+      batch: probe,
+      ...(recycling !== undefined ? { lineage: recycling.lineageView, forward: recycling.forwardOptions } : {})
+    })
+    if (probes !== undefined) hooks.unshift(probes)
 
     yield* events.emit(Event.RunStarted.make({
       time: startedAt,
@@ -155,6 +166,7 @@ export const run = (plan: RunPlan, options: RunOptions) =>
       config: plan.train,
       hooks
     }).pipe(
+      Effect.tap(() => (probes !== undefined ? probes.end(loop) : Effect.void)),
       Effect.provideService(Events, events),
       Effect.tapError((e: RunError) =>
         Effect.gen(function*() {
