@@ -84,7 +84,7 @@ describe.each(modes)("BatchMatMul override (%s)", (_mode, options) => {
       const x = t([4, 32, 64], 5)
       const w = t([64, 96], 6)
       const g = t([4, 32, 96], 7)
-      return [tf.matMul(x, w), tf.matMul(x.reshape([128, 64]), g.reshape([128, 96]), true, false), tf.matMul(g, w, false, true)]
+      return [tf.matMul(x, w), tf.matMul(tf.reshape(x, [128, 64]), tf.reshape(g, [128, 96]), true, false), tf.matMul(g, w, false, true)]
     })
   })
 

@@ -43,7 +43,7 @@ export const render = (event: Event.Event, state: { total: number; started: numb
       return `eval @ ${event.step}: loss ${event.loss.toFixed(4)}  accuracy ${(event.accuracy * 100).toFixed(1)}%`
     case "Recycle":
       return event.layer === 0 || event.k > 0
-        ? `recycle @ ${event.step} stage ${event.stage} layer ${event.layer}: ${event.k} neurons (${event.criterion} -> ${event.reinit})`
+        ? `recycle @ ${event.step} stage ${event.stage} layer ${event.layer}: ${event.indices.length} neurons (${event.criterion} -> ${event.reinit})`
         : undefined
     case "RunFinished":
       return `done: ${event.step} steps, final loss ${event.finalLoss.toFixed(4)}` +
