@@ -4,11 +4,12 @@
 import { backendNode } from "@rekindle/plugin-backend-node"
 import { log } from "@rekindle/plugin-log"
 import { optim } from "@rekindle/plugin-optim"
+import { probe } from "@rekindle/plugin-probe"
 import { reinit } from "@rekindle/plugin-reinit"
 import { select } from "@rekindle/plugin-select"
 
 /** The built-in plugin values, in registration order. */
-export const builtins = [optim, select, reinit, log, backendNode] as const
+export const builtins = [optim, select, reinit, probe, log, backendNode] as const
 
 /** The built-in plugins (type). */
 export type Builtins = typeof builtins
