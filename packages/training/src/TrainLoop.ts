@@ -14,9 +14,36 @@ let runCounter = 0
 /** `tf.tidy` for results that hold tensors inside plain objects (optimizer states). */
 const tidy = <T>(f: () => T): T => tf.tidy(f as () => tf.TensorContainer) as T
 
+/**
+ * An additive change to the parameters computed on the pre-update parameters and the step's
+ * learning rate, applied together with the optimizer's update (decoupled from the optimizer, the
+ * way AdamW applies weight decay). Returns deltas by parameter name (params += delta).
+ */
+export type DecoupledUpdate = (params: Params.ParamMap, lr: number) => Params.ParamMap
+
+/**
+ * Per-step changes to the update itself (hooks build them: retraining a subset, the midpoint
+ * loss). Absent fields = the default; a step without options runs the plain path.
+ */
+export interface StepOptions {
+  /**
+   * Only these parameters are differentiated and updated; every other one is frozen (no gradient
+   * computed, no update, no weight decay, its optimizer slots carried over untouched).
+   */
+  readonly trainable?: ReadonlyArray<string>
+  /**
+   * Per parameter, a float mask of its shape (or broadcastable to it) multiplying its gradient
+   * (before the optimizer), its update and its decoupled deltas: 0 freezes an element.
+   */
+  readonly masks?: Readonly<Record<string, tf.Tensor>>
+  /** Decoupled updates added after the optimizer's, at the optimizer's learning rate for this step. */
+  readonly decoupled?: ReadonlyArray<DecoupledUpdate>
+}
+
 /** Mutable training state: variables by parameter name and the optimizer state. */
 export interface TrainLoop {
   readonly model: Transformer.Transformer
+  /** The current optimizer (replaced by `swapOptimizer`). */
   readonly optimizer: Optimizer.Optimizer
   /** Parameters by name (Variables; assign only, never edit memory in place). */
   readonly params: Readonly<Record<string, tf.Variable>>
@@ -24,13 +51,22 @@ export interface TrainLoop {
   readonly optState: () => Optimizer.OptState
   /** Replaces the optimizer state (recycling resets slots); the old state's tensors are disposed. */
   readonly setOptState: (state: Optimizer.OptState) => void
+  /**
+   * Installs another optimizer with its state (default: `optimizer.init` over every parameter)
+   * and hands back the previous optimizer and state, which the caller now owns (nothing is
+   * disposed): retraining swaps in a fresh optimizer and later swaps the old one back.
+   */
+  readonly swapOptimizer: (
+    optimizer: Optimizer.Optimizer,
+    state?: Optimizer.OptState
+  ) => { readonly optimizer: Optimizer.Optimizer; readonly state: Optimizer.OptState }
   /** Optimizer steps done so far. */
   readonly stepsDone: () => number
   /**
    * One optimizer step on a batch; returns the loss (a kept scalar the caller disposes). Throws a
    * RunError, before touching any parameter, when the loss is not finite.
    */
-  readonly step: (batch: BatchTensors, options?: ForwardOptions) => tf.Scalar
+  readonly step: (batch: BatchTensors, options?: ForwardOptions, stepOptions?: StepOptions) => tf.Scalar
   /** Mean loss and accuracy over fixed batches. */
   readonly evaluate: (batches: ReadonlyArray<BatchTensors>, options?: ForwardOptions) => { loss: number; accuracy: number; count: number }
   /** Disposes variables and optimizer state. */
@@ -41,6 +77,13 @@ const disposeReplaced = (old: Optimizer.OptState, next: Optimizer.OptState) => {
   const keep = new Set<tf.Tensor>()
   for (const slot of Object.values(next.slots)) for (const t of Object.values(slot)) keep.add(t)
   for (const slot of Object.values(old.slots)) for (const t of Object.values(slot)) if (!keep.has(t)) t.dispose()
+}
+
+/** The next state with every slot entry of frozen parameters carried over from the old state (same tensors). */
+const carrySlots = (old: Optimizer.OptState, next: Optimizer.OptState): Optimizer.OptState => {
+  const slots: Record<string, Params.ParamMap> = { ...next.slots }
+  for (const [name, slot] of Object.entries(old.slots)) slots[name] = { ...slot, ...next.slots[name] }
+  return { count: next.count, slots }
 }
 
 /** Builds the training state from initial values (which it takes ownership of). */
@@ -57,17 +100,31 @@ export const make = (
     initial[name]!.dispose()
   }
   const varList = names.map((n) => params[n]!)
+  let current = optimizer
   let opt = tidy(() => optimizer.init(params))
   let done = 0
 
-  const step = (batch: BatchTensors, options?: ForwardOptions): tf.Scalar => {
+  /** The parameters a step trains (every one, or the `trainable` subset in name order). */
+  const trainedNames = (trainable: ReadonlyArray<string> | undefined): ReadonlyArray<string> => {
+    if (trainable === undefined) return names
+    const wanted = new Set(trainable)
+    for (const n of wanted) if (params[n] === undefined) throw new Error(`TrainLoop: trainable parameter "${n}" does not exist`)
+    return names.filter((n) => wanted.has(n))
+  }
+
+  const step = (batch: BatchTensors, options?: ForwardOptions, stepOptions?: StepOptions): tf.Scalar => {
+    const trained = trainedNames(stepOptions?.trainable)
+    const vars = trained === names ? varList : trained.map((n) => params[n]!)
+    const masks = stepOptions?.masks
+    const decoupled = stepOptions?.decoupled ?? []
     const result = tidy(() => {
-      const { value, grads } = tf.variableGrads(() => model.loss(params, batch, options), varList)
+      const { value, grads } = tf.variableGrads(() => model.loss(params, batch, options), vars)
       const byName: Record<string, tf.Tensor> = {}
-      for (const name of names) {
+      for (const name of trained) {
         const g = grads[prefix + name]
         if (g === undefined) throw new RunError({ step: done, message: `no gradient for parameter ${name}` })
-        byName[name] = g
+        const m = masks?.[name]
+        byName[name] = m === undefined ? g : tf.mul(g, m)
       }
       const lossValue = value.dataSync()[0]!
       if (!Number.isFinite(lossValue)) {
@@ -80,12 +137,23 @@ export const make = (
               : "all parameters are finite (the forward pass overflowed); the last good parameters are kept")
         })
       }
-      const [updates, next] = optimizer.update(byName, opt, params)
-      for (const name of names) {
-        const u = updates[name]
-        if (u !== undefined) params[name]!.assign(tf.add(params[name]!, u))
+      const lr = decoupled.length > 0 ? current.learningRate(opt.count) : 0
+      const trainedParams = trained === names ? params : Object.fromEntries(trained.map((n) => [n, params[n]!]))
+      const [updates, after] = current.update(byName, opt, trainedParams)
+      // decoupled deltas see the pre-update parameters (computed before any assign)
+      const deltas = decoupled.map((d) => d(params, lr))
+      for (const name of trained) {
+        let u = updates[name]
+        for (const d of deltas) {
+          const x = d[name]
+          if (x !== undefined) u = u === undefined ? x : tf.add(u, x)
+        }
+        if (u === undefined) continue
+        const m = masks?.[name]
+        if (m !== undefined) u = tf.mul(u, m)
+        params[name]!.assign(tf.add(params[name]!, u))
       }
-      return { loss: value, next }
+      return { loss: value, next: trained === names ? after : carrySlots(opt, after) }
     })
     disposeReplaced(opt, result.next)
     opt = result.next
@@ -111,12 +179,20 @@ export const make = (
 
   return {
     model,
-    optimizer,
+    get optimizer() {
+      return current
+    },
     params,
     optState: () => opt,
     setOptState: (state) => {
       disposeReplaced(opt, state)
       opt = state
+    },
+    swapOptimizer: (next, state) => {
+      const previous = { optimizer: current, state: opt }
+      opt = state ?? tidy(() => next.init(params))
+      current = next
+      return previous
     },
     stepsDone: () => done,
     step,

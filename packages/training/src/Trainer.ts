@@ -12,11 +12,17 @@ import * as tf from "@tensorflow/tfjs-core"
 import { Context, Effect } from "effect"
 import { Events } from "./Events.ts"
 import type { TrainConfig } from "./TrainConfig.ts"
-import type { TrainLoop } from "./TrainLoop.ts"
+import type { StepOptions, TrainLoop } from "./TrainLoop.ts"
 
 /** Work done before a step's update (recycling, probes); may return forward options for the step. */
 export interface StepHook {
   readonly before: (step: number, loop: TrainLoop) => Effect.Effect<ForwardOptions | undefined, RunError, Events>
+  /**
+   * Changes to step s's update (frozen parameters, gradient masks, decoupled updates), asked after
+   * every hook's `before`. Hooks' options are merged: `trainable` lists intersect, `masks` merge
+   * by parameter (a later hook wins), `decoupled` updates concatenate.
+   */
+  readonly stepOptions?: (step: number, loop: TrainLoop) => StepOptions | undefined
 }
 
 /** How a training run ended. */
@@ -44,6 +50,24 @@ const mergeOptions = (all: ReadonlyArray<ForwardOptions | undefined>): ForwardOp
   const present = all.filter((o): o is ForwardOptions => o !== undefined)
   if (present.length === 0) return undefined
   return Object.assign({}, ...present) as ForwardOptions
+}
+
+/** Merges hooks' step options (see `StepHook.stepOptions`); undefined when none has any. */
+export const mergeStepOptions = (all: ReadonlyArray<StepOptions | undefined>): StepOptions | undefined => {
+  const present = all.filter((o): o is StepOptions => o !== undefined)
+  if (present.length === 0) return undefined
+  if (present.length === 1) return present[0]
+  let trainable: Array<string> | undefined
+  for (const o of present) {
+    if (o.trainable !== undefined) trainable = trainable === undefined ? [...o.trainable] : trainable.filter((n) => o.trainable!.includes(n))
+  }
+  const masks = Object.assign({}, ...present.map((o) => o.masks ?? {})) as Record<string, tf.Tensor>
+  const decoupled = present.flatMap((o) => o.decoupled ?? [])
+  return {
+    ...(trainable !== undefined ? { trainable } : {}),
+    ...(Object.keys(masks).length > 0 ? { masks } : {}),
+    ...(decoupled.length > 0 ? { decoupled } : {})
+  }
 }
 
 /** Runs the step loop. */
@@ -79,10 +103,11 @@ export const train = (input: TrainInput) =>
       const hookOptions: Array<ForwardOptions | undefined> = []
       for (const hook of hooks) hookOptions.push(yield* hook.before(s, loop))
       options = mergeOptions(hookOptions)
+      const stepOptions = mergeStepOptions(hooks.map((h) => h.stepOptions?.(s, loop)))
       const batch = stream.next()
       const tensors = Model.toTensors(batch)
       const loss = yield* Effect.try({
-        try: () => loop.step(tensors, options),
+        try: () => loop.step(tensors, options, stepOptions),
         catch: (e) => (e instanceof RunError ? e : new RunError({ step: s + 1, message: String(e) }))
       }).pipe(Effect.ensuring(Effect.sync(() => Model.disposeBatch(tensors))))
       windowLosses.push(loss)
@@ -98,7 +123,8 @@ export const train = (input: TrainInput) =>
         yield* events.emit(Event.TrainStep.make({
           step: done,
           loss: mean,
-          lr: loop.optimizer.learningRate(done - 1),
+          // the rate of the step just done, by the current optimizer's own count (a swapped-in optimizer restarts it)
+          lr: loop.optimizer.learningRate(loop.optState().count - 1),
           tokens: windowTokens,
           ms: ms / n,
           tokensPerSec: windowTokens / Math.max(1e-9, ms / 1000)
