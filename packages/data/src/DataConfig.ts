@@ -1,10 +1,10 @@
 /**
  * Where text comes from, how it is tokenized and how batches are formed (pipeline section `data`).
  */
+import { Schemas } from "@rekindle/core"
 import { Effect, Schema } from "effect"
 
-const PositiveInt = Schema.Int.pipe(Schema.check(Schema.isGreaterThan(0)))
-const Probability = Schema.Finite.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 1 })))
+const { PositiveInt, Probability } = Schemas
 
 /** Smallest accepted vocabulary: 5 special tokens plus some room for text. */
 export const minVocabSize = 16

@@ -3,10 +3,9 @@
  * default (pre-LayerNorm, bias-free ReLU FF, Kaiming-uniform FF init); `causal: true` gives a
  * GPT-style decoder. `dFF: 0` removes the FF sublayer entirely.
  */
+import { Schemas } from "@rekindle/core"
 import { Schema } from "effect"
-
-const PositiveInt = Schema.Int.pipe(Schema.check(Schema.isGreaterThan(0)))
-const NonNegativeInt = Schema.Int.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0)))
+const { PositiveInt, NonNegativeInt } = Schemas
 
 /** Model configuration (pipeline section `model`). */
 export const ModelConfig = Schema.Struct({

@@ -5,10 +5,9 @@
  * firings happened; it runs before that step's update.
  */
 import type { Criterion, Reinitializer } from "@rekindle/core"
+import { Schemas } from "@rekindle/core"
 import { Schema } from "effect"
-
-const PositiveInt = Schema.Int.pipe(Schema.check(Schema.isGreaterThan(0)))
-const NonNegativeInt = Schema.Int.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0)))
+const { PositiveInt, NonNegativeInt } = Schemas
 
 /** When a stage fires, in optimizer steps. */
 export const StageSchedule = Schema.Struct({

@@ -1,10 +1,9 @@
 /**
  * The training loop's settings (pipeline section `train`).
  */
+import { Schemas } from "@rekindle/core"
 import { Schema } from "effect"
-
-const PositiveInt = Schema.Int.pipe(Schema.check(Schema.isGreaterThan(0)))
-const NonNegativeInt = Schema.Int.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0)))
+const { PositiveInt, NonNegativeInt } = Schemas
 
 /** Training loop configuration. */
 export const TrainConfig = Schema.Struct({

@@ -1,0 +1,14 @@
+/**
+ * Small Schemas every config section uses, defined once so their error messages and JSON Schema
+ * renderings are the same everywhere.
+ */
+import { Schema } from "effect"
+
+/** An integer > 0. */
+export const PositiveInt = Schema.Int.pipe(Schema.check(Schema.isGreaterThan(0)))
+
+/** An integer >= 0. */
+export const NonNegativeInt = Schema.Int.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0)))
+
+/** A finite number in [0, 1]. */
+export const Probability = Schema.Finite.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 1 })))
