@@ -105,6 +105,36 @@ export const Lineage = Schema.TaggedStruct("Lineage", {
   magnitude: Nums
 })
 
+/**
+ * Gradual pruning grew one FF layer's cumulative mask (before step `step`'s update): `indices`
+ * were pruned now (with the criterion's scores), `pruned` neurons are masked in total, the
+ * schedule's target fraction is `fraction`. Pruned neurons never come back.
+ */
+export const Prune = Schema.TaggedStruct("Prune", {
+  step: Int,
+  layer: Int,
+  criterion: Schema.String,
+  fraction: Num,
+  pruned: Int,
+  indices: Schema.Array(Int),
+  scores: Nums
+})
+
+/**
+ * Retraining a subset began on one FF layer (before step `step`'s update): every parameter but
+ * these neurons' slices is frozen until step `until`, under a fresh optimizer; `then` says
+ * whether training continues afterwards (`continue`) or the run ends (`stop`).
+ */
+export const Retrain = Schema.TaggedStruct("Retrain", {
+  step: Int,
+  until: Int,
+  layer: Int,
+  subset: Schema.String,
+  indices: Schema.Array(Int),
+  magnitude: Num,
+  then: Schema.Literals(["continue", "stop"])
+})
+
 /** A checkpoint was written. */
 export const Checkpoint = Schema.TaggedStruct("Checkpoint", { step: Int, path: Schema.String })
 
@@ -134,6 +164,8 @@ export const Event = Schema.Union([
   Scalar,
   Scatter,
   Lineage,
+  Prune,
+  Retrain,
   Checkpoint,
   RunFinished,
   RunFailed

@@ -11,6 +11,7 @@ import * as tf from "@tensorflow/tfjs-core"
 import { execFileSync } from "node:child_process"
 import { Effect, FileSystem, Path } from "effect"
 import { Events } from "./Events.ts"
+import { hooks as experimentHooks } from "./experiments/index.ts"
 import { folderName, hashOf, type Manifest, writeJsonAtomic } from "./RunFolder.ts"
 import * as ProbeHook from "./probes/Hook.ts"
 import type { RunPlan } from "./RunPlan.ts"
@@ -139,6 +140,7 @@ export const run = (plan: RunPlan, options: RunOptions) =>
       hooks.push(recyclingHook(recycler))
       recycling = recycler
     }
+    hooks.push(...(yield* experimentHooks(plan, { model, key: root, probe })))
     hooks.push(...(options.hooks ?? []))
     // probes run first, so they see each step's state before that step's recycling
     const probes = plan.probes.length === 0 ? undefined : ProbeHook.make({

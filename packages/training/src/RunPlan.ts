@@ -7,6 +7,9 @@ import type { DataConfig } from "@rekindle/data/DataConfig"
 import type { ModelConfig } from "@rekindle/model/ModelConfig"
 import type { Effect, FileSystem, Path, Scope } from "effect"
 import type { RunDir } from "@rekindle/core/RunDir"
+import type { MidpointLossConfig } from "./experiments/MidpointLoss.ts"
+import type { Pruning } from "./experiments/Pruning.ts"
+import type { Retrain } from "./experiments/Retrain.ts"
 import type { Stage } from "./Stage.ts"
 import type { TrainConfig } from "./TrainConfig.ts"
 
@@ -28,6 +31,12 @@ export interface RunPlan {
   readonly optimizer: { readonly id: string; readonly optimizer: Optimizer.Optimizer }
   readonly train: TrainConfig
   readonly recycling: ReadonlyArray<Stage>
+  /** Gradual pruning (absent = none). */
+  readonly pruning?: Pruning
+  /** Retraining a subset of FF neurons (absent = none); with `then: "stop"`, `train.steps` is already `at + steps`. */
+  readonly retrain?: Retrain
+  /** The midpoint loss, applied decoupled (absent = none). */
+  readonly midpointLoss?: MidpointLossConfig
   readonly probes: ReadonlyArray<{ readonly id: string; readonly probe: Probe }>
   /** Sinks are acquired inside the run's scope, once its folder exists. */
   readonly sinks: ReadonlyArray<{ readonly id: string; readonly acquire: Effect.Effect<Sink, unknown, RunDir | Scope.Scope | FileSystem.FileSystem | Path.Path> }>

@@ -4,6 +4,7 @@
  */
 export { Events } from "./Events.ts"
 export * as Experiment from "./Experiment.ts"
+export * as Experiments from "./experiments/index.ts"
 export * as Recycling from "./recycling/index.ts"
 export * as RunFolder from "./RunFolder.ts"
 export type { BackendRequest, RunPlan } from "./RunPlan.ts"

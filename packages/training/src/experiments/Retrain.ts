@@ -1,0 +1,227 @@
+/**
+ * Retraining a subset ("overtraining"): before the update of step `at`, choose FF neurons
+ * (smallest / largest / random by magnitude, a fraction of each layer, or all of them), freeze
+ * every other parameter and every other slice of the FF weights, and train those neurons alone
+ * for `steps` steps under a fresh optimizer (the run's optimizer kind, learning rate `lr`,
+ * linear warm-up over `warmup` steps). Then either continue normal training (`then: "continue"`:
+ * the run's optimizer and its state from before step `at` come back, its step count advanced by
+ * `steps` so its learning-rate schedule stays aligned with the run's steps) or end the run
+ * (`then: "stop"`: the run is `at + steps` steps long).
+ *
+ * Freezing is exact: only the FF neuron parameters are differentiated, their gradients and
+ * updates are multiplied by a mask that is 1 on the chosen neurons' slices (W_in columns, W_out
+ * rows, b_in entries) and 0 elsewhere, so weight decay does not touch frozen slices either.
+ */
+import { type Criterion, Event, Key, type Optimizer, RunError, Selection, Slices, Topology } from "@rekindle/core"
+import * as tf from "@tensorflow/tfjs-core"
+import { Effect, Schema } from "effect"
+import { Events } from "../Events.ts"
+import * as Measure from "../recycling/Measure.ts"
+import type { StepHook } from "../Trainer.ts"
+import type { StepOptions, TrainLoop } from "../TrainLoop.ts"
+
+const PositiveInt = Schema.Int.pipe(Schema.check(Schema.isGreaterThan(0)))
+const NonNegativeInt = Schema.Int.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0)))
+
+/** Which neurons are retrained. */
+export const Subset = Schema.Literals(["smallest", "largest", "random", "all"])
+/** Which neurons are retrained (type). */
+export type Subset = typeof Subset.Type
+
+/** The criterion part that chooses each subset (none for `all`). */
+export const subsetCriteria: Readonly<Record<Exclude<Subset, "all">, string>> = {
+  smallest: "select/magnitude-smallest",
+  largest: "select/magnitude-largest",
+  random: "select/random"
+}
+
+/** Pipeline section `retrain`. */
+export const RetrainSettings = Schema.Struct({
+  at: NonNegativeInt.pipe(Schema.annotate({ description: "Step before whose update retraining starts" })),
+  subset: Subset.pipe(Schema.annotate({ description: "smallest / largest (by magnitude) / random neurons of each layer, or all FF neurons" })),
+  fraction: Schema.Finite.pipe(
+    Schema.check(Schema.isBetween({ minimum: 0, maximum: 1, exclusiveMinimum: true }, { expected: "a fraction in (0, 1]" })),
+    Schema.annotate({ description: "Fraction of each layer's neurons retrained (ignored for subset all; default 0.1)" }),
+    Schema.withDecodingDefaultKey(Effect.succeed(0.1))
+  ),
+  steps: PositiveInt.pipe(Schema.annotate({ description: "Number of retraining steps" })),
+  warmup: NonNegativeInt.pipe(
+    Schema.annotate({ description: "Linear warm-up steps of the fresh optimizer (default 0)" }),
+    Schema.withDecodingDefaultKey(Effect.succeed(0))
+  ),
+  lr: Schema.optionalKey(
+    Schema.Finite.pipe(Schema.check(Schema.isGreaterThan(0)), Schema.annotate({ description: "Peak learning rate of the fresh optimizer (default: the run optimizer's lr)" }))
+  ),
+  then: Schema.Literals(["continue", "stop"]).pipe(
+    Schema.annotate({ description: "After retraining: continue normal training, or end the run (default continue)" }),
+    Schema.withDecodingDefaultKey(Effect.succeed("continue" as const))
+  )
+})
+/** Pipeline section `retrain` (type). */
+export type RetrainSettings = typeof RetrainSettings.Type
+
+/** Retraining as built for a run. */
+export interface Retrain {
+  readonly at: number
+  readonly steps: number
+  readonly subset: Subset
+  readonly fraction: number
+  readonly then: "continue" | "stop"
+  /** The learning rate the fresh optimizer peaks at (for reports). */
+  readonly lr: number
+  /** The fresh optimizer (warm-up schedule), initialised over the FF neuron parameters at `at`. */
+  readonly optimizer: Optimizer.Optimizer
+  /** The criterion choosing the subset (absent for `all`). */
+  readonly criterion?: { readonly id: string; readonly criterion: Criterion<any> }
+}
+
+/** The step count of a run with retraining: `at + steps` when it stops, else `steps`. */
+export const runLength = (retrain: Pick<Retrain, "at" | "steps" | "then"> | undefined, steps: number): number =>
+  retrain !== undefined && retrain.then === "stop" ? Math.min(steps, retrain.at + retrain.steps) : steps
+
+/** Neurons retrained per layer of `dFF`. */
+export const countFor = (retrain: Pick<Retrain, "subset" | "fraction">, dFF: number): number =>
+  retrain.subset === "all" ? dFF : Math.round(retrain.fraction * dFF)
+
+/** The chosen neurons: every neuron for `all`, else the criterion's choice on the current weights. */
+export const choose = (
+  retrain: Pick<Retrain, "subset" | "fraction" | "criterion">,
+  topology: Topology.Topology,
+  params: Readonly<Record<string, tf.Tensor>>,
+  key: Key.Key,
+  step: number
+): Selection.Selection => {
+  if (retrain.subset === "all" || retrain.criterion === undefined) {
+    return {
+      layers: topology.layers.map((l, p) => ({
+        layer: p,
+        indices: Array.from({ length: l.dFF }, (_, i) => i),
+        scores: Array.from({ length: l.dFF }, () => 0)
+      }))
+    }
+  }
+  const c = retrain.criterion.criterion
+  const signals = Measure.measure({ topology, activationStats: () => [] }, params, step)
+  const k = topology.layers.map((l) => countFor(retrain, l.dFF))
+  return c.select(c.init(topology), signals, {
+    scope: "per-layer",
+    fraction: retrain.fraction,
+    k,
+    total: k.reduce((a, b) => a + b, 0),
+    eligible: topology.layers.map((l) => new Uint8Array(l.dFF).fill(1))
+  }, key)
+}
+
+/** The float masks (1 on the chosen neurons' slices) of every FF neuron parameter. Caller disposes. */
+export const masksFor = (
+  topology: Topology.Topology,
+  params: Readonly<Record<string, tf.Tensor>>,
+  selection: Selection.Selection
+): Record<string, tf.Tensor> =>
+  tf.tidy(() => {
+    const out: Record<string, tf.Tensor> = {}
+    topology.layers.forEach((l, p) => {
+      const indices = selection.layers[p]?.indices ?? []
+      for (const s of l.slices) out[s.param] = tf.cast(Slices.sliceMask(params[s.param]!.shape, s.axis, indices), "float32")
+    })
+    return out
+  })
+
+/** The retraining state of a run. */
+export interface Retrainer {
+  /** Before step s's update: starts retraining at `at`, ends it at `at + steps` (continue); returns events. */
+  readonly before: (step: number, loop: TrainLoop) => Array<Event.Event>
+  /** The step options of step s (frozen parameters and masks inside the retraining window). */
+  readonly stepOptions: (step: number) => StepOptions | undefined
+  /** Whether retraining is under way. */
+  readonly active: () => boolean
+  /** Disposes masks and any optimizer state it holds. */
+  readonly dispose: () => void
+}
+
+const disposeState = (state: Optimizer.OptState) => {
+  for (const t of Object.values(state.slots).flatMap((s) => Object.values(s))) t.dispose()
+}
+
+/** Builds the retrainer; `key` is the run's root key (the subset draws from `Key.fold(Key.split(key, "retrain"), at)`). */
+export const make = (options: { readonly retrain: Retrain; readonly topology: Topology.Topology; readonly key: Key.Key }): Retrainer => {
+  const { retrain, topology } = options
+  const trainable = Topology.neuronParams(topology)
+  let options_: StepOptions | undefined
+  let masks: Record<string, tf.Tensor> | undefined
+  let saved: { readonly optimizer: Optimizer.Optimizer; readonly state: Optimizer.OptState } | undefined
+  const end = retrain.at + retrain.steps
+
+  const start = (step: number, loop: TrainLoop): Array<Event.Event> => {
+    if (topology.layers.length === 0) throw new RunError({ step, message: "retrain: the model has no FF neurons (model.dFF = 0)" })
+    const selection = choose(retrain, topology, loop.params, Key.fold(Key.split(options.key, "retrain"), step), step)
+    selection.layers.forEach((l, p) => {
+      const want = countFor(retrain, topology.layers[p]!.dFF)
+      if (l.indices.length !== want) {
+        throw new RunError({ step, message: `retrain: ${retrain.criterion?.id ?? "all"} chose ${l.indices.length} neurons in layer ${p}, ${want} were requested` })
+      }
+    })
+    masks = retrain.subset === "all" ? undefined : masksFor(topology, loop.params, selection)
+    options_ = { trainable, ...(masks !== undefined ? { masks } : {}) }
+    const subsetParams = Object.fromEntries(trainable.map((n) => [n, loop.params[n]!]))
+    const fresh = tf.tidy(() => retrain.optimizer.init(subsetParams) as unknown as tf.TensorContainer) as unknown as Optimizer.OptState
+    saved = loop.swapOptimizer(retrain.optimizer, fresh)
+    const magnitudes = Measure.magnitudes(topology, loop.params)
+    return selection.layers.map((l, p) =>
+      Event.Retrain.make({
+        step,
+        until: end,
+        layer: topology.layers[p]!.layer,
+        subset: retrain.subset,
+        indices: [...l.indices],
+        magnitude: l.indices.length === 0 ? 0 : l.indices.reduce((s, i) => s + magnitudes[p]![i]!, 0) / l.indices.length,
+        then: retrain.then
+      })
+    )
+  }
+
+  const finish = (loop: TrainLoop) => {
+    if (saved === undefined) return
+    const back = saved
+    saved = undefined
+    const fresh = loop.swapOptimizer(back.optimizer, { count: back.state.count + retrain.steps, slots: back.state.slots })
+    disposeState(fresh.state)
+    release()
+  }
+
+  const release = () => {
+    if (masks !== undefined) for (const m of Object.values(masks)) m.dispose()
+    masks = undefined
+    options_ = undefined
+  }
+
+  return {
+    before: (step, loop) => {
+      if (step === retrain.at) return start(step, loop)
+      if (step === end && retrain.then === "continue") finish(loop)
+      return []
+    },
+    stepOptions: (step) => (step >= retrain.at && step < end ? options_ : undefined),
+    active: () => options_ !== undefined,
+    dispose: () => {
+      release()
+      if (saved !== undefined) disposeState(saved.state)
+      saved = undefined
+    }
+  }
+}
+
+const asRunError = (step: number) => (e: unknown): RunError =>
+  e instanceof RunError ? e : new RunError({ step, message: `retrain failed: ${e instanceof Error ? e.message : String(e)}` })
+
+/** A trainer hook driving the retrainer. */
+export const hook = (retrainer: Retrainer): StepHook => ({
+  before: (step, loop) =>
+    Effect.gen(function*() {
+      const events = yield* Events
+      const out = yield* Effect.try({ try: () => retrainer.before(step, loop), catch: asRunError(step) })
+      for (const e of out) yield* events.emit(e)
+      return undefined
+    }),
+  stepOptions: (step) => retrainer.stepOptions(step)
+})
