@@ -7,12 +7,13 @@ import { type BackendInfo, type BackendProvider, Event, Key, RunDir, RunError, U
 import { Data } from "@rekindle/data"
 import { Backends } from "@rekindle/engine"
 import { Model, Transformer } from "@rekindle/model"
-import * as tf from "@tensorflow/tfjs-core"
-import { execFileSync } from "node:child_process"
 import { Effect, FileSystem, Path } from "effect"
+import * as Checkpoint from "./Checkpoint.ts"
 import { Events } from "./Events.ts"
 import { hooks as experimentHooks } from "./experiments/index.ts"
-import { folderName, hashOf, type Manifest, writeJsonAtomic } from "./RunFolder.ts"
+import * as Resume from "./Resume.ts"
+import { folderName, hashOf } from "./RunFolder.ts"
+import * as Session from "./rundir/Session.ts"
 import * as ProbeHook from "./probes/Hook.ts"
 import type { RunPlan } from "./RunPlan.ts"
 import * as Recycler from "./recycling/Recycler.ts"
@@ -30,6 +31,18 @@ export interface RunOptions {
   readonly backends: ReadonlyArray<BackendProvider>
   /** Extra step hooks (recycling, probes) built by the host. */
   readonly hooks?: ReadonlyArray<StepHook>
+  /**
+   * What to do when the run folder already holds a run (default `refuse`: a finished run or one
+   * that can be resumed is refused, an unfinished one without checkpoints is replaced; see
+   * `Resume.Existing`). A folder locked by a live process is always refused.
+   */
+  readonly existing?: Resume.Existing
+  /** The exact run folder (default `<outDir>/<name>-<hash>`); `rekindle resume` passes the one it was given. */
+  readonly dir?: string
+  /** Checkpoints kept (default 3). */
+  readonly keepCheckpoints?: number
+  /** The pipeline file the plan came from (recorded in the manifest; resume and reproduce load its plugins). */
+  readonly source?: string
 }
 
 /** What a finished run reports. */
@@ -38,20 +51,9 @@ export interface RunResult {
   readonly steps: number
   readonly finalLoss: number
   readonly finalEvalLoss?: number
+  /** The checkpoint step the run resumed from, if it did. */
+  readonly resumedFrom?: number
 }
-
-const gitCommit = (): string | undefined => {
-  try {
-    return execFileSync("git", ["rev-parse", "HEAD"], { stdio: ["ignore", "pipe", "ignore"] }).toString().trim()
-  } catch {
-    return undefined
-  }
-}
-
-const versions = (): Record<string, string> => ({
-  rekindle: "0.1.0",
-  "@tensorflow/tfjs-core": tf.version_core
-})
 
 /** Runs synchronous setup code whose `UserError`s (thrown by data batching) become failures. */
 const attempt = <A>(f: () => A): Effect.Effect<A, UserError> =>
@@ -59,11 +61,19 @@ const attempt = <A>(f: () => A): Effect.Effect<A, UserError> =>
     Effect.catch((e) => (e instanceof UserError ? Effect.fail(e) : Effect.die(e)))
   )
 
-/** Runs a plan; the run folder is `<outDir>/<name>-<hash>/` (replaced if it exists). */
+/**
+ * Runs a plan, or resumes it; the run folder is `<outDir>/<name>-<hash>/` (see `RunOptions.existing`
+ * for a folder that already exists). Every user error is raised before anything is written.
+ */
 export const run = (plan: RunPlan, options: RunOptions) =>
   Effect.scoped(Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
+    const dir = options.dir !== undefined ? path.resolve(options.dir) : path.resolve(options.outDir, folderName(plan.name, plan.resolved))
+    const pipelineHash = hashOf(plan.resolved)
+    // what to do with an existing folder is decided (under its lock) before anything loads
+    const claim = yield* Resume.claim(dir, { seed: plan.seed, pipelineHash }, options.existing ?? "refuse")
+    const from = claim._tag === "Resume" ? claim.checkpoint.state.stream : undefined
     const info: BackendInfo = yield* Backends.init(plan.backend, options.backends)
     const root = Key.make(plan.seed)
     const dataset = yield* Data.load(plan.data, { cacheDir: options.cacheDir, key: Key.split(root, "split") })
@@ -82,7 +92,9 @@ export const run = (plan: RunPlan, options: RunOptions) =>
       objective: plan.data.objective,
       masking: plan.data.masking
     }
-    const stream = yield* attempt(() => Data.trainStream(dataset, { ...batchOptions, key: Key.split(root, "data") }))
+    const stream = yield* attempt(() =>
+      Data.trainStream(dataset, { ...batchOptions, key: Key.split(root, "data"), ...(from !== undefined ? { from } : {}) })
+    )
     const evalSet = yield* Effect.acquireRelease(
       attempt(() =>
         Data.evalBatches(dataset, { ...batchOptions, key: Key.split(root, "eval"), count: plan.train.evalBatches })
@@ -98,34 +110,6 @@ export const run = (plan: RunPlan, options: RunOptions) =>
       ),
       (b) => Effect.sync(() => Model.disposeBatch(b))
     )
-    const dir = path.resolve(options.outDir, folderName(plan.name, plan.resolved))
-    if (yield* fs.exists(dir)) yield* fs.remove(dir, { recursive: true })
-    yield* fs.makeDirectory(dir, { recursive: true })
-    const startedAt = new Date().toISOString()
-    const git = gitCommit()
-    const manifest = (status: Manifest["status"], extra: Partial<Manifest>): Manifest => ({
-      name: plan.name,
-      pipelineHash: hashOf(plan.resolved),
-      seed: plan.seed,
-      status,
-      startedAt,
-      steps: plan.train.steps,
-      stepsDone: 0,
-      backend: { name: info.name, threads: info.threads, simd: info.simd },
-      versions: versions(),
-      node: process.version,
-      ...(git !== undefined ? { git } : {}),
-      ...extra
-    })
-    yield* writeJsonAtomic(path.join(dir, "pipeline.json"), plan.resolved)
-    yield* writeJsonAtomic(path.join(dir, "manifest.json"), manifest("running", {}))
-
-    const sinks = yield* Effect.forEach(plan.sinks, (s) => s.acquire).pipe(
-      Effect.provideService(RunDir, RunDir.of({ path: dir }))
-    )
-    const events = yield* Events.make(sinks)
-    yield* Effect.addFinalizer(() => events.flush.pipe(Effect.ignore))
-
     const loop = yield* Effect.acquireRelease(
       Effect.sync(() => TrainLoop.make(model, plan.optimizer.optimizer, model.init(Key.split(root, "init")))),
       (l) => Effect.sync(() => l.dispose())
@@ -137,7 +121,7 @@ export const run = (plan: RunPlan, options: RunOptions) =>
         Effect.sync(() => Recycler.make({ model, stages: plan.recycling, key: root, probe })),
         (r) => Effect.sync(() => r.dispose())
       )
-      hooks.push(recyclingHook(recycler))
+      hooks.push({ ...recyclingHook(recycler), state: Checkpoint.recyclerState(recycler) })
       recycling = recycler
     }
     hooks.push(...(yield* experimentHooks(plan, { model, key: root, probe })))
@@ -151,14 +135,35 @@ export const run = (plan: RunPlan, options: RunOptions) =>
     })
     if (probes !== undefined) hooks.unshift(probes)
 
+    // a resumed checkpoint is checked and installed, then the folder is created, swapped or cut back
+    const session = yield* Session.open({
+      claim,
+      plan,
+      pipelineHash,
+      info,
+      loop,
+      hooks,
+      ...(options.source !== undefined ? { source: options.source } : {}),
+      ...(options.keepCheckpoints !== undefined ? { keep: options.keepCheckpoints } : {})
+    })
+    const startedAt = new Date().toISOString()
+    const sinks = yield* Effect.forEach(plan.sinks, (s) => s.acquire).pipe(
+      Effect.provideService(RunDir, RunDir.of({ path: dir }))
+    )
+    const counted = Session.counted(yield* Events.make(sinks), session.eventsSoFar)
+    const events = counted.bus
+    yield* Effect.addFinalizer(() => events.flush.pipe(Effect.ignore))
+    const checkpoint = session.checkpointer(counted, stream)
+
     yield* events.emit(Event.RunStarted.make({
       time: startedAt,
       run: path.basename(dir),
-      pipelineHash: hashOf(plan.resolved),
+      pipelineHash,
       seed: plan.seed,
       backend: { name: info.name, threads: info.threads, simd: info.simd, overrides: info.overrides },
       parameters: model.parameterCount,
-      steps: plan.train.steps
+      steps: plan.train.steps,
+      ...(session.resumedFrom !== undefined ? { resumedFrom: session.resumedFrom } : {})
     }))
 
     const result = yield* train({
@@ -166,7 +171,14 @@ export const run = (plan: RunPlan, options: RunOptions) =>
       stream,
       evalSet,
       config: plan.train,
-      hooks
+      hooks,
+      ...(session.resumedFrom !== undefined ? { from: session.resumedFrom } : {}),
+      ...(session.trainerState !== undefined ? { state: session.trainerState } : {}),
+      checkpoint: (done, state, reason) =>
+        checkpoint(done, state, reason).pipe(
+          Effect.provideService(FileSystem.FileSystem, fs),
+          Effect.provideService(Path.Path, path)
+        )
     }).pipe(
       Effect.tap(() => (probes !== undefined ? probes.end(loop) : Effect.void)),
       Effect.provideService(Events, events),
@@ -179,11 +191,27 @@ export const run = (plan: RunPlan, options: RunOptions) =>
             message: e.message
           })).pipe(Effect.ignore)
           yield* events.flush.pipe(Effect.ignore)
-          yield* writeJsonAtomic(path.join(dir, "manifest.json"), manifest("failed", {
+          yield* session.manifest("failed", {
             endedAt: new Date().toISOString(),
-            stepsDone: loop.stepsDone(),
-            error: e.message
+            error: e.message,
+            exit: { status: "failed", code: 1 }
+          }).pipe(Effect.ignore)
+        })
+      ),
+      // SIGINT/SIGTERM: the trainer has written a checkpoint; say so in the events and the manifest
+      Effect.onInterrupt(() =>
+        Effect.gen(function*() {
+          yield* events.emit(Event.RunFailed.make({
+            time: new Date().toISOString(),
+            step: loop.stepsDone(),
+            reason: "Interrupted",
+            message: `interrupted after step ${loop.stepsDone()}; continue with \`rekindle resume ${dir}\``
           })).pipe(Effect.ignore)
+          yield* events.flush.pipe(Effect.ignore)
+          yield* session.manifest("interrupted", {
+            endedAt: new Date().toISOString(),
+            exit: { status: "interrupted", code: 130 }
+          }).pipe(Effect.ignore)
         })
       )
     )
@@ -196,12 +224,13 @@ export const run = (plan: RunPlan, options: RunOptions) =>
       ...(result.finalEvalLoss !== undefined ? { finalEvalLoss: result.finalEvalLoss } : {})
     }))
     yield* events.flush
-    yield* writeJsonAtomic(path.join(dir, "manifest.json"), manifest("finished", { endedAt, stepsDone: result.steps }))
+    yield* session.manifest("finished", { endedAt, exit: { status: "finished", code: 0 } })
     const out: RunResult = {
       dir,
       steps: result.steps,
       finalLoss: result.finalLoss,
-      ...(result.finalEvalLoss !== undefined ? { finalEvalLoss: result.finalEvalLoss } : {})
+      ...(result.finalEvalLoss !== undefined ? { finalEvalLoss: result.finalEvalLoss } : {}),
+      ...(session.resumedFrom !== undefined ? { resumedFrom: session.resumedFrom } : {})
     }
     return out
   }))

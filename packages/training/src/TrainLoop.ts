@@ -62,6 +62,8 @@ export interface TrainLoop {
   ) => { readonly optimizer: Optimizer.Optimizer; readonly state: Optimizer.OptState }
   /** Optimizer steps done so far. */
   readonly stepsDone: () => number
+  /** Sets the step count (resume from a checkpoint; see `Checkpoint.apply`). */
+  readonly setStepsDone: (steps: number) => void
   /**
    * One optimizer step on a batch; returns the loss (a kept scalar the caller disposes). Throws a
    * RunError, before touching any parameter, when the loss is not finite.
@@ -195,6 +197,9 @@ export const make = (
       return previous
     },
     stepsDone: () => done,
+    setStepsDone: (steps) => {
+      done = steps
+    },
     step,
     evaluate,
     dispose: () => {

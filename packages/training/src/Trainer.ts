@@ -10,6 +10,7 @@ import { Model } from "@rekindle/model"
 import type { BatchTensors, ForwardOptions } from "@rekindle/model"
 import * as tf from "@tensorflow/tfjs-core"
 import { Context, Effect } from "effect"
+import type { HookState } from "./Checkpoint.ts"
 import { Events } from "./Events.ts"
 import type { TrainConfig } from "./TrainConfig.ts"
 import type { StepOptions, TrainLoop } from "./TrainLoop.ts"
@@ -23,6 +24,11 @@ export interface StepHook {
    * by parameter (a later hook wins), `decoupled` updates concatenate.
    */
   readonly stepOptions?: (step: number, loop: TrainLoop) => StepOptions | undefined
+  /**
+   * The hook's state across steps, for checkpoints (see `Checkpoint.HookState`). A hook that keeps
+   * state and lacks this makes a resumed run differ from an uninterrupted one.
+   */
+  readonly state?: HookState
 }
 
 /** How a training run ended. */
@@ -33,6 +39,22 @@ export interface TrainResult {
   readonly finalEvalLoss?: number
 }
 
+/**
+ * The trainer's own state between steps, saved with a checkpoint so that a resumed run logs
+ * exactly what the uninterrupted run would: the losses of the partial log window (float32
+ * values), its token count, and the last logged loss and evaluation.
+ */
+export interface TrainerState {
+  readonly windowLosses: ReadonlyArray<number>
+  readonly windowTokens: number
+  readonly lastLoss: number
+  readonly lastEval?: number
+  readonly lastEvalStep: number
+}
+
+/** Why a checkpoint is written: on schedule, or because the run is being interrupted. */
+export type CheckpointReason = "scheduled" | "interrupt"
+
 /** Everything the loop needs. */
 export interface TrainInput {
   readonly loop: TrainLoop
@@ -42,6 +64,14 @@ export interface TrainInput {
   readonly hooks?: ReadonlyArray<StepHook>
   /** Steps already done (resume); the loop runs from here to `config.steps`. */
   readonly from?: number
+  /** The trainer state saved with the checkpoint at `from` (resume). */
+  readonly state?: TrainerState
+  /**
+   * Writes a checkpoint after `done` steps: every `config.checkpointEvery` steps and after the
+   * last step (reason `scheduled`, when checkpointEvery > 0), and when the loop is interrupted
+   * (SIGINT/SIGTERM) after a step not yet saved (reason `interrupt`).
+   */
+  readonly checkpoint?: (done: number, state: TrainerState, reason: CheckpointReason) => Effect.Effect<void, RunError, Events>
 }
 
 const tokensOf = (b: Batch.Batch) => b.batchSize * b.seqLen
@@ -76,12 +106,12 @@ export const train = (input: TrainInput) =>
     const events = yield* Events
     const { loop, stream, evalSet, config } = input
     const hooks = input.hooks ?? []
-    let windowLosses: Array<tf.Scalar> = []
-    let windowTokens = 0
+    let windowLosses: Array<tf.Scalar> = (input.state?.windowLosses ?? []).map((l) => tf.scalar(l, "float32"))
+    let windowTokens = input.state?.windowTokens ?? 0
     let windowStart = performance.now()
-    let lastLoss = Number.NaN
-    let lastEval: number | undefined
-    let lastEvalStep = -1
+    let lastLoss = input.state?.lastLoss ?? Number.NaN
+    let lastEval: number | undefined = input.state?.lastEval
+    let lastEvalStep = input.state?.lastEvalStep ?? -1
 
     const evaluate = (step: number, options: ForwardOptions | undefined) =>
       Effect.gen(function*() {
@@ -98,8 +128,17 @@ export const train = (input: TrainInput) =>
       })
 
     let options: ForwardOptions | undefined
-    if ((input.from ?? 0) === 0 && config.evalEvery > 0) yield* evaluate(0, undefined)
-    for (let s = input.from ?? 0; s < config.steps; s++) {
+    const from = input.from ?? 0
+    /** The step of the last checkpoint (or of the start). */
+    let saved = from
+    const snapshot = (): TrainerState => ({
+      windowLosses: windowLosses.map((l) => l.dataSync()[0]!),
+      windowTokens,
+      lastLoss,
+      ...(lastEval !== undefined ? { lastEval } : {}),
+      lastEvalStep
+    })
+    const iteration = (s: number) => Effect.gen(function*() {
       const hookOptions: Array<ForwardOptions | undefined> = []
       for (const hook of hooks) hookOptions.push(yield* hook.before(s, loop))
       options = mergeOptions(hookOptions)
@@ -132,11 +171,38 @@ export const train = (input: TrainInput) =>
         windowTokens = 0
         windowStart = performance.now()
       }
-      if (config.evalEvery > 0 && done % config.evalEvery === 0) {
+      if ((config.evalEvery > 0 && done % config.evalEvery === 0) || done === config.steps) {
         yield* evaluate(done, options)
         windowStart = performance.now()
       }
-    }
+      if (input.checkpoint !== undefined && config.checkpointEvery > 0 && (done % config.checkpointEvery === 0 || done === config.steps)) {
+        yield* input.checkpoint(done, snapshot(), "scheduled")
+        saved = done
+      }
+    })
+    if (from === 0 && config.evalEvery > 0) yield* evaluate(0, undefined)
+    const steps = Effect.gen(function*() {
+      for (let s = from; s < config.steps; s++) {
+        // A macrotask boundary per step, so SIGINT/SIGTERM handlers run between steps; each step
+        // (hooks, update, events, checkpoint) is uninterruptible, so an interruption always finds
+        // a consistent state to checkpoint.
+        yield* Effect.yieldNow
+        yield* Effect.uninterruptible(iteration(s))
+      }
+    })
+    yield* steps.pipe(
+      Effect.onInterrupt(() => {
+        const done = loop.stepsDone()
+        if (input.checkpoint === undefined || done <= saved) return Effect.void
+        return input.checkpoint(done, snapshot(), "interrupt").pipe(
+          Effect.catchCause((cause) => Effect.logError("could not write a checkpoint on interruption", cause))
+        )
+      }),
+      Effect.ensuring(Effect.sync(() => {
+        for (const l of windowLosses) l.dispose()
+        windowLosses = []
+      }))
+    )
     if (lastEvalStep !== config.steps) yield* evaluate(config.steps, options)
     const result: TrainResult = {
       steps: config.steps,
