@@ -1,0 +1,59 @@
+/**
+ * `log/report`: keeps the run's events and, at every flush (checkpoints and the end of the run,
+ * failed runs included), writes a self-contained `report.html` into the run folder: loss curves,
+ * magnitude-histogram evolution per FF layer, recycling, activation statistics, the comparison
+ * numbers and the pipeline. `rekindle report <run-folder>` renders the same page from
+ * events.jsonl (both go through `@rekindle/report`).
+ */
+import { type Event, Plugin, PluginError, RunDir, type Sink } from "@rekindle/core"
+import { Data, Html, Write } from "@rekindle/report"
+import { Effect, FileSystem, Path, Schema } from "effect"
+
+/** Options of `log/report`. */
+export const ReportOptions = Schema.Struct({
+  file: Schema.String.pipe(
+    Schema.check(Schema.isPattern(/^[^/\\]+\.html$/, { expected: "a file name ending in .html (no folders)" })),
+    Schema.annotate({ description: "File name of the report inside the run folder" }),
+    Schema.withDecodingDefaultKey(Effect.succeed(Write.fileName))
+  )
+})
+
+/** Builds the report sink for the current run folder. */
+export const make = (options: { readonly file: string }) =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const run = yield* RunDir
+    const readJson = (name: string) =>
+      fs.readFileString(path.join(run.path, name)).pipe(
+        Effect.map((text) => JSON.parse(text) as unknown),
+        Effect.orElseSucceed(() => undefined)
+      )
+    const pipeline = yield* readJson("pipeline.json")
+    const events: Array<Event.Event> = []
+    let written = 0
+    const sink: Sink = {
+      name: "log/report",
+      required: false,
+      write: (event) => Effect.sync(() => void events.push(event)),
+      flush: Effect.gen(function*() {
+        if (events.length === written) return
+        const manifest = yield* readJson("manifest.json")
+        const data = Data.fromEvents(events, {
+          folder: path.basename(run.path),
+          ...(pipeline !== undefined ? { pipeline } : {}),
+          ...(manifest !== undefined ? { manifest } : {})
+        })
+        yield* Write.writeAtomic(path.join(run.path, options.file), Html.render(data))
+        written = events.length
+      }).pipe(Effect.provideService(FileSystem.FileSystem, fs), Effect.provideService(Path.Path, path))
+    }
+    return sink
+  }).pipe(Effect.mapError((e) => new PluginError({ part: "log/report", message: String(e) })))
+
+/** The `log/report` part. */
+export const part = Plugin.part<"sinks">()({
+  description: "A self-contained report.html in the run folder (loss curves, magnitude histograms, recycling, activations, pipeline), rewritten at each flush.",
+  options: ReportOptions,
+  make: (options) => make(options)
+})
