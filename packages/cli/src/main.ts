@@ -4,7 +4,7 @@
  * keep Node alive after a run.
  */
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
-import { Effect, Exit } from "effect"
+import { Cause, Effect, Exit } from "effect"
 import { run } from "./Cli.ts"
 
 run(process.argv.slice(2)).pipe(
@@ -12,7 +12,10 @@ run(process.argv.slice(2)).pipe(
   NodeRuntime.runMain({
     disableErrorReporting: true,
     teardown: (exit, onExit) => {
-      const code = Exit.isSuccess(exit) && typeof exit.value === "number" ? exit.value : 1
+      // 130 after SIGINT/SIGTERM (the run wrote a checkpoint and can be resumed), as shells expect
+      const code = Exit.isSuccess(exit) && typeof exit.value === "number" ? exit.value
+        : Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause) ? 130
+        : 1
       process.exitCode = code
       onExit(code)
       // let pending stdout/stderr writes drain, then leave even if worker threads are still alive

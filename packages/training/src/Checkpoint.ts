@@ -8,8 +8,8 @@
  * step, the optimizer's step count (the learning-rate schedule's cursor), the data stream's
  * position, the trainer's partial log window and last eval, each stateful hook's JSON (the
  * recycler's immunity counters, fired counts, criterion states, lineage, blend ramps), and the
- * number of events written so far. `rekindle.sha256` is a digest of every tensor (name, dtype,
- * shape, bytes), so a flipped bit in the data region is caught, not trained on.
+ * number of events written so far. `rekindle.sha256` is a digest of the state and of every tensor
+ * (name, dtype, shape, bytes), so a flipped bit anywhere is caught, not trained on.
  *
  * RNG state: every random draw of a run is a pure function of (seed, purpose, step or index)
  * (core `Key`), so the seed and the step are the whole RNG state; the checkpoint records both.
@@ -131,9 +131,10 @@ export const trainerFromJson = (j: CheckpointState["trainer"]): TrainerState => 
   lastEvalStep: j.lastEvalStep
 })
 
-/** Digest of tensors in name order: name, dtype, shape and raw bytes of each. */
-export const digest = (entries: Readonly<Record<string, Safetensors.Entry>>): string => {
+/** Digest of the state JSON text and of the tensors in name order (name, dtype, shape and raw bytes of each). */
+export const digest = (stateText: string, entries: Readonly<Record<string, Safetensors.Entry>>): string => {
   const h = createHash("sha256")
+  h.update(`${stateText}\u0000`)
   for (const name of Object.keys(entries).sort()) {
     const e = entries[name]!
     h.update(`${name}\u0000${e.dtype}\u0000${e.shape.join(",")}\u0000`)
@@ -178,9 +179,10 @@ export const encode = (c: Contents): Uint8Array => {
     optimizer: { count: c.opt.count, slots },
     hooks: { ...c.state.hooks, ...hooks }
   }
+  const stateText = JSON.stringify(state)
   return Safetensors.encode(entries, {
-    "rekindle.state": JSON.stringify(state),
-    "rekindle.sha256": digest(entries)
+    "rekindle.state": stateText,
+    "rekindle.sha256": digest(stateText, entries)
   })
 }
 
@@ -192,14 +194,13 @@ export const decode = (bytes: Uint8Array, file: string): Effect.Effect<Loaded, U
     const decoded = yield* Safetensors.decodeEffect(bytes).pipe(Effect.mapError((e) => bad(file, e.message)))
     const text = decoded.metadata["rekindle.state"]
     if (text === undefined) return yield* bad(file, "not a rekindle checkpoint (no rekindle.state metadata)")
+    const expected = decoded.metadata["rekindle.sha256"]
+    if (expected === undefined) return yield* bad(file, "no rekindle.sha256 digest")
+    if (digest(text, decoded.tensors) !== expected) return yield* bad(file, "its contents do not match its digest (the file is corrupt)")
     const json = yield* Effect.try({ try: () => JSON.parse(text) as unknown, catch: () => bad(file, "rekindle.state is not valid JSON") })
     const state = yield* Schema.decodeUnknownEffect(CheckpointState)(json).pipe(
       Effect.mapError((e) => bad(file, `rekindle.state: ${e.message.split("\n").join(" ")}`))
     )
-    const expected = decoded.metadata["rekindle.sha256"]
-    if (expected === undefined) return yield* bad(file, "no rekindle.sha256 digest")
-    const actual = digest(decoded.tensors)
-    if (actual !== expected) return yield* bad(file, "tensor data does not match its digest (the file is corrupt)")
     return { file, state, entries: decoded.tensors }
   })
 

@@ -1,7 +1,8 @@
 /**
  * `log/jsonl`: appends every event to `events.jsonl` in the run folder, one JSON object per line.
  * Each line is written with a single append, so a crash can tear at most the last line (readers
- * detect and drop a torn last line). This sink is required: if it fails, the run fails.
+ * detect and drop a torn last line, and opening the file for appending cuts it, so a resumed run
+ * never glues new events onto a fragment). This sink is required: if it fails, the run fails.
  */
 import { Event, Plugin, PluginError, RunDir, type Sink } from "@rekindle/core"
 import { Effect, FileSystem, Path, Schema } from "effect"
@@ -20,12 +21,16 @@ export const make = (options: { readonly file: string }) =>
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
     const dir = yield* RunDir
-    const file = yield* fs.open(path.join(dir.path, options.file), { flag: "a" })
+    const name = path.join(dir.path, options.file)
+    const existing = yield* fs.readFile(name).pipe(Effect.orElseSucceed(() => new Uint8Array()))
+    const complete = existing.lastIndexOf(0x0a) + 1
+    if (complete < existing.length) yield* fs.truncate(name, complete)
+    const file = yield* fs.open(name, { flag: "a" })
     const encoder = new TextEncoder()
     const sink: Sink = {
       name: "log/jsonl",
       required: true,
-      write: (event) => file.write(encoder.encode(Event.encodeLine(event) + "\n")),
+      write: (event) => file.writeAll(encoder.encode(Event.encodeLine(event) + "\n")),
       flush: file.sync
     }
     return sink

@@ -1,8 +1,11 @@
 /**
  * `rekindle run <pipeline>`: compiles the pipeline (nothing is written on a user error) and hands
- * the plan to the trainer. A study runs every variant into `<out>/<study>/`, skipping variants
- * whose run folder already holds a finished run, then writes `study.json` and prints the
- * comparison table.
+ * the plan to the trainer. A pipeline whose run folder already holds a finished run is not run
+ * again (it is reported, exit 0) unless `--force` is given; an unfinished run that can be resumed
+ * is refused with a hint to `rekindle resume` (see docs/reproducibility.md). A study runs every
+ * variant into `<out>/<study>/`, skipping variants whose run folder already holds a finished run
+ * and resuming unfinished ones from their last checkpoint, then writes `study.json` and prints
+ * the comparison table.
  */
 import type { BackendProvider } from "@rekindle/core"
 import { RunError } from "@rekindle/core"
@@ -13,13 +16,20 @@ import { Console, Data, Effect, FileSystem, Path } from "effect"
 import { Command, Flag } from "effect/cli"
 import * as Host from "../Host.ts"
 import * as Summary from "../Summary.ts"
-import { pipelineArg, setFlag } from "./Shared.ts"
+import { keepCheckpointsFlag, pipelineArg, setFlag } from "./Shared.ts"
 
 /** Where and how to run (the trainer's options). */
 export interface RunOptions {
   readonly outDir: string
   readonly cacheDir: string
   readonly backends: ReadonlyArray<BackendProvider>
+  /** What to do with a run folder that already holds a run (`Resume.Existing` of @rekindle/training). */
+  readonly existing?: "refuse" | "replace" | "resume" | "continue"
+  /** The exact run folder (resume). */
+  readonly dir?: string
+  readonly keepCheckpoints?: number
+  /** The pipeline file (recorded in the manifest). */
+  readonly source?: string
 }
 
 /** What the trainer reports. */
@@ -46,6 +56,21 @@ const runOne = (run: RunFn, plan: RunPlan, options: RunOptions) =>
 
 const runPipeline = (run: RunFn, plan: RunPlan, options: RunOptions) =>
   Effect.gen(function*() {
+    const path = yield* Path.Path
+    if (options.existing !== "replace") {
+      const dir = path.resolve(options.outDir, folderName(plan.name, plan.resolved))
+      const manifest = yield* readManifest(dir).pipe(Effect.orElseSucceed(() => undefined))
+      if (manifest?.status === "finished") {
+        const summary = yield* Summary.read(dir).pipe(Effect.option)
+        const evalLoss = summary._tag === "Some" ? summary.value.finalEvalLoss : undefined
+        yield* Console.log(
+          `${plan.name}: already finished in ${dir}` +
+            (evalLoss !== undefined ? ` (final eval loss ${evalLoss.toFixed(4)})` : "") +
+            `; nothing to do (--force runs it again from scratch)`
+        )
+        return 0
+      }
+    }
     const result = yield* runOne(run, plan, options)
     if ("failed" in result) {
       yield* Console.error(`run failed at step ${result.failed.step}: ${result.failed.message}`)
@@ -83,12 +108,13 @@ const runStudy = (
       const dir = path.join(root, folderName(plan.name, plan.resolved))
       dirs.push(dir)
       const manifest = yield* readManifest(dir).pipe(Effect.orElseSucceed(() => undefined))
-      if (manifest?.status === "finished") {
+      if (manifest?.status === "finished" && options.existing !== "replace") {
         yield* Console.log(`[${i + 1}/${plans.length}] ${v.name} seed ${v.seed}: already finished, skipped`)
         continue
       }
       yield* Console.log(`[${i + 1}/${plans.length}] ${v.name} seed ${v.seed}`)
-      const result = yield* runOne(run, plan, { ...options, outDir: root })
+      // an unfinished variant continues from its last checkpoint (or starts over when it has none)
+      const result = yield* runOne(run, plan, { ...options, outDir: root, existing: options.existing ?? "continue" })
       if ("failed" in result) {
         failures++
         yield* Console.error(`  failed at step ${result.failed.step}: ${result.failed.message}`)
@@ -134,9 +160,15 @@ export const make = (trainer: Effect.Effect<RunFn> = experiment) =>
       cache: Flag.String("cache").pipe(
         Flag.withDescription("Cache folder for tokenizers and tokenized corpora"),
         Flag.withDefault(".cache/rekindle")
-      )
+      ),
+      force: Flag.Boolean("force").pipe(
+        Flag.withDescription("Run again from scratch even when the run folder holds a finished or resumable run (it is replaced)"),
+        Flag.withDefault(false)
+      ),
+      keepCheckpoints: keepCheckpointsFlag
     },
-    Effect.fn("run")(function*({ pipeline, out, set, cache }) {
+    Effect.fn("run")(function*({ pipeline, out, set, cache, force, keepCheckpoints }) {
+      const path = yield* Path.Path
       const prepared = yield* Host.prepare(pipeline, set)
       // everything is checked before the trainer loads or anything is written
       const plans = prepared._tag === "Pipeline"
@@ -144,7 +176,14 @@ export const make = (trainer: Effect.Effect<RunFn> = experiment) =>
         : yield* compileStudy(prepared)
       const backends = yield* Compile.backendProviders(prepared.registry)
       const run = yield* trainer
-      const options = { outDir: out, cacheDir: cache, backends }
+      const options: RunOptions = {
+        outDir: out,
+        cacheDir: cache,
+        backends,
+        keepCheckpoints,
+        source: path.resolve(pipeline),
+        ...(force ? { existing: "replace" as const } : {})
+      }
       const code = prepared._tag === "Pipeline"
         ? yield* runPipeline(run, plans[0]!, options)
         : yield* runStudy(run, prepared, plans, options)

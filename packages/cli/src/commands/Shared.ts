@@ -1,6 +1,7 @@
 /**
  * Flags and arguments shared by several commands.
  */
+import { Schema } from "effect"
 import { Argument, Flag } from "effect/cli"
 
 /** The pipeline file argument. */
@@ -12,4 +13,11 @@ export const pipelineArg = Argument.String("pipeline").pipe(
 export const setFlag = Flag.String("set").pipe(
   Flag.withDescription("Override a field, e.g. --set train.steps=100 (repeatable; the value is read as YAML)"),
   Flag.atLeast(0)
+)
+
+/** `--keep-checkpoints N`: how many of the newest checkpoints a run keeps. */
+export const keepCheckpointsFlag = Flag.Int("keep-checkpoints").pipe(
+  Flag.withDescription("Keep this many of the newest checkpoints (older ones are deleted once a new one is complete)"),
+  Flag.withSchema(Schema.Int.pipe(Schema.check(Schema.isGreaterThan(0)))),
+  Flag.withDefault(3)
 )

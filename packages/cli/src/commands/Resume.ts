@@ -1,0 +1,113 @@
+/**
+ * `rekindle resume <run-dir>`: continues an interrupted or crashed run from its newest complete
+ * checkpoint. The plan is rebuilt from the folder's own `pipeline.json` (with the plugins of the
+ * pipeline file named in the manifest, when it still exists) on the backend and thread count the
+ * run started with; `events.jsonl` is cut back to the checkpoint, so from there on the events are
+ * those of an uninterrupted run. A finished run has nothing to resume (exit 0).
+ */
+import { type BackendProvider, RunError, UserError } from "@rekindle/core"
+import { Compile, Load, type Registry } from "@rekindle/pipeline"
+import type { RunPlan } from "@rekindle/training/RunPlan"
+import type { SavedRun } from "@rekindle/training/Resume"
+import { Console, Effect, FileSystem, Path } from "effect"
+import { Argument, Command, Flag } from "effect/cli"
+import * as Host from "../Host.ts"
+import { ExitCode } from "./Run.ts"
+import { keepCheckpointsFlag } from "./Shared.ts"
+
+/** The training package, loaded lazily (commands that do not train never load TF.js). */
+export const training = Effect.promise(() => import("@rekindle/training/Experiment")).pipe(
+  Effect.zip(Effect.promise(() => import("@rekindle/training/Resume"))),
+  Effect.zip(Effect.promise(() => import("@rekindle/training/Checkpoint"))),
+  Effect.zip(Effect.promise(() => import("@rekindle/training/RunFolder"))),
+  Effect.map(([[[Experiment, Resume], Checkpoint], RunFolder]) => ({ Experiment, Resume, Checkpoint, RunFolder }))
+)
+
+/** The run-folder argument. */
+export const runDirArg = Argument.String("run-dir").pipe(Argument.withDescription("A run folder (runs/<name>-<hash>)"))
+
+/** The cache flag (as `rekindle run`'s). */
+export const cacheFlag = Flag.String("cache").pipe(
+  Flag.withDescription("Cache folder for tokenizers and tokenized corpora"),
+  Flag.withDefault(".cache/rekindle")
+)
+
+/** A saved run's plan, rebuilt from its pipeline.json on the backend it ran on, and the registry's backends. */
+export interface SavedPlan {
+  readonly plan: RunPlan
+  readonly backends: ReadonlyArray<BackendProvider>
+  readonly source: string | undefined
+}
+
+/**
+ * Rebuilds the plan of a saved run: registry (built-ins, rekindle.config.ts, and the plugins of
+ * the pipeline file the manifest names, when it still exists), compiled `pipeline.json`, checked
+ * to hash to the manifest's pipeline hash, pinned to the manifest's backend and thread count.
+ */
+export const savedPlan = (saved: SavedRun, hashOf: (v: unknown) => string) =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const source = saved.manifest.source
+    let extra: ReadonlyArray<Registry.AnyPlugin> = []
+    if (source !== undefined && (yield* fs.exists(source).pipe(Effect.orElseSucceed(() => false)))) {
+      const loaded = yield* Load.loadFile(source).pipe(Effect.option)
+      if (loaded._tag === "Some") extra = loaded.value.plugins
+    }
+    const registry = yield* Host.registry(extra)
+    const compiled = yield* Compile.compile(registry, saved.pipeline).pipe(
+      Effect.mapError((e) => Host.within(`${saved.dir}/pipeline.json`, e))
+    )
+    const hash = hashOf(compiled.resolved)
+    if (hash !== saved.manifest.pipelineHash) {
+      return yield* new UserError({
+        message: `${saved.dir}/pipeline.json now resolves to pipeline ${hash}, but the run is ${saved.manifest.pipelineHash} ` +
+          `(a plugin's options or defaults changed since the run started); it cannot be continued or reproduced as it was`
+      })
+    }
+    const backend = saved.manifest.backend
+    const plan: RunPlan = backend === undefined ? compiled : { ...compiled, backend: { name: backend.name, threads: backend.threads } }
+    const backends = yield* Compile.backendProviders(registry)
+    return { plan, backends, source } satisfies SavedPlan
+  })
+
+/** The `resume` command. */
+export const resume = Command.make(
+  "resume",
+  { runDir: runDirArg, cache: cacheFlag, keepCheckpoints: keepCheckpointsFlag },
+  Effect.fn("resume")(function*({ runDir, cache, keepCheckpoints }) {
+    const path = yield* Path.Path
+    const t = yield* training
+    const saved = yield* t.Resume.readRun(runDir)
+    if (saved.manifest.status === "finished") {
+      yield* Console.log(`${saved.dir}: already finished (${saved.manifest.stepsDone} steps); nothing to resume`)
+      return
+    }
+    const { plan, backends, source } = yield* savedPlan(saved, t.RunFolder.hashOf)
+    const latest = yield* t.Checkpoint.latest(saved.dir)
+    for (const s of latest.skipped) yield* Console.error(`warning: skipping ${s.file}: ${s.problem}`)
+    if (latest.checkpoint !== undefined) {
+      yield* Console.log(
+        `resuming ${path.basename(saved.dir)} from the checkpoint after step ${latest.checkpoint.state.step} of ${plan.train.steps}` +
+          ` (backend ${plan.backend.name}${plan.backend.threads !== undefined ? `, ${plan.backend.threads} threads` : ""})`
+      )
+    }
+    const result = yield* t.Experiment.run(plan, {
+      outDir: path.dirname(saved.dir),
+      dir: saved.dir,
+      existing: "resume",
+      cacheDir: cache,
+      backends,
+      keepCheckpoints,
+      ...(source !== undefined ? { source } : {})
+    }).pipe(Effect.catch((e: unknown) => (e instanceof RunError ? Effect.succeed({ failed: e } as const) : Effect.fail(e))))
+    if ("failed" in result) {
+      yield* Console.error(`run failed at step ${result.failed.step}: ${result.failed.message}`)
+      return yield* new ExitCode({ code: 1 })
+    }
+    yield* Console.log(
+      `${plan.name}: final loss ${result.finalLoss.toFixed(4)}` +
+        (result.finalEvalLoss !== undefined ? `, final eval loss ${result.finalEvalLoss.toFixed(4)}` : "") +
+        `\nrun folder: ${result.dir}`
+    )
+  })
+).pipe(Command.withDescription("Continue an interrupted or crashed run from its last complete checkpoint"))
