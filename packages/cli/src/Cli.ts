@@ -7,8 +7,10 @@ import { UserError } from "@rekindle/core"
 import { Cause, Console, Effect } from "effect"
 import { CliError, Command } from "effect/cli"
 import { compare } from "./commands/Compare.ts"
+import { magnitudes } from "./commands/Magnitudes.ts"
 import { plan } from "./commands/Plan.ts"
 import { plugins } from "./commands/Plugins.ts"
+import { report } from "./commands/Report.ts"
 import { reproduce } from "./commands/Reproduce.ts"
 import { resume } from "./commands/Resume.ts"
 import * as Run from "./commands/Run.ts"
@@ -19,7 +21,7 @@ import { validate } from "./commands/Validate.ts"
 export const version = "0.1.0"
 
 /** The built-in subcommands (a host may add more, e.g. `bench`, with `make`). */
-export const commands = [Run.make(), resume, reproduce, validate, plan, schema, plugins, compare] as const
+export const commands = [Run.make(), resume, reproduce, validate, plan, schema, plugins, compare, report, magnitudes] as const
 
 /** The root command over the given subcommands. */
 export const make = <const Subs extends ReadonlyArray<Command.Command<any, any, any, any, any>>>(subcommands: Subs) =>
