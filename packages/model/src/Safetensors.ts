@@ -215,7 +215,10 @@ const placeEntry = (name: string, raw: unknown, dataLength: number): Placed => {
 
 const readData = (bytes: Uint8Array, p: Placed): Float32Array | Int32Array | Uint16Array => {
   const size = dtypeSizes[p.dtype]
-  const copy = bytes.slice(p.begin, p.end)
+  // an explicit copy: on a Node Buffer (what fs.readFile returns) `slice` is a view into a shared,
+  // offset pool, and the typed arrays below would read the wrong bytes
+  const copy = new Uint8Array(p.end - p.begin)
+  copy.set(bytes.subarray(p.begin, p.end))
   if (!littleEndianHost) {
     for (let i = 0; i < copy.length; i += size) copy.subarray(i, i + size).reverse()
   }
