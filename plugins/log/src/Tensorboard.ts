@@ -144,11 +144,13 @@ const wallTime = (e: Event.Event): number => {
 /** Options of `log/tensorboard`. */
 export const TensorboardOptions = Schema.Struct({
   dir: Schema.String.pipe(
-    Schema.annotate({ description: "Folder inside the run folder for the event file (default: the run folder itself)" }),
+    Schema.check(Schema.makeFilter((d: string) =>
+      !d.startsWith("/") && !d.split(/[/\\]/).includes("..") || "a folder inside the run folder (relative, no \"..\")")),
+    Schema.annotate({ description: "Folder inside the run folder for the event file (\"\" = the run folder itself)" }),
     Schema.withDecodingDefaultKey(Effect.succeed(""))
   ),
   histograms: Schema.Boolean.pipe(
-    Schema.annotate({ description: "Write probe histograms too (default true)" }),
+    Schema.annotate({ description: "Write probe histograms too" }),
     Schema.withDecodingDefaultKey(Effect.succeed(true))
   )
 })

@@ -115,3 +115,14 @@ describe("log/tensorboard", () => {
       expect(() => records(bad)).toThrow(/bad data crc/)
     }))
 })
+
+describe("log/tensorboard options", () => {
+  it("the event folder stays inside the run folder", async () => {
+    const { Schema } = await import("effect")
+    const decode = Schema.decodeUnknownSync(Tensorboard.TensorboardOptions)
+    expect(decode({})).toEqual({ dir: "", histograms: true })
+    expect(decode({ dir: "tb/x" }).dir).toBe("tb/x")
+    expect(() => decode({ dir: "../elsewhere" })).toThrow(/inside the run folder/)
+    expect(() => decode({ dir: "/tmp" })).toThrow(/inside the run folder/)
+  })
+})

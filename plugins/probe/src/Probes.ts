@@ -25,12 +25,12 @@ export const defaultEvery = 100
 export const defaultBins = 32
 
 const every = PositiveInt.pipe(
-  Schema.annotate({ description: `Run before every N-th step (0, N, 2N, …) and at the end (default ${defaultEvery})` }),
+  Schema.annotate({ description: "Run before every N-th step (0, N, 2N, …) and at the end" }),
   Schema.withDecodingDefaultKey(Effect.succeed(defaultEvery))
 )
 const bins = PositiveInt.pipe(
   Schema.check(Schema.isLessThanOrEqualTo(1000)),
-  Schema.annotate({ description: `Histogram bins (default ${defaultBins})` }),
+  Schema.annotate({ description: "Histogram bins" }),
   Schema.withDecodingDefaultKey(Effect.succeed(defaultBins))
 )
 
