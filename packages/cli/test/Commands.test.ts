@@ -66,7 +66,8 @@ describe("schema and plugins", () => {
       expect(doc.$schema).toBe("https://json-schema.org/draft/2020-12/schema")
       const ids = doc.properties.optimizer.anyOf.map((m: any) => m.properties.use.enum[0])
       expect(ids).toEqual(["optim/sgd", "optim/adam", "optim/adamw"])
-      expect(doc.properties.log.items.anyOf.map((m: any) => m.properties.use.enum[0])).toEqual(["log/console", "log/jsonl"])
+      expect(doc.properties.log.items.anyOf.map((m: any) => m.properties.use.enum[0])).toEqual(["log/console", "log/jsonl", "log/tensorboard", "log/report"])
+      expect(doc.properties.probes.items.anyOf.map((m: any) => m.properties.use.enum[0])).toEqual(["probe/magnitudes", "probe/recycle-counts", "probe/activations"])
     }))
 
   it.effect("plugins lists parts with descriptions and options", () =>
