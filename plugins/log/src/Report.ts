@@ -1,6 +1,8 @@
 /**
- * `log/report`: keeps the run's events and, at every flush (checkpoints and the end of the run,
- * failed runs included), writes a self-contained `report.html` into the run folder: loss curves,
+ * `log/report`: at every flush (checkpoints and the end of the run, failed runs included) writes a
+ * self-contained `report.html` into the run folder. It reads the run's events from events.jsonl
+ * (so a resumed run's report covers the steps before the resume too), or from the events it saw
+ * when the run has no events.jsonl. The page shows loss curves,
  * magnitude-histogram evolution per FF layer, recycling, activation statistics, the comparison
  * numbers and the pipeline. `rekindle report <run-folder>` renders the same page from
  * events.jsonl (both go through `@rekindle/report`).
@@ -39,7 +41,9 @@ export const make = (options: { readonly file: string }) =>
       flush: Effect.gen(function*() {
         if (events.length === written) return
         const manifest = yield* readJson("manifest.json")
-        const data = Data.fromEvents(events, {
+        const file = yield* fs.readFileString(path.join(run.path, "events.jsonl")).pipe(Effect.option)
+        const all = file._tag === "Some" ? Data.parseEvents(file.value) : events
+        const data = Data.fromEvents(all.length >= events.length ? all : events, {
           folder: path.basename(run.path),
           ...(pipeline !== undefined ? { pipeline } : {}),
           ...(manifest !== undefined ? { manifest } : {})

@@ -62,6 +62,26 @@ describe("log/report", () => {
       expect(fs.readFileSync(path.join(dir, "report.html"), "utf8")).toBe(html)
     }).pipe(Effect.provide(NodeServices.layer)))
 
+  it.effect("a resumed run's report covers the events before the resume (read from events.jsonl)", () =>
+    Effect.gen(function*() {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rekindle-report-"))
+      const before = events.slice(0, 4) // RunStarted .. the step-10 train step
+      fs.writeFileSync(path.join(dir, "events.jsonl"), before.map((e) => Event.encodeLine(e) + "\n").join(""))
+      yield* Effect.scoped(Effect.gen(function*() {
+        const report = yield* Report.make({ file: "report.html" })
+        const jsonl = yield* Jsonl.make({ file: "events.jsonl" })
+        for (const e of events.slice(4)) {
+          yield* report.write(e)
+          yield* jsonl.write(e)
+        }
+        yield* report.flush
+      })).pipe(Effect.provideService(RunDir, RunDir.of({ path: dir })))
+      const data = embedded(fs.readFileSync(path.join(dir, "report.html"), "utf8"))
+      expect(data.train.map((t: { step: number }) => t.step)).toEqual([10, 20])
+      expect(data.eval.map((t: { step: number }) => t.step)).toEqual([0, 20])
+      expect(data.seed).toBe(3)
+    }).pipe(Effect.provide(NodeServices.layer)))
+
   it("rejects a file name with a folder", () => {
     expect(() => Schema.decodeUnknownSync(Report.ReportOptions)({ file: "../x.html" })).toThrow()
     expect(Schema.decodeUnknownSync(Report.ReportOptions)({ file: "r.html" }).file).toBe("r.html")
