@@ -244,11 +244,14 @@ export const decode = (bytes: Uint8Array): Decoded => {
     if (name === metadataKey) {
       if (typeof raw !== "object" || raw === null || Array.isArray(raw)) fail(metadataKey, "must be an object of strings")
       for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
+        if (k === "__proto__") fail(`${metadataKey}.${k}`, "is not an allowed key")
         if (typeof v !== "string") fail(`${metadataKey}.${k}`, `must be a string, got ${JSON.stringify(v)}`)
         metadata[k] = v as string
       }
       continue
     }
+    // JSON.parse keeps "__proto__" as a key; stored into a plain object it would replace the prototype instead
+    if (name === "__proto__") fail(`tensor "${name}"`, "is not an allowed tensor name")
     placed.push(placeEntry(name, raw, data.length))
   }
   const byOffset = [...placed].sort((a, b) => a.begin - b.begin || a.end - b.end)

@@ -1,0 +1,141 @@
+/**
+ * Fixtures for the reproducibility and resilience tests: a tiny project (a generated corpus, a
+ * fixed vocab.txt so no tokenizer is trained, a pipeline JSON with stateful recycling), the
+ * `rekindle` bin as a child process, and a way to kill it once its events reach a step.
+ */
+import { Event } from "@rekindle/core"
+import { spawn } from "node:child_process"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+
+/** The rekindle bin. */
+export const bin = fileURLToPath(new URL("../../../packages/cli/bin/rekindle.mjs", import.meta.url))
+
+const words = ("the a cat dog runs sleeps on under big small red blue house tree river stone light dark quick slow " +
+  "and or but with from into over near far old new warm cold").split(" ")
+
+/** A deterministic pseudo-random generator (tests must not depend on Math.random). */
+export const lcg = (seed: number) => {
+  let s = seed >>> 0
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0
+    return s / 4294967296
+  }
+}
+
+/** Options of the tiny pipeline. */
+export interface TinyOptions {
+  readonly name?: string
+  readonly backend?: { readonly name: string; readonly threads?: number }
+  readonly steps?: number
+  readonly checkpointEvery?: number
+  readonly dFF?: number
+  readonly lr?: number
+  readonly recycling?: boolean
+}
+
+/** Writes corpus.txt, vocab.txt and a pipeline JSON under `dir`; returns the pipeline (as JSON) and its file. */
+export const tinyProject = (dir: string, o: TinyOptions = {}) => {
+  fs.mkdirSync(dir, { recursive: true })
+  const rnd = lcg(3)
+  const paragraphs = Array.from({ length: 120 }, () =>
+    Array.from({ length: 10 + Math.floor(rnd() * 20) }, () => words[Math.floor(rnd() * words.length)]).join(" ") + " .")
+  fs.writeFileSync(path.join(dir, "corpus.txt"), paragraphs.join("\n\n") + "\n")
+  fs.writeFileSync(path.join(dir, "vocab.txt"), ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ".", ...words].join("\n") + "\n")
+  const pipeline = {
+    name: o.name ?? "tiny",
+    seed: 7,
+    backend: o.backend ?? { name: "cpu" },
+    data: {
+      corpus: { kind: "text", path: path.join(dir, "corpus.txt") },
+      tokenizer: { kind: "file", path: path.join(dir, "vocab.txt"), lowercase: true },
+      objective: "mlm",
+      evalFraction: 0.2
+    },
+    model: { dModel: 16, heads: 2, layers: 1, dFF: o.dFF ?? 32, seqLen: 16 },
+    optimizer: { use: "optim/adam", lr: o.lr ?? 0.01 },
+    train: { steps: o.steps ?? 120, batchSize: 4, evalEvery: 10, evalBatches: 1, logEvery: 3, checkpointEvery: o.checkpointEvery ?? 5 },
+    recycling: o.recycling === false ? [] : [{
+      schedule: { every: 6, from: 4 },
+      select: { use: "select/utility", fraction: 0.25, every: 2 },
+      reinit: { use: "reinit/smooth", steps: 5 },
+      optimizerState: "zero-moments-and-step",
+      immunity: 2,
+      shadow: [{ use: "select/random" }]
+    }],
+    log: [{ use: "log/jsonl" }]
+  }
+  const file = path.join(dir, `${pipeline.name}.json`)
+  fs.writeFileSync(file, JSON.stringify(pipeline, null, 2))
+  return { pipeline, file }
+}
+
+/** What a finished child process did. */
+export interface Outcome {
+  readonly code: number | null
+  readonly signal: NodeJS.Signals | null
+  readonly out: string
+  readonly err: string
+}
+
+/**
+ * Runs `rekindle <args>`; when `until` is given, sends `until.signal` once the run folder's
+ * events.jsonl holds a TrainStep at or after `until.step` (the folder is found under `until.out`).
+ */
+export const rekindle = (
+  args: ReadonlyArray<string>,
+  until?: { readonly out: string; readonly step: number; readonly signal: NodeJS.Signals }
+): Promise<Outcome & { readonly signalled: boolean }> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"] })
+    let out = ""
+    let err = ""
+    let signalled = false
+    child.stdout.on("data", (d) => (out += String(d)))
+    child.stderr.on("data", (d) => (err += String(d)))
+    const timer = until === undefined ? undefined : setInterval(() => {
+      if (signalled) return
+      const step = lastStep(until.out)
+      if (step !== undefined && step >= until.step) {
+        signalled = true
+        child.kill(until.signal)
+      }
+    }, 5)
+    child.on("error", reject)
+    child.on("close", (code, signal) => {
+      if (timer !== undefined) clearInterval(timer)
+      resolve({ code, signal, out, err, signalled })
+    })
+  })
+
+/** The single run folder under `out` (undefined until it exists). */
+export const runFolder = (out: string): string | undefined => {
+  if (!fs.existsSync(out)) return undefined
+  const dirs = fs.readdirSync(out).filter((n) => !n.startsWith(".") && fs.statSync(path.join(out, n)).isDirectory())
+  return dirs.length === 1 ? path.join(out, dirs[0]!) : undefined
+}
+
+/** The last TrainStep step in the run folder under `out`, read tolerantly (the file is being written). */
+const lastStep = (out: string): number | undefined => {
+  const dir = runFolder(out)
+  if (dir === undefined) return undefined
+  let text: string
+  try {
+    text = fs.readFileSync(path.join(dir, "events.jsonl"), "utf8")
+  } catch {
+    return undefined
+  }
+  const m = [...text.matchAll(/"_tag":"TrainStep","step":(\d+)/g)]
+  return m.length === 0 ? undefined : Number(m.at(-1)![1])
+}
+
+/** The complete lines of an events file, decoded. */
+export const readEvents = (file: string): Array<Event.Event> => {
+  const text = fs.readFileSync(file, "utf8")
+  const complete = text.slice(0, text.lastIndexOf("\n") + 1)
+  return complete.split("\n").filter((l) => l !== "").map(Event.decodeLine)
+}
+
+/** Reads a JSON file. */
+export const readJson = (file: string): any => JSON.parse(fs.readFileSync(file, "utf8"))
