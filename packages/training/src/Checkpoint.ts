@@ -49,7 +49,9 @@ const filePattern = /^step-(\d{8,})\.safetensors$/
  * an uninterrupted one. `save` returns JSON and tensors the hook still owns (they are read back,
  * not disposed); `load` replaces the hook's state with a saved one and must copy the tensors it
  * keeps (the caller disposes them afterwards). `load` runs after the parameters are restored and
- * before the optimizer state is (so a hook may swap the loop's optimizer first).
+ * before the optimizer state is (so a hook may swap the loop's optimizer first). Runs with gradual
+ * pruning or retraining are resumable only once their hooks expose state named "pruning" and
+ * "retrain" (until then `rekindle resume` refuses them).
  */
 export interface HookState {
   /** Unique among the run's hooks; no "/" (it prefixes the hook's tensor names). */

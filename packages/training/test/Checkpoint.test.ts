@@ -25,6 +25,7 @@ import { Events } from "../src/Events.ts"
 import * as Recycler from "../src/recycling/Recycler.ts"
 import { hook } from "../src/recycling/Service.ts"
 import * as Files from "../src/rundir/Files.ts"
+import * as Session from "../src/rundir/Session.ts"
 import { type StepHook, train, type TrainerState } from "../src/Trainer.ts"
 import * as TrainLoop from "../src/TrainLoop.ts"
 import { stage } from "./recycling/helpers.ts"
@@ -144,6 +145,40 @@ describe("checkpoints (trainer level)", () => {
       b.dispose()
       expect(problems).toContain("param/layers.0.ff.win has shape [16, 24] but the pipeline's model needs [16, 40]")
       expect(problems.some((p) => p.startsWith("opt/adam.mu/layers.1.ff.wout has shape [24, 16]"))).toBe(true)
+    }))
+})
+
+describe("resume guard", () => {
+  it.effect("a run with pruning or retraining is refused until their hooks save state; nothing is touched", () =>
+    Effect.gen(function*() {
+      yield* Backends.init({ name: "cpu" }, [])
+      const w = world()
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rekindle-guard-"))
+      const bytes = Checkpoint.encode({
+        state: {
+          step: 5, seed: 1, pipelineHash: "h", reason: "scheduled", time: "t", events: 0, stream: { epoch: 0, index: 20 },
+          trainer: Checkpoint.trainerToJson({ windowLosses: [], windowTokens: 0, lastLoss: 1, lastEvalStep: -1 }),
+          hooks: {}, rng: { seed: 1, step: 5 }
+        },
+        params: w.loop.params,
+        opt: w.loop.optState(),
+        hooks: w.hooks.flatMap((h) => (h.state !== undefined ? [h.state] : []))
+      })
+      const checkpoint = yield* Checkpoint.decode(bytes, "c")
+      const open = (extra: object) =>
+        Session.open({
+          claim: { _tag: "Resume", dir, checkpoint, skipped: [], previous: undefined },
+          plan: { name: "x", seed: 1, resolved: {}, train: train_, ...extra } as any,
+          pipelineHash: "h",
+          info: { name: "cpu", threads: 1, simd: false, overrides: false } as any,
+          loop: w.loop,
+          hooks: w.hooks
+        }).pipe(Effect.scoped, Effect.provide(NodeServices.layer), Effect.flip)
+      const e = yield* open({ pruning: {}, retrain: {} })
+      expect(e.message).toBe(`${dir}: cannot resume: the run uses pruning and retrain, whose state checkpoints do not hold yet; run it again from scratch with --force`)
+      expect(fs.readdirSync(dir)).toEqual([])
+      expect(w.loop.stepsDone()).toBe(0)
+      w.dispose()
     }))
 })
 
