@@ -20,6 +20,10 @@ import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { tinyProject } from "./harness.ts"
 
+// Fixed seed by default so the shared suite is deterministic; REKINDLE_FUZZ_SEED=<n> explores others
+// (fast-check prints the seed and path of any counterexample).
+fc.configureGlobal({ seed: Number(process.env.REKINDLE_FUZZ_SEED ?? 20261124) })
+
 const dtypes = ["F32", "F16", "BF16", "I32"] as const
 const sizes = { F32: 4, F16: 2, BF16: 2, I32: 4 } as const
 const frame = (header: string, data: Uint8Array, lengthOverride?: bigint) => {
@@ -79,9 +83,9 @@ describe("safetensors reader (property)", () => {
         if (name === undefined || t === undefined) continue
         if (e.kind === "dtype") t.dtype = e.v
         else if (e.kind === "dim") t.shape = [...t.shape, e.v]
-        else if (e.kind === "shift") t.data_offsets = [t.data_offsets[0] + e.v, t.data_offsets[1] + e.v]
-        else if (e.kind === "swap") t.data_offsets = [t.data_offsets[1], t.data_offsets[0]]
-        else if (e.kind === "overlap" && names.length > 1) t.data_offsets = [...h[names[0]!].data_offsets]
+        else if (e.kind === "shift" && Array.isArray(t.data_offsets)) t.data_offsets = t.data_offsets.map((x: unknown) => (x as number) + e.v)
+        else if (e.kind === "swap" && Array.isArray(t.data_offsets)) t.data_offsets = [...t.data_offsets].reverse()
+        else if (e.kind === "overlap" && names.length > 1) t.data_offsets = h[names[0]!].data_offsets
         else if (e.kind === "offsets") t.data_offsets = e.v
         else if (e.kind === "name") {
           delete h[name]
@@ -107,6 +111,9 @@ describe("safetensors reader (property)", () => {
           expect(t.data.length).toBe(numel(t.shape))
           expect(t.data.byteLength).toBe(numel(t.shape) * sizes[t.dtype])
         }
+        // with an overridden header length the reader sees another header/data split (say, a data byte
+        // read as trailing JSON whitespace): only the structural checks above apply then
+        if (len !== undefined) return
         for (const [name, raw] of Object.entries(h as Record<string, { data_offsets: [number, number] }>)) {
           const t = r.ok.tensors[name]
           if (name === "__metadata__" || t === undefined) continue
@@ -115,8 +122,9 @@ describe("safetensors reader (property)", () => {
           const [begin, end] = raw.data_offsets
           expect(Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).equals(Buffer.from(data.subarray(begin, end)))).toBe(true)
         }
-        spans.sort((a, b) => a[0] - b[0])
-        for (let i = 1; i < spans.length; i++) expect(spans[i]![0]).toBeGreaterThanOrEqual(spans[i - 1]![1])
+        // non-empty spans never overlap (an empty tensor occupies no bytes wherever it points)
+        const filled = spans.filter(([b, e]) => e > b).sort((a, b) => a[0] - b[0])
+        for (let i = 1; i < filled.length; i++) expect(filled[i]![0]).toBeGreaterThanOrEqual(filled[i - 1]![1])
         for (const [, end] of spans) expect(end).toBeLessThanOrEqual(data.length)
       }),
       { numRuns: 1000 }
