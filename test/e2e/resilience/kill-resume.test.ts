@@ -61,7 +61,8 @@ describe("kill and resume (rekindle bin)", { timeout: 300_000 }, () => {
       expect(readEvents(path.join(dir, "events.jsonl")).some((e) => e._tag === "RunFinished")).toBe(false)
       const saved = await checkpointsLoad(dir)
       expect(saved.length).toBeGreaterThan(0)
-      expect(saved.length).toBeLessThanOrEqual(3)
+      // keep = 3, plus possibly a new one whose rename landed just before the kill and before pruning
+      expect(saved.length).toBeLessThanOrEqual(4)
       expect(fs.existsSync(path.join(dir, Lock.fileName))).toBe(true) // stale: its owner is dead
 
       if (i === 0) {
