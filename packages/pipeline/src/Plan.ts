@@ -4,6 +4,8 @@
  * recycling event touches (k = round(fraction * dFF) per layer, or round(fraction * dFF * layers)
  * over all layers in global scope).
  */
+import { prunedCount, targetFraction, updateSteps } from "@rekindle/training/experiments/Pruning"
+import { countFor, runLength } from "@rekindle/training/experiments/Retrain"
 import { firingSteps } from "@rekindle/training/Stage"
 import type { Resolved } from "./Resolve.ts"
 
@@ -22,8 +24,30 @@ export interface StagePlan {
   readonly kTotal: number
 }
 
+/** When gradual pruning grows its mask and how far. */
+export interface PruningPlan {
+  readonly criterion: string
+  readonly final: number
+  /** Steps (before their update) at which the mask may grow, with the target fraction and pruned count per layer. */
+  readonly updates: ReadonlyArray<{ readonly step: number; readonly fraction: number; readonly prunedPerLayer: number }>
+}
+
+/** The retraining window. */
+export interface RetrainPlan {
+  readonly subset: string
+  /** First retraining step (before its update). */
+  readonly at: number
+  /** First step after retraining (normal training resumes here, or the run ends). */
+  readonly until: number
+  readonly neuronsPerLayer: number
+  readonly lr: number
+  readonly warmup: number
+  readonly then: "continue" | "stop"
+}
+
 /** A pipeline's schedule. */
 export interface SchedulePlan {
+  /** Steps the run trains (`train.steps`, or `retrain.at + retrain.steps` when retraining stops the run). */
   readonly steps: number
   readonly layers: number
   readonly dFF: number
@@ -32,6 +56,10 @@ export interface SchedulePlan {
   /** Steps after which a checkpoint is written. */
   readonly checkpoints: ReadonlyArray<number>
   readonly stages: ReadonlyArray<StagePlan>
+  readonly pruning?: PruningPlan
+  readonly retrain?: RetrainPlan
+  /** The midpoint loss settings, when the pipeline has one. */
+  readonly midpointLoss?: { readonly coefficient: number; readonly p: 1 | 2; readonly center: "mean" | "median"; readonly log: boolean; readonly belowOnly: boolean }
 }
 
 const every = (n: number, steps: number): Array<number> => {
@@ -42,7 +70,9 @@ const every = (n: number, steps: number): Array<number> => {
 
 /** The schedule of a resolved pipeline. */
 export const schedule = (resolved: Resolved): SchedulePlan => {
-  const { train, model } = resolved.spec
+  const { model } = resolved.spec
+  const r = resolved.retrain
+  const train = { ...resolved.spec.train, steps: runLength(r === undefined ? undefined : { ...r.settings }, resolved.spec.train.steps) }
   const evals = every(train.evalEvery, train.steps)
   if (evals.at(-1) !== train.steps) evals.push(train.steps)
   const checkpoints = every(train.checkpointEvery, train.steps)
@@ -65,6 +95,33 @@ export const schedule = (resolved: Resolved): SchedulePlan => {
         kPerLayer,
         kTotal: s.scope === "global" ? Math.round(s.fraction * model.dFF * model.layers) : kPerLayer * model.layers
       }
-    })
+    }),
+    ...(resolved.pruning !== undefined
+      ? {
+        pruning: {
+          criterion: resolved.pruning.criterion.id,
+          final: resolved.pruning.schedule.final,
+          updates: updateSteps(resolved.pruning.schedule, train.steps).map((step) => ({
+            step,
+            fraction: targetFraction(resolved.pruning!.schedule, step),
+            prunedPerLayer: prunedCount(resolved.pruning!.schedule, step, model.dFF)
+          }))
+        }
+      }
+      : {}),
+    ...(r !== undefined
+      ? {
+        retrain: {
+          subset: r.settings.subset,
+          at: r.settings.at,
+          until: r.settings.at + r.settings.steps,
+          neuronsPerLayer: countFor(r.settings, model.dFF),
+          lr: r.lr,
+          warmup: r.settings.warmup,
+          then: r.settings.then
+        }
+      }
+      : {}),
+    ...(resolved.midpointLoss !== undefined ? { midpointLoss: resolved.midpointLoss } : {})
   }
 }

@@ -9,6 +9,9 @@ import type { Plugin } from "@rekindle/core"
 import type { Problem } from "@rekindle/core/Errors"
 import type { UserError } from "@rekindle/core"
 import { firingSteps, type OptimizerStatePolicy, type StageSchedule } from "@rekindle/training/Stage"
+import type { PruningSchedule } from "@rekindle/training/experiments/Pruning"
+import { type RetrainSettings, subsetCriteria } from "@rekindle/training/experiments/Retrain"
+import type { MidpointLossConfig } from "@rekindle/training/experiments/MidpointLoss"
 import type { BackendRequest } from "@rekindle/training/RunPlan"
 import { DataConfig } from "@rekindle/data/DataConfig"
 import { Effect, Result, Schema } from "effect"
@@ -42,6 +45,23 @@ export interface ResolvedStage {
   readonly shadow: ReadonlyArray<ResolvedPart<"criteria">>
 }
 
+/** Resolved section `pruning`. */
+export interface ResolvedPruning {
+  readonly schedule: PruningSchedule
+  readonly criterion: ResolvedPart<"criteria">
+}
+
+/** Resolved section `retrain`: the settings, the subset's criterion and the fresh optimizer's ref. */
+export interface ResolvedRetrain {
+  readonly settings: RetrainSettings
+  /** The peak learning rate of the fresh optimizer (the section's `lr`, else the run optimizer's). */
+  readonly lr: number
+  /** Absent for subset `all`. */
+  readonly criterion?: ResolvedPart<"criteria">
+  /** The run optimizer's part with `lr` and a `warmup` schedule of `settings.warmup` steps. */
+  readonly optimizer: ResolvedPart<"optimizers">
+}
+
 /** A fully resolved pipeline (parts known and their options decoded, nothing built yet). */
 export interface Resolved {
   /** The decoded pipeline (defaults applied; part options still raw). */
@@ -51,6 +71,9 @@ export interface Resolved {
   readonly stages: ReadonlyArray<ResolvedStage>
   readonly probes: ReadonlyArray<ResolvedPart<"probes">>
   readonly sinks: ReadonlyArray<ResolvedPart<"sinks">>
+  readonly pruning?: ResolvedPruning
+  readonly retrain?: ResolvedRetrain
+  readonly midpointLoss?: MidpointLossConfig
   /** The fully defaulted pipeline as plain JSON. */
   readonly json: Record<string, unknown>
 }
@@ -126,6 +149,7 @@ const rawRefs = (input: unknown) => {
     add("reinitializers", at(st, "reinit"), `recycling.${i}.reinit`)
     listAt(st, "shadow").forEach((sh, j) => add("criteria", sh, `recycling.${i}.shadow.${j}`))
   })
+  add("criteria", at(at(input, "pruning"), "criterion"), "pruning.criterion")
   listAt(input, "probes").forEach((p, i) => add("probes", p, `probes.${i}`))
   listAt(input, "log").forEach((p, i) => add("sinks", p, `log.${i}`))
   return out
@@ -139,7 +163,7 @@ const checkBackend = (registry: Registry, name: string, path: string, problems: 
 
 /** Problems in document order of their paths (stable for equal paths). */
 const sortByPath = (problems: ReadonlyArray<Problem>): Array<Problem> => {
-  const order = ["name", "seed", "backend", "data", "model", "optimizer", "train", "recycling", "probes", "log"]
+  const order = ["name", "seed", "backend", "data", "model", "optimizer", "train", "recycling", "pruning", "retrain", "midpointLoss", "probes", "log"]
   const rank = (p: Problem) => {
     const i = order.indexOf(p.path.split(".")[0]!)
     return i < 0 ? order.length : i
@@ -153,6 +177,74 @@ const withoutPlugins = (input: unknown): unknown => {
   const { plugins, ...rest } = input as Record<string, unknown>
   const values = Array.isArray(plugins) && plugins.every((p) => typeof p === "object" && p !== null && "meta" in p)
   return values ? rest : input
+}
+
+const noNeurons = (spec: PipelineSpec, path: string, problems: Array<Problem>): boolean => {
+  if (spec.model.dFF > 0) return false
+  problems.push({ path, message: "the model has no FF neurons (model.dFF is 0)" })
+  return true
+}
+
+/** Section `pruning`: the ramp must end inside training; the criterion must exist. */
+const resolvePruning = (registry: Registry, spec: PipelineSpec, problems: Array<Problem>): ResolvedPruning | undefined => {
+  const p = spec.pruning
+  if (p === undefined) return undefined
+  const { criterion: ref, ...schedule } = p
+  let ok = !noNeurons(spec, "pruning", problems)
+  if (schedule.until < schedule.from) {
+    problems.push({ path: "pruning.until", message: `the ramp ends (until = ${schedule.until}) before it starts (from = ${schedule.from})` })
+    ok = false
+  } else if (schedule.until >= spec.train.steps) {
+    problems.push({
+      path: "pruning.until",
+      message: `the final fraction is reached at step ${schedule.until}, but training runs steps 0..${spec.train.steps - 1} (train.steps = ${spec.train.steps})`
+    })
+    ok = false
+  }
+  const criterion = resolvePart(registry, "criteria", ref, "pruning.criterion", problems)
+  return ok && criterion !== undefined ? { schedule, criterion } : undefined
+}
+
+/** Section `retrain`: the window must fit in training; the run optimizer must take lr and schedule. */
+const resolveRetrain = (
+  registry: Registry,
+  spec: PipelineSpec,
+  main: ResolvedPart<"optimizers">,
+  problems: Array<Problem>
+): ResolvedRetrain | undefined => {
+  const r = spec.retrain
+  if (r === undefined) return undefined
+  let ok = !noNeurons(spec, "retrain", problems)
+  if (r.at + r.steps > spec.train.steps) {
+    problems.push({
+      path: "retrain.steps",
+      message: `retraining runs steps ${r.at}..${r.at + r.steps - 1}, but training runs steps 0..${spec.train.steps - 1} (train.steps = ${spec.train.steps})`
+    })
+    ok = false
+  }
+  const criterion = r.subset === "all"
+    ? undefined
+    : resolvePart(registry, "criteria", { use: subsetCriteria[r.subset] }, "retrain.subset", problems)
+  if (r.subset !== "all" && criterion === undefined) ok = false
+  const missing = ["lr", "schedule"].filter((k) => !main.entry.optionNames.includes(k))
+  if (missing.length > 0) {
+    problems.push({ path: "retrain", message: `the optimizer ${main.id} has no ${missing.join("/")} option, so retraining cannot build a fresh one with a warm-up` })
+    return undefined
+  }
+  const lr = r.lr ?? main.json["lr"]
+  if (typeof lr !== "number") {
+    problems.push({ path: "retrain.lr", message: `the optimizer ${main.id} has no numeric lr to default to; give retrain.lr` })
+    return undefined
+  }
+  const optimizer = resolvePart(
+    registry,
+    "optimizers",
+    { ...main.json, use: main.id, lr, schedule: { kind: "warmup", warmupSteps: r.warmup } },
+    "retrain",
+    problems
+  )
+  if (!ok || optimizer === undefined) return undefined
+  return { settings: r, lr, ...(criterion !== undefined ? { criterion } : {}), optimizer }
 }
 
 /** Resolves a pipeline value (already overridden, not yet decoded); every problem is reported. */
@@ -203,6 +295,11 @@ export const resolve = (registry: Registry, input: unknown): Effect.Effect<Resol
         })
       }
     })
+    const pruning = resolvePruning(registry, spec, problems)
+    const retrain = optimizer === undefined ? undefined : resolveRetrain(registry, spec, optimizer, problems)
+    if (spec.midpointLoss !== undefined && spec.model.dFF === 0) {
+      problems.push({ path: "midpointLoss", message: "the model has no FF neurons (model.dFF is 0)" })
+    }
     const probes = spec.probes.map((p, i) => resolvePart(registry, "probes", p, `probes.${i}`, problems))
     const sinks = spec.log.map((p, i) => resolvePart(registry, "sinks", p, `log.${i}`, problems))
     if (problems.length > 0 || optimizer === undefined) return Effect.fail(userError("invalid pipeline:", problems))
@@ -218,6 +315,7 @@ export const resolve = (registry: Registry, input: unknown): Effect.Effect<Resol
         reinit: s.reinit.json,
         shadow: s.shadow.map((x) => x.json)
       })),
+      ...(pruning !== undefined ? { pruning: { ...(jsonSafe(pruning.schedule) as Record<string, unknown>), criterion: pruning.criterion.json } } : {}),
       probes: probes.map((p) => p!.json),
       log: sinks.map((p) => p!.json)
     }
@@ -228,6 +326,9 @@ export const resolve = (registry: Registry, input: unknown): Effect.Effect<Resol
       stages,
       probes: probes as Array<ResolvedPart<"probes">>,
       sinks: sinks as Array<ResolvedPart<"sinks">>,
+      ...(pruning !== undefined ? { pruning } : {}),
+      ...(retrain !== undefined ? { retrain } : {}),
+      ...(spec.midpointLoss !== undefined ? { midpointLoss: spec.midpointLoss } : {}),
       json
     })
   })

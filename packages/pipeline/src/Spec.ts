@@ -6,6 +6,9 @@
  */
 import * as DataConfig from "@rekindle/data/DataConfig"
 import { ModelConfig } from "@rekindle/model/ModelConfig"
+import { MidpointLossConfig } from "@rekindle/training/experiments/MidpointLoss"
+import { PruningSchedule } from "@rekindle/training/experiments/Pruning"
+import { RetrainSettings } from "@rekindle/training/experiments/Retrain"
 import * as Stage from "@rekindle/training/Stage"
 import * as TrainConfig from "@rekindle/training/TrainConfig"
 import { Effect, Schema } from "effect"
@@ -134,6 +137,21 @@ export const StageSection = Schema.Struct({
   shadow: Schema.Array(PartRef).pipe(Schema.annotate({ description: "Criteria that choose without acting (their overlap is recorded)" }), Schema.withDecodingDefaultKey(Effect.succeed([])))
 })
 
+/** Section `pruning`: the ramp of the cumulative mask and the criterion choosing what to prune. */
+export const PruningSection = Schema.Struct({
+  ...PruningSchedule.fields,
+  criterion: PartRef.pipe(
+    Schema.annotate({ description: "A rank criterion choosing which neurons to prune (default select/magnitude-smallest)" }),
+    Schema.withDecodingDefaultKey(Effect.succeed({ use: "select/magnitude-smallest" }))
+  )
+})
+
+/** Section `retrain`: retraining a subset of FF neurons under a fresh optimizer. */
+export const RetrainSection = RetrainSettings
+
+/** Section `midpointLoss`: the auxiliary loss on neuron magnitudes, applied decoupled. */
+export const MidpointLossSection = MidpointLossConfig
+
 /** Default optimizer and sinks. */
 export const sectionDefaults = {
   seed: 1,
@@ -155,6 +173,9 @@ export const PipelineSpec = Schema.Struct({
   optimizer: PartRef.pipe(Schema.withDecodingDefaultKey(Effect.succeed(sectionDefaults.optimizer))),
   train: TrainSection.pipe(Schema.withDecodingDefaultKey(Effect.succeed({}))),
   recycling: Schema.Array(StageSection).pipe(Schema.withDecodingDefaultKey(Effect.succeed([]))),
+  pruning: Schema.optionalKey(PruningSection.pipe(Schema.annotate({ description: "Gradual pruning (absent = none)" }))),
+  retrain: Schema.optionalKey(RetrainSection.pipe(Schema.annotate({ description: "Retrain a subset of FF neurons (absent = none)" }))),
+  midpointLoss: Schema.optionalKey(MidpointLossSection.pipe(Schema.annotate({ description: "Midpoint loss on FF magnitudes, applied decoupled (absent = none)" }))),
   probes: Schema.Array(PartRef).pipe(Schema.withDecodingDefaultKey(Effect.succeed([]))),
   log: Schema.Array(PartRef).pipe(Schema.withDecodingDefaultKey(Effect.succeed([...sectionDefaults.log])))
 })
