@@ -14,7 +14,9 @@ import type { BatchTensors, ForwardOptions, Transformer } from "@rekindle/model"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect, Schema } from "effect"
 import { Events } from "../Events.ts"
+import type { HookState } from "../Checkpoint.ts"
 import * as Measure from "../recycling/Measure.ts"
+import * as Snapshot from "../recycling/Snapshot.ts"
 import type { StepHook } from "../Trainer.ts"
 
 const PositiveInt = Schema.Int.pipe(Schema.check(Schema.isGreaterThan(0)))
@@ -69,7 +71,19 @@ export interface Pruner {
   readonly update: (step: number, params: Readonly<Record<string, tf.Tensor>>) => Array<Event.Event>
   /** The mask as forward options (undefined until something is pruned). */
   readonly forwardOptions: () => ForwardOptions | undefined
+  /** The state as JSON (pruned indices per layer and the criterion's running state). */
+  readonly snapshot: () => PrunerSnapshot
+  /** Replaces the state with a snapshot (checkpoint resume). */
+  readonly restore: (snapshot: PrunerSnapshot) => void
   readonly dispose: () => void
+}
+
+/** The pruner's state as JSON. */
+export interface PrunerSnapshot {
+  readonly version: 1
+  /** Per FF layer, the pruned indices (ascending). */
+  readonly pruned: ReadonlyArray<ReadonlyArray<number>>
+  readonly criterion: unknown
 }
 
 /** What the pruner needs from the model. */
@@ -157,6 +171,28 @@ export const make = (options: {
     kept: () => kept,
     update,
     forwardOptions,
+    snapshot: () => ({
+      version: 1,
+      pruned: kept.map((k) => [...k.keys()].filter((i) => k[i] === 0)),
+      criterion: Snapshot.encode(state)
+    }),
+    restore: (snapshot) => {
+      if (snapshot.version !== 1) throw new Error(`pruning restore: unknown snapshot version ${String(snapshot.version)}`)
+      if (snapshot.pruned.length !== kept.length) throw new Error(`pruning restore: snapshot has ${snapshot.pruned.length} layers, the model ${kept.length}`)
+      kept.forEach((k, p) => {
+        k.fill(1)
+        for (const i of snapshot.pruned[p]!) {
+          if (!Number.isInteger(i) || i < 0 || i >= k.length) throw new Error(`pruning restore: index ${i} out of range in layer ${p}`)
+          k[i] = 0
+        }
+      })
+      state = Snapshot.decode(snapshot.criterion)
+      if (kept.some((k) => k.includes(0))) rebuildMasks()
+      else {
+        masks?.forEach((m) => m.dispose())
+        masks = undefined
+      }
+    },
     dispose: () => {
       masks?.forEach((m) => m.dispose())
       masks = undefined
@@ -167,8 +203,19 @@ export const make = (options: {
 const asRunError = (step: number) => (e: unknown): RunError =>
   e instanceof RunError ? e : new RunError({ step, message: `pruning failed: ${e instanceof Error ? e.message : String(e)}` })
 
-/** A trainer hook: grows the mask before due steps, emits `Prune` events, returns the mask for every step. */
+/** The pruner's state for checkpoints (named "pruning"; JSON only, the masks are rebuilt). */
+export const state = (pruner: Pruner): HookState => ({
+  name: "pruning",
+  save: () => ({ json: pruner.snapshot(), tensors: {} }),
+  load: (json) => pruner.restore(json as PrunerSnapshot)
+})
+
+/**
+ * A trainer hook: grows the mask before due steps, emits `Prune` events, returns the mask for
+ * every step; its state travels with checkpoints.
+ */
 export const hook = (pruner: Pruner): StepHook => ({
+  state: state(pruner),
   before: (step, loop) =>
     Effect.gen(function*() {
       const events = yield* Events

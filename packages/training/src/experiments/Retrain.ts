@@ -11,10 +11,14 @@
  * Freezing is exact: only the FF neuron parameters are differentiated, their gradients and
  * updates are multiplied by a mask that is 1 on the chosen neurons' slices (W_in columns, W_out
  * rows, b_in entries) and 0 elsewhere, so weight decay does not touch frozen slices either.
+ * The fresh optimizer's state covers every parameter (frozen ones keep their zero slots), so a
+ * checkpoint written inside the window has the run optimizer's slot layout; the run optimizer's
+ * own state then travels in the hook's state (named "retrain") and comes back on resume.
  */
 import { type Criterion, Event, Key, type Optimizer, RunError, Selection, Slices, Topology } from "@rekindle/core"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect, Schema } from "effect"
+import type { HookState } from "../Checkpoint.ts"
 import { Events } from "../Events.ts"
 import * as Measure from "../recycling/Measure.ts"
 import type { StepHook } from "../Trainer.ts"
@@ -133,10 +137,24 @@ export interface Retrainer {
   readonly before: (step: number, loop: TrainLoop) => Array<Event.Event>
   /** The step options of step s (frozen parameters and masks inside the retraining window). */
   readonly stepOptions: (step: number) => StepOptions | undefined
-  /** Whether retraining is under way. */
+  /** Whether retraining is under way (the fresh optimizer is installed). */
   readonly active: () => boolean
+  /** The state for checkpoints: JSON (the chosen neurons) and the run optimizer's saved slots. */
+  readonly save: () => { readonly json: RetrainerSnapshot; readonly tensors: Readonly<Record<string, tf.Tensor>> }
+  /**
+   * Replaces the state with a saved one; inside the window it installs the fresh optimizer in the
+   * loop (whose state the caller then replaces) and copies the run optimizer's slots.
+   */
+  readonly load: (json: RetrainerSnapshot, tensors: Readonly<Record<string, tf.Tensor>>, loop: TrainLoop) => void
   /** Disposes masks and any optimizer state it holds. */
   readonly dispose: () => void
+}
+
+/** The retrainer's state as JSON. */
+export interface RetrainerSnapshot {
+  readonly version: 1
+  /** Absent outside the window; inside it, the chosen neurons per layer and the run optimizer's step count. */
+  readonly active?: { readonly indices: ReadonlyArray<ReadonlyArray<number>>; readonly count: number; readonly slots: ReadonlyArray<string> }
 }
 
 const disposeState = (state: Optimizer.OptState) => {
@@ -150,7 +168,14 @@ export const make = (options: { readonly retrain: Retrain; readonly topology: To
   let options_: StepOptions | undefined
   let masks: Record<string, tf.Tensor> | undefined
   let saved: { readonly optimizer: Optimizer.Optimizer; readonly state: Optimizer.OptState } | undefined
+  let chosen: ReadonlyArray<ReadonlyArray<number>> = []
   const end = retrain.at + retrain.steps
+
+  const install = (selection: Selection.Selection, params: Readonly<Record<string, tf.Tensor>>) => {
+    chosen = topology.layers.map((_, p) => [...(selection.layers[p]?.indices ?? [])])
+    masks = retrain.subset === "all" ? undefined : masksFor(topology, params, selection)
+    options_ = { trainable, ...(masks !== undefined ? { masks } : {}) }
+  }
 
   const start = (step: number, loop: TrainLoop): Array<Event.Event> => {
     if (topology.layers.length === 0) throw new RunError({ step, message: "retrain: the model has no FF neurons (model.dFF = 0)" })
@@ -161,10 +186,9 @@ export const make = (options: { readonly retrain: Retrain; readonly topology: To
         throw new RunError({ step, message: `retrain: ${retrain.criterion?.id ?? "all"} chose ${l.indices.length} neurons in layer ${p}, ${want} were requested` })
       }
     })
-    masks = retrain.subset === "all" ? undefined : masksFor(topology, loop.params, selection)
-    options_ = { trainable, ...(masks !== undefined ? { masks } : {}) }
-    const subsetParams = Object.fromEntries(trainable.map((n) => [n, loop.params[n]!]))
-    const fresh = tf.tidy(() => retrain.optimizer.init(subsetParams) as unknown as tf.TensorContainer) as unknown as Optimizer.OptState
+    install(selection, loop.params)
+    // over every parameter, so the slot layout is the run optimizer's (checkpoints fit); frozen slots stay zero
+    const fresh = tf.tidy(() => retrain.optimizer.init(loop.params) as unknown as tf.TensorContainer) as unknown as Optimizer.OptState
     saved = loop.swapOptimizer(retrain.optimizer, fresh)
     const magnitudes = Measure.magnitudes(topology, loop.params)
     return selection.layers.map((l, p) =>
@@ -202,7 +226,37 @@ export const make = (options: { readonly retrain: Retrain; readonly topology: To
       return []
     },
     stepOptions: (step) => (step >= retrain.at && step < end ? options_ : undefined),
-    active: () => options_ !== undefined,
+    active: () => saved !== undefined,
+    save: () => {
+      if (saved === undefined) return { json: { version: 1 }, tensors: {} }
+      const tensors: Record<string, tf.Tensor> = {}
+      for (const [slot, m] of Object.entries(saved.state.slots)) for (const [n, t] of Object.entries(m)) tensors[`${slot}/${n}`] = t
+      return {
+        json: { version: 1, active: { indices: chosen, count: saved.state.count, slots: Object.keys(saved.state.slots).sort() } },
+        tensors
+      }
+    },
+    load: (json, tensors, loop) => {
+      if (json.version !== 1) throw new Error(`retrain restore: unknown snapshot version ${String(json.version)}`)
+      release()
+      if (saved !== undefined) disposeState(saved.state)
+      saved = undefined
+      const a = json.active
+      if (a === undefined) return
+      if (a.indices.length !== topology.layers.length) throw new Error(`retrain restore: snapshot has ${a.indices.length} layers, the model ${topology.layers.length}`)
+      const slots: Record<string, Record<string, tf.Tensor>> = {}
+      for (const slot of a.slots) slots[slot] = {}
+      for (const [key, t] of Object.entries(tensors)) {
+        const cut = key.indexOf("/")
+        const slot = key.slice(0, cut)
+        if (slots[slot] === undefined) throw new Error(`retrain restore: tensor ${key} belongs to no saved slot`)
+        slots[slot][key.slice(cut + 1)] = tf.clone(t)
+      }
+      install({ layers: a.indices.map((indices, p) => ({ layer: p, indices, scores: indices.map(() => 0) })) }, loop.params)
+      // the caller installs the checkpoint's optimizer state (the fresh optimizer's) right after this
+      const previous = loop.swapOptimizer(retrain.optimizer, loop.optState())
+      saved = { optimizer: previous.optimizer, state: { count: a.count, slots } }
+    },
     dispose: () => {
       release()
       if (saved !== undefined) disposeState(saved.state)
@@ -214,8 +268,16 @@ export const make = (options: { readonly retrain: Retrain; readonly topology: To
 const asRunError = (step: number) => (e: unknown): RunError =>
   e instanceof RunError ? e : new RunError({ step, message: `retrain failed: ${e instanceof Error ? e.message : String(e)}` })
 
-/** A trainer hook driving the retrainer. */
+/** The retrainer's state for checkpoints (named "retrain"). */
+export const state = (retrainer: Retrainer): HookState => ({
+  name: "retrain",
+  save: () => retrainer.save(),
+  load: (json, tensors, loop) => retrainer.load(json as RetrainerSnapshot, tensors, loop)
+})
+
+/** A trainer hook driving the retrainer; its state travels with checkpoints. */
 export const hook = (retrainer: Retrainer): StepHook => ({
+  state: state(retrainer),
   before: (step, loop) =>
     Effect.gen(function*() {
       const events = yield* Events
