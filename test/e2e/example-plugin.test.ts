@@ -82,6 +82,11 @@ describe("example plugin lab/contribution (out of tree)", () => {
       const pipeline = JSON.parse(fs.readFileSync(path.join(result.dir, "pipeline.json"), "utf8"))
       expect(pipeline.recycling[0].select).toEqual({ use: "lab/contribution", fraction: 0.1, normalize: false })
       expect(events.at(-1)!._tag).toBe("RunFinished")
+      // the doc's shadow summary script reads the same folder
+      const report = spawnSync(process.execPath, ["--import", "tsx", "shadow-report.ts", result.dir], { cwd: example, encoding: "utf8" })
+      expect(report.stderr).toBe("")
+      expect(report.stdout).toMatch(/^lab\/contribution vs select\/magnitude-smallest: mean Jaccard [01]\.\d{3} over 2 events/m)
+      expect(report.stdout).toMatch(/^lab\/contribution vs select\/dormant: mean Jaccard [01]\.\d{3} over 2 events/m)
     }).pipe(Effect.provide(NodeServices.layer)), 120_000)
 
   it.effect("reports a typo in its option with the full path", () =>
@@ -97,6 +102,30 @@ describe("example plugin lab/contribution (out of tree)", () => {
         { path: "recycling.0.select.normalise", message: `unknown option; did you mean "normalize"?` }
       ])
     }).pipe(Effect.provide(NodeServices.layer)))
+
+  it("docs/writing-a-criterion.md shows only code that is in the example (every ts block marked with its file)", () => {
+    const doc = fs.readFileSync(path.join(root, "docs/writing-a-criterion.md"), "utf8").split("\n")
+    const blocks: Array<{ file: string | undefined; lang: string; body: string }> = []
+    for (let i = 0; i < doc.length; i++) {
+      const open = /^```(\w*)$/.exec(doc[i]!)
+      if (open === null) continue
+      const end = doc.indexOf("```", i + 1)
+      const marker = /^<!-- file: (\S+) -->$/.exec(doc[i - 1] ?? "")
+      blocks.push({ file: marker?.[1], lang: open[1]!, body: doc.slice(i + 1, end).join("\n") + "\n" })
+      i = end
+    }
+    const marked = blocks.filter((b) => b.file !== undefined)
+    expect(marked.map((b) => b.file)).toEqual(expect.arrayContaining([
+      "examples/criterion-contribution/src/index.ts",
+      "examples/criterion-contribution/test/contribution.test.ts",
+      "examples/criterion-contribution/pipeline.ts",
+      "examples/criterion-contribution/rekindle.config.ts"
+    ]))
+    for (const b of blocks) {
+      if (b.lang === "ts") expect(b.file, `unmarked ts block:\n${b.body.slice(0, 120)}`).toBeDefined()
+      if (b.file !== undefined) expect(fs.readFileSync(path.join(root, b.file), "utf8"), `${b.file} no longer contains the doc's block`).toContain(b.body)
+    }
+  })
 
   it("works from the rekindle bin: plugins lists it, validate accepts it and rejects a typo (exit 2)", () => {
     const listed = rekindle("plugins")
