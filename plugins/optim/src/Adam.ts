@@ -7,6 +7,11 @@
  * Storing `1 - b^t` rather than the running power `b^t` costs the same two ops per step and never
  * drifts into float32 subnormals (0.9^t is subnormal after ~830 steps; subnormal arithmetic is
  * slow on x86).
+ *
+ * Fused path: where the current backend registers the kernel `RekindleAdam` (the wasm engine does),
+ * the five new tensors of a parameter come from that one kernel (one pass over memory instead of
+ * 17 kernels); it computes the same float32 operations in the same order, so results are the same
+ * bit for bit. Elsewhere (cpu, native backends) the op-by-op composition below runs.
  */
 import { Params } from "@rekindle/core"
 import * as tf from "@tensorflow/tfjs-core"
@@ -17,6 +22,35 @@ export interface AdamOptions {
   readonly b1?: number
   readonly b2?: number
   readonly eps?: number
+}
+
+/** The fused kernel's name (registered by `@rekindle/engine`'s wasm overrides). */
+export const fusedKernelName = "RekindleAdam"
+
+/** Whether the current backend has the fused Adam kernel. */
+export const hasFusedKernel = (): boolean => tf.getKernel(fusedKernelName, tf.getBackend()) !== undefined
+
+/** The op-by-op rule for one parameter: [update, mu, nu, bc1, bc2]. */
+export const adamComposed = (
+  g: tf.Tensor, mu: tf.Tensor, nu: tf.Tensor, bc1: tf.Tensor, bc2: tf.Tensor, b1: number, b2: number, eps: number
+): [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor] => {
+  const m = tf.add(tf.mul(mu, b1), tf.mul(g, 1 - b1))
+  const v = tf.add(tf.mul(nu, b2), tf.mul(tf.square(g), 1 - b2))
+  const c1 = tf.add(tf.mul(bc1, b1), 1 - b1)
+  const c2 = tf.add(tf.mul(bc2, b2), 1 - b2)
+  return [tf.div(tf.div(m, c1), tf.add(tf.sqrt(tf.div(v, c2)), eps)), m, v, c1, c2]
+}
+
+/** The same rule through the fused kernel (float32 inputs of one shape). */
+export const adamFused = (
+  g: tf.Tensor, mu: tf.Tensor, nu: tf.Tensor, bc1: tf.Tensor, bc2: tf.Tensor, b1: number, b2: number, eps: number
+): [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor] => {
+  const [m, v, c1, c2, u] = tf.engine().runKernel(
+    fusedKernelName,
+    { g, mu, nu, bc1, bc2 } as unknown as tf.NamedTensorMap,
+    { b1, b2, eps }
+  ) as unknown as Array<tf.Tensor>
+  return [u!, m!, v!, c1!, c2!]
 }
 
 /** Slot names of `scaleByAdam`. */
@@ -53,13 +87,19 @@ export const scaleByAdam = (options: AdamOptions = {}): Transform => {
       const nu: Record<string, tf.Tensor> = {}
       const bc1: Record<string, tf.Tensor> = {}
       const bc2: Record<string, tf.Tensor> = {}
+      const fused = hasFusedKernel()
       for (const name of Object.keys(updates)) {
         const g = updates[name]!
-        const m = tf.add(tf.mul(slot(slots, adamSlots.mu, name), b1), tf.mul(g, 1 - b1))
-        const v = tf.add(tf.mul(slot(slots, adamSlots.nu, name), b2), tf.mul(tf.square(g), 1 - b2))
-        const c1 = tf.add(tf.mul(slot(slots, adamSlots.bc1, name), b1), 1 - b1)
-        const c2 = tf.add(tf.mul(slot(slots, adamSlots.bc2, name), b2), 1 - b2)
-        out[name] = tf.div(tf.div(m, c1), tf.add(tf.sqrt(tf.div(v, c2)), eps))
+        const args = [
+          g,
+          slot(slots, adamSlots.mu, name),
+          slot(slots, adamSlots.nu, name),
+          slot(slots, adamSlots.bc1, name),
+          slot(slots, adamSlots.bc2, name)
+        ] as const
+        const sameShape = args.every((t) => t.dtype === "float32" && t.size === g.size)
+        const [u, m, v, c1, c2] = (fused && sameShape ? adamFused : adamComposed)(...args, b1, b2, eps)
+        out[name] = u
         mu[name] = m
         nu[name] = v
         bc1[name] = c1

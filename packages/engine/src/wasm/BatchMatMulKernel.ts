@@ -17,7 +17,8 @@
  */
 import { broadcast_util, type KernelFunc, type TensorInfo } from "@tensorflow/tfjs-core"
 import type { TransposeFn } from "./TransposeKernel.ts"
-import { free, heap, indexOf, internals, sizeOf, stridesOf, view, type WasmBackendInternals } from "./WasmHeap.ts"
+import * as Sequential from "./Sequential.ts"
+import { alias, free, freeAlias, heap, indexOf, internals, sizeOf, stridesOf, view, type WasmBackendInternals } from "./WasmHeap.ts"
 
 /** Switches of the override (all on by default; off reproduces parts of the stock behaviour). */
 export interface BatchMatMulOptions {
@@ -25,6 +26,47 @@ export interface BatchMatMulOptions {
   readonly batchedLoop: boolean
   /** Allow the `Cᵀ = op(B)ᵀ · op(A)ᵀ` rewrite of 2-D TN/NT products. */
   readonly swap: boolean
+  /**
+   * Batched loop: run each slice on aliases of the operands' and the output's memory, calling the
+   * C++ entry point directly (no per-slice copies or allocations); off = copy slices in and out.
+   */
+  readonly aliasSlices?: boolean
+  /**
+   * Products of at most this many FLOPs (2·M·K·N per slice) run on the calling thread only, not on
+   * the thread pool (see Sequential.ts); 0 = always on the pool.
+   */
+  readonly sequentialMaxFlops?: number
+}
+
+/** Default {@link BatchMatMulOptions.sequentialMaxFlops}: attention slices yes, dense layers no. */
+export const defaultSequentialMaxFlops = 1 << 24
+
+type CppBatchMatMul = (
+  aId: number, aShape: Uint8Array, aRank: number, bId: number, bShape: Uint8Array, bRank: number,
+  transposeA: boolean, transposeB: boolean, outId: number
+) => void
+
+const cppByModule = new WeakMap<object, CppBatchMatMul>()
+
+/** The C++ `BatchMatMul` entry point of this backend's module (the one the stock kernel wraps). */
+const cppBatchMatMul = (backend: WasmBackendInternals): CppBatchMatMul => {
+  let f = cppByModule.get(backend.wasm)
+  if (f === undefined) {
+    f = backend.wasm.cwrap("BatchMatMul", null, [
+      "number", "array", "number", "number", "array", "number", "number", "number", "number"
+    ]) as CppBatchMatMul
+    cppByModule.set(backend.wasm, f)
+  }
+  return f
+}
+
+const shapeBytes = (shape: ReadonlyArray<number>): Uint8Array => new Uint8Array(new Int32Array(shape).buffer)
+
+/** The C++ tensor id of a tensor. */
+const idOf = (backend: WasmBackendInternals, t: TensorInfo): number => {
+  const d = backend.dataIdMap.get(t.dataId)
+  if (d === undefined) throw new Error("tensor data not found on the wasm backend")
+  return d.id
 }
 
 /** Which operand layout the cost model prefers for a 2-D product with one transposed operand. */
@@ -119,6 +161,32 @@ export const make = (stock: KernelFunc, transpose: TransposeFn, options: BatchMa
       out = stock({ inputs: { a: view(aa, [1, batchA * M, K]), b: view(bb, [1, K, N]) }, backend, attrs: plain }) as TensorInfo
     } else if (!options.batchedLoop && (batchA === 1 || batchA === batch) && batchB === batch) {
       out = stock({ inputs: { a: view(aa, [batchA, M, K]), b: view(bb, [batchB, K, N]) }, backend, attrs: plain }) as TensorInfo
+    } else if (options.aliasSlices !== false) {
+      const aIndex = broadcastIndexer(outOuter, outerA)
+      const bIndex = broadcastIndexer(outOuter, outerB)
+      out = backend.makeOutput([batch, M, N], "float32")
+      const cpp = cppBatchMatMul(backend)
+      const aShape = shapeBytes([1, M, K])
+      const bShape = shapeBytes([1, K, N])
+      const sequential = 2 * M * K * N <= (options.sequentialMaxFlops ?? defaultSequentialMaxFlops)
+        ? Sequential.of(backend)
+        : undefined
+      const loop = () => {
+      for (let i = 0; i < batch; i++) {
+        const as = alias(backend, aa, aIndex(i) * M * K, [1, M, K])
+        const bs = alias(backend, bb, bIndex(i) * K * N, [1, K, N])
+        const os = alias(backend, out, i * M * N, [1, M, N])
+        try {
+          cpp(idOf(backend, as), aShape, 3, idOf(backend, bs), bShape, 3, false, false, idOf(backend, os))
+        } finally {
+          freeAlias(backend, as)
+          freeAlias(backend, bs)
+          freeAlias(backend, os)
+        }
+      }
+      }
+      if (sequential !== undefined) sequential(loop)
+      else loop()
     } else {
       const aIndex = broadcastIndexer(outOuter, outerA)
       const bIndex = broadcastIndexer(outOuter, outerB)

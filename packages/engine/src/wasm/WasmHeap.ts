@@ -13,6 +13,13 @@ export interface WasmModuleInternals {
   readonly HEAPF32: Float32Array
   readonly HEAP32: Int32Array
   readonly HEAPU8: Uint8Array
+  /** emscripten's cwrap (the tfjs build exports it). */
+  readonly cwrap: (name: string, returns: null | string, args: Array<string>) => (...args: Array<unknown>) => unknown
+  /** The C++ side of tfjs's tensor registry. */
+  readonly tfjs: {
+    readonly registerTensor: (id: number, size: number, memoryOffset: number) => void
+    readonly disposeData: (id: number) => void
+  }
   /** Present in the threaded build. */
   readonly wasmMemory?: { readonly buffer: ArrayBufferLike }
 }
@@ -21,12 +28,20 @@ export interface WasmModuleInternals {
 export interface WasmTensorData {
   readonly id: number
   readonly memoryOffset: number
+  readonly shape?: Array<number>
+  readonly dtype?: DataType
+  refCount?: number
 }
 
 /** The parts of `BackendWasm` we touch. */
 export interface WasmBackendInternals {
   readonly wasm: WasmModuleInternals
-  readonly dataIdMap: { get(dataId: object): WasmTensorData | undefined }
+  readonly dataIdMap: {
+    get(dataId: object): WasmTensorData | undefined
+    set(dataId: object, data: WasmTensorData): void
+    delete(dataId: object): boolean
+  }
+  dataIdNextNumber: number
   makeOutput(shape: Array<number>, dtype: DataType): TensorInfo
   disposeData(dataId: object, force?: boolean): boolean
 }
@@ -91,4 +106,31 @@ export const stridesOf = (shape: ReadonlyArray<number>): Array<number> => {
     acc *= shape[i]!
   }
   return s
+}
+
+/**
+ * A tensor that aliases `count = sizeOf(shape)` elements of `t` from element `from` on: a new data
+ * id registered on both the JS and the C++ side, pointing into `t`'s memory (no copy, no
+ * allocation). Kernel-internal only: free it with {@link freeAlias} (never `disposeData`, which
+ * would free `t`'s memory) before the kernel returns, and never hand it to TF.js.
+ */
+export const alias = (backend: WasmBackendInternals, t: TensorInfo, from: number, shape: Array<number>): TensorInfo => {
+  const data = backend.dataIdMap.get(t.dataId)
+  if (data === undefined) throw new Error("tensor data not found on the wasm backend")
+  const bpe = bytesPerElement(t.dtype)
+  if (bpe === undefined) throw new Error(`no alias for dtype ${t.dtype}`)
+  const id = backend.dataIdNextNumber++
+  const dataId = { id }
+  const memoryOffset = data.memoryOffset + from * bpe
+  backend.dataIdMap.set(dataId, { id, memoryOffset, shape, dtype: t.dtype, refCount: 1 })
+  backend.wasm.tfjs.registerTensor(id, sizeOf(shape), memoryOffset)
+  return { dataId, shape, dtype: t.dtype }
+}
+
+/** Unregisters an alias made by {@link alias} (its memory belongs to the aliased tensor). */
+export const freeAlias = (backend: WasmBackendInternals, t: TensorInfo): void => {
+  const data = backend.dataIdMap.get(t.dataId)
+  if (data === undefined) return
+  backend.wasm.tfjs.disposeData(data.id)
+  backend.dataIdMap.delete(t.dataId)
 }

@@ -1,14 +1,17 @@
 /**
  * Installs rekindle's kernel overrides on the tfjs wasm backend with `tf.registerKernel`:
- * BatchMatMul, Transpose, Slice, Sum (leading axes) replace the stock kernels (the stock ones are
- * kept and called for the cases the overrides do not handle), UnsortedSegmentSum is added.
+ * BatchMatMul, Transpose, Slice, Sum (leading axes) and Identity (no copy) replace the stock
+ * kernels (the stock ones are kept and called for the cases the overrides do not handle);
+ * UnsortedSegmentSum and the fused optimizer kernel `RekindleAdam` are added.
  * Idempotent; {@link uninstall} restores the stock kernels (benchmarks compare both).
  *
  * Never write into a tensor's heap memory in place: the BatchMatMul path caches XNNPACK operators
  * with packed weights keyed by tensor id, so an in-place edit would be silently ignored.
  */
 import * as tf from "@tensorflow/tfjs-core"
+import * as AdamKernel from "./AdamKernel.ts"
 import * as BatchMatMulKernel from "./BatchMatMulKernel.ts"
+import * as IdentityKernel from "./IdentityKernel.ts"
 import * as SliceKernel from "./SliceKernel.ts"
 import * as SumKernel from "./SumKernel.ts"
 import * as TransposeKernel from "./TransposeKernel.ts"
@@ -21,10 +24,18 @@ export interface OverrideOptions {
   readonly slice?: boolean
   readonly sum?: boolean
   readonly unsortedSegmentSum?: boolean
+  /** Identity shares the data id (refcount) instead of copying. */
+  readonly identity?: boolean
+  /** Register the fused Adam kernel `RekindleAdam`. */
+  readonly adam?: boolean
   /** BatchMatMul: loop over batch slices on the fast path (attention). */
   readonly batchedLoop?: boolean
   /** BatchMatMul: allow the cost-model swap for 2-D TN/NT products. */
   readonly swap?: boolean
+  /** BatchMatMul: batched loop on aliases of operand/output memory (no per-slice copies). */
+  readonly aliasSlices?: boolean
+  /** BatchMatMul: slices of at most this many FLOPs run on the calling thread (0 = never). */
+  readonly sequentialMaxFlops?: number
   /** Transpose: elements per 2-D slice from which the blocked JS path runs (tests lower it). */
   readonly transposeBlockedMinElements?: number
 }
@@ -79,7 +90,7 @@ export const install = (options: OverrideOptions = {}): void => {
   if (on("batchMatMul")) {
     const stock = stockKernel(tf.BatchMatMul)
     const transpose = TransposeKernel.dispatching(stockTranspose.kernelFunc, minElements)
-    replace(stock, BatchMatMulKernel.make(stock.kernelFunc, transpose, { batchedLoop: on("batchedLoop"), swap: on("swap") }))
+    replace(stock, BatchMatMulKernel.make(stock.kernelFunc, transpose, { batchedLoop: on("batchedLoop"), swap: on("swap"), aliasSlices: on("aliasSlices"), ...(options.sequentialMaxFlops === undefined ? {} : { sequentialMaxFlops: options.sequentialMaxFlops }) }))
     replaced.push(stock)
   }
   if (on("slice")) {
@@ -95,6 +106,15 @@ export const install = (options: OverrideOptions = {}): void => {
   if (on("unsortedSegmentSum") && tf.getKernel(tf.UnsortedSegmentSum, backendName) === undefined) {
     tf.registerKernel({ kernelName: tf.UnsortedSegmentSum, backendName, kernelFunc: UnsortedSegmentSumKernel.kernel })
     added.push(tf.UnsortedSegmentSum)
+  }
+  if (on("identity")) {
+    const stock = stockKernel(tf.Identity)
+    replace(stock, IdentityKernel.make(stock.kernelFunc))
+    replaced.push(stock)
+  }
+  if (on("adam") && tf.getKernel(AdamKernel.kernelName, backendName) === undefined) {
+    tf.registerKernel({ kernelName: AdamKernel.kernelName, backendName, kernelFunc: AdamKernel.kernel })
+    added.push(AdamKernel.kernelName)
   }
   g[stateKey] = { replaced, added }
 }
