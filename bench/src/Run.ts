@@ -1,13 +1,22 @@
 /**
  * One benchmark configuration end to end: the framework's step loop (Trainer + TrainLoop + an
- * optimizer plugin, events to memory), a breakdown of a step (forward, backward, optimizer), the
- * bare TF.js loop, the best plain matMul rate of the backend, memory and live tensors.
+ * optimizer plugin, events to the real `log/jsonl` sink in a temporary run folder), a breakdown
+ * of a step (forward, backward, optimizer, logging), the bare TF.js loop, one recycling event
+ * (magnitude-smallest 5% per layer + initial + zero-moments), the best plain matMul rate of the
+ * backend, memory and live tensors.
  */
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { NodeServices } from "@effect/platform-node"
 import "@rekindle/engine/Gradients"
-import { Key } from "@rekindle/core"
+import { Key, RunDir } from "@rekindle/core"
 import { Model } from "@rekindle/model"
+import * as Jsonl from "@rekindle/plugin-log/Jsonl"
 import { adam } from "@rekindle/plugin-optim/Optimizers"
-import { Events, Trainer, TrainLoop } from "@rekindle/training"
+import { initial } from "@rekindle/plugin-reinit"
+import { magnitudeSmallest } from "@rekindle/plugin-select"
+import { Events, Recycling, type Stage, Trainer, TrainLoop } from "@rekindle/training"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect } from "effect"
 import * as BareLoop from "./BareLoop.ts"
@@ -33,6 +42,11 @@ export interface BenchResult {
   readonly forwardMs: number
   readonly backwardMs: number
   readonly optimizerMs: number
+  /** Time in the event bus (the jsonl sink) per step. */
+  readonly loggingMs: number
+  /** One recycling event (5% of every FF layer: select, reinit, reset moments). */
+  readonly recyclingMs: Summary
+  readonly recyclingVsStep: number
   readonly bareStepMs: Summary
   readonly overhead: number
   readonly effectiveGflops: number
@@ -44,13 +58,71 @@ export interface BenchResult {
 
 const gflops = (flop: number, ms: number) => flop / (ms / 1000) / 1e9
 
-/** Best GFLOP/s of a plain NN matMul shaped like the model's FF input layer. */
+/**
+ * Best GFLOP/s of a plain NN matMul on this backend now: the model's FF input product and the
+ * reference [2048,256]x[256,1024], min of at least 10 repetitions each (a weight-cached, packed
+ * right operand: XNNPACK's best case).
+ */
 const matmulRate = (c: BenchConfig, options: BenchOptions): number => {
-  const m = c.batchSize * c.model.seqLen, k = c.model.dModel, n = Math.max(c.model.dFF, c.model.dModel)
-  const a = tf.randomNormal([m, k]), b = tf.randomNormal([k, n])
-  const s = time(() => tf.tidy(() => void tf.matMul(a, b).dataSync()), options.steps, options.warmup)
-  tf.dispose([a, b])
-  return gflops(2 * m * k * n, s.min)
+  const shapes: Array<[number, number, number]> = [
+    [c.batchSize * c.model.seqLen, c.model.dModel, Math.max(c.model.dFF, c.model.dModel)],
+    [2048, 256, 1024]
+  ]
+  let best = 0
+  for (const [m, k, n] of shapes) {
+    const a = tf.randomNormal([m, k]), b = tf.randomNormal([k, n])
+    const s = time(() => tf.tidy(() => void tf.matMul(a, b).dataSync()), Math.max(10, options.steps), 2)
+    tf.dispose([a, b])
+    best = Math.max(best, gflops(2 * m * k * n, s.min))
+  }
+  return best
+}
+
+/** The recycling stage the benchmark fires: magnitude-smallest 5% per layer + initial + zero-moments, every step. */
+export const recyclingStage: Stage.Stage = {
+  index: 0,
+  schedule: { every: 1, from: 0 },
+  criterion: { id: "select/magnitude-smallest", criterion: magnitudeSmallest() },
+  fraction: 0.05,
+  scope: "per-layer",
+  reinit: { id: "reinit/initial", reinitializer: initial() },
+  optimizerState: "zero-moments",
+  immunity: 0,
+  shadow: []
+}
+
+/** An event bus over the real jsonl sink in a fresh temporary folder, timing every emit. */
+const timedJsonlBus = Effect.gen(function*() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rekindle-bench-"))
+  const sink = yield* Jsonl.make({ file: "events.jsonl" }).pipe(Effect.provideService(RunDir, { path: dir }))
+  const bus = yield* Events.make([sink])
+  const timing = { ms: 0, events: 0 }
+  const timed = Events.of({
+    emit: (event) =>
+      Effect.suspend(() => {
+        const t0 = performance.now()
+        return bus.emit(event).pipe(Effect.ensuring(Effect.sync(() => {
+          timing.ms += performance.now() - t0
+          timing.events++
+        })))
+      }),
+    flush: bus.flush
+  })
+  return { bus: timed, timing, dir }
+})
+
+/** Times one recycling event on the loop's state (the stage fires at every step). */
+const recyclingEvent = (model: Model.Transformer, loop: TrainLoop.TrainLoop, probe: Model.BatchTensors, options: BenchOptions): Summary => {
+  const r = Recycling.Recycler.make({ model, stages: [recyclingStage], key: Key.make(7), probe })
+  let s = 0
+  const fire = () => {
+    const out = r.runDue(s++, { params: loop.params, opt: loop.optState(), optimizer: loop.optimizer })
+    if (out.opt !== loop.optState()) loop.setOptState(out.opt)
+  }
+  const reps = Math.max(3, Math.min(options.steps, 5))
+  const summary = time(fire, reps, 1)
+  r.dispose()
+  return summary
 }
 
 /** Runs one configuration on the current backend. */
@@ -63,16 +135,40 @@ export const run = (c: BenchConfig, options: BenchOptions, backend: { name: stri
     const tokens = c.batchSize * c.model.seqLen
     const flop = Model.flops(c.model, c.batchSize, targets).forwardBackward
 
-    // the framework: Trainer over TrainLoop with an Adam from the optim plugin, events in memory
+    // the framework: Trainer over TrainLoop with an Adam from the optim plugin, events to log/jsonl
     const loop = TrainLoop.make(model, adam({ lr: 1e-3 }), model.init(Key.make(1)))
-    const { bus, events } = Events.memory()
+    const { bus, timing, dir } = yield* timedJsonlBus
     const cfg = { batchSize: c.batchSize, evalEvery: 0, evalBatches: 1, logEvery: 1, checkpointEvery: 0 }
-    yield* Trainer.train({ loop, stream, evalSet: [], config: { ...cfg, steps: options.warmup } })
-      .pipe(Effect.provideService(Events, bus))
-    events.length = 0
-    yield* Trainer.train({ loop, stream, evalSet: [], config: { ...cfg, steps: options.warmup + options.steps }, from: options.warmup })
-      .pipe(Effect.provideService(Events, bus))
-    const stepMs = summarize(events.flatMap((e) => (e._tag === "TrainStep" ? [e.ms] : [])))
+    // the bare loop, interleaved step by step with the framework (the machine's load drifts)
+    const bare = BareLoop.make(model, Key.make(1))
+    const frameworkStep = (s: number) =>
+      Trainer.train({ loop, stream, evalSet: [], config: { ...cfg, steps: s + 1 }, from: s }).pipe(Effect.provideService(Events, bus))
+    const bareStep = () => {
+      const b = Model.toTensors(stream.next())
+      bare.step(b)
+      Model.disposeBatch(b)
+    }
+    const frameworkTimes: Array<number> = []
+    const bareTimes: Array<number> = []
+    for (let s = 0; s < options.warmup + options.steps; s++) {
+      if (s === options.warmup) {
+        timing.ms = 0
+        timing.events = 0
+      }
+      const t0 = performance.now()
+      yield* frameworkStep(s)
+      const t1 = performance.now()
+      bareStep()
+      const t2 = performance.now()
+      if (s >= options.warmup) {
+        frameworkTimes.push(t1 - t0)
+        bareTimes.push(t2 - t1)
+      }
+    }
+    bare.dispose()
+    const loggingMs = timing.ms / options.steps
+    const stepMs = summarize(frameworkTimes)
+    const bareStepMs = summarize(bareTimes)
 
     // breakdown: forward alone, forward + backward, the rest is the optimizer and assignment
     const vars = Object.values(loop.params)
@@ -81,16 +177,9 @@ export const run = (c: BenchConfig, options: BenchOptions, backend: { name: stri
       const { value } = tf.variableGrads(() => model.loss(loop.params, probe), vars)
       value.dataSync()
     }), options.steps, 1)
+    const recyclingMs = recyclingEvent(model, loop, probe, options)
     loop.dispose()
 
-    // the bare loop
-    const bare = BareLoop.make(model, Key.make(1))
-    const bareStepMs = time(() => {
-      const b = Model.toTensors(stream.next())
-      bare.step(b)
-      Model.disposeBatch(b)
-    }, options.steps, options.warmup)
-    bare.dispose()
     Model.disposeBatch(probe)
 
     const mm = matmulRate(c, options)
@@ -105,9 +194,13 @@ export const run = (c: BenchConfig, options: BenchOptions, backend: { name: stri
       stepMs,
       forwardMs: fwd.median,
       backwardMs: Math.max(0, fb.median - fwd.median),
-      optimizerMs: Math.max(0, stepMs.median - fb.median),
+      optimizerMs: Math.max(0, stepMs.median - loggingMs - fb.median),
+      loggingMs,
+      recyclingMs,
+      recyclingVsStep: recyclingMs.median / stepMs.median,
       bareStepMs,
-      overhead: stepMs.median / bareStepMs.median - 1,
+      // the median of the paired ratios: each framework step against the bare step right after it
+      overhead: summarize(frameworkTimes.map((f, i) => f / bareTimes[i]!)).median - 1,
       effectiveGflops: eff,
       matmulGflops: mm,
       effectiveVsMatmul: eff / mm,
@@ -115,4 +208,4 @@ export const run = (c: BenchConfig, options: BenchOptions, backend: { name: stri
       tensorsAlive: tf.memory().numTensors
     }
     return result
-  })
+  }).pipe(Effect.scoped, Effect.provide(NodeServices.layer))

@@ -1,0 +1,134 @@
+/**
+ * The benchmark program behind `npm run bench` and `rekindle bench`: trains the benchmark
+ * configurations on the selected backend and prints a table plus one JSON line per configuration;
+ * optionally the PyTorch peer's rate on the same machine and threads (and the ratio), or the
+ * long-run memory check. Not a test: no thresholds are asserted; targets live in
+ * docs/performance.md.
+ *
+ *   [--config tiny|reference|wide|all] [--backend auto|wasm|cpu|node|node-gpu] [--threads N]
+ *   [--steps N] [--warmup N] [--peers] [--memory STEPS [--every N]]
+ */
+import { spawnSync } from "node:child_process"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import { type BackendProvider, UserError } from "@rekindle/core"
+import { Backends } from "@rekindle/engine"
+import { Console, Effect } from "effect"
+import { configs } from "./Configs.ts"
+import * as Memory from "./Memory.ts"
+import { type BenchResult, run } from "./Run.ts"
+
+/** Parsed command-line options. */
+export interface BenchArgs {
+  readonly config: string
+  readonly backend: string
+  readonly threads?: number
+  readonly steps: number
+  readonly warmup: number
+  readonly peers: boolean
+  readonly memory?: number
+  readonly every?: number
+}
+
+/** Parses `--name value` flags (unknown flags are ignored). */
+export const parseArgs = (argv: ReadonlyArray<string>): BenchArgs => {
+  const arg = (name: string): string | undefined => {
+    const i = argv.indexOf(`--${name}`)
+    return i >= 0 && argv[i + 1] !== undefined && !argv[i + 1]!.startsWith("--") ? argv[i + 1] : undefined
+  }
+  const num = (name: string): number | undefined => (arg(name) === undefined ? undefined : Number(arg(name)))
+  return {
+    config: arg("config") ?? "reference",
+    backend: arg("backend") ?? "auto",
+    ...(num("threads") !== undefined ? { threads: num("threads")! } : {}),
+    steps: num("steps") ?? 6,
+    warmup: num("warmup") ?? 2,
+    peers: argv.includes("--peers"),
+    ...(num("memory") !== undefined ? { memory: num("memory")! } : {}),
+    ...(num("every") !== undefined ? { every: num("every")! } : {})
+  }
+}
+
+const fmt = (x: number, digits = 1) => x.toFixed(digits)
+
+/** The PyTorch peer's result (a JSON line of bench/peers/pytorch_reference.py), or why there is none. */
+export const pytorchPeer = (config: string, threads: number, steps: number, warmup: number): { tokensPerSec: number; line: string } | { error: string } => {
+  // REKINDLE_PYTHON, else the first of python3 on PATH and the system's (Debian's python3-torch) that has torch
+  const pythons = process.env["REKINDLE_PYTHON"] !== undefined ? [process.env["REKINDLE_PYTHON"]] : ["python3", "/usr/bin/python3"]
+  let last: { error: string } = { error: "no python3" }
+  for (const python of pythons) {
+    const r = peerWith(python, config, threads, steps, warmup)
+    if (!("error" in r)) return r
+    last = r
+    if (!/No module named 'torch'|ENOENT/.test(r.error)) return r
+  }
+  return last
+}
+
+const peerWith = (python: string, config: string, threads: number, steps: number, warmup: number): { tokensPerSec: number; line: string } | { error: string } => {
+  const script = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "peers", "pytorch_reference.py")
+  const r = spawnSync(python, [script, "--config", config, "--threads", String(threads), "--steps", String(steps), "--warmup", String(warmup)], {
+    encoding: "utf8",
+    env: { GLIBC_TUNABLES: "glibc.malloc.hugetlb=1", ...process.env }
+  })
+  if (r.error !== undefined) return { error: `${python}: ${r.error.message}` }
+  const line = r.stdout.split("\n").find((l) => l.startsWith("{"))
+  if (r.status !== 0 || line === undefined) return { error: (r.stderr.trim().split("\n").pop() ?? `exit ${r.status}`).slice(0, 200) }
+  return { tokensPerSec: (JSON.parse(line) as { tokensPerSec: number }).tokensPerSec, line }
+}
+
+const header = "config     tokens/s  step ms (min-max)      fwd    bwd  opt+fw    log  recycle (vs step)  bare ms  overhead  GFLOP/s  matmul GFLOP/s  eff/mm  RSS MB  tensors"
+
+const row = (r: BenchResult): string =>
+  `${r.config.padEnd(10)} ${fmt(r.tokensPerSec, 0).padStart(8)}  ${fmt(r.stepMs.median, 0).padStart(6)} (${fmt(r.stepMs.min, 0)}-${fmt(r.stepMs.max, 0)})`.padEnd(44) +
+  ` ${fmt(r.forwardMs, 0).padStart(6)} ${fmt(r.backwardMs, 0).padStart(6)} ${fmt(r.optimizerMs, 0).padStart(7)} ${fmt(r.loggingMs, 1).padStart(6)}` +
+  ` ${fmt(r.recyclingMs.median, 0).padStart(8)} (${fmt(r.recyclingVsStep * 100, 0)}%)`.padEnd(19) +
+  ` ${fmt(r.bareStepMs.median, 0).padStart(8)} ${(fmt(r.overhead * 100, 1) + "%").padStart(9)} ${fmt(r.effectiveGflops).padStart(8)}` +
+  ` ${fmt(r.matmulGflops).padStart(15)} ${(fmt(r.effectiveVsMatmul * 100, 0) + "%").padStart(7)} ${fmt(r.peakRssMb, 0).padStart(7)} ${String(r.tensorsAlive).padStart(8)}`
+
+/** The benchmark program; `providers` adds backends (the CLI passes its plugins' ones). */
+export const program = (a: BenchArgs, providers: ReadonlyArray<BackendProvider> = []) =>
+  Effect.gen(function*() {
+    const names = a.config === "all" ? Object.keys(configs) : a.config.split(",")
+    const unknown = names.filter((n) => configs[n] === undefined)
+    if (unknown.length > 0) {
+      const message = `expected one of ${Object.keys(configs).join(", ")}, all (or a comma list), got "${unknown.join(", ")}"`
+      return yield* new UserError({ message: `config: ${message}`, problems: [{ path: "config", message }] })
+    }
+    const info = yield* Backends.init({ name: a.backend, ...(a.threads !== undefined ? { threads: a.threads } : {}) }, providers)
+    const tunables = process.env["GLIBC_TUNABLES"] ?? "(unset)"
+    if (a.memory !== undefined) {
+      const c = configs[names[0]!]!
+      const every = a.every ?? Math.max(1, Math.round(a.memory / 20))
+      yield* Console.log(`memory check: ${c.name}, ${a.memory} steps, backend ${info.name} (${info.threads} threads), GLIBC_TUNABLES ${tunables}`)
+      yield* Console.log("  step   RSS MB  heap MB  tensors  ms/step")
+      const samples = Memory.check(c, a.memory, every, (s) =>
+        console.log(`${String(s.step).padStart(6)} ${fmt(s.rssMb, 0).padStart(8)} ${fmt(s.heapMb, 0).padStart(8)} ${String(s.tensors).padStart(8)} ${fmt(s.msPerStep, 0).padStart(8)}`))
+      const after = samples.filter((s) => s.step >= Math.min(a.memory!, 10 * every) / 10)
+      const rss = after.map((s) => s.rssMb)
+      const tensors = new Set(after.map((s) => s.tensors))
+      yield* Console.log(JSON.stringify({
+        bench: "memory", config: c.name, steps: a.memory, samples,
+        rssGrowthMb: Math.max(...rss) - Math.min(...rss), tensorCountFlat: tensors.size === 1
+      }))
+      return 0
+    }
+    yield* Console.log(
+      `backend ${info.name}, ${info.threads} thread(s), simd ${info.simd}, overrides ${info.overrides}; ${a.steps} timed steps after ${a.warmup} warm-up; GLIBC_TUNABLES ${tunables}`
+    )
+    yield* Console.log(header)
+    for (const name of names) {
+      const r = yield* run(configs[name]!, { steps: a.steps, warmup: a.warmup }, info)
+      yield* Console.log(row(r))
+      yield* Console.log(JSON.stringify({ bench: "train-step", ...r }))
+      if (a.peers) {
+        const peer = pytorchPeer(name, info.threads, a.steps, a.warmup)
+        if ("error" in peer) yield* Console.log(`  pytorch peer: not available (${peer.error})`)
+        else {
+          yield* Console.log(`  pytorch peer: ${fmt(peer.tokensPerSec, 0)} tokens/s; rekindle / pytorch = ${fmt(r.tokensPerSec / peer.tokensPerSec, 2)}`)
+          yield* Console.log(peer.line)
+        }
+      }
+    }
+    return 0
+  })
