@@ -24,7 +24,7 @@ describe("JsonSchema.document", () => {
     const members = select.anyOf.map((m: any) => [m.properties.use.enum[0], Object.keys(m.properties)])
     expect(members).toEqual([["t/dormant", ["use", "fraction", "tau", "every"]], ["t/smallest", ["use", "fraction"]]])
     const log = doc.properties.log.items.anyOf.map((m: any) => m.properties.use.enum[0])
-    expect(log).toEqual(["log/console", "log/jsonl"])
+    expect(log).toEqual(["log/console", "log/jsonl", "log/tensorboard", "log/report"])
   })
 
   it("lists the backend names", () => {

@@ -10,6 +10,7 @@
 import type { BackendProvider } from "@rekindle/core"
 import { RunError } from "@rekindle/core"
 import { Compile } from "@rekindle/pipeline"
+import { Write } from "@rekindle/report"
 import { folderName, readManifest } from "@rekindle/training/RunFolder"
 import type { RunPlan } from "@rekindle/training/RunPlan"
 import { Console, Data, Effect, FileSystem, Path } from "effect"
@@ -142,6 +143,7 @@ const runStudy = (
     }
     yield* fs.makeDirectory(root, { recursive: true })
     yield* fs.writeFileString(path.join(root, "study.json"), JSON.stringify(study, null, 2) + "\n")
+    yield* Write.writeStudy(root, { runs: false })
     yield* Console.log(`\n${Summary.table(groups)}\n\nstudy: ${path.join(root, "study.json")}`)
     return failures > 0 ? 1 : 0
   })
