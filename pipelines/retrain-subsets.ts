@@ -11,6 +11,9 @@ import baseline from "./baseline.ts"
 const base = definePipeline({
   ...baseline,
   name: "retrain-subsets",
+  // the study's report overlays the subsets' loss curves and their magnitude distributions
+  probes: [{ use: "probe/magnitudes" }, { use: "probe/activations" }],
+  log: [{ use: "log/console" }, { use: "log/jsonl" }, { use: "log/report" }],
   retrain: { at: 300, subset: "smallest", fraction: 0.1, steps: 100, warmup: 10, lr: 1e-3, then: "stop" }
 })
 
