@@ -122,3 +122,45 @@ describe("Identity override (no copy)", () => {
     v.dispose()
   })
 })
+
+describe("GatherV2 override (axis 0)", () => {
+  it("matches cpu: embedding rows, repeated ids, flat picks, int32 and bool data, empty", async () => {
+    await expectSameOnCpuAndWasm("rows", () => tf.gather(t([50, 33], 7), tf.tensor1d([3, 0, 49, 3, 17], "int32")))
+    await expectSameOnCpuAndWasm("2-D ids", () => tf.gather(t([9, 4, 5], 8), tf.tensor2d([[1, 2], [8, 0], [1, 1]], [3, 2], "int32")))
+    await expectSameOnCpuAndWasm("flat pick", () => tf.gather(t([200], 9), tf.tensor1d([199, 0, 57], "int32")))
+    await expectSameOnCpuAndWasm("int32", () => tf.gather(tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2], "int32"), tf.tensor1d([2, 0], "int32")))
+    await expectSameOnCpuAndWasm("bool", () => tf.gather(tf.tensor1d([true, false, true], "bool"), tf.tensor1d([1, 2, 1], "int32")))
+    await expectSameOnCpuAndWasm("empty ids", () => tf.gather(t([4, 3], 10), tf.tensor1d([], "int32")))
+    await expectSameOnCpuAndWasm("axis 1 (stock)", () => tf.gather(t([4, 6], 11), tf.tensor1d([5, 0], "int32"), 1))
+  })
+
+  it("rejects out-of-range ids like the stock kernel and leaks nothing", async () => {
+    await use("wasm")
+    const before = dataIds()
+    const x = t([4, 3], 12)
+    const bad = tf.tensor1d([1, 4], "int32")
+    expect(() => tf.gather(x, bad)).toThrow(/index value 4 is not in \[0, 3\]/)
+    expect(() => tf.gather(x, tf.tensor1d([-1], "int32"))).toThrow(/not in/)
+    tf.dispose([x, bad])
+    expect(dataIds()).toBeLessThanOrEqual(before + 1)
+  })
+})
+
+describe("Cast override (same dtype shares data)", () => {
+  it("matches cpu for same-dtype and converting casts", async () => {
+    await expectSameOnCpuAndWasm("float32 -> float32", () => tf.cast(t([5, 6], 13), "float32"))
+    await expectSameOnCpuAndWasm("float32 -> int32", () => tf.cast(tf.mul(t([5, 6], 14), 10), "int32"))
+    await expectSameOnCpuAndWasm("int32 -> float32", () => tf.cast(tf.tensor1d([1, -2, 3], "int32"), "float32"))
+    await expectSameOnCpuAndWasm("bool -> float32", () => tf.cast(tf.tensor1d([true, false], "bool"), "float32"))
+  })
+
+  it("a same-dtype cast stays readable after its source is disposed", async () => {
+    await use("wasm")
+    const a = t([3], 15)
+    const values = Array.from(a.dataSync())
+    const b = tf.cast(a, "float32")
+    a.dispose()
+    expect(Array.from(b.dataSync())).toEqual(values)
+    b.dispose()
+  })
+})

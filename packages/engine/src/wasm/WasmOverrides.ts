@@ -1,6 +1,7 @@
 /**
  * Installs rekindle's kernel overrides on the tfjs wasm backend with `tf.registerKernel`:
- * BatchMatMul, Transpose, Slice, Sum (leading axes) and Identity (no copy) replace the stock
+ * BatchMatMul, Transpose, Slice, Sum (leading axes), GatherV2 (axis 0), Identity and same-dtype
+ * Cast (no copy) replace the stock
  * kernels (the stock ones are kept and called for the cases the overrides do not handle);
  * UnsortedSegmentSum and the fused optimizer kernel `RekindleAdam` are added.
  * Idempotent; {@link uninstall} restores the stock kernels (benchmarks compare both).
@@ -11,6 +12,8 @@
 import * as tf from "@tensorflow/tfjs-core"
 import * as AdamKernel from "./AdamKernel.ts"
 import * as BatchMatMulKernel from "./BatchMatMulKernel.ts"
+import * as CastKernel from "./CastKernel.ts"
+import * as GatherKernel from "./GatherKernel.ts"
 import * as IdentityKernel from "./IdentityKernel.ts"
 import * as SliceKernel from "./SliceKernel.ts"
 import * as SumKernel from "./SumKernel.ts"
@@ -26,6 +29,10 @@ export interface OverrideOptions {
   readonly unsortedSegmentSum?: boolean
   /** Identity shares the data id (refcount) instead of copying. */
   readonly identity?: boolean
+  /** Cast to the same dtype shares the data id instead of copying. */
+  readonly cast?: boolean
+  /** GatherV2 along axis 0 as heap row copies. */
+  readonly gather?: boolean
   /** Register the fused Adam kernel `RekindleAdam`. */
   readonly adam?: boolean
   /** BatchMatMul: loop over batch slices on the fast path (attention). */
@@ -110,6 +117,16 @@ export const install = (options: OverrideOptions = {}): void => {
   if (on("identity")) {
     const stock = stockKernel(tf.Identity)
     replace(stock, IdentityKernel.make(stock.kernelFunc))
+    replaced.push(stock)
+  }
+  if (on("cast")) {
+    const stock = stockKernel(tf.Cast)
+    replace(stock, CastKernel.make(stock.kernelFunc))
+    replaced.push(stock)
+  }
+  if (on("gather")) {
+    const stock = stockKernel(tf.GatherV2)
+    replace(stock, GatherKernel.make(stock.kernelFunc))
     replaced.push(stock)
   }
   if (on("adam") && tf.getKernel(AdamKernel.kernelName, backendName) === undefined) {
