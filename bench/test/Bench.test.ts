@@ -1,0 +1,47 @@
+/**
+ * The benchmark harness (no timing assertions): argument parsing, statistics, and one end-to-end
+ * run of a micro configuration on the cpu backend that must produce a complete, consistent result
+ * (breakdown, recycling event, logging through the real jsonl sink, bare loop, no leaked tensors).
+ */
+import { Backends } from "@rekindle/engine"
+import * as tf from "@tensorflow/tfjs-core"
+import { Effect } from "effect"
+import { describe, expect, it } from "vitest"
+import { parseArgs } from "../src/Bench.ts"
+import type { BenchConfig } from "../src/Configs.ts"
+import { run } from "../src/Run.ts"
+import { summarize } from "../src/Stats.ts"
+
+describe("bench harness", () => {
+  it("parses flags with defaults", () => {
+    expect(parseArgs([])).toEqual({ config: "reference", backend: "auto", steps: 6, warmup: 2, peers: false })
+    expect(parseArgs(["--config", "tiny", "--threads", "1", "--steps", "3", "--peers", "--memory", "50", "--every", "5"])).toEqual({
+      config: "tiny", backend: "auto", threads: 1, steps: 3, warmup: 2, peers: true, memory: 50, every: 5
+    })
+  })
+
+  it("summarizes samples by median, min and max", () => {
+    expect(summarize([5, 1, 3])).toEqual({ median: 3, min: 1, max: 5 })
+    expect(summarize([4, 1, 3, 2])).toEqual({ median: 2.5, min: 1, max: 4 })
+  })
+
+  it("runs a micro configuration end to end on cpu", async () => {
+    await Effect.runPromise(Backends.init({ name: "cpu" }))
+    const micro: BenchConfig = {
+      name: "micro",
+      batchSize: 2,
+      model: { dModel: 16, heads: 2, layers: 1, dFF: 32, seqLen: 8, vocabSize: 64, activation: "relu", ffBias: false, causal: false, finalLayerNorm: true }
+    }
+    const before = tf.memory().numTensors
+    const r = await Effect.runPromise(run(micro, { steps: 2, warmup: 1 }, { name: "cpu", threads: 1 }))
+    expect(r.config).toBe("micro")
+    expect(r.tokensPerStep).toBe(16)
+    for (const x of [r.tokensPerSec, r.stepMs.median, r.bareStepMs.median, r.recyclingMs.median, r.matmulGflops, r.effectiveGflops]) {
+      expect(x).toBeGreaterThan(0)
+    }
+    expect(r.loggingMs).toBeGreaterThanOrEqual(0)
+    expect(Number.isFinite(r.overhead)).toBe(true)
+    expect(r.recyclingVsStep).toBeCloseTo(r.recyclingMs.median / r.stepMs.median, 10)
+    expect(r.tensorsAlive).toBe(before)
+  }, 120_000)
+})
