@@ -7,7 +7,7 @@ import * as tf from "@tensorflow/tfjs-core"
 import { beforeAll, describe, expect, it } from "vitest"
 import * as AdamKernel from "../src/wasm/AdamKernel.ts"
 import "../src/Gradients.ts"
-import { dataIds, expectSameOnCpuAndWasm, run, seeded, use } from "./compare.ts"
+import { dataIds, expectClose, expectSameOnCpuAndWasm, run, seeded, use } from "./compare.ts"
 
 const size = (shape: ReadonlyArray<number>) => shape.reduce((a, b) => a * b, 1)
 const t = (shape: Array<number>, seed: number, scale = 1, offset = 0) =>
@@ -162,5 +162,43 @@ describe("Cast override (same dtype shares data)", () => {
     a.dispose()
     expect(Array.from(b.dataSync())).toEqual(values)
     b.dispose()
+  })
+})
+
+describe("RekindleLayerNorm / RekindleLayerNormGrad", () => {
+  const eps = 1e-5
+  const composed = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+    const { mean, variance } = tf.moments(x, -1, true)
+    return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), g), b)
+  }
+  const cases: Array<[string, number, number]> = [["reference-like", 37, 64], ["odd", 5, 7], ["one row", 1, 33]]
+
+  it.each(cases)("forward and gradients match the cpu composition (%s)", async (_label, n, d) => {
+    const data = () => ({ x: t([n, d], 21, 3, 0.5), g: t([d], 22, 1, 1), b: t([d], 23), dy: t([n, d], 24) })
+    await use("cpu")
+    const expected = run(() => {
+      const { x, g, b, dy } = data()
+      const y = composed(x, g, b)
+      const grads = tf.grads((xx: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(composed(xx, gg, bb), dy)))([x, g, b])
+      return [y, ...grads]
+    })
+    await use("wasm")
+    const before = dataIds()
+    const actual = run(() => {
+      const { x, g, b, dy } = data()
+      const [y, mean, rstd] = tf.engine().runKernel("RekindleLayerNorm", { x, gain: g, bias: b } as unknown as tf.NamedTensorMap, { eps }) as unknown as Array<tf.Tensor>
+      const grads = tf.engine().runKernel("RekindleLayerNormGrad", { dy, x, gain: g, mean: mean!, rstd: rstd! } as unknown as tf.NamedTensorMap, {}) as unknown as Array<tf.Tensor>
+      return [y!, ...grads]
+    })
+    expect(dataIds()).toBe(before)
+    expectClose("layerNorm", actual, expected, 2e-5)
+  })
+
+  it("rejects non-2-D x and mismatched gains", async () => {
+    await use("wasm")
+    const call = (x: tf.Tensor, g: tf.Tensor) => () =>
+      tf.tidy(() => void tf.engine().runKernel("RekindleLayerNorm", { x, gain: g, bias: g } as unknown as tf.NamedTensorMap, { eps }))
+    expect(call(tf.zeros([2, 3, 4]), tf.zeros([4]))).toThrow(/2-D/)
+    expect(call(tf.zeros([2, 4]), tf.zeros([5]))).toThrow(/4 elements/)
   })
 })

@@ -8,11 +8,52 @@ import * as tf from "@tensorflow/tfjs-core"
 /** LayerNorm epsilon (PyTorch's default). */
 export const layerNormEps = 1e-5
 
-/** LayerNorm over the last axis: (x − mean) / sqrt(var + eps) · gain + bias. */
-export const layerNorm = (x: tf.Tensor2D, gain: tf.Tensor, bias: tf.Tensor): tf.Tensor2D => {
+/** LayerNorm written with TF.js ops (the reference; every backend). */
+export const layerNormComposed = (x: tf.Tensor2D, gain: tf.Tensor, bias: tf.Tensor): tf.Tensor2D => {
   const { mean, variance } = tf.moments(x, -1, true)
   return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, layerNormEps))), gain), bias)
 }
+
+/** Names of the fused LayerNorm kernels (registered by `@rekindle/engine`'s wasm overrides). */
+export const layerNormKernels = { forward: "RekindleLayerNorm", grad: "RekindleLayerNormGrad" } as const
+
+/** Whether the current backend has the fused LayerNorm kernels. */
+export const hasFusedLayerNorm = (): boolean =>
+  tf.getKernel(layerNormKernels.forward, tf.getBackend()) !== undefined &&
+  tf.getKernel(layerNormKernels.grad, tf.getBackend()) !== undefined
+
+/** LayerNorm through the fused kernels: one pass forward, one backward (same math, float64 row statistics). */
+export const layerNormFused = (x: tf.Tensor2D, gain: tf.Tensor, bias: tf.Tensor): tf.Tensor2D => {
+  const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [xi, g, b] = args as [tf.Tensor2D, tf.Tensor, tf.Tensor]
+    const save = args[3] as tf.GradSaveFunc
+    const [y, mean, rstd] = tf.engine().runKernel(
+      layerNormKernels.forward,
+      { x: xi, gain: g, bias: b } as unknown as tf.NamedTensorMap,
+      { eps: layerNormEps }
+    ) as unknown as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D]
+    save([xi, g, mean, rstd])
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: Array<tf.Tensor>) => {
+        const [sx, sg, sm, sr] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor]
+        return tf.engine().runKernel(
+          layerNormKernels.grad,
+          { dy, x: sx, gain: sg, mean: sm, rstd: sr } as unknown as tf.NamedTensorMap,
+          {}
+        ) as unknown as Array<tf.Tensor>
+      }
+    }
+  })
+  return f(x, gain, bias) as tf.Tensor2D
+}
+
+/**
+ * LayerNorm over the last axis: (x − mean) / sqrt(var + eps) · gain + bias. Uses the fused kernels
+ * where the backend has them (wasm), the TF.js composition elsewhere.
+ */
+export const layerNorm = (x: tf.Tensor2D, gain: tf.Tensor, bias: tf.Tensor): tf.Tensor2D =>
+  x.dtype === "float32" && x.rank === 2 && hasFusedLayerNorm() ? layerNormFused(x, gain, bias) : layerNormComposed(x, gain, bias)
 
 /** sqrt(8/π): GELU's tanh approximation written through sigmoid, 0.5(1 + tanh(z)) = sigmoid(2z). */
 const geluScale = 1.5957691216057308

@@ -3,7 +3,8 @@
  * BatchMatMul, Transpose, Slice, Sum (leading axes), GatherV2 (axis 0), Identity and same-dtype
  * Cast (no copy) replace the stock
  * kernels (the stock ones are kept and called for the cases the overrides do not handle);
- * UnsortedSegmentSum and the fused optimizer kernel `RekindleAdam` are added.
+ * UnsortedSegmentSum, the fused optimizer kernel `RekindleAdam` and the fused LayerNorm pair
+ * `RekindleLayerNorm`/`RekindleLayerNormGrad` are added.
  * Idempotent; {@link uninstall} restores the stock kernels (benchmarks compare both).
  *
  * Never write into a tensor's heap memory in place: the BatchMatMul path caches XNNPACK operators
@@ -15,6 +16,7 @@ import * as BatchMatMulKernel from "./BatchMatMulKernel.ts"
 import * as CastKernel from "./CastKernel.ts"
 import * as GatherKernel from "./GatherKernel.ts"
 import * as IdentityKernel from "./IdentityKernel.ts"
+import * as LayerNormKernel from "./LayerNormKernel.ts"
 import * as SliceKernel from "./SliceKernel.ts"
 import * as SumKernel from "./SumKernel.ts"
 import * as TransposeKernel from "./TransposeKernel.ts"
@@ -33,6 +35,8 @@ export interface OverrideOptions {
   readonly cast?: boolean
   /** GatherV2 along axis 0 as heap row copies. */
   readonly gather?: boolean
+  /** Register the fused LayerNorm kernels `RekindleLayerNorm` and `RekindleLayerNormGrad`. */
+  readonly layerNorm?: boolean
   /** Register the fused Adam kernel `RekindleAdam`. */
   readonly adam?: boolean
   /** BatchMatMul: loop over batch slices on the fast path (attention). */
@@ -128,6 +132,11 @@ export const install = (options: OverrideOptions = {}): void => {
     const stock = stockKernel(tf.GatherV2)
     replace(stock, GatherKernel.make(stock.kernelFunc))
     replaced.push(stock)
+  }
+  if (on("layerNorm") && tf.getKernel(LayerNormKernel.forwardName, backendName) === undefined) {
+    tf.registerKernel({ kernelName: LayerNormKernel.forwardName, backendName, kernelFunc: LayerNormKernel.forward })
+    tf.registerKernel({ kernelName: LayerNormKernel.gradName, backendName, kernelFunc: LayerNormKernel.grad })
+    added.push(LayerNormKernel.forwardName, LayerNormKernel.gradName)
   }
   if (on("adam") && tf.getKernel(AdamKernel.kernelName, backendName) === undefined) {
     tf.registerKernel({ kernelName: AdamKernel.kernelName, backendName, kernelFunc: AdamKernel.kernel })

@@ -1,0 +1,116 @@
+/**
+ * LayerNorm over the last axis of a 2-D `x` `[n, d]` as two kernels, one pass each over the heap,
+ * instead of ~10 TF.js kernels forward and ~20 backward (each a full pass with a fresh output):
+ *
+ * - `RekindleLayerNorm`: inputs `x [n,d], gain [d], bias [d]`, attr `eps`; outputs
+ *   `y = (x − mean)·rstd·gain + bias`, `mean [n]`, `rstd [n] = 1/sqrt(var + eps)` (biased variance);
+ * - `RekindleLayerNormGrad`: inputs `dy, x, gain, mean, rstd`; outputs `dx, dgain, dbias` with
+ *   x̂ = (x − mean)·rstd, g = dy·gain:  dx = rstd·(g − mean(g) − x̂·mean(g·x̂)),
+ *   dgain = Σ_rows dy·x̂,  dbias = Σ_rows dy.
+ *
+ * Row statistics and the column sums accumulate in float64 (more accurate than the float32
+ * composition; results agree with it to float32 rounding). float32 only; the model falls back to
+ * the composition on backends without these kernels.
+ */
+import type { KernelFunc, TensorInfo } from "@tensorflow/tfjs-core"
+import { heap, indexOf, internals } from "./WasmHeap.ts"
+
+/** Kernel names. */
+export const forwardName = "RekindleLayerNorm"
+export const gradName = "RekindleLayerNormGrad"
+
+const input = (args: Parameters<KernelFunc>[0], name: string): TensorInfo => {
+  const t = args.inputs[name]
+  if (t === undefined) throw new Error(`LayerNorm kernel: missing input ${name}`)
+  if (t.dtype !== "float32") throw new Error(`LayerNorm kernel: input ${name} must be float32, got ${t.dtype}`)
+  return t
+}
+
+const dims = (x: TensorInfo, gain: TensorInfo): [number, number] => {
+  if (x.shape.length !== 2) throw new Error(`LayerNorm kernel: x must be 2-D, got shape ${x.shape}`)
+  const [n, d] = x.shape as [number, number]
+  if (gain.shape.reduce((a, b) => a * b, 1) !== d) throw new Error(`LayerNorm kernel: gain/bias must have ${d} elements, got shape ${gain.shape}`)
+  return [n, d]
+}
+
+/** The forward kernel. */
+export const forward: KernelFunc = (args) => {
+  const x = input(args, "x")
+  const gain = input(args, "gain")
+  const bias = input(args, "bias")
+  const [n, d] = dims(x, gain)
+  dims(x, bias)
+  const eps = args.attrs?.["eps"] as number
+  const backend = internals(args.backend)
+  const y = backend.makeOutput([n, d], "float32")
+  const mean = backend.makeOutput([n], "float32")
+  const rstd = backend.makeOutput([n], "float32")
+  const h = heap(backend, "float32")
+  const xo = indexOf(backend, x), go = indexOf(backend, gain), bo = indexOf(backend, bias)
+  const yo = indexOf(backend, y), mo = indexOf(backend, mean), ro = indexOf(backend, rstd)
+  for (let r = 0; r < n; r++) {
+    const row = xo + r * d
+    let s = 0
+    for (let j = 0; j < d; j++) s += h[row + j]!
+    const mu = s / d
+    let v = 0
+    for (let j = 0; j < d; j++) {
+      const c = h[row + j]! - mu
+      v += c * c
+    }
+    const rs = 1 / Math.sqrt(v / d + eps)
+    const out = yo + r * d
+    for (let j = 0; j < d; j++) h[out + j] = (h[row + j]! - mu) * rs * h[go + j]! + h[bo + j]!
+    h[mo + r] = mu
+    h[ro + r] = rs
+  }
+  return [y, mean, rstd]
+}
+
+/** The gradient kernel. */
+export const grad: KernelFunc = (args) => {
+  const dy = input(args, "dy")
+  const x = input(args, "x")
+  const gain = input(args, "gain")
+  const mean = input(args, "mean")
+  const rstd = input(args, "rstd")
+  const [n, d] = dims(x, gain)
+  const backend = internals(args.backend)
+  const dx = backend.makeOutput([n, d], "float32")
+  const dgain = backend.makeOutput([...gain.shape], "float32")
+  const dbias = backend.makeOutput([...gain.shape], "float32")
+  const h = heap(backend, "float32")
+  const dyo = indexOf(backend, dy), xo = indexOf(backend, x), go = indexOf(backend, gain)
+  const mo = indexOf(backend, mean), ro = indexOf(backend, rstd)
+  const dxo = indexOf(backend, dx)
+  const sg = new Float64Array(d)
+  const sb = new Float64Array(d)
+  for (let r = 0; r < n; r++) {
+    const row = r * d
+    const mu = h[mo + r]!
+    const rs = h[ro + r]!
+    let sumG = 0
+    let sumGX = 0
+    for (let j = 0; j < d; j++) {
+      const g = h[dyo + row + j]!
+      const xh = (h[xo + row + j]! - mu) * rs
+      const gg = g * h[go + j]!
+      sumG += gg
+      sumGX += gg * xh
+      sg[j]! += g * xh
+      sb[j]! += g
+    }
+    const mG = sumG / d
+    const mGX = sumGX / d
+    for (let j = 0; j < d; j++) {
+      const xh = (h[xo + row + j]! - mu) * rs
+      h[dxo + row + j] = rs * (h[dyo + row + j]! * h[go + j]! - mG - xh * mGX)
+    }
+  }
+  const dgo = indexOf(backend, dgain), dbo = indexOf(backend, dbias)
+  for (let j = 0; j < d; j++) {
+    h[dgo + j] = sg[j]!
+    h[dbo + j] = sb[j]!
+  }
+  return [dx, dgain, dbias]
+}
