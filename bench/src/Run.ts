@@ -1,9 +1,10 @@
 /**
  * One benchmark configuration end to end: the framework's step loop (Trainer + TrainLoop + an
  * optimizer plugin, events to the real `log/jsonl` sink in a temporary run folder), a breakdown
- * of a step (forward, backward, optimizer, logging), the bare TF.js loop, one recycling event
- * (magnitude-smallest 5% per layer + initial + zero-moments), the best plain matMul rate of the
- * backend, memory and live tensors.
+ * of a step (forward, backward, optimizer update, logging, the rest), the bare TF.js loop, one
+ * recycling event (magnitude-smallest 5% per layer + initial + zero-moments), one run of the
+ * three probes at their default cadence, the best plain matMul rate of the backend, memory and
+ * live tensors.
  */
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -14,9 +15,11 @@ import { Key, RunDir } from "@rekindle/core"
 import { Model } from "@rekindle/model"
 import * as Jsonl from "@rekindle/plugin-log/Jsonl"
 import { adam } from "@rekindle/plugin-optim/Optimizers"
+import { Probes } from "@rekindle/plugin-probe"
 import { initial } from "@rekindle/plugin-reinit"
 import { magnitudeSmallest } from "@rekindle/plugin-select"
 import { Events, Recycling, type Stage, Trainer, TrainLoop } from "@rekindle/training"
+import * as ProbeHook from "@rekindle/training/probes/Hook"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect } from "effect"
 import * as BareLoop from "./BareLoop.ts"
@@ -39,11 +42,23 @@ export interface BenchResult {
   readonly tokensPerStep: number
   readonly tokensPerSec: number
   readonly stepMs: Summary
+  /** Forward pass and loss readback, timed alone. */
   readonly forwardMs: number
+  /** Forward + backward, timed alone, minus {@link forwardMs}. */
   readonly backwardMs: number
+  /** The optimizer's `update` over every parameter plus the parameter assignment, timed alone. */
   readonly optimizerMs: number
-  /** Time in the event bus (the jsonl sink) per step. */
+  /** Step − forward − backward − optimizer − logging: the trainer's own work, data and readback (≥ 0). */
+  readonly otherMs: number
+  /** Time in the event bus (the jsonl sink) per step (events at every step). */
   readonly loggingMs: number
+  /**
+   * One run of `probe/magnitudes`, `probe/recycle-counts` and `probe/activations` (the activation
+   * statistics need a forward pass on the probe batch) with their events to the jsonl sink.
+   */
+  readonly probesMs: Summary
+  /** Probes at their default cadence (every {@link Probes.defaultEvery} steps) plus logging at every step, as a fraction of the step. */
+  readonly probesAndSinksVsStep: number
   /** One recycling event (5% of every FF layer: select, reinit, reset moments). */
   readonly recyclingMs: Summary
   readonly recyclingVsStep: number
@@ -126,6 +141,48 @@ const recyclingEvent = (model: Model.Transformer, loop: TrainLoop.TrainLoop, pro
   return summary
 }
 
+/**
+ * Times the optimizer alone: `update` over gradients of every parameter (taken once) from the
+ * loop's current state, plus `param + update` for each (what the loop assigns). Nothing is
+ * committed; one element is read back so that asynchronous backends finish.
+ */
+const optimizerUpdate = (loop: TrainLoop.TrainLoop, batch: Model.BatchTensors, options: BenchOptions): number => {
+  const vars = Object.values(loop.params)
+  const grads = tf.tidy(() => {
+    const { grads } = tf.variableGrads(() => loop.model.loss(loop.params, batch), vars)
+    return Object.fromEntries(Object.entries(loop.params).map(([n, v]) => [n, grads[v.name]!]))
+  })
+  const s = time(() => tf.tidy(() => {
+    const [updates] = loop.optimizer.update(grads, loop.optState(), loop.params)
+    const next = Object.entries(loop.params).map(([n, p]) => tf.add(p, updates[n]!))
+    next[next.length - 1]!.dataSync()
+  }), options.steps, 1)
+  tf.dispose(Object.values(grads))
+  return s.median
+}
+
+/** Times one run of the three probes (activations included) with their events to the sink. */
+const probeRun = (model: Model.Transformer, loop: TrainLoop.TrainLoop, batch: Model.BatchTensors, options: BenchOptions) =>
+  Effect.gen(function*() {
+    const every = Probes.defaultEvery
+    const hook = ProbeHook.make({
+      model,
+      batch,
+      probes: [
+        { id: "probe/magnitudes", probe: Probes.magnitudes({ every, bins: Probes.defaultBins }) },
+        { id: "probe/recycle-counts", probe: Probes.recycleCounts({ every }) },
+        { id: "probe/activations", probe: Probes.activations({ every, bins: Probes.defaultBins, maxPoints: 1024 }) }
+      ]
+    })
+    const times: Array<number> = []
+    for (let i = 0; i < Math.max(3, Math.min(options.steps, 5)) + 1; i++) {
+      const t0 = performance.now()
+      yield* hook.before(0, loop)
+      if (i > 0) times.push(performance.now() - t0)
+    }
+    return summarize(times)
+  })
+
 /** Runs one configuration on the current backend. */
 export const run = (c: BenchConfig, options: BenchOptions, backend: { name: string; threads: number }) =>
   Effect.gen(function*() {
@@ -178,6 +235,8 @@ export const run = (c: BenchConfig, options: BenchOptions, backend: { name: stri
       const { value } = tf.variableGrads(() => model.loss(loop.params, probe), vars)
       value.dataSync()
     }), options.steps, 1)
+    const optimizerMs = optimizerUpdate(loop, probe, options)
+    const probesMs = yield* probeRun(model, loop, probe, options).pipe(Effect.provideService(Events, bus))
     const recyclingMs = recyclingEvent(model, loop, probe, options)
     loop.dispose()
 
@@ -195,8 +254,11 @@ export const run = (c: BenchConfig, options: BenchOptions, backend: { name: stri
       stepMs,
       forwardMs: fwd.median,
       backwardMs: Math.max(0, fb.median - fwd.median),
-      optimizerMs: Math.max(0, stepMs.median - loggingMs - fb.median),
+      optimizerMs,
+      otherMs: Math.max(0, stepMs.median - loggingMs - fb.median - optimizerMs),
       loggingMs,
+      probesMs,
+      probesAndSinksVsStep: (probesMs.median / Probes.defaultEvery + loggingMs) / stepMs.median,
       recyclingMs,
       recyclingVsStep: recyclingMs.median / stepMs.median,
       bareStepMs,

@@ -40,6 +40,10 @@ describe("bench harness", () => {
       expect(x).toBeGreaterThan(0)
     }
     expect(r.loggingMs).toBeGreaterThanOrEqual(0)
+    expect(r.optimizerMs).toBeGreaterThan(0)
+    expect(r.otherMs).toBeGreaterThanOrEqual(0)
+    expect(r.probesMs.median).toBeGreaterThan(0)
+    expect(r.probesAndSinksVsStep).toBeCloseTo((r.probesMs.median / 100 + r.loggingMs) / r.stepMs.median, 10)
     expect(Number.isFinite(r.overhead)).toBe(true)
     expect(r.recyclingVsStep).toBeCloseTo(r.recyclingMs.median / r.stepMs.median, 10)
     expect(r.tensorsAlive).toBe(before)
