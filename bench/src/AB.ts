@@ -6,7 +6,7 @@
  *
  *   npx tsx bench/src/AB.ts [--config reference] [--threads N] [--steps 8] [--a key=false,...] [--b key=false,...]
  *
- * `--a` / `--b` list `WasmOverrides.OverrideOptions` (e.g. `--a identity=false,adam=false,sequentialMaxFlops=0`).
+ * `--a` / `--b` list `WasmOverrides.OverrideOptions` (e.g. `--a identity=false,adam=false,smallProducts=pool`).
  */
 import "@rekindle/engine/Gradients"
 import { Key } from "@rekindle/core"
@@ -29,7 +29,7 @@ const arg = (name: string, fallback: string): string => {
 export const parseOptions = (s: string): WasmOverrides.OverrideOptions =>
   Object.fromEntries(s.split(",").filter((x) => x !== "").map((kv) => {
     const [k, v] = kv.split("=")
-    return [k!, v === "true" ? true : v === "false" ? false : Number(v)]
+    return [k!, v === "true" ? true : v === "false" ? false : Number.isNaN(Number(v)) ? v : Number(v)]
   }))
 
 const main = async () => {

@@ -1,7 +1,8 @@
 /**
  * Sequential XNNPACK calls in the threaded build (its own process: 2 threads): the pool global is
  * found and verified, cleared only inside a call and restored even when the call throws, and
- * batched products give the same bits on the calling thread as on the pool (and match cpu).
+ * batched products give the same bits on the calling thread as on the pool and under the adaptive
+ * choice between them (and match cpu).
  */
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect } from "effect"
@@ -50,14 +51,23 @@ describe("Sequential", () => {
     await use("cpu")
     const expected = run(f)
     await use("wasm")
-    const results = [0, 1 << 30].map((max) => {
+    const variants: Array<WasmOverrides.OverrideOptions> = [
+      { sequentialMaxFlops: 0 },
+      { sequentialMaxFlops: 1 << 30, smallProducts: "sequential" },
+      { sequentialMaxFlops: 1 << 30, smallProducts: "pool" },
+      { sequentialMaxFlops: 1 << 30, smallProducts: "adaptive" }
+    ]
+    const results = variants.map((options) => {
       WasmOverrides.uninstall()
-      WasmOverrides.install({ sequentialMaxFlops: max })
-      return run(f)
+      WasmOverrides.install(options)
+      // adaptive: 8 runs take each shape through both arms (3 timings each) and into its winner
+      const runs = Array.from({ length: options.smallProducts === "adaptive" ? 8 : 1 }, () => run(f))
+      runs.forEach((r) => r.forEach((x, i) => expect(x.values, `repeat, output ${i}`).toEqual(runs[0]![i]!.values)))
+      return runs[0]!
     })
     WasmOverrides.uninstall()
     WasmOverrides.install()
-    results[1]!.forEach((r, i) => expect(r.values, `output ${i}`).toEqual(results[0]![i]!.values))
+    for (const r of results.slice(1)) r.forEach((x, i) => expect(x.values, `output ${i}`).toEqual(results[0]![i]!.values))
     expectClose("sequential vs cpu", results[1]!, expected, 1e-5)
   })
 })

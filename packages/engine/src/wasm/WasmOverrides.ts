@@ -45,8 +45,10 @@ export interface OverrideOptions {
   readonly swap?: boolean
   /** BatchMatMul: batched loop on aliases of operand/output memory (no per-slice copies). */
   readonly aliasSlices?: boolean
-  /** BatchMatMul: slices of at most this many FLOPs run on the calling thread (0 = never). */
+  /** BatchMatMul: batched products with slices of at most this many FLOPs are "small" (0 = none). */
   readonly sequentialMaxFlops?: number
+  /** BatchMatMul: where small batched products run: `adaptive` (default: timed), `sequential`, `pool`. */
+  readonly smallProducts?: BatchMatMulKernel.SmallProducts
   /** Transpose: elements per 2-D slice from which the blocked JS path runs (tests lower it). */
   readonly transposeBlockedMinElements?: number
 }
@@ -101,7 +103,7 @@ export const install = (options: OverrideOptions = {}): void => {
   if (on("batchMatMul")) {
     const stock = stockKernel(tf.BatchMatMul)
     const transpose = TransposeKernel.dispatching(stockTranspose.kernelFunc, minElements)
-    replace(stock, BatchMatMulKernel.make(stock.kernelFunc, transpose, { batchedLoop: on("batchedLoop"), swap: on("swap"), aliasSlices: on("aliasSlices"), ...(options.sequentialMaxFlops === undefined ? {} : { sequentialMaxFlops: options.sequentialMaxFlops }) }))
+    replace(stock, BatchMatMulKernel.make(stock.kernelFunc, transpose, { batchedLoop: on("batchedLoop"), swap: on("swap"), aliasSlices: on("aliasSlices"), ...(options.sequentialMaxFlops === undefined ? {} : { sequentialMaxFlops: options.sequentialMaxFlops }), ...(options.smallProducts === undefined ? {} : { smallProducts: options.smallProducts }) }))
     replaced.push(stock)
   }
   if (on("slice")) {
