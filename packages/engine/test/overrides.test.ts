@@ -192,6 +192,23 @@ describe("Slice override", () => {
   })
 })
 
+describe("SplitV override", () => {
+  const cases: Array<[Array<number>, number | Array<number>, number]> = [
+    [[2, 12, 5, 4], 3, 1],
+    [[6, 4], [1, 3, 2], 0],
+    [[3, 4, 10], [2, -1, 5], -1],
+    [[2, 3, 4], 2, 2]
+  ]
+  it.each(cases)("%j split %j on axis %j matches cpu (float32, int32), and its gradient", async (shape, splits, axis) => {
+    await expectSameOnCpuAndWasm(`split ${shape}`, () => {
+      const x = t(shape, 31)
+      const i = tf.tensor(seededInts(32, size(shape), 1000), shape, "int32")
+      const g = tf.grad((a: tf.Tensor) => tf.addN(tf.split(a, splits, axis).map((p, k) => tf.sum(tf.mul(p, k + 1)))))(x)
+      return [...tf.split(x, splits, axis), ...tf.split(i, splits, axis), g]
+    }, 0)
+  })
+})
+
 describe("Sum override", () => {
   const cases: Array<[Array<number>, Array<number>]> = [
     [[7, 5], [0]],

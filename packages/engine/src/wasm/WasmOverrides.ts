@@ -1,6 +1,6 @@
 /**
  * Installs rekindle's kernel overrides on the tfjs wasm backend with `tf.registerKernel`:
- * BatchMatMul, Transpose, Slice, Sum (leading axes), GatherV2 (axis 0), Identity and same-dtype
+ * BatchMatMul, Transpose, Slice, SplitV, Sum (leading axes), GatherV2 (axis 0), Identity and same-dtype
  * Cast (no copy) replace the stock
  * kernels (the stock ones are kept and called for the cases the overrides do not handle);
  * UnsortedSegmentSum, the fused optimizer kernel `RekindleAdam` and the fused LayerNorm pair
@@ -18,6 +18,7 @@ import * as GatherKernel from "./GatherKernel.ts"
 import * as IdentityKernel from "./IdentityKernel.ts"
 import * as LayerNormKernel from "./LayerNormKernel.ts"
 import * as SliceKernel from "./SliceKernel.ts"
+import * as SplitKernel from "./SplitKernel.ts"
 import * as SumKernel from "./SumKernel.ts"
 import * as TransposeKernel from "./TransposeKernel.ts"
 import * as UnsortedSegmentSumKernel from "./UnsortedSegmentSumKernel.ts"
@@ -27,6 +28,8 @@ export interface OverrideOptions {
   readonly batchMatMul?: boolean
   readonly transpose?: boolean
   readonly slice?: boolean
+  /** SplitV as heap slices (needs `slice`). */
+  readonly split?: boolean
   readonly sum?: boolean
   readonly unsortedSegmentSum?: boolean
   /** Identity shares the data id (refcount) instead of copying. */
@@ -108,8 +111,14 @@ export const install = (options: OverrideOptions = {}): void => {
   }
   if (on("slice")) {
     const stock = stockKernel(tf.Slice)
-    replace(stock, SliceKernel.make(stock.kernelFunc))
+    const slice = SliceKernel.make(stock.kernelFunc)
+    replace(stock, slice)
     replaced.push(stock)
+    if (on("split")) {
+      const stockSplit = stockKernel(tf.SplitV)
+      replace(stockSplit, SplitKernel.make(slice))
+      replaced.push(stockSplit)
+    }
   }
   if (on("sum")) {
     const stock = stockKernel(tf.Sum)
