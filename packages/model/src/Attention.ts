@@ -1,10 +1,7 @@
 /**
- * Multi-head self-attention on 2-D activations `[B·T, d]`, with biases on Q, K, V and O. The three
- * input projections run as one `[d, 3d]` product (the weights stay separate parameters and are
- * concatenated per call: one wide matMul instead of three, and in the backward pass one weight
- * gradient `xᵀ·g` with one transpose of `x` instead of three); heads are formed by one reshape +
- * transpose to `[B, 3H, T, d/H]` and a split, and attended with batched matMuls (no per-head splits).
- * `causal` adds the mask that hides later positions.
+ * Multi-head self-attention on 2-D activations `[B·T, d]`, with biases on Q, K, V and O. Heads
+ * are formed by one reshape + transpose to `[B·H, T, d/H]` and attended with batched matMuls (no
+ * per-head splits). `causal` adds the mask that hides later positions.
  */
 import * as tf from "@tensorflow/tfjs-core"
 import { causalMask, dense } from "./Layers.ts"
@@ -34,13 +31,11 @@ export const selfAttention = (h: tf.Tensor2D, w: AttentionWeights, s: AttentionS
   const [n, d] = h.shape
   const { batchSize: b, seqLen: t, heads } = s
   const dh = d / heads
-  const qkv = dense(h, tf.concat([w.wq, w.wk, w.wv], 1), tf.concat([w.bq, w.bk, w.bv], 0))
-  // [B, T, 3H, dh] -> [B, 3H, T, dh] (a rank-4 transpose: the rank-5 form is ~500x slower on wasm)
-  const perHead = tf.transpose(tf.reshape(qkv, [b, t, 3 * heads, dh]), [0, 2, 1, 3])
-  const [q, k, v] = tf.split(perHead, 3, 1).map((x, i) => {
-    const x3 = tf.reshape<tf.Rank.R3>(x, [b * heads, t, dh])
-    return i === 0 ? tf.mul(x3, 1 / Math.sqrt(dh)) : x3
-  }) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D]
+  const split = (x: tf.Tensor2D): tf.Tensor3D =>
+    tf.reshape(tf.transpose(tf.reshape(x, [b, t, heads, dh]), [0, 2, 1, 3]), [b * heads, t, dh])
+  const q = split(tf.mul(dense(h, w.wq, w.bq), 1 / Math.sqrt(dh)))
+  const k = split(dense(h, w.wk, w.bk))
+  const v = split(dense(h, w.wv, w.bv))
   let scores: tf.Tensor3D = tf.matMul(q, k, false, true)
   if (s.causal) scores = tf.add(scores, causalMask(t))
   const context = tf.matMul(tf.softmax(scores), v)
