@@ -3,6 +3,9 @@
  * run of a micro configuration on the cpu backend that must produce a complete, consistent result
  * (breakdown, recycling event, logging through the real jsonl sink, bare loop, no leaked tensors).
  */
+import { spawnSync } from "node:child_process"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
 import { Backends } from "@rekindle/engine"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect } from "effect"
@@ -48,4 +51,12 @@ describe("bench harness", () => {
     expect(r.recyclingVsStep).toBeCloseTo(r.recyclingMs.median / r.stepMs.median, 10)
     expect(r.tensorsAlive).toBe(before)
   }, 120_000)
+
+  it("rejects bad input with the field, exit code 2 and no stack trace", () => {
+    const root = path.join(path.dirname(fileURLToPath(import.meta.url)), "..")
+    const r = spawnSync(process.execPath, [path.join(root, "..", "node_modules", "tsx", "dist", "cli.mjs"), "src/main.ts", "--no-hugetlb", "--config", "nope"], { cwd: root, encoding: "utf8" })
+    expect(r.status).toBe(2)
+    expect(r.stderr).toContain(`error: config: expected one of tiny, reference, wide, all (or a comma list), got "nope"`)
+    expect(r.stderr).not.toMatch(/\n\s+at /)
+  }, 60_000)
 })

@@ -21,6 +21,8 @@ export interface BackendProvider {
   readonly priority: number
   /** Whether it can be initialised here (e.g. its native package is installed). */
   readonly available: Effect.Effect<boolean>
+  /** What makes it available, for the error when it is not (e.g. the npm install command of its package). */
+  readonly requires?: string
   /** Registers and selects the backend. */
   readonly init: (options: { readonly threads: number }) => Effect.Effect<BackendInfo, unknown>
 }

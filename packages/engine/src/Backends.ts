@@ -94,7 +94,9 @@ export const init = (
       return yield* new UserError({ message: `backend: ${message}`, problems: [{ path: "backend", message }] })
     }
     if (!(yield* p.available)) {
-      const message = `"${p.name}" is not available here (is its package installed?)`
+      const message = p.requires === undefined
+        ? `"${p.name}" is not available here (is its package installed?)`
+        : `"${p.name}" is not available here; it needs: ${p.requires}`
       return yield* new UserError({ message: `backend: ${message}`, problems: [{ path: "backend", message }] })
     }
     return yield* initOne(p, threads)

@@ -35,6 +35,8 @@ describe("Backends.init", () => {
       const e = yield* Effect.flip(Backends.init({ name: "node" }, [fake("node", 20, false)]))
       expect(e.message).toContain("not available")
       expect(e.problems?.[0]?.path).toBe("backend")
+      const hinted = yield* Effect.flip(Backends.init({ name: "node" }, [{ ...fake("node", 20, false), requires: "npm install some-native-package" }]))
+      expect(hinted.message).toBe(`backend: "node" is not available here; it needs: npm install some-native-package`)
     }))
 
   it.effect("rejects threads that are not a whole number >= 1", () =>

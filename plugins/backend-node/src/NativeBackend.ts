@@ -53,6 +53,7 @@ export const installHint = (flavour: Flavour): string =>
 export const make = (flavour: Flavour, importer: Importer = defaultImporter): BackendProvider => ({
   name: flavour.name,
   priority: flavour.priority,
+  requires: installHint(flavour),
   available: Effect.promise(() => tryLoad(flavour, importer)).pipe(Effect.map((error) => error === undefined)),
   init: () =>
     Effect.tryPromise({
