@@ -186,8 +186,18 @@ export const stripTimings = (e: Event): Record<string, unknown> => {
   return out
 }
 
-/** One events.jsonl line (no trailing newline). */
-export const encodeLine = (e: Event): string => JSON.stringify(e)
+/**
+ * The events' JSON codec: the schema's canonical JSON form, in which the non-finite numbers that
+ * `Number` fields may carry (a loss that blew up, a statistic of nothing) are the strings `"NaN"`,
+ * `"Infinity"` and `"-Infinity"` (plain `JSON.stringify` would write `null`, which no longer
+ * decodes as a number). Finite numbers stay JSON numbers.
+ */
+const EventJson = Schema.toCodecJson(Event)
+const encodeJson = Schema.encodeSync(EventJson)
+const decodeJson = Schema.decodeUnknownSync(EventJson)
+
+/** One events.jsonl line (no trailing newline); non-finite numbers as `"NaN"`, `"Infinity"`, `"-Infinity"`. */
+export const encodeLine = (e: Event): string => JSON.stringify(encodeJson(e))
 
 /** Decodes one events.jsonl line; throws a SchemaError on a malformed or unknown event. */
-export const decodeLine = (line: string): Event => Schema.decodeUnknownSync(Event)(JSON.parse(line))
+export const decodeLine = (line: string): Event => decodeJson(JSON.parse(line))

@@ -120,7 +120,7 @@ export const activations = (
           layer: l.layer,
           x: keep.map((i) => l.magnitude[i]!),
           y: keep.map((i) => a.firingRate[i]!),
-          // events.jsonl cannot carry NaN: an undefined r (a constant variable) is written as 0 and has no scalar
+          // an undefined r (a constant variable) is written as 0 here and gets no scalar event
           pearson: r ?? 0
         })
       ]
