@@ -127,6 +127,9 @@ const timedJsonlBus = Effect.gen(function*() {
   return { bus: timed, timing, dir }
 })
 
+/** Repetitions of the per-event measurements (recycling, probes): 3 to 5. */
+const eventReps = (options: BenchOptions): number => Math.max(3, Math.min(options.steps, 5))
+
 /** Times one recycling event on the loop's state (the stage fires at every step). */
 const recyclingEvent = (model: Model.Transformer, loop: TrainLoop.TrainLoop, probe: Model.BatchTensors, options: BenchOptions): Summary => {
   const r = Recycling.Recycler.make({ model, stages: [recyclingStage], key: Key.make(7), probe })
@@ -135,8 +138,7 @@ const recyclingEvent = (model: Model.Transformer, loop: TrainLoop.TrainLoop, pro
     const out = r.runDue(s++, { params: loop.params, opt: loop.optState(), optimizer: loop.optimizer })
     if (out.opt !== loop.optState()) loop.setOptState(out.opt)
   }
-  const reps = Math.max(3, Math.min(options.steps, 5))
-  const summary = time(fire, reps, 1)
+  const summary = time(fire, eventReps(options), 1)
   r.dispose()
   return summary
 }
@@ -175,7 +177,7 @@ const probeRun = (model: Model.Transformer, loop: TrainLoop.TrainLoop, batch: Mo
       ]
     })
     const times: Array<number> = []
-    for (let i = 0; i < Math.max(3, Math.min(options.steps, 5)) + 1; i++) {
+    for (let i = 0; i < eventReps(options) + 1; i++) {
       const t0 = performance.now()
       yield* hook.before(0, loop)
       if (i > 0) times.push(performance.now() - t0)
@@ -214,22 +216,24 @@ export const run = (c: BenchConfig, options: BenchOptions, backend: { name: stri
         timing.events = 0
       }
       // alternate which of the two goes first, so that neither always pays for the other's garbage
-      let frameworkMs = 0
-      let bareMs = 0
+      const timedFramework = Effect.gen(function*() {
+        const t0 = performance.now()
+        yield* frameworkStep(s)
+        return performance.now() - t0
+      })
+      const timedBare = () => {
+        const t0 = performance.now()
+        bareStep()
+        return performance.now() - t0
+      }
+      let frameworkMs: number
+      let bareMs: number
       if (s % 2 === 0) {
-        const t0 = performance.now()
-        yield* frameworkStep(s)
-        const t1 = performance.now()
-        bareStep()
-        frameworkMs = t1 - t0
-        bareMs = performance.now() - t1
+        frameworkMs = yield* timedFramework
+        bareMs = timedBare()
       } else {
-        const t0 = performance.now()
-        bareStep()
-        const t1 = performance.now()
-        yield* frameworkStep(s)
-        bareMs = t1 - t0
-        frameworkMs = performance.now() - t1
+        bareMs = timedBare()
+        frameworkMs = yield* timedFramework
       }
       if (s >= options.warmup) {
         frameworkTimes.push(frameworkMs)

@@ -10,6 +10,7 @@
  * unavailable backend) prints `error: ...` and exits with 2.
  */
 import { NodeRuntime } from "@effect/platform-node"
+import { formatUserError } from "@rekindle/core"
 import { providers } from "@rekindle/plugin-backend-node"
 import { Console, Effect } from "effect"
 import { parseArgs, program } from "./Bench.ts"
@@ -19,7 +20,7 @@ const argv = process.argv.slice(2)
 if (!reexecWithHugetlb(argv)) {
   NodeRuntime.runMain(program(parseArgs(argv), providers).pipe(
     // bad input: the message and exit code 2, no stack trace
-    Effect.catchTag("UserError", (e) => Console.error(`error: ${e.message}`).pipe(Effect.as(2))),
+    Effect.catchTag("UserError", (e) => Console.error(formatUserError(e)).pipe(Effect.as(2))),
     Effect.map((code) => {
       process.exitCode = code
     })

@@ -3,7 +3,7 @@
  * to exit codes: 0 on success, 2 on a user error (message only, no stack trace; also bad flags),
  * 1 on an internal error (with its trace) or a run that failed numerically.
  */
-import { UserError } from "@rekindle/core"
+import { formatUserError, UserError } from "@rekindle/core"
 import { Cause, Console, Effect } from "effect"
 import { CliError, Command } from "effect/cli"
 import { compare } from "./commands/Compare.ts"
@@ -33,12 +33,6 @@ export const make = <const Subs extends ReadonlyArray<Command.Command<any, any, 
 
 /** The root command with the built-in subcommands. */
 export const root = make(commands)
-
-/** Formats a user error for the terminal: the message, then any problems it did not list. */
-export const formatUserError = (e: UserError): string => {
-  const problems = (e.problems ?? []).filter((p) => !e.message.includes(p.message))
-  return [`error: ${e.message}`, ...problems.map((p) => `  ${p.path === "" ? "" : `${p.path}: `}${p.message}`)].join("\n")
-}
 
 const exitCodeOf = (error: unknown): Effect.Effect<number, unknown> => {
   if (error instanceof UserError) return Effect.as(Console.error(formatUserError(error)), 2)

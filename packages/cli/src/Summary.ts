@@ -25,20 +25,6 @@ const readJson = (file: string) =>
     return JSON.parse(yield* fs.readFileString(file)) as Record<string, unknown>
   }).pipe(Effect.orElseSucceed(() => undefined))
 
-/** Decodes events.jsonl text; a torn or malformed line is skipped. */
-export const parseEvents = (text: string): Array<Event.Event> => {
-  const out: Array<Event.Event> = []
-  for (const line of text.split("\n")) {
-    if (line.trim() === "") continue
-    try {
-      out.push(Event.decodeLine(line))
-    } catch {
-      // a crash can tear the last line; unknown events from newer versions are skipped too
-    }
-  }
-  return out
-}
-
 /** Summarizes events of one run. */
 export const fromEvents = (events: ReadonlyArray<Event.Event>) => {
   let steps: number | undefined
@@ -78,7 +64,7 @@ export const read = (dir: string): Effect.Effect<RunSummary, UserError, FileSyst
       return yield* new UserError({ message: `${dir}: not a run folder (no events.jsonl)` })
     }
     const text = yield* fs.readFileString(file).pipe(Effect.mapError((e) => new UserError({ message: `${dir}: ${e.message}` })))
-    const s = fromEvents(parseEvents(text))
+    const s = fromEvents(Event.decodeLines(text))
     const pipeline = yield* readJson(path.join(abs, "pipeline.json"))
     const manifest = yield* readJson(path.join(abs, "manifest.json"))
     const status = manifest?.["status"]

@@ -12,6 +12,15 @@ import { calls, cli, cliWithFakeTrainer, fixture } from "./helpers.ts"
 
 const tmp = () => mkdtempSync(join(tmpdir(), "rekindle-cli-resume-"))
 
+/** A run folder with just a pipeline and a manifest of the given status (3 steps done). */
+const runFolder = (root: string, name: string, status: string): string => {
+  const dir = join(root, name)
+  mkdirSync(dir)
+  writeFileSync(join(dir, "pipeline.json"), JSON.stringify({ name: "x" }))
+  writeFileSync(join(dir, "manifest.json"), JSON.stringify({ status, pipelineHash: "abcd1234", stepsDone: 3 }))
+  return dir
+}
+
 describe("run on an existing run folder", () => {
   it.effect("a finished run is reported and not run again; --force runs it again", () =>
     Effect.gen(function*() {
@@ -44,19 +53,13 @@ describe("resume and reproduce: user errors", () => {
       expect(r.err).toContain("not a run folder (cannot read pipeline.json")
       expect(r.err).not.toMatch(/\n\s+at /)
 
-      const running = join(root, "running")
-      mkdirSync(running)
-      writeFileSync(join(running, "pipeline.json"), JSON.stringify({ name: "x" }))
-      writeFileSync(join(running, "manifest.json"), JSON.stringify({ status: "interrupted", pipelineHash: "abcd1234", stepsDone: 3 }))
+      const running = runFolder(root, "running", "interrupted")
       const unfinished = yield* cli(["reproduce", running])
       expect(unfinished.code).toBe(2)
       expect(unfinished.err).toContain("the run is interrupted, not finished; continue it with `rekindle resume")
       expect(readdirSync(running).sort()).toEqual(["manifest.json", "pipeline.json"])
 
-      const finished = join(root, "finished")
-      mkdirSync(finished)
-      writeFileSync(join(finished, "pipeline.json"), JSON.stringify({ name: "x" }))
-      writeFileSync(join(finished, "manifest.json"), JSON.stringify({ status: "finished", pipelineHash: "abcd1234", stepsDone: 3 }))
+      const finished = runFolder(root, "finished", "finished")
       const done = yield* cli(["resume", finished])
       expect(done.code).toBe(0)
       expect(done.out).toContain("already finished (3 steps); nothing to resume")

@@ -17,6 +17,12 @@ export class UserError extends Data.TaggedError("UserError")<{
   readonly problems?: ReadonlyArray<Problem>
 }> {}
 
+/** A user error for the terminal: `error: <message>`, then any problems the message does not list. */
+export const formatUserError = (e: UserError): string => {
+  const problems = (e.problems ?? []).filter((p) => !e.message.includes(p.message))
+  return [`error: ${e.message}`, ...problems.map((p) => `  ${p.path === "" ? "" : `${p.path}: `}${p.message}`)].join("\n")
+}
+
 /** A plugin failed to build a part from its options. */
 export class PluginError extends Data.TaggedError("PluginError")<{
   readonly part: string

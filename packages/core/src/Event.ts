@@ -201,3 +201,20 @@ export const encodeLine = (e: Event): string => JSON.stringify(encodeJson(e))
 
 /** Decodes one events.jsonl line; throws a SchemaError on a malformed or unknown event. */
 export const decodeLine = (line: string): Event => decodeJson(JSON.parse(line))
+
+/**
+ * Decodes events.jsonl text leniently, for readers (summaries, reports): blank lines, a line torn
+ * by a crash and events this version does not know are skipped.
+ */
+export const decodeLines = (text: string): Array<Event> => {
+  const out: Array<Event> = []
+  for (const line of text.split("\n")) {
+    if (line.trim() === "") continue
+    try {
+      out.push(decodeLine(line))
+    } catch {
+      // a torn last line, or an event of a newer version
+    }
+  }
+  return out
+}

@@ -5,7 +5,7 @@
 export type * from "./Backend.ts"
 export * as Batch from "./Batch.ts"
 export * as Errors from "./Errors.ts"
-export { PluginError, RunError, UserError } from "./Errors.ts"
+export { formatUserError, PluginError, RunError, UserError } from "./Errors.ts"
 export * as Event from "./Event.ts"
 export * as Key from "./Key.ts"
 export * as Optimizer from "./Optimizer.ts"

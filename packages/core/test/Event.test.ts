@@ -28,4 +28,11 @@ describe("Event lines", () => {
     expect(Event.encodeLine(e)).toBe(JSON.stringify(e))
     expect(() => Event.decodeLine(`{"_tag":"Eval","step":3,"loss":null,"accuracy":0,"batches":1,"tokens":64}`)).toThrow()
   })
+
+  it("decodes a file leniently: blank, torn and unknown lines are skipped", () => {
+    const a = Event.Eval.make({ step: 1, loss: Number.NaN, accuracy: 0.5, batches: 1, tokens: 8 })
+    const b = Event.Scalar.make({ step: 2, probe: "p", name: "v", value: 1 })
+    const text = [Event.encodeLine(a), "", `{"_tag":"FromTheFuture","step":3}`, Event.encodeLine(b), `{"_tag":"Sca`].join("\n")
+    expect(Event.decodeLines(text)).toEqual([a, b])
+  })
 })

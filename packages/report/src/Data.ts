@@ -97,20 +97,6 @@ export interface StudyData {
 
 const finite = (x: unknown): x is number => typeof x === "number" && Number.isFinite(x)
 
-/** Decodes events.jsonl text; a torn or malformed line is skipped. */
-export const parseEvents = (text: string): Array<Event.Event> => {
-  const out: Array<Event.Event> = []
-  for (const line of text.split("\n")) {
-    if (line.trim() === "") continue
-    try {
-      out.push(Event.decodeLine(line))
-    } catch {
-      // a crash can tear the last line; events of newer versions are skipped too
-    }
-  }
-  return out
-}
-
 /** Reduces a run's events (and its pipeline/manifest JSON) to what the report plots. */
 export const fromEvents = (
   events: ReadonlyArray<Event.Event>,
@@ -255,7 +241,7 @@ export const readRun = (dir: string): Effect.Effect<RunData, UserError, FileSyst
     const text = yield* fs.readFileString(file).pipe(Effect.mapError((e) => new UserError({ message: `${dir}: ${e.message}` })))
     const pipeline = yield* readJson(path.join(abs, "pipeline.json"))
     const manifest = yield* readJson(path.join(abs, "manifest.json"))
-    return fromEvents(parseEvents(text), {
+    return fromEvents(Event.decodeLines(text), {
       folder: path.basename(abs),
       ...(pipeline !== undefined ? { pipeline } : {}),
       ...(manifest !== undefined ? { manifest } : {})

@@ -7,7 +7,7 @@
  * numbers and the pipeline. `rekindle report <run-folder>` renders the same page from
  * events.jsonl (both go through `@rekindle/report`).
  */
-import { type Event, Plugin, PluginError, RunDir, type Sink } from "@rekindle/core"
+import { Event, Plugin, PluginError, RunDir, type Sink } from "@rekindle/core"
 import { Data, Html, Write } from "@rekindle/report"
 import { Effect, FileSystem, Path, Schema } from "effect"
 
@@ -42,7 +42,7 @@ export const make = (options: { readonly file: string }) =>
         if (events.length === written) return
         const manifest = yield* readJson("manifest.json")
         const file = yield* fs.readFileString(path.join(run.path, "events.jsonl")).pipe(Effect.option)
-        const all = file._tag === "Some" ? Data.parseEvents(file.value) : events
+        const all = file._tag === "Some" ? Event.decodeLines(file.value) : events
         const data = Data.fromEvents(all.length >= events.length ? all : events, {
           folder: path.basename(run.path),
           ...(pipeline !== undefined ? { pipeline } : {}),

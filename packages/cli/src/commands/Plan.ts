@@ -11,9 +11,12 @@ import { Command } from "effect/cli"
 import * as Host from "../Host.ts"
 import { pipelineArg, setFlag } from "./Shared.ts"
 
+/** A list of at most `max` items: a longer one keeps its first `max − 3` and last 2 around "…". */
+export const elide = <A>(xs: ReadonlyArray<A>, max: number): Array<A | "…"> =>
+  xs.length <= max ? [...xs] : [...xs.slice(0, max - 3), "…", ...xs.slice(-2)]
+
 /** A list of steps, elided in the middle when long. */
-export const steps = (xs: ReadonlyArray<number>, max = 12): string =>
-  xs.length === 0 ? "none" : xs.length <= max ? xs.join(", ") : `${xs.slice(0, max - 3).join(", ")}, …, ${xs.slice(-2).join(", ")}`
+export const steps = (xs: ReadonlyArray<number>, max = 12): string => (xs.length === 0 ? "none" : elide(xs, max).join(", "))
 
 /** Renders a schedule as text. */
 export const render = (name: string, p: Plan.SchedulePlan): string => {
@@ -34,11 +37,10 @@ export const render = (name: string, p: Plan.SchedulePlan): string => {
   }
   if (p.pruning !== undefined) {
     const u = p.pruning.updates
-    const shown = u.length <= 6 ? u : [...u.slice(0, 3), ...u.slice(-2)]
     lines.push(
       `  pruning: ${p.pruning.criterion}, to ${p.pruning.final} of every layer; the mask may grow before ${u.length} step(s):`,
-      ...shown.map((x, i) =>
-        `${u.length > 6 && i === 3 ? "    …\n" : ""}    step ${x.step}: target ${+x.fraction.toFixed(4)} -> ${x.prunedPerLayer} pruned per layer`)
+      ...elide(u, 6).map((x) =>
+        x === "…" ? "    …" : `    step ${x.step}: target ${+x.fraction.toFixed(4)} -> ${x.prunedPerLayer} pruned per layer`)
     )
   }
   if (p.retrain !== undefined) {

@@ -97,62 +97,48 @@ export const install = (options: OverrideOptions = {}): void => {
   const on = (k: keyof OverrideOptions): boolean => options[k] !== false
   const replaced: Array<tf.KernelConfig> = []
   const added: Array<string> = []
+  /** Replaces the stock kernel `name` with `make(stock)` and returns the override. */
+  const override = (name: string, make: (stock: tf.KernelFunc) => tf.KernelFunc): tf.KernelFunc => {
+    const stock = stockKernel(name)
+    const kernelFunc = make(stock.kernelFunc)
+    replace(stock, kernelFunc)
+    replaced.push(stock)
+    return kernelFunc
+  }
+  /** Registers a kernel the wasm backend lacks (left alone when someone registered it already). */
+  const add = (kernelName: string, kernelFunc: tf.KernelFunc): void => {
+    if (tf.getKernel(kernelName, backendName) !== undefined) return
+    tf.registerKernel({ kernelName, backendName, kernelFunc })
+    added.push(kernelName)
+  }
   const stockTranspose = stockKernel(tf.Transpose)
   const minElements = options.transposeBlockedMinElements ?? TransposeKernel.blockedMinElements
-  if (on("transpose")) {
-    replace(stockTranspose, TransposeKernel.make(stockTranspose.kernelFunc, minElements))
-    replaced.push(stockTranspose)
-  }
+  if (on("transpose")) override(tf.Transpose, (stock) => TransposeKernel.make(stock, minElements))
   if (on("batchMatMul")) {
-    const stock = stockKernel(tf.BatchMatMul)
     const transpose = TransposeKernel.dispatching(stockTranspose.kernelFunc, minElements)
-    replace(stock, BatchMatMulKernel.make(stock.kernelFunc, transpose, { batchedLoop: on("batchedLoop"), swap: on("swap"), aliasSlices: on("aliasSlices"), ...(options.sequentialMaxFlops === undefined ? {} : { sequentialMaxFlops: options.sequentialMaxFlops }), ...(options.smallProducts === undefined ? {} : { smallProducts: options.smallProducts }) }))
-    replaced.push(stock)
+    override(tf.BatchMatMul, (stock) =>
+      BatchMatMulKernel.make(stock, transpose, {
+        batchedLoop: on("batchedLoop"),
+        swap: on("swap"),
+        aliasSlices: on("aliasSlices"),
+        ...(options.sequentialMaxFlops === undefined ? {} : { sequentialMaxFlops: options.sequentialMaxFlops }),
+        ...(options.smallProducts === undefined ? {} : { smallProducts: options.smallProducts })
+      }))
   }
   if (on("slice")) {
-    const stock = stockKernel(tf.Slice)
-    const slice = SliceKernel.make(stock.kernelFunc)
-    replace(stock, slice)
-    replaced.push(stock)
-    if (on("split")) {
-      const stockSplit = stockKernel(tf.SplitV)
-      replace(stockSplit, SplitKernel.make(slice))
-      replaced.push(stockSplit)
-    }
+    const slice = override(tf.Slice, SliceKernel.make)
+    if (on("split")) override(tf.SplitV, () => SplitKernel.make(slice))
   }
-  if (on("sum")) {
-    const stock = stockKernel(tf.Sum)
-    replace(stock, SumKernel.make(stock.kernelFunc))
-    replaced.push(stock)
+  if (on("sum")) override(tf.Sum, SumKernel.make)
+  if (on("unsortedSegmentSum")) add(tf.UnsortedSegmentSum, UnsortedSegmentSumKernel.kernel)
+  if (on("identity")) override(tf.Identity, IdentityKernel.make)
+  if (on("cast")) override(tf.Cast, CastKernel.make)
+  if (on("gather")) override(tf.GatherV2, GatherKernel.make)
+  if (on("layerNorm")) {
+    add(LayerNormKernel.forwardName, LayerNormKernel.forward)
+    add(LayerNormKernel.gradName, LayerNormKernel.grad)
   }
-  if (on("unsortedSegmentSum") && tf.getKernel(tf.UnsortedSegmentSum, backendName) === undefined) {
-    tf.registerKernel({ kernelName: tf.UnsortedSegmentSum, backendName, kernelFunc: UnsortedSegmentSumKernel.kernel })
-    added.push(tf.UnsortedSegmentSum)
-  }
-  if (on("identity")) {
-    const stock = stockKernel(tf.Identity)
-    replace(stock, IdentityKernel.make(stock.kernelFunc))
-    replaced.push(stock)
-  }
-  if (on("cast")) {
-    const stock = stockKernel(tf.Cast)
-    replace(stock, CastKernel.make(stock.kernelFunc))
-    replaced.push(stock)
-  }
-  if (on("gather")) {
-    const stock = stockKernel(tf.GatherV2)
-    replace(stock, GatherKernel.make(stock.kernelFunc))
-    replaced.push(stock)
-  }
-  if (on("layerNorm") && tf.getKernel(LayerNormKernel.forwardName, backendName) === undefined) {
-    tf.registerKernel({ kernelName: LayerNormKernel.forwardName, backendName, kernelFunc: LayerNormKernel.forward })
-    tf.registerKernel({ kernelName: LayerNormKernel.gradName, backendName, kernelFunc: LayerNormKernel.grad })
-    added.push(LayerNormKernel.forwardName, LayerNormKernel.gradName)
-  }
-  if (on("adam") && tf.getKernel(AdamKernel.kernelName, backendName) === undefined) {
-    tf.registerKernel({ kernelName: AdamKernel.kernelName, backendName, kernelFunc: AdamKernel.kernel })
-    added.push(AdamKernel.kernelName)
-  }
+  if (on("adam")) add(AdamKernel.kernelName, AdamKernel.kernel)
   g[stateKey] = { replaced, added }
 }
 
