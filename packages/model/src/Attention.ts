@@ -1,10 +1,11 @@
 /**
  * Multi-head self-attention on 2-D activations `[B·T, d]`, with biases on Q, K, V and O. Heads
  * are formed by one reshape + transpose to `[B·H, T, d/H]` and attended with batched matMuls (no
- * per-head splits). `causal` adds the mask that hides later positions.
+ * per-head splits). The scores' scale 1/sqrt(d/H) and, with `causal`, the mask that hides later
+ * positions are applied inside the softmax (`Layers.attentionSoftmax`: one fused kernel on wasm).
  */
 import * as tf from "@tensorflow/tfjs-core"
-import { causalMask, dense } from "./Layers.ts"
+import { attentionSoftmax, dense } from "./Layers.ts"
 
 /** The weights of one attention sublayer. */
 export interface AttentionWeights {
@@ -33,12 +34,11 @@ export const selfAttention = (h: tf.Tensor2D, w: AttentionWeights, s: AttentionS
   const dh = d / heads
   const split = (x: tf.Tensor2D): tf.Tensor3D =>
     tf.reshape(tf.transpose(tf.reshape(x, [b, t, heads, dh]), [0, 2, 1, 3]), [b * heads, t, dh])
-  const q = split(tf.mul(dense(h, w.wq, w.bq), 1 / Math.sqrt(dh)))
+  const q = split(dense(h, w.wq, w.bq))
   const k = split(dense(h, w.wk, w.bk))
   const v = split(dense(h, w.wv, w.bv))
-  let scores: tf.Tensor3D = tf.matMul(q, k, false, true)
-  if (s.causal) scores = tf.add(scores, causalMask(t))
-  const context = tf.matMul(tf.softmax(scores), v)
+  const scores: tf.Tensor3D = tf.matMul(q, k, false, true)
+  const context = tf.matMul(attentionSoftmax(scores, 1 / Math.sqrt(dh), s.causal), v)
   const merged = tf.reshape<tf.Rank.R2>(tf.transpose(tf.reshape(context, [b, heads, t, dh]), [0, 2, 1, 3]), [n, d])
   return dense(merged, w.wo, w.bo)
 }

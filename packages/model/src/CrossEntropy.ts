@@ -19,10 +19,52 @@ const pick = (p: tf.Tensor2D, targets: tf.Tensor1D): tf.Tensor1D => {
 const negLogPicked = (p: tf.Tensor2D, targets: tf.Tensor1D): tf.Tensor1D =>
   tf.neg(tf.log(tf.maximum(pick(p, targets), minProbability)))
 
-/** Mean cross-entropy of `logits` `[M, V]` against `targets` `[M]` (int32), with a custom gradient. */
+/** The fused kernels (registered by `@rekindle/engine` on wasm, in wasm SIMD). */
+export const fusedKernels = { forward: "RekindleSoftmaxCrossEntropy", grad: "RekindleSoftmaxCrossEntropyGrad" } as const
+
+/** Whether the current backend has the fused softmax cross-entropy. */
+export const hasFused = (): boolean =>
+  tf.getKernel(fusedKernels.forward, tf.getBackend()) !== undefined && tf.getKernel(fusedKernels.grad, tf.getBackend()) !== undefined
+
+/** Per-row −log p[target] and the probabilities, from the fused kernel. */
+const fusedRows = (logits: tf.Tensor2D, targets: tf.Tensor1D): [tf.Tensor1D, tf.Tensor2D] =>
+  tf.engine().runKernel(
+    fusedKernels.forward,
+    { logits, targets } as unknown as tf.NamedTensorMap,
+    { minProbability }
+  ) as unknown as [tf.Tensor1D, tf.Tensor2D]
+
+/** meanLoss through the fused kernels: one pass forward (softmax, pick, log), one backward. */
+const meanLossFused = (logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Scalar => {
+  const m = logits.shape[0]
+  const f = tf.customGrad<tf.Scalar>((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const x = args[0] as tf.Tensor2D
+    const save = args[1] as tf.GradSaveFunc
+    const [rows, p] = fusedRows(x, targets)
+    save([p])
+    return {
+      value: tf.mean(rows) as tf.Scalar,
+      gradFunc: (dy: tf.Tensor, saved: Array<tf.Tensor>) => [
+        tf.engine().runKernel(
+          fusedKernels.grad,
+          { p: saved[0]!, targets, dy } as unknown as tf.NamedTensorMap,
+          { divisor: m }
+        ) as tf.Tensor
+      ]
+    }
+  })
+  return f(logits)
+}
+
+/**
+ * Mean cross-entropy of `logits` `[M, V]` against `targets` `[M]` (int32), with a custom gradient;
+ * through the fused kernels where the backend has them (same math; exp and log there are
+ * polynomials, equal to float32 rounding).
+ */
 export const meanLoss = (logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Scalar => {
   const [m, v] = logits.shape
   if (m === 0) return tf.mul(tf.sum(logits), 0)
+  if (logits.dtype === "float32" && hasFused()) return meanLossFused(logits, targets)
   const f = tf.customGrad<tf.Scalar>((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const x = args[0] as tf.Tensor2D
     const save = args[1] as tf.GradSaveFunc
@@ -43,7 +85,7 @@ export const meanLoss = (logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Scalar =
 /** Summed cross-entropy and the number of argmax hits (no gradient needed). */
 export const evalStats = (logits: tf.Tensor2D, targets: tf.Tensor1D): { lossSum: tf.Scalar; correct: tf.Scalar } => {
   if (logits.shape[0] === 0) return { lossSum: tf.scalar(0), correct: tf.scalar(0) }
-  const p = tf.softmax(logits)
   const hits = tf.equal(tf.argMax(logits, -1), targets)
-  return { lossSum: tf.sum(negLogPicked(p, targets)), correct: tf.sum(tf.cast(hits, "float32")) }
+  const rows = logits.dtype === "float32" && hasFused() ? fusedRows(logits, targets)[0] : negLogPicked(tf.softmax(logits), targets)
+  return { lossSum: tf.sum(rows), correct: tf.sum(tf.cast(hits, "float32")) }
 }

@@ -8,7 +8,7 @@ import type { Params } from "@rekindle/core"
 import * as tf from "@tensorflow/tfjs-core"
 import { selfAttention } from "./Attention.ts"
 import type { BatchTensors } from "./BatchTensors.ts"
-import { activation, dense, layerNorm } from "./Layers.ts"
+import { addLayerNorm, dense, denseActivation, layerNorm } from "./Layers.ts"
 import type { ModelConfig } from "./ModelConfig.ts"
 import * as Names from "./Names.ts"
 
@@ -54,20 +54,18 @@ const embed = (c: ModelConfig, params: Params.ParamMap, batch: BatchTensors): tf
   return tf.reshape(tf.add(tf.reshape(tokens, [b, t, d]), positions), [n, d])
 }
 
-/** The FF sublayer's output (before the residual add). */
+/** The FF sublayer's output (before the residual add), from its normalised input `h`. */
 const feedForward = (
   c: ModelConfig,
   params: Params.ParamMap,
   l: number,
-  x: tf.Tensor2D,
+  h: tf.Tensor2D,
   options: ForwardOptions | undefined,
   observe: Observer | undefined
 ): tf.Tensor2D => {
   const n = Names.block(l)
-  const act = activation(c.activation)
-  const h = layerNorm(x, param(params, n.ln2Gain), param(params, n.ln2Bias))
   const mask = options?.ffMask?.[l]
-  let hidden = act(dense(h, param(params, n.win), c.ffBias ? param(params, n.bin) : undefined))
+  let hidden = denseActivation(h, param(params, n.win), c.ffBias ? param(params, n.bin) : undefined, c.activation)
   if (mask !== undefined) hidden = tf.mul(hidden, mask)
   observe?.(l, hidden)
   const wout = param(params, n.wout) as tf.Tensor2D
@@ -76,7 +74,7 @@ const feedForward = (
   if (blend === undefined) {
     y = tf.matMul(hidden, wout)
   } else {
-    let old = act(dense(h, blend.oldWin, blend.oldBin))
+    let old = denseActivation(h, blend.oldWin, blend.oldBin, c.activation)
     if (mask !== undefined) old = tf.mul(old, mask)
     y = tf.add(
       tf.matMul(tf.mul(hidden, blend.alpha), wout),
@@ -96,10 +94,28 @@ export const hiddenStates = (
 ): tf.Tensor2D => {
   let x = embed(c, params, batch)
   const shape = { batchSize: batch.batchSize, seqLen: batch.seqLen, heads: c.heads, causal: c.causal }
+  const norm = (l: number): [tf.Tensor, tf.Tensor] | undefined => {
+    if (l < c.layers) {
+      const n = Names.block(l)
+      return [param(params, n.ln1Gain), param(params, n.ln1Bias)]
+    }
+    return c.finalLayerNorm ? [param(params, Names.finalGain), param(params, Names.finalBias)] : undefined
+  }
+  /** x + r, and the LayerNorm `next` of the sum when there is one (fused where the backend has it). */
+  const residual = (r: tf.Tensor2D, next: [tf.Tensor, tf.Tensor] | undefined): tf.Tensor2D | undefined => {
+    if (next === undefined) {
+      x = tf.add(x, r)
+      return undefined
+    }
+    const [s, h] = addLayerNorm(x, r, next[0], next[1])
+    x = s
+    return h
+  }
+  const first = norm(0)
+  let h = first === undefined ? undefined : layerNorm(x, first[0], first[1])
   for (let l = 0; l < c.layers; l++) {
     const n = Names.block(l)
-    const h = layerNorm(x, param(params, n.ln1Gain), param(params, n.ln1Bias))
-    x = tf.add(x, selfAttention(h, {
+    const attention = selfAttention(h!, {
       wq: param(params, n.wq),
       wk: param(params, n.wk),
       wv: param(params, n.wv),
@@ -108,10 +124,15 @@ export const hiddenStates = (
       bk: param(params, n.bk),
       bv: param(params, n.bv),
       bo: param(params, n.bo)
-    }, shape))
-    if (c.dFF > 0) x = tf.add(x, feedForward(c, params, l, x, options, observe))
+    }, shape)
+    if (c.dFF > 0) {
+      const h2 = residual(attention, [param(params, n.ln2Gain), param(params, n.ln2Bias)])!
+      h = residual(feedForward(c, params, l, h2, options, observe), norm(l + 1))
+    } else {
+      h = residual(attention, norm(l + 1))
+    }
   }
-  return c.finalLayerNorm ? layerNorm(x, param(params, Names.finalGain), param(params, Names.finalBias)) : x
+  return h ?? x
 }
 
 /** Logits `[M, V]` at the batch's target positions only (gather first, then project). */

@@ -70,13 +70,70 @@ export const gelu = <T extends tf.Tensor>(x: T): T => {
 /** ReLU. */
 export const relu = <T extends tf.Tensor>(x: T): T => tf.relu(x)
 
+/** The FF activations. */
+export type ActivationName = "relu" | "gelu"
+
 /** The FF activation named in the config. */
-export const activation = (name: "relu" | "gelu"): (<T extends tf.Tensor>(x: T) => T) => name === "relu" ? relu : gelu
+export const activation = (name: ActivationName): (<T extends tf.Tensor>(x: T) => T) => name === "relu" ? relu : gelu
 
 /** x · W (+ b) on 2-D x. */
 export const dense = (x: tf.Tensor2D, w: tf.Tensor, b?: tf.Tensor): tf.Tensor2D => {
   const y = tf.matMul(x, w as tf.Tensor2D) as tf.Tensor2D
   return b === undefined ? y : tf.add<tf.Tensor2D>(y, b)
+}
+
+/**
+ * Names of the fused kernels `@rekindle/engine` registers on wasm (in wasm SIMD), with their
+ * gradients registered there too; the model uses each where the current backend has it and the
+ * TF.js composition elsewhere.
+ */
+export const fusedKernels = {
+  addLayerNorm: "RekindleAddLayerNorm",
+  activation: "RekindleActivation",
+  biasActivation: "RekindleBiasActivation",
+  softmax: "RekindleSoftmax"
+} as const
+
+/** Whether the current backend registers the kernel `name`. */
+export const hasKernel = (name: string): boolean => tf.getKernel(name, tf.getBackend()) !== undefined
+
+const runFused = (name: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown>): Array<tf.Tensor> => {
+  const out = tf.engine().runKernel(name, inputs as unknown as tf.NamedTensorMap, attrs as tf.NamedAttrMap) as unknown
+  return Array.isArray(out) ? out as Array<tf.Tensor> : [out as tf.Tensor]
+}
+
+/** act(x · W (+ b)): the bias and the activation in one fused kernel where registered. */
+export const denseActivation = (x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor | undefined, act: ActivationName): tf.Tensor2D => {
+  const kernel = b === undefined ? fusedKernels.activation : fusedKernels.biasActivation
+  if (x.dtype !== "float32" || !hasKernel(kernel)) return activation(act)(dense(x, w, b))
+  const y = tf.matMul(x, w as tf.Tensor2D) as tf.Tensor2D
+  return runFused(kernel, b === undefined ? { x: y } : { x: y, bias: b }, { activation: act })[0] as tf.Tensor2D
+}
+
+/**
+ * The residual add followed by the next LayerNorm: `[s, layerNorm(s)]` with s = x + r, in one
+ * fused kernel where registered.
+ */
+export const addLayerNorm = (x: tf.Tensor2D, r: tf.Tensor2D, gain: tf.Tensor, bias: tf.Tensor): [tf.Tensor2D, tf.Tensor2D] => {
+  if (x.dtype === "float32" && x.rank === 2 && hasKernel(fusedKernels.addLayerNorm)) {
+    const [s, y] = runFused(fusedKernels.addLayerNorm, { x, r, gain, bias }, { eps: layerNormEps })
+    return [s as tf.Tensor2D, y as tf.Tensor2D]
+  }
+  const s = tf.add<tf.Tensor2D>(x, r)
+  return [s, layerNorm(s, gain, bias)]
+}
+
+/**
+ * Attention weights `softmax(scores·scale + mask)` over the last axis of `[.., T, T]` scores (the
+ * causal mask hides later keys): one fused kernel where registered.
+ */
+export const attentionSoftmax = <T extends tf.Tensor>(scores: T, scale: number, causal: boolean): T => {
+  if (scores.dtype === "float32" && hasKernel(fusedKernels.softmax)) {
+    return runFused(fusedKernels.softmax, { x: scores }, { scale, causal })[0] as T
+  }
+  const scaled = tf.mul(scores, scale)
+  const t = scores.shape[scores.rank - 1]!
+  return tf.softmax(causal ? tf.add(scaled, causalMask(t)) : scaled) as T
 }
 
 const maskCache = new Map<number, Float32Array>()

@@ -8,12 +8,15 @@
  *   x̂ = (x − mean)·rstd, g = dy·gain:  dx = rstd·(g − mean(g) − x̂·mean(g·x̂)),
  *   dgain = Σ_rows dy·x̂,  dbias = Σ_rows dy.
  *
- * Row statistics and the column sums accumulate in float64 (more accurate than the float32
- * composition; results agree with it to float32 rounding). float32 only; the model falls back to
- * the composition on backends without these kernels.
+ * Two implementations: the wasm SIMD kernels of `kernels.wasm` (the default; row sums in four
+ * float32 lanes combined in float64, column sums in float64) and the previous JavaScript loops
+ * (float64 throughout). Both agree with the float32 composition to float32 rounding. float32 only;
+ * the model falls back to the composition on backends without these kernels. The SIMD set adds
+ * `RekindleAddLayerNorm` (residual add + LayerNorm) and the gradient's optional input `ds`.
  */
 import type { KernelFunc, TensorInfo } from "@tensorflow/tfjs-core"
-import { heap, indexOf, internals } from "./WasmHeap.ts"
+import { addressOf, kernels } from "./KernelModule.ts"
+import { free, heap, indexOf, internals } from "./WasmHeap.ts"
 
 /** Kernel names. */
 export const forwardName = "RekindleLayerNorm"
@@ -33,7 +36,7 @@ const dims = (x: TensorInfo, gain: TensorInfo): [number, number] => {
   return [n, d]
 }
 
-/** The forward kernel. */
+/** The forward kernel as a JavaScript loop over the heap (the previous implementation; `simdKernels: false`). */
 export const forward: KernelFunc = (args) => {
   const x = input(args, "x")
   const gain = input(args, "gain")
@@ -67,7 +70,7 @@ export const forward: KernelFunc = (args) => {
   return [y, mean, rstd]
 }
 
-/** The gradient kernel. */
+/** The gradient kernel as a JavaScript loop over the heap (the previous implementation; `simdKernels: false`). */
 export const grad: KernelFunc = (args) => {
   const dy = input(args, "dy")
   const x = input(args, "x")
@@ -111,6 +114,75 @@ export const grad: KernelFunc = (args) => {
   for (let j = 0; j < d; j++) {
     h[dgo + j] = sg[j]!
     h[dbo + j] = sb[j]!
+  }
+  return [dx, dgain, dbias]
+}
+
+/** Name of the fused residual add + LayerNorm kernel. */
+export const addForwardName = "RekindleAddLayerNorm"
+
+/** Float32 scratch of `count` float64 for a kernel's column sums (free it with `free`). */
+const scratch64 = (backend: ReturnType<typeof internals>, count: number): TensorInfo => backend.makeOutput([2 * count], "float32")
+
+const simdForward = (args: Parameters<KernelFunc>[0], withResidual: boolean): Array<TensorInfo> => {
+  const x = input(args, "x")
+  const r = withResidual ? input(args, "r") : undefined
+  const gain = input(args, "gain")
+  const bias = input(args, "bias")
+  const [n, d] = dims(x, gain)
+  dims(x, bias)
+  if (r !== undefined && (r.shape.length !== 2 || r.shape[0] !== n || r.shape[1] !== d)) {
+    throw new Error(`LayerNorm kernel: r must have x's shape ${x.shape}, got ${r.shape}`)
+  }
+  const eps = args.attrs?.["eps"] as number
+  const backend = internals(args.backend)
+  const s = r === undefined ? undefined : backend.makeOutput([n, d], "float32")
+  const y = backend.makeOutput([n, d], "float32")
+  const mean = backend.makeOutput([n], "float32")
+  const rstd = backend.makeOutput([n], "float32")
+  const at = (t: TensorInfo) => addressOf(backend, t)
+  kernels(backend).layerNorm(
+    n, d, at(x), r === undefined ? 0 : 1, r === undefined ? 0 : at(r), s === undefined ? 0 : at(s),
+    at(gain), at(bias), at(y), at(mean), at(rstd), eps
+  )
+  return s === undefined ? [y, mean, rstd] : [s, y, mean, rstd]
+}
+
+/** The forward kernel in wasm SIMD (`kernels.layerNorm`; row sums in float32 lanes, combined in float64). */
+export const simdForwardKernel: KernelFunc = (args) => simdForward(args, false)
+
+/**
+ * `RekindleAddLayerNorm`: inputs `x, r, gain, bias` (x, r `[n, d]`), attr `eps`; outputs
+ * `s = x + r`, `y = LayerNorm(s)`, `mean`, `rstd` in one pass (a residual add followed by the next
+ * sublayer's LayerNorm). Its gradient is `RekindleLayerNormGrad` with the input `ds`.
+ */
+export const addForwardKernel: KernelFunc = (args) => simdForward(args, true)
+
+/**
+ * The gradient kernel in wasm SIMD (`kernels.layerNormGrad`). With the optional input `ds` (the
+ * gradient reaching the residual sum directly), dx = ds + LayerNorm's dx.
+ */
+export const simdGradKernel: KernelFunc = (args) => {
+  const dy = input(args, "dy")
+  const x = input(args, "x")
+  const gain = input(args, "gain")
+  const mean = input(args, "mean")
+  const rstd = input(args, "rstd")
+  const ds = args.inputs["ds"] === undefined ? undefined : input(args, "ds")
+  const [n, d] = dims(x, gain)
+  const backend = internals(args.backend)
+  const dx = backend.makeOutput([n, d], "float32")
+  const dgain = backend.makeOutput([...gain.shape], "float32")
+  const dbias = backend.makeOutput([...gain.shape], "float32")
+  const acc = scratch64(backend, 2 * d)
+  const at = (t: TensorInfo) => addressOf(backend, t)
+  try {
+    kernels(backend).layerNormGrad(
+      n, d, at(dy), at(x), at(gain), at(mean), at(rstd),
+      ds === undefined ? 0 : 1, ds === undefined ? 0 : at(ds), at(dx), at(dgain), at(dbias), at(acc)
+    )
+  } finally {
+    free(backend, acc)
   }
   return [dx, dgain, dbias]
 }

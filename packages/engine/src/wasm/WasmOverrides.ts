@@ -3,8 +3,11 @@
  * BatchMatMul, Transpose, Slice, SplitV, Sum (leading axes), GatherV2 (axis 0), Identity and same-dtype
  * Cast (no copy) replace the stock
  * kernels (the stock ones are kept and called for the cases the overrides do not handle);
- * UnsortedSegmentSum, the fused optimizer kernel `RekindleAdam` and the fused LayerNorm pair
- * `RekindleLayerNorm`/`RekindleLayerNormGrad` are added.
+ * UnsortedSegmentSum and the fused kernels are added: `RekindleAdam`, the LayerNorm pair
+ * `RekindleLayerNorm`/`RekindleLayerNormGrad` and, in wasm SIMD (`kernels.wasm` on tfjs's heap),
+ * `RekindleAddLayerNorm`, `RekindleBiasActivation`/`RekindleActivation`, `RekindleSoftmax` and
+ * `RekindleSoftmaxCrossEntropy` with their gradient kernels (`simdKernels: false` keeps the
+ * previous JavaScript LayerNorm and Adam and adds none of the SIMD-only ones).
  * Idempotent; {@link uninstall} restores the stock kernels (benchmarks compare both).
  *
  * Never write into a tensor's heap memory in place: the BatchMatMul path caches XNNPACK operators
@@ -13,11 +16,15 @@
 import * as tf from "@tensorflow/tfjs-core"
 import * as AdamKernel from "./AdamKernel.ts"
 import * as BatchMatMulKernel from "./BatchMatMulKernel.ts"
+import * as BiasActivationKernel from "./BiasActivationKernel.ts"
 import * as CastKernel from "./CastKernel.ts"
 import * as GatherKernel from "./GatherKernel.ts"
 import * as IdentityKernel from "./IdentityKernel.ts"
 import * as LayerNormKernel from "./LayerNormKernel.ts"
+import * as FusedGradients from "./FusedGradients.ts"
 import * as SliceKernel from "./SliceKernel.ts"
+import * as SoftmaxCrossEntropyKernel from "./SoftmaxCrossEntropyKernel.ts"
+import * as SoftmaxKernel from "./SoftmaxKernel.ts"
 import * as SplitKernel from "./SplitKernel.ts"
 import * as SumKernel from "./SumKernel.ts"
 import * as TransposeKernel from "./TransposeKernel.ts"
@@ -42,6 +49,20 @@ export interface OverrideOptions {
   readonly layerNorm?: boolean
   /** Register the fused Adam kernel `RekindleAdam`. */
   readonly adam?: boolean
+  /**
+   * Run the fused kernels in wasm SIMD (`kernels.wasm`): LayerNorm and Adam as SIMD instead of the
+   * previous JavaScript loops, plus the SIMD-only kernels below. `false` restores the previous set
+   * (JS LayerNorm and Adam, nothing else fused) for A/B comparisons.
+   */
+  readonly simdKernels?: boolean
+  /** Register `RekindleAddLayerNorm` (residual add + LayerNorm; needs `simdKernels` and `layerNorm`). */
+  readonly addLayerNorm?: boolean
+  /** Register `RekindleBiasActivation` / `RekindleActivation` (ReLU, GELU; needs `simdKernels`). */
+  readonly biasActivation?: boolean
+  /** Register `RekindleSoftmax` (scale + causal mask; needs `simdKernels`). */
+  readonly softmax?: boolean
+  /** Register `RekindleSoftmaxCrossEntropy` (the head's loss; needs `simdKernels`). */
+  readonly softmaxCrossEntropy?: boolean
   /** BatchMatMul: loop over batch slices on the fast path (attention). */
   readonly batchedLoop?: boolean
   /** BatchMatMul: allow the cost-model swap for 2-D TN/NT products. */
@@ -134,11 +155,27 @@ export const install = (options: OverrideOptions = {}): void => {
   if (on("identity")) override(tf.Identity, IdentityKernel.make)
   if (on("cast")) override(tf.Cast, CastKernel.make)
   if (on("gather")) override(tf.GatherV2, GatherKernel.make)
+  const simd = on("simdKernels")
   if (on("layerNorm")) {
-    add(LayerNormKernel.forwardName, LayerNormKernel.forward)
-    add(LayerNormKernel.gradName, LayerNormKernel.grad)
+    add(LayerNormKernel.forwardName, simd ? LayerNormKernel.simdForwardKernel : LayerNormKernel.forward)
+    add(LayerNormKernel.gradName, simd ? LayerNormKernel.simdGradKernel : LayerNormKernel.grad)
+    if (simd && on("addLayerNorm")) add(LayerNormKernel.addForwardName, LayerNormKernel.addForwardKernel)
   }
-  if (on("adam")) add(AdamKernel.kernelName, AdamKernel.kernel)
+  if (on("adam")) add(AdamKernel.kernelName, simd ? AdamKernel.simdKernel : AdamKernel.kernel)
+  if (simd && on("biasActivation")) {
+    add(BiasActivationKernel.forwardName, BiasActivationKernel.forward)
+    add(BiasActivationKernel.activationName, BiasActivationKernel.forward)
+    add(BiasActivationKernel.gradName, BiasActivationKernel.grad)
+  }
+  if (simd && on("softmax")) {
+    add(SoftmaxKernel.forwardName, SoftmaxKernel.forward)
+    add(SoftmaxKernel.gradName, SoftmaxKernel.grad)
+  }
+  if (simd && on("softmaxCrossEntropy")) {
+    add(SoftmaxCrossEntropyKernel.forwardName, SoftmaxCrossEntropyKernel.forward)
+    add(SoftmaxCrossEntropyKernel.gradName, SoftmaxCrossEntropyKernel.grad)
+  }
+  if (simd) FusedGradients.register()
   g[stateKey] = { replaced, added }
 }
 

@@ -1,0 +1,69 @@
+/**
+ * Bias + activation in one pass (wasm SIMD, `kernels.biasAct`), for the FF layer's
+ * `act(x·W_in (+ b_in))`:
+ *
+ * - `RekindleBiasActivation`: inputs `x [.., f]`, `bias [f]` (`RekindleActivation`: `x` only, the
+ *   same kernel without a bias); attr `activation`
+ *   (`"relu"` or `"gelu"`: the tanh approximation x·sigmoid(1.5957691·(x + 0.044715x³)), the
+ *   model's); output `y = act(x + bias)`;
+ * - `RekindleBiasActivationGrad`: inputs `dy, x`, optional `bias`; outputs `dx = dy·act'(x + bias)`
+ *   and, with a bias, `dbias = Σ_rows dx` (float64 column sums).
+ *
+ * ReLU is exact (ReLU'(0) = 0 as TF.js's step); GELU's exp is a polynomial (relative error
+ * ~1e-7), so GELU agrees with the TF.js composition to float32 rounding, not bit for bit.
+ */
+import type { KernelFunc, TensorInfo } from "@tensorflow/tfjs-core"
+import { expectSize, optionalInput, requireInput, rowsOf } from "./FusedArgs.ts"
+import { addressOf, kernels } from "./KernelModule.ts"
+import { free, internals } from "./WasmHeap.ts"
+
+/** Kernel names. */
+export const forwardName = "RekindleBiasActivation"
+export const activationName = "RekindleActivation"
+export const gradName = "RekindleBiasActivationGrad"
+
+/** The activations the kernels know, by their number in `kernels.wasm`. */
+export const activations = { relu: 0, gelu: 1 } as const
+
+const activationOf = (args: Parameters<KernelFunc>[0]): number => {
+  const name = args.attrs?.["activation"] as string
+  const code = (activations as Record<string, number>)[name]
+  if (code === undefined) throw new Error(`${forwardName}: activation must be "relu" or "gelu", got ${String(name)}`)
+  return code
+}
+
+/** The forward kernel. */
+export const forward: KernelFunc = (args) => {
+  const x = requireInput(forwardName, args, "x")
+  const bias = optionalInput(forwardName, args, "bias")
+  const [n, f] = rowsOf(forwardName, "x", x)
+  if (bias !== undefined) expectSize(forwardName, "bias", bias, f)
+  const act = activationOf(args)
+  const backend = internals(args.backend)
+  const y = backend.makeOutput([...x.shape], "float32")
+  const at = (t: TensorInfo) => addressOf(backend, t)
+  kernels(backend).biasAct(n, f, at(x), bias === undefined ? 0 : 1, bias === undefined ? 0 : at(bias), act, at(y))
+  return y
+}
+
+/** The gradient kernel: `[dx]`, or `[dx, dbias]` with a bias. */
+export const grad: KernelFunc = (args) => {
+  const dy = requireInput(gradName, args, "dy")
+  const x = requireInput(gradName, args, "x")
+  const bias = optionalInput(gradName, args, "bias")
+  const [n, f] = rowsOf(gradName, "x", x)
+  expectSize(gradName, "dy", dy, n * f)
+  if (bias !== undefined) expectSize(gradName, "bias", bias, f)
+  const act = activationOf(args)
+  const backend = internals(args.backend)
+  const dx = backend.makeOutput([...x.shape], "float32")
+  const dbias = bias === undefined ? undefined : backend.makeOutput([...bias.shape], "float32")
+  const acc = bias === undefined ? undefined : backend.makeOutput([2 * f], "float32")
+  const at = (t: TensorInfo | undefined) => (t === undefined ? 0 : addressOf(backend, t))
+  try {
+    kernels(backend).biasActGrad(n, f, at(dy), at(x), bias === undefined ? 0 : 1, at(bias), act, at(dx), at(dbias), at(acc))
+  } finally {
+    if (acc !== undefined) free(backend, acc)
+  }
+  return dbias === undefined ? [dx] : [dx, dbias]
+}

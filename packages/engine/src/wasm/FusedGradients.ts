@@ -1,0 +1,62 @@
+/**
+ * Gradients of the fused wasm kernels that models call directly with `tf.engine().runKernel`
+ * (`tf.registerGradient`: TF.js's autodiff then differentiates through them like any op). Each
+ * gradient runs the matching fused gradient kernel, so it exists where the forward kernel does.
+ * Registered once per process by the wasm overrides' install (gradients are global in TF.js).
+ */
+import * as tf from "@tensorflow/tfjs-core"
+import * as BiasActivationKernel from "./BiasActivationKernel.ts"
+import * as LayerNormKernel from "./LayerNormKernel.ts"
+import * as SoftmaxKernel from "./SoftmaxKernel.ts"
+
+const run = (name: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown> = {}): Array<tf.Tensor> => {
+  const out = tf.engine().runKernel(name, inputs as unknown as tf.NamedTensorMap, attrs as tf.NamedAttrMap) as unknown
+  return Array.isArray(out) ? out as Array<tf.Tensor> : [out as tf.Tensor]
+}
+
+/** The gradient configs, by forward kernel. */
+export const configs: ReadonlyArray<tf.GradConfig> = [
+  {
+    kernelName: LayerNormKernel.addForwardName,
+    inputsToSave: ["gain"],
+    outputsToSave: [true, false, true, true],
+    gradFunc: (dys, saved) => {
+      const [ds, dy] = dys as Array<tf.Tensor>
+      const [gain, s, mean, rstd] = saved
+      const [dx, dgain, dbias] = run(LayerNormKernel.gradName, { dy: dy!, x: s!, gain: gain!, mean: mean!, rstd: rstd!, ds: ds! })
+      // x and r get the same gradient; a second tensor (Identity shares the data), never the same one twice
+      return { x: () => dx!, r: () => tf.clone(dx!), gain: () => dgain!, bias: () => dbias! }
+    }
+  },
+  {
+    kernelName: BiasActivationKernel.forwardName,
+    inputsToSave: ["x", "bias"],
+    gradFunc: (dy, saved, attrs) => {
+      const [x, bias] = saved
+      const [dx, dbias] = run(BiasActivationKernel.gradName, { dy: dy as tf.Tensor, x: x!, bias: bias! }, { activation: attrs?.["activation"] })
+      return { x: () => dx!, bias: () => dbias! }
+    }
+  },
+  {
+    kernelName: BiasActivationKernel.activationName,
+    inputsToSave: ["x"],
+    gradFunc: (dy, saved, attrs) => {
+      const [dx] = run(BiasActivationKernel.gradName, { dy: dy as tf.Tensor, x: saved[0]! }, { activation: attrs?.["activation"] })
+      return { x: () => dx! }
+    }
+  },
+  {
+    kernelName: SoftmaxKernel.forwardName,
+    outputsToSave: [true],
+    gradFunc: (dy, saved, attrs) => {
+      const [y] = saved
+      const [dx] = run(SoftmaxKernel.gradName, { y: y!, dy: dy as tf.Tensor }, { scale: attrs?.["scale"] ?? 1 })
+      return { x: () => dx! }
+    }
+  }
+]
+
+/** Registers the gradient configs not registered yet. */
+export const register = (): void => {
+  for (const c of configs) if (tf.getGradient(c.kernelName) === undefined) tf.registerGradient(c)
+}
