@@ -4,15 +4,21 @@
  * heaviest (kernel, shapes) groups. Not a test.
  *
  *   npx tsx bench/src/Profile.ts [--config reference] [--backend wasm] [--threads N] [--steps 3] [--top 40]
+ *                                [--overrides key=false,...] [--vs key=false,...]
+ *
+ * `--overrides` installs that set of wasm overrides (`WasmOverrides.OverrideOptions`, as in AB.ts)
+ * instead of the defaults. `--vs` profiles a second set interleaved with the first (alternating
+ * steps, each set on its own TrainLoop) and prints the per-kernel times of both side by side.
  */
 import "@rekindle/engine/Gradients"
 import { Key } from "@rekindle/core"
-import { Backends } from "@rekindle/engine"
+import { Backends, WasmOverrides } from "@rekindle/engine"
 import { Model } from "@rekindle/model"
 import { adam } from "@rekindle/plugin-optim/Optimizers"
 import { TrainLoop } from "@rekindle/training"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect } from "effect"
+import { parseOptions } from "./AB.ts"
 import { configs } from "./Configs.ts"
 import * as Synthetic from "./Synthetic.ts"
 
@@ -51,39 +57,79 @@ export const aggregate = (calls: ReadonlyArray<KernelCall>, key: (c: KernelCall)
   return [...m.entries()].map(([k, [ms, n]]): [string, number, number] => [k, ms, n]).sort((a, b) => b[1] - a[1])
 }
 
+/** Prints kernels by total time side by side for two profiled runs (ms per step). */
+const printSideBySide = (a: ReadonlyArray<KernelCall>, b: ReadonlyArray<KernelCall>, steps: number): void => {
+  const byA = new Map(aggregate(a, (x) => x.name).map(([k, ms, n]) => [k, [ms, n]] as const))
+  const byB = new Map(aggregate(b, (x) => x.name).map(([k, ms, n]) => [k, [ms, n]] as const))
+  const names = [...new Set([...byA.keys(), ...byB.keys()])]
+    .sort((x, y) => Math.max(byB.get(y)?.[0] ?? 0, byA.get(y)?.[0] ?? 0) - Math.max(byB.get(x)?.[0] ?? 0, byA.get(x)?.[0] ?? 0))
+  const cell = (e: readonly [number, number] | undefined) =>
+    e === undefined ? "-".padStart(18) : `${(e[0] / steps).toFixed(1).padStart(9)} ${String(e[1] / steps).padStart(8)}`
+  console.log(`\nby kernel (ms/step, calls/step):     A ms    calls      B ms    calls`)
+  for (const k of names) console.log(`${k.padEnd(32)} ${cell(byA.get(k))} ${cell(byB.get(k))}`)
+  const total = (c: ReadonlyArray<KernelCall>) => c.reduce((s, k) => s + k.ms, 0) / steps
+  console.log(`${"total".padEnd(32)} ${total(a).toFixed(1).padStart(9)} ${String(a.length / steps).padStart(8)} ${total(b).toFixed(1).padStart(9)} ${String(b.length / steps).padStart(8)}`)
+}
+
 const main = async () => {
   const c = configs[arg("config", "reference")]!
   const threads = arg("threads", "")
   await Effect.runPromise(Backends.init({ name: arg("backend", "wasm"), ...(threads !== "" ? { threads: Number(threads) } : {}) }, []))
   const steps = Number(arg("steps", "3"))
   const top = Number(arg("top", "40"))
+  const sets = [parseOptions(arg("overrides", "")), ...(arg("vs", "") === "" ? [] : [parseOptions(arg("vs", ""))])]
+  const useSet = (i: number) => {
+    if (arg("overrides", "") === "" && sets.length === 1) return
+    WasmOverrides.uninstall()
+    WasmOverrides.install(sets[i])
+  }
   const model = Model.make(c.model)
   const stream = Synthetic.stream(c.batchSize, c.model.seqLen, c.model.vocabSize)
-  const loop = TrainLoop.make(model, adam({ lr: 1e-3 }), model.init(Key.make(1)))
-  const step = () => {
+  const loops = sets.map(() => TrainLoop.make(model, adam({ lr: 1e-3 }), model.init(Key.make(1))))
+  const step = (i: number) => () => {
     const b = Model.toTensors(stream.next())
-    loop.step(b).dispose()
+    loops[i]!.step(b).dispose()
     Model.disposeBatch(b)
   }
-  step()
-  const calls: Array<KernelCall> = []
-  let wall = 0
-  for (let i = 0; i < steps; i++) {
-    const t0 = performance.now()
-    calls.push(...(await profile(step)))
-    wall += performance.now() - t0
+  for (let i = 0; i < sets.length; i++) {
+    useSet(i)
+    step(i)()
   }
-  const total = calls.reduce((s, k) => s + k.ms, 0)
-  console.log(`${c.name}: ${steps} steps, wall ${(wall / steps).toFixed(0)} ms/step, kernels ${(total / steps).toFixed(0)} ms/step, ${calls.length / steps} kernel calls/step`)
+  const calls: Array<Array<KernelCall>> = sets.map(() => [])
+  const wall = sets.map(() => 0)
+  for (let s = 0; s < steps; s++) {
+    for (let v = 0; v < sets.length; v++) {
+      const i = (s + v) % sets.length // alternate which set goes first
+      useSet(i)
+      const t0 = performance.now()
+      calls[i]!.push(...(await profile(step(i))))
+      wall[i]! += performance.now() - t0
+    }
+  }
+  if (sets.length > 1) {
+    WasmOverrides.uninstall()
+    WasmOverrides.install()
+    sets.forEach((o, i) => console.log(`${"AB"[i]} ${JSON.stringify(o)}: wall ${(wall[i]! / steps).toFixed(0)} ms/step, ${calls[i]!.length / steps} kernel calls/step`))
+    printSideBySide(calls[0]!, calls[1]!, steps)
+    for (const l of loops) l.dispose()
+    return
+  }
+  const all = calls[0]!
+  const total = all.reduce((s, k) => s + k.ms, 0)
+  console.log(`${c.name}: ${steps} steps, wall ${(wall[0]! / steps).toFixed(0)} ms/step, kernels ${(total / steps).toFixed(0)} ms/step, ${all.length / steps} kernel calls/step`)
   console.log("\nby kernel:                      ms/step    %   calls/step")
-  for (const [k, ms, n] of aggregate(calls, (x) => x.name)) {
+  for (const [k, ms, n] of aggregate(all, (x) => x.name)) {
     console.log(`${k.padEnd(30)} ${(ms / steps).toFixed(1).padStart(8)} ${((100 * ms) / total).toFixed(1).padStart(5)} ${String(n / steps).padStart(8)}`)
   }
   console.log(`\nheaviest (kernel, shapes), top ${top}:`)
-  for (const [k, ms, n] of aggregate(calls, (x) => `${x.name} ${x.shapes}`).slice(0, top)) {
+  for (const [k, ms, n] of aggregate(all, (x) => `${x.name} ${x.shapes}`).slice(0, top)) {
     console.log(`${(ms / steps).toFixed(1).padStart(8)} ms ${((100 * ms) / total).toFixed(1).padStart(5)}% x${n / steps}  ${k}`)
   }
-  loop.dispose()
+  if (arg("overrides", "") !== "") {
+    WasmOverrides.uninstall()
+    WasmOverrides.install()
+  }
+  for (const l of loops) l.dispose()
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) void main()
