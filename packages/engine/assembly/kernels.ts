@@ -303,16 +303,16 @@ const geluA: f32 = 0.044715
   return f32x4.add(s, f32x4.mul(f32x4.mul(f32x4.mul(z, s), f32x4.sub(sp(1), s)), du))
 }
 
-/** act 0: ReLU, 1: GELU. */
+/** act 0: ReLU, 1: GELU, 2: none (a plain bias add). */
 @inline function vact(z: v128, act: i32): v128 {
-  return act == 0 ? f32x4.max(z, sp(0)) : vgelu(z)
+  return act == 0 ? f32x4.max(z, sp(0)) : act == 1 ? vgelu(z) : z
 }
 
 @inline function vactDeriv(z: v128, act: i32): v128 {
-  return act == 0 ? v128.and(sp(1), f32x4.gt(z, sp(0))) : vgeluDeriv(z)
+  return act == 0 ? v128.and(sp(1), f32x4.gt(z, sp(0))) : act == 1 ? vgeluDeriv(z) : sp(1)
 }
 
-/** y = act(x + bias) on `n` rows of `f` (bias `[f]` when `hasBias`); act 0 = ReLU, 1 = GELU. */
+/** y = act(x + bias) on `n` rows of `f` (bias `[f]` when `hasBias`); act 0 = ReLU, 1 = GELU, 2 = none. */
 export function biasAct(n: i32, f: i32, xP: usize, hasBias: i32, biasP: usize, act: i32, yP: usize): void {
   const f4 = f & ~3
   const rowBytes = <usize>f << 2
@@ -367,6 +367,24 @@ export function biasActGrad(
     }
   }
   if (hasBias != 0) store64as32(accP, dbiasP, f)
+}
+
+/**
+ * Column sums of `rows` × `cols` float32 (a sum over leading axes) into `outP`, accumulated in
+ * float64 row by row (`accP`: cols float64): the same additions in the same order as a scalar
+ * float64 loop, so the same bits.
+ */
+export function colSum(rows: i32, cols: i32, xP: usize, outP: usize, accP: usize): void {
+  const c4 = cols & ~3
+  const rowBytes = <usize>cols << 2
+  zero64(accP, cols)
+  for (let r = 0; r < rows; r++) {
+    const x = xP + <usize>r * rowBytes
+    let j = 0
+    for (; j < c4; j += 4) acc4(accP + (<usize>j << 3), ld(x + (<usize>j << 2)))
+    for (; j < cols; j++) store<f64>(accP + (<usize>j << 3), load<f64>(accP + (<usize>j << 3)) + <f64>load<f32>(x + (<usize>j << 2)))
+  }
+  store64as32(accP, outP, cols)
 }
 
 // ---------------------------------------------------------------- softmax

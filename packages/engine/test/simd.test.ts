@@ -97,6 +97,17 @@ describe("RekindleAdam in wasm SIMD", () => {
   })
 })
 
+describe("Sum over leading axes in wasm SIMD", () => {
+  it.each([[[2048, 256]], [[16, 9, 7]], [[1, 5]], [[321, 8192]]])("equals the previous JavaScript loop bit for bit and matches cpu (%j)", async (shape) => {
+    await use("wasm")
+    const call = () => [tf.sum(t(shape, 91, 4, 0.3), shape.length === 3 ? [0, 1] : 0)]
+    const simd = withOverrides({}, call)
+    expect(simd[0]!.values).toEqual(withOverrides({ simdKernels: false }, call)[0]!.values)
+    await use("cpu")
+    expectClose("sum vs cpu", simd, run(call), 1e-6)
+  })
+})
+
 describe("LayerNorm in wasm SIMD", () => {
   const eps = 1e-5
   const ln = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
@@ -144,13 +155,13 @@ describe("LayerNorm in wasm SIMD", () => {
 const gelu = (x: tf.Tensor) => tf.mul(x, tf.sigmoid(tf.mul(tf.add(x, tf.mul(tf.mul(tf.mul(x, x), x), 0.044715)), 1.5957691216057308)))
 
 describe("RekindleBiasActivation / RekindleActivation", () => {
-  const acts = { relu: (x: tf.Tensor) => tf.relu(x), gelu }
+  const acts = { relu: (x: tf.Tensor) => tf.relu(x), gelu, linear: (x: tf.Tensor) => x }
   const cases: Array<[keyof typeof acts, boolean, number, number]> = [
-    ["relu", false, 33, 20], ["relu", true, 4, 7], ["gelu", false, 9, 130], ["gelu", true, 17, 31]
+    ["relu", false, 33, 20], ["relu", true, 4, 7], ["gelu", false, 9, 130], ["gelu", true, 17, 31], ["linear", true, 21, 66]
   ]
   it.each(cases)("%s (bias %s, %i x %i) matches the cpu composition, gradients included", async (act, withBias, n, f) => {
     const inputs = () => [t([n, f], 41, 6), ...(withBias ? [t([f], 42)] : [])]
-    const tol = act === "relu" ? 1e-6 : 2e-5
+    const tol = act === "gelu" ? 2e-5 : 1e-6
     await compare(
       `${act} ${withBias}`,
       () => withGrads((x, b) => [acts[act](b === undefined ? x! : tf.add(x!, b))], inputs(), 43),
@@ -171,7 +182,7 @@ describe("RekindleBiasActivation / RekindleActivation", () => {
     const before = dataIds()
     const x = t([3, 4], 1)
     const b = t([5], 2)
-    expect(() => kernel("RekindleActivation", { x }, { activation: "tanh" })).toThrow(/activation must be "relu" or "gelu", got tanh/)
+    expect(() => kernel("RekindleActivation", { x }, { activation: "tanh" })).toThrow(/activation must be "relu", "gelu" or "linear", got tanh/)
     expect(() => kernel("RekindleBiasActivation", { x, bias: b }, { activation: "relu" })).toThrow(/bias must have 4 elements/)
     tf.dispose([x, b])
     expect(dataIds()).toBe(before)

@@ -76,11 +76,6 @@ export type ActivationName = "relu" | "gelu"
 /** The FF activation named in the config. */
 export const activation = (name: ActivationName): (<T extends tf.Tensor>(x: T) => T) => name === "relu" ? relu : gelu
 
-/** x · W (+ b) on 2-D x. */
-export const dense = (x: tf.Tensor2D, w: tf.Tensor, b?: tf.Tensor): tf.Tensor2D => {
-  const y = tf.matMul(x, w as tf.Tensor2D) as tf.Tensor2D
-  return b === undefined ? y : tf.add<tf.Tensor2D>(y, b)
-}
 
 /**
  * Names of the fused kernels `@rekindle/engine` registers on wasm (in wasm SIMD), with their
@@ -102,10 +97,20 @@ const runFused = (name: string, inputs: Record<string, tf.Tensor>, attrs: Record
   return Array.isArray(out) ? out as Array<tf.Tensor> : [out as tf.Tensor]
 }
 
+/** x · W (+ b) on 2-D x; the bias add is one fused kernel where registered. */
+export const dense = (x: tf.Tensor2D, w: tf.Tensor, b?: tf.Tensor): tf.Tensor2D => {
+  const y = tf.matMul(x, w as tf.Tensor2D) as tf.Tensor2D
+  if (b === undefined) return y
+  if (y.dtype === "float32" && hasKernel(fusedKernels.biasActivation)) {
+    return runFused(fusedKernels.biasActivation, { x: y, bias: b }, { activation: "linear" })[0] as tf.Tensor2D
+  }
+  return tf.add<tf.Tensor2D>(y, b)
+}
+
 /** act(x · W (+ b)): the bias and the activation in one fused kernel where registered. */
 export const denseActivation = (x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor | undefined, act: ActivationName): tf.Tensor2D => {
   const kernel = b === undefined ? fusedKernels.activation : fusedKernels.biasActivation
-  if (x.dtype !== "float32" || !hasKernel(kernel)) return activation(act)(dense(x, w, b))
+  if (x.dtype !== "float32" || !hasKernel(kernel)) return activation(act)(b === undefined ? tf.matMul(x, w as tf.Tensor2D) : tf.add<tf.Tensor2D>(tf.matMul(x, w as tf.Tensor2D), b))
   const y = tf.matMul(x, w as tf.Tensor2D) as tf.Tensor2D
   return runFused(kernel, b === undefined ? { x: y } : { x: y, bias: b }, { activation: act })[0] as tf.Tensor2D
 }

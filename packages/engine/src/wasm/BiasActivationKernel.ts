@@ -4,8 +4,9 @@
  *
  * - `RekindleBiasActivation`: inputs `x [.., f]`, `bias [f]` (`RekindleActivation`: `x` only, the
  *   same kernel without a bias); attr `activation`
- *   (`"relu"` or `"gelu"`: the tanh approximation x·sigmoid(1.5957691·(x + 0.044715x³)), the
- *   model's); output `y = act(x + bias)`;
+ *   (`"relu"`, `"gelu"`: the tanh approximation x·sigmoid(1.5957691·(x + 0.044715x³)), the
+ *   model's, or `"linear"`: a plain bias add, whose gradient needs no kernel); output
+ *   `y = act(x + bias)`;
  * - `RekindleBiasActivationGrad`: inputs `dy, x`, optional `bias`; outputs `dx = dy·act'(x + bias)`
  *   and, with a bias, `dbias = Σ_rows dx` (float64 column sums).
  *
@@ -23,12 +24,12 @@ export const activationName = "RekindleActivation"
 export const gradName = "RekindleBiasActivationGrad"
 
 /** The activations the kernels know, by their number in `kernels.wasm`. */
-export const activations = { relu: 0, gelu: 1 } as const
+export const activations = { relu: 0, gelu: 1, linear: 2 } as const
 
 const activationOf = (args: Parameters<KernelFunc>[0]): number => {
   const name = args.attrs?.["activation"] as string
   const code = (activations as Record<string, number>)[name]
-  if (code === undefined) throw new Error(`${forwardName}: activation must be "relu" or "gelu", got ${String(name)}`)
+  if (code === undefined) throw new Error(`${forwardName}: activation must be "relu", "gelu" or "linear", got ${String(name)}`)
   return code
 }
 

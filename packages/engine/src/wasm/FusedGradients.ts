@@ -33,7 +33,12 @@ export const configs: ReadonlyArray<tf.GradConfig> = [
     inputsToSave: ["x", "bias"],
     gradFunc: (dy, saved, attrs) => {
       const [x, bias] = saved
-      const [dx, dbias] = run(BiasActivationKernel.gradName, { dy: dy as tf.Tensor, x: x!, bias: bias! }, { activation: attrs?.["activation"] })
+      const g = dy as tf.Tensor
+      if (attrs?.["activation"] === "linear") {
+        // a plain bias add: dy itself (a view) and its column sums (the Sum override)
+        return { x: () => tf.reshape(g, x!.shape), bias: () => tf.reshape(tf.sum(tf.reshape(g, [-1, bias!.size]), 0), bias!.shape) }
+      }
+      const [dx, dbias] = run(BiasActivationKernel.gradName, { dy: g, x: x!, bias: bias! }, { activation: attrs?.["activation"] })
       return { x: () => dx!, bias: () => dbias! }
     }
   },

@@ -2,17 +2,19 @@
  * Sum over leading axes (the bias gradient: `[B, T, d] -> [d]`) on the heap. The stock wasm
  * kernel moves the reduced axes last with its slow transpose first; this one accumulates rows
  * in a float64 buffer (more accurate than float32 accumulation, and cache friendly). Other axis
- * sets and dtypes go to the stock kernel.
+ * sets and dtypes go to the stock kernel. With `simd`, float32 runs `kernels.colSum` (wasm SIMD,
+ * the same float64 additions in the same order: the same bits as the JavaScript loop).
  */
 import { type KernelFunc, util } from "@tensorflow/tfjs-core"
-import { heap, indexOf, internals, sizeOf } from "./WasmHeap.ts"
+import { addressOf, kernels } from "./KernelModule.ts"
+import { free, heap, indexOf, internals, sizeOf } from "./WasmHeap.ts"
 
 /** Whether `axes` (sorted) are exactly the first k < rank axes. */
 export const isLeading = (axes: ReadonlyArray<number>, rank: number): boolean =>
   axes.length > 0 && axes.length < rank && axes.every((ax, i) => ax === i)
 
 /** Builds the override around the stock kernel function. */
-export const make = (stock: KernelFunc): KernelFunc => (args) => {
+export const make = (stock: KernelFunc, simd = false): KernelFunc => (args) => {
   const x = args.inputs["x"]!
   const rank = x.shape.length
   if ((x.dtype !== "float32" && x.dtype !== "int32") || rank === 0) return stock(args)
@@ -25,6 +27,15 @@ export const make = (stock: KernelFunc): KernelFunc => (args) => {
   const outShape = keepDims ? x.shape.map((d, i) => (i < k ? 1 : d)) : x.shape.slice(k)
   const backend = internals(args.backend)
   const out = backend.makeOutput(outShape, x.dtype)
+  if (simd && x.dtype === "float32") {
+    const acc = backend.makeOutput([2 * C], "float32")
+    try {
+      kernels(backend).colSum(R, C, addressOf(backend, x), addressOf(backend, out), addressOf(backend, acc))
+    } finally {
+      free(backend, acc)
+    }
+    return out
+  }
   const h = heap(backend, x.dtype)
   const xo = indexOf(backend, x)
   const oo = indexOf(backend, out)

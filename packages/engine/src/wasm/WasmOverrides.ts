@@ -50,14 +50,14 @@ export interface OverrideOptions {
   /** Register the fused Adam kernel `RekindleAdam`. */
   readonly adam?: boolean
   /**
-   * Run the fused kernels in wasm SIMD (`kernels.wasm`): LayerNorm and Adam as SIMD instead of the
-   * previous JavaScript loops, plus the SIMD-only kernels below. `false` restores the previous set
-   * (JS LayerNorm and Adam, nothing else fused) for A/B comparisons.
+   * Run the fused kernels in wasm SIMD (`kernels.wasm`): LayerNorm, Adam and Sum over leading axes
+   * as SIMD instead of the previous JavaScript loops, plus the SIMD-only kernels below. `false`
+   * restores the previous set (JS LayerNorm, Adam and Sum, nothing else fused) for A/B comparisons.
    */
   readonly simdKernels?: boolean
   /** Register `RekindleAddLayerNorm` (residual add + LayerNorm; needs `simdKernels` and `layerNorm`). */
   readonly addLayerNorm?: boolean
-  /** Register `RekindleBiasActivation` / `RekindleActivation` (ReLU, GELU; needs `simdKernels`). */
+  /** Register `RekindleBiasActivation` / `RekindleActivation` (ReLU, GELU, none: bias adds; needs `simdKernels`). */
   readonly biasActivation?: boolean
   /** Register `RekindleSoftmax` (scale + causal mask; needs `simdKernels`). */
   readonly softmax?: boolean
@@ -150,7 +150,7 @@ export const install = (options: OverrideOptions = {}): void => {
     const slice = override(tf.Slice, SliceKernel.make)
     if (on("split")) override(tf.SplitV, () => SplitKernel.make(slice))
   }
-  if (on("sum")) override(tf.Sum, SumKernel.make)
+  if (on("sum")) override(tf.Sum, (stock) => SumKernel.make(stock, on("simdKernels")))
   if (on("unsortedSegmentSum")) add(tf.UnsortedSegmentSum, UnsortedSegmentSumKernel.kernel)
   if (on("identity")) override(tf.Identity, IdentityKernel.make)
   if (on("cast")) override(tf.Cast, CastKernel.make)
