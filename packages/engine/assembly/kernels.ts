@@ -34,27 +34,30 @@
 }
 
 /**
- * e^x on four lanes (Cephes' expf: range reduction by ln 2 in two parts, degree-5 polynomial,
- * 2^n through the exponent bits). Relative error ~1e-7 in [-87.3, 88]; exactly 0 below −87.3
- * (where e^x would be subnormal), and inputs above 88 are clamped to 88.
+ * e^x on four lanes (Cephes' expf polynomial; the range reduction rounds x·log2(e) to an integer n
+ * with the "magic bias" trick, which also leaves 2^n's exponent bits in place: no float↔int
+ * conversions). Relative error ~1e-7 in [-87.3, 88]; exactly 0 below −87.3 (where e^x would be
+ * subnormal), and inputs above 88 are clamped to 88.
  */
 @inline function vexp(x0: v128): v128 {
   const lo = sp(-87.33654)
   const valid = f32x4.ge(x0, lo)
-  let x = f32x4.min(f32x4.max(x0, lo), sp(88.0))
-  const fx = f32x4.floor(f32x4.add(f32x4.mul(x, sp(1.44269504088896341)), sp(0.5)))
-  x = f32x4.sub(x, f32x4.mul(fx, sp(0.693359375)))
-  x = f32x4.sub(x, f32x4.mul(fx, sp(-2.12194440e-4)))
-  const z = f32x4.mul(x, x)
+  const x = f32x4.pmin(f32x4.pmax(x0, lo), sp(88.0))
+  // 1.5·2^23 + 127: adding it rounds to an integer in the low mantissa bits, biased by 127
+  const magic = sp(12583039.0)
+  let n = f32x4.add(f32x4.mul(x, sp(1.44269504088896341)), magic)
+  const pow2n = i32x4.shl(n, 23)
+  n = f32x4.sub(n, magic)
+  let r = f32x4.sub(x, f32x4.mul(n, sp(0.693359375)))
+  r = f32x4.sub(r, f32x4.mul(n, sp(-2.12194440e-4)))
+  const z = f32x4.mul(r, r)
   let y = sp(1.9875691500e-4)
-  y = f32x4.add(f32x4.mul(y, x), sp(1.3981999507e-3))
-  y = f32x4.add(f32x4.mul(y, x), sp(8.3334519073e-3))
-  y = f32x4.add(f32x4.mul(y, x), sp(4.1665795894e-2))
-  y = f32x4.add(f32x4.mul(y, x), sp(1.6666665459e-1))
-  y = f32x4.add(f32x4.mul(y, x), sp(5.0000001201e-1))
-  y = f32x4.add(f32x4.add(f32x4.mul(y, z), x), sp(1.0))
-  const n = i32x4.trunc_sat_f32x4_s(fx)
-  const pow2n = i32x4.shl(i32x4.add(n, i32x4.splat(127)), 23)
+  y = f32x4.add(f32x4.mul(y, r), sp(1.3981999507e-3))
+  y = f32x4.add(f32x4.mul(y, r), sp(8.3334519073e-3))
+  y = f32x4.add(f32x4.mul(y, r), sp(4.1665795894e-2))
+  y = f32x4.add(f32x4.mul(y, r), sp(1.6666665459e-1))
+  y = f32x4.add(f32x4.mul(y, r), sp(5.0000001201e-1))
+  y = f32x4.add(f32x4.add(f32x4.mul(y, z), r), sp(1.0))
   return v128.and(f32x4.mul(y, pow2n), valid)
 }
 
@@ -305,7 +308,7 @@ const geluA: f32 = 0.044715
 
 /** act 0: ReLU, 1: GELU, 2: none (a plain bias add). */
 @inline function vact(z: v128, act: i32): v128 {
-  return act == 0 ? f32x4.max(z, sp(0)) : act == 1 ? vgelu(z) : z
+  return act == 0 ? f32x4.pmax(z, sp(0)) : act == 1 ? vgelu(z) : z
 }
 
 @inline function vactDeriv(z: v128, act: i32): v128 {
@@ -387,6 +390,30 @@ export function colSum(rows: i32, cols: i32, xP: usize, outP: usize, accP: usize
   store64as32(accP, outP, cols)
 }
 
+/**
+ * out[ids[i]] += x[i] for `n` rows of `inner` float32 (the embedding gradient), after zeroing the
+ * `numSegments` output rows; ids outside [0, numSegments) are dropped. Float32 additions in row
+ * order: the same bits as a scalar loop.
+ */
+export function segmentSum(n: i32, inner: i32, xP: usize, idsP: usize, numSegments: i32, outP: usize): void {
+  const total = <usize>numSegments * <usize>inner
+  const t4 = total & ~(<usize>3)
+  let k: usize = 0
+  for (; k < t4; k += 4) st(outP + (k << 2), sp(0))
+  for (; k < total; k++) store<f32>(outP + (k << 2), 0)
+  const i4 = inner & ~3
+  const rowBytes = <usize>inner << 2
+  for (let i = 0; i < n; i++) {
+    const s = load<i32>(idsP + (<usize>i << 2))
+    if (s < 0 || s >= numSegments) continue
+    const d = outP + <usize>s * rowBytes
+    const x = xP + <usize>i * rowBytes
+    let j = 0
+    for (; j < i4; j += 4) st(d + (<usize>j << 2), f32x4.add(ld(d + (<usize>j << 2)), ld(x + (<usize>j << 2))))
+    for (; j < inner; j++) store<f32>(d + (<usize>j << 2), load<f32>(d + (<usize>j << 2)) + load<f32>(x + (<usize>j << 2)))
+  }
+}
+
 // ---------------------------------------------------------------- softmax
 
 /**
@@ -395,17 +422,43 @@ export function colSum(rows: i32, cols: i32, xP: usize, outP: usize, accP: usize
  */
 @inline function softmaxRow(x: usize, y: usize, len: i32, cols: i32, scale: f32): void {
   const l4 = len & ~3
+  const l8 = len & ~7
   const vs = sp(scale)
   let vm = sp(-Infinity)
   let m: f32 = -Infinity
   let j = 0
-  for (; j < l4; j += 4) vm = f32x4.max(vm, f32x4.mul(ld(x + (<usize>j << 2)), vs))
+  for (; j < l4; j += 4) vm = f32x4.pmax(vm, f32x4.mul(ld(x + (<usize>j << 2)), vs))
   for (; j < len; j++) m = max(m, load<f32>(x + (<usize>j << 2)) * scale)
   m = max(m, hmax(vm))
   const vmax = sp(m)
+  // two independent exp chains per iteration (the polynomial is a long dependency chain)
   let acc = sp(0)
+  let acc2 = sp(0)
   let tail: f32 = 0
   j = 0
+  const l16 = len & ~15
+  for (; j < l16; j += 16) {
+    const o = <usize>j << 2
+    const e = vexp(f32x4.sub(f32x4.mul(ld(x + o), vs), vmax))
+    const e2 = vexp(f32x4.sub(f32x4.mul(ld(x + o + 16), vs), vmax))
+    const e3 = vexp(f32x4.sub(f32x4.mul(ld(x + o + 32), vs), vmax))
+    const e4 = vexp(f32x4.sub(f32x4.mul(ld(x + o + 48), vs), vmax))
+    st(y + o, e)
+    st(y + o + 16, e2)
+    st(y + o + 32, e3)
+    st(y + o + 48, e4)
+    acc = f32x4.add(acc, f32x4.add(e, e3))
+    acc2 = f32x4.add(acc2, f32x4.add(e2, e4))
+  }
+  for (; j < l8; j += 8) {
+    const o = <usize>j << 2
+    const e = vexp(f32x4.sub(f32x4.mul(ld(x + o), vs), vmax))
+    const e2 = vexp(f32x4.sub(f32x4.mul(ld(x + o + 16), vs), vmax))
+    st(y + o, e)
+    st(y + o + 16, e2)
+    acc = f32x4.add(acc, e)
+    acc2 = f32x4.add(acc2, e2)
+  }
   for (; j < l4; j += 4) {
     const e = vexp(f32x4.sub(f32x4.mul(ld(x + (<usize>j << 2)), vs), vmax))
     st(y + (<usize>j << 2), e)
@@ -416,11 +469,11 @@ export function colSum(rows: i32, cols: i32, xP: usize, outP: usize, accP: usize
     store<f32>(y + (<usize>j << 2), e)
     tail += e
   }
-  const sum = sp(hsum(acc) + tail)
+  const inv: f32 = <f32>1 / (hsum(f32x4.add(acc, acc2)) + tail)
+  const vinv = sp(inv)
   j = 0
-  for (; j < l4; j += 4) st(y + (<usize>j << 2), f32x4.div(ld(y + (<usize>j << 2)), sum))
-  const s = f32x4.extract_lane(sum, 0)
-  for (; j < len; j++) store<f32>(y + (<usize>j << 2), load<f32>(y + (<usize>j << 2)) / s)
+  for (; j < l4; j += 4) st(y + (<usize>j << 2), f32x4.mul(ld(y + (<usize>j << 2)), vinv))
+  for (; j < len; j++) store<f32>(y + (<usize>j << 2), load<f32>(y + (<usize>j << 2)) * inv)
   for (; j < cols; j++) store<f32>(y + (<usize>j << 2), 0)
 }
 

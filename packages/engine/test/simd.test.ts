@@ -108,6 +108,19 @@ describe("Sum over leading axes in wasm SIMD", () => {
   })
 })
 
+describe("UnsortedSegmentSum in wasm SIMD (float32)", () => {
+  it("equals the previous JavaScript loop bit for bit: repeated and dropped ids, rank-3 data, odd rows", async () => {
+    await use("wasm")
+    const call = () => [
+      tf.unsortedSegmentSum(t([2048, 256], 95, 3), tf.tensor1d(Int32Array.from(seededInts(96, 2048, 300), (v, i) => (i % 97 === 0 ? -1 : v)), "int32"), 290),
+      tf.unsortedSegmentSum(t([12, 3, 7], 97), tf.tensor1d([1, 1, 5, 0, 9, 1, 2, 2, 2, 1, 0, 3], "int32"), 6)
+    ]
+    const simd = withOverrides({}, call)
+    const js = withOverrides({ simdKernels: false }, call)
+    simd.forEach((r, i) => expect(r.values, `case ${i}`).toEqual(js[i]!.values))
+  })
+})
+
 describe("LayerNorm in wasm SIMD", () => {
   const eps = 1e-5
   const ln = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {

@@ -41,6 +41,7 @@ export interface Kernels {
   biasActGrad(
     n: number, f: number, dy: Ptr, x: Ptr, hasBias: number, bias: Ptr, act: number, dx: Ptr, dbias: Ptr, acc: Ptr
   ): void
+  segmentSum(n: number, inner: number, x: Ptr, ids: Ptr, numSegments: number, out: Ptr): void
   colSum(rows: number, cols: number, x: Ptr, out: Ptr, acc: Ptr): void
   softmax(rows: number, cols: number, x: Ptr, y: Ptr, scale: number, causalT: number): void
   softmaxGrad(rows: number, cols: number, y: Ptr, dy: Ptr, dx: Ptr, scale: number): void

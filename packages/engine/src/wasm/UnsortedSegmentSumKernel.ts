@@ -2,11 +2,29 @@
  * UnsortedSegmentSum, which tfjs-backend-wasm 4.22 does not register at all: without it the
  * gradient of `tf.gather` (an embedding lookup) throws on wasm. Accumulates on the heap;
  * segment ids outside `[0, numSegments)` are dropped (as TensorFlow does). float32 and int32 data.
+ * `simdKernel` runs float32 in wasm SIMD (`kernels.segmentSum`: the same float32 additions in the
+ * same order, so the same bits); `kernel` is the JavaScript loop (int32 always, float32 with
+ * `simdKernels: false`).
  */
 import type { KernelFunc } from "@tensorflow/tfjs-core"
+import { addressOf, kernels } from "./KernelModule.ts"
 import { heap, indexOf, internals, sizeOf } from "./WasmHeap.ts"
 
-/** The kernel function (no stock kernel to wrap). */
+/** The kernel in wasm SIMD for float32 with segment ids of any rank; the JavaScript loop otherwise. */
+export const simdKernel: KernelFunc = (args) => {
+  const x = args.inputs["x"]!
+  const segmentIds = args.inputs["segmentIds"]!
+  const n = sizeOf(segmentIds.shape)
+  if (x.dtype !== "float32" || segmentIds.dtype !== "int32" || n === 0) return kernel(args)
+  const numSegments = args.attrs?.["numSegments"] as number
+  const backend = internals(args.backend)
+  const inner = sizeOf(x.shape) / n
+  const out = backend.makeOutput([numSegments, ...x.shape.slice(segmentIds.shape.length)], x.dtype)
+  kernels(backend).segmentSum(n, inner, addressOf(backend, x), addressOf(backend, segmentIds), numSegments, addressOf(backend, out))
+  return out
+}
+
+/** The kernel function as a JavaScript loop (no stock kernel to wrap). */
 export const kernel: KernelFunc = (args) => {
   const x = args.inputs["x"]!
   const segmentIds = args.inputs["segmentIds"]!

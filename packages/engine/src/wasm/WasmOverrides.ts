@@ -50,9 +50,9 @@ export interface OverrideOptions {
   /** Register the fused Adam kernel `RekindleAdam`. */
   readonly adam?: boolean
   /**
-   * Run the fused kernels in wasm SIMD (`kernels.wasm`): LayerNorm, Adam and Sum over leading axes
-   * as SIMD instead of the previous JavaScript loops, plus the SIMD-only kernels below. `false`
-   * restores the previous set (JS LayerNorm, Adam and Sum, nothing else fused) for A/B comparisons.
+   * Run the fused kernels in wasm SIMD (`kernels.wasm`): LayerNorm, Adam, Sum over leading axes and
+   * UnsortedSegmentSum (float32) as SIMD instead of the previous JavaScript loops, plus the SIMD-only kernels below. `false`
+   * restores the previous set (JS loops, nothing else fused) for A/B comparisons.
    */
   readonly simdKernels?: boolean
   /** Register `RekindleAddLayerNorm` (residual add + LayerNorm; needs `simdKernels` and `layerNorm`). */
@@ -151,7 +151,9 @@ export const install = (options: OverrideOptions = {}): void => {
     if (on("split")) override(tf.SplitV, () => SplitKernel.make(slice))
   }
   if (on("sum")) override(tf.Sum, (stock) => SumKernel.make(stock, on("simdKernels")))
-  if (on("unsortedSegmentSum")) add(tf.UnsortedSegmentSum, UnsortedSegmentSumKernel.kernel)
+  if (on("unsortedSegmentSum")) {
+    add(tf.UnsortedSegmentSum, on("simdKernels") ? UnsortedSegmentSumKernel.simdKernel : UnsortedSegmentSumKernel.kernel)
+  }
   if (on("identity")) override(tf.Identity, IdentityKernel.make)
   if (on("cast")) override(tf.Cast, CastKernel.make)
   if (on("gather")) override(tf.GatherV2, GatherKernel.make)
