@@ -20,7 +20,11 @@ export const outputs = {
   shared: fileURLToPath(new URL("../src/wasm/kernels/kernels-shared.wasm", import.meta.url))
 } as const
 
-/** asc flags shared by both variants: release build, no runtime, no abort, SIMD, imported memory. */
+/**
+ * asc flags shared by both variants: release build, no runtime, no abort, SIMD, imported memory.
+ * Relaxed SIMD stays off (asc's default: a relaxed op in the source is a compile error), so the
+ * kernels give the same bits on every machine.
+ */
 const common = [
   "-O3", "--noAssert", "--runtime", "stub", "--use", "abort=", "--importMemory", "--noExportMemory",
   "--initialMemory", "0", "--enable", "simd", "--disable", "bulk-memory"
