@@ -8,7 +8,8 @@
  *
  * `--overrides` installs that set of wasm overrides (`WasmOverrides.OverrideOptions`, as in AB.ts)
  * instead of the defaults. `--vs` profiles a second set interleaved with the first (alternating
- * steps, each set on its own TrainLoop) and prints the per-kernel times of both side by side.
+ * steps, each set on its own TrainLoop) and prints the per-kernel times of both side by side (by
+ * kernel, then with BatchMatMul split by shapes).
  */
 import "@rekindle/engine/Gradients"
 import { Key } from "@rekindle/core"
@@ -58,17 +59,17 @@ export const aggregate = (calls: ReadonlyArray<KernelCall>, key: (c: KernelCall)
 }
 
 /** Prints kernels by total time side by side for two profiled runs (ms per step). */
-const printSideBySide = (a: ReadonlyArray<KernelCall>, b: ReadonlyArray<KernelCall>, steps: number): void => {
-  const byA = new Map(aggregate(a, (x) => x.name).map(([k, ms, n]) => [k, [ms, n]] as const))
-  const byB = new Map(aggregate(b, (x) => x.name).map(([k, ms, n]) => [k, [ms, n]] as const))
+const printSideBySide = (a: ReadonlyArray<KernelCall>, b: ReadonlyArray<KernelCall>, steps: number, key: (c: KernelCall) => string): void => {
+  const byA = new Map(aggregate(a, key).map(([k, ms, n]) => [k, [ms, n]] as const))
+  const byB = new Map(aggregate(b, key).map(([k, ms, n]) => [k, [ms, n]] as const))
   const names = [...new Set([...byA.keys(), ...byB.keys()])]
     .sort((x, y) => Math.max(byB.get(y)?.[0] ?? 0, byA.get(y)?.[0] ?? 0) - Math.max(byB.get(x)?.[0] ?? 0, byA.get(x)?.[0] ?? 0))
   const cell = (e: readonly [number, number] | undefined) =>
     e === undefined ? "-".padStart(18) : `${(e[0] / steps).toFixed(1).padStart(9)} ${String(e[1] / steps).padStart(8)}`
-  console.log(`\nby kernel (ms/step, calls/step):     A ms    calls      B ms    calls`)
-  for (const k of names) console.log(`${k.padEnd(32)} ${cell(byA.get(k))} ${cell(byB.get(k))}`)
+  console.log(`\n     A ms    calls      B ms    calls  (per step)`)
+  for (const k of names) console.log(`${cell(byA.get(k))} ${cell(byB.get(k))}  ${k}`)
   const total = (c: ReadonlyArray<KernelCall>) => c.reduce((s, k) => s + k.ms, 0) / steps
-  console.log(`${"total".padEnd(32)} ${total(a).toFixed(1).padStart(9)} ${String(a.length / steps).padStart(8)} ${total(b).toFixed(1).padStart(9)} ${String(b.length / steps).padStart(8)}`)
+  console.log(`${total(a).toFixed(1).padStart(9)} ${String(a.length / steps).padStart(8)} ${total(b).toFixed(1).padStart(9)} ${String(b.length / steps).padStart(8)}  total`)
 }
 
 const main = async () => {
@@ -110,7 +111,8 @@ const main = async () => {
     WasmOverrides.uninstall()
     WasmOverrides.install()
     sets.forEach((o, i) => console.log(`${"AB"[i]} ${JSON.stringify(o)}: wall ${(wall[i]! / steps).toFixed(0)} ms/step, ${calls[i]!.length / steps} kernel calls/step`))
-    printSideBySide(calls[0]!, calls[1]!, steps)
+    printSideBySide(calls[0]!, calls[1]!, steps, (x) => x.name)
+    printSideBySide(calls[0]!, calls[1]!, steps, (x) => (x.name === "BatchMatMul" ? `${x.name} ${x.shapes}` : x.name))
     for (const l of loops) l.dispose()
     return
   }
