@@ -98,7 +98,7 @@ describe("RekindleAdam in wasm SIMD", () => {
 })
 
 describe("Sum over leading axes in wasm SIMD", () => {
-  it.each([[[2048, 256]], [[16, 9, 7]], [[1, 5]], [[321, 8192]]])("equals the previous JavaScript loop bit for bit and matches cpu (%j)", async (shape) => {
+  it.each([[[300, 256]], [[16, 9, 7]], [[1, 5]], [[67, 1030]]])("equals the previous JavaScript loop bit for bit and matches cpu (%j)", async (shape) => {
     await use("wasm")
     const call = () => [tf.sum(t(shape, 91, 4, 0.3), shape.length === 3 ? [0, 1] : 0)]
     const simd = withOverrides({}, call)
