@@ -75,9 +75,9 @@ describe("presets", () => {
     expect(plan.optimizer.id).toBe("optim/adamw")
     expect(plan.model).toMatchObject({ dModel: 128, heads: 4, layers: 2, dFF: 512, seqLen: 64 })
     expect(plan.train).toMatchObject({ steps: 400, batchSize: 32 })
-    // no hooks in the resolved pipeline
+    // no hooks key in the resolved pipeline, so run hashes of plain pipelines are unchanged
     const json = Effect.runSync(Resolve.resolve(registry, baseline)).json
-    expect(json["hooks"]).toEqual([])
+    expect(Object.keys(json)).not.toContain("hooks")
   })
 
   it("recycle-initial: 10% smallest every 50 steps from 50 to 300, initial reinit, a dormant shadow", () => {

@@ -268,8 +268,10 @@ export const resolve = (registry: Registry, input: unknown): Effect.Effect<Resol
     if (problems.length > 0 || optimizer === undefined) return Effect.fail(userError("invalid pipeline:", problems))
     return makeHooks(registry, spec, optimizer, hookRefs as Array<ResolvedPart<"hooks">>, problems).pipe(Effect.flatMap((hooks) => {
     if (problems.length > 0) return Effect.fail(userError("invalid pipeline:", sortByPath(problems)))
+    // no `hooks` key without hooks, so the hashes (run folder names) of plain pipelines are unchanged
+    const { hooks: _hooks, ...plain } = jsonSafe(spec) as Record<string, unknown>
     const json: Record<string, unknown> = {
-      ...(jsonSafe(spec) as Record<string, unknown>),
+      ...plain,
       backend,
       optimizer: optimizer.json,
       recycling: stages.map((s, i) => ({
@@ -279,7 +281,7 @@ export const resolve = (registry: Registry, input: unknown): Effect.Effect<Resol
         reinit: s.reinit.json,
         shadow: s.shadow.map((x) => x.json)
       })),
-      hooks: hooks.map((h) => h.json),
+      ...(hooks.length > 0 ? { hooks: hooks.map((h) => h.json) } : {}),
       probes: probes.map((p) => p!.json),
       log: sinks.map((p) => p!.json)
     }
