@@ -24,7 +24,7 @@ export const activationName = "RekindleActivation"
 export const gradName = "RekindleBiasActivationGrad"
 
 /** The activations the kernels know, by their number in `kernels.wasm`. */
-export const activations = { relu: 0, gelu: 1, linear: 2 } as const
+const activations = { relu: 0, gelu: 1, linear: 2 } as const
 
 const activationOf = (args: Parameters<KernelFunc>[0]): number => {
   const name = args.attrs?.["activation"] as string

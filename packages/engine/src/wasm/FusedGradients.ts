@@ -15,7 +15,7 @@ const run = (name: string, inputs: Record<string, tf.Tensor>, attrs: Record<stri
 }
 
 /** The gradient configs, by forward kernel. */
-export const configs: ReadonlyArray<tf.GradConfig> = [
+const configs: ReadonlyArray<tf.GradConfig> = [
   {
     kernelName: LayerNormKernel.addForwardName,
     inputsToSave: ["gain"],

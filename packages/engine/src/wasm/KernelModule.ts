@@ -50,7 +50,7 @@ export interface Kernels {
 }
 
 /** The committed binaries (plain-memory and shared-memory imports). */
-export const binaryUrls = {
+const binaryUrls = {
   plain: new URL("./kernels/kernels.wasm", import.meta.url),
   shared: new URL("./kernels/kernels-shared.wasm", import.meta.url)
 } as const
