@@ -1,15 +1,17 @@
 /**
  * The forward pass up to the final hidden states, on 2-D activations `[B·T, d]`: embeddings,
- * pre-LayerNorm blocks (attention, then FF = act(x·W_in (+b_in))·W_out (+b_out)), optional final
- * LayerNorm. FF hidden units can be masked (gradual pruning) or blended with old weights (smooth
- * reinitialization), and an observer sees every FF layer's hidden activations.
+ * pre-LayerNorm blocks (attention, then FF = act(x·W_in (+b_in))·W_out (+b_out), or for GLU
+ * h = act(x·W_gate (+b_gate)) ⊙ (x·W_in (+b_in))), optional final LayerNorm. FF hidden units can be
+ * masked (gradual pruning) or blended with old weights (smooth reinitialization); an observer sees
+ * every FF layer's hidden activations, and a tap sees them with their gradient ∂L/∂h during the
+ * backward pass of the same step (no extra forward or backward).
  */
 import type { Params } from "@rekindle/core"
 import * as tf from "@tensorflow/tfjs-core"
 import { selfAttention } from "./Attention.ts"
 import type { BatchTensors } from "./BatchTensors.ts"
 import { activation, dense, layerNorm } from "./Layers.ts"
-import type { ModelConfig } from "./ModelConfig.ts"
+import { isGated, type ModelConfig } from "./ModelConfig.ts"
 import * as Names from "./Names.ts"
 
 /** Smooth-reinit state of one FF layer: the weights before reinitialization and the per-neuron blend. */
@@ -17,6 +19,10 @@ export interface Blend {
   readonly oldWin: tf.Tensor2D
   readonly oldWout: tf.Tensor2D
   readonly oldBin?: tf.Tensor1D
+  /** The old W_gate (GLU layers). */
+  readonly oldWgate?: tf.Tensor2D
+  /** The old gate bias (GLU layers with ffBias). */
+  readonly oldBgate?: tf.Tensor1D
   /** Weight of the new neuron, `[dFF]`: 1 = new weights only, 0 = old weights only. */
   readonly alpha: tf.Tensor1D
 }
@@ -30,7 +36,32 @@ export interface ForwardOptions {
    * h_old = act(x·oldWin (+oldBin)); undefined = none. With `ffMask` too, the mask scales both h_new and h_old.
    */
   readonly blend?: ReadonlyArray<Blend | undefined>
+  /**
+   * Called during the backward pass with each FF layer's hidden activations h and their gradient
+   * ∂L/∂h (both `[B·T, dFF]`, h after activation and mask). It runs inside the gradient
+   * computation's tidy: reduce on device and `tf.keep` what must outlive the step. Only a loss
+   * differentiated with respect to something upstream of h calls it (a training step does).
+   */
+  readonly hiddenGrad?: HiddenGradTap
 }
+
+/** See `ForwardOptions.hiddenGrad`. */
+export type HiddenGradTap = (ffLayer: number, hidden: tf.Tensor2D, dHidden: tf.Tensor2D) => void
+
+/** h unchanged, with `tap(l, h, ∂L/∂h)` called when the gradient flows back through it. */
+const tapped = (l: number, hidden: tf.Tensor2D, tap: HiddenGradTap): tf.Tensor2D =>
+  tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const h = args[0] as tf.Tensor2D
+    const save = args[1] as tf.GradSaveFunc
+    save([h])
+    return {
+      value: tf.clone(h),
+      gradFunc: (dy: tf.Tensor, saved: Array<tf.Tensor>) => {
+        tap(l, saved[0] as tf.Tensor2D, dy as tf.Tensor2D)
+        return [dy]
+      }
+    }
+  })(hidden) as tf.Tensor2D
 
 /** Called with each FF layer's hidden activations `[B·T, dFF]` (after activation and mask). */
 export type Observer = (ffLayer: number, hidden: tf.Tensor2D) => void
@@ -65,10 +96,20 @@ const feedForward = (
 ): tf.Tensor2D => {
   const n = Names.block(l)
   const act = activation(c.activation)
+  const gated = isGated(c)
   const h = layerNorm(x, param(params, n.ln2Gain), param(params, n.ln2Bias))
   const mask = options?.ffMask?.[l]
-  let hidden = act(dense(h, param(params, n.win), c.ffBias ? param(params, n.bin) : undefined))
+  /** h = act(x·W_in + b_in), or act(x·W_gate + b_gate) ⊙ (x·W_in + b_in) for GLU. */
+  const hiddenOf = (win: tf.Tensor, bin: tf.Tensor | undefined, wgate: tf.Tensor | undefined, bgate: tf.Tensor | undefined): tf.Tensor2D =>
+    gated ? tf.mul<tf.Tensor2D>(act(dense(h, wgate!, bgate)), dense(h, win, bin)) : act(dense(h, win, bin))
+  let hidden = hiddenOf(
+    param(params, n.win),
+    c.ffBias ? param(params, n.bin) : undefined,
+    gated ? param(params, n.wgate) : undefined,
+    gated && c.ffBias ? param(params, n.bgate) : undefined
+  )
   if (mask !== undefined) hidden = tf.mul(hidden, mask)
+  if (options?.hiddenGrad !== undefined) hidden = tapped(l, hidden, options.hiddenGrad)
   observe?.(l, hidden)
   const wout = param(params, n.wout) as tf.Tensor2D
   const blend = options?.blend?.[l]
@@ -76,7 +117,8 @@ const feedForward = (
   if (blend === undefined) {
     y = tf.matMul(hidden, wout)
   } else {
-    let old = act(dense(h, blend.oldWin, blend.oldBin))
+    if (gated && blend.oldWgate === undefined) throw new Error(`Model: the blend of GLU layer ${l} has no old W_gate`)
+    let old = hiddenOf(blend.oldWin, blend.oldBin, blend.oldWgate, blend.oldBgate)
     if (mask !== undefined) old = tf.mul(old, mask)
     y = tf.add(
       tf.matMul(tf.mul(hidden, blend.alpha), wout),

@@ -70,8 +70,12 @@ export const gelu = <T extends tf.Tensor>(x: T): T => {
 /** ReLU. */
 export const relu = <T extends tf.Tensor>(x: T): T => tf.relu(x)
 
-/** The FF activation named in the config. */
-export const activation = (name: "relu" | "gelu"): (<T extends tf.Tensor>(x: T) => T) => name === "relu" ? relu : gelu
+/** SiLU (swish): x · sigmoid(x), the gate activation of SwiGLU. */
+export const silu = <T extends tf.Tensor>(x: T): T => tf.mul(x, tf.sigmoid(x))
+
+/** The FF activation named in the config; for GLU variants, the activation of the gate (SiLU or GELU). */
+export const activation = (name: "relu" | "gelu" | "swiglu" | "geglu"): (<T extends tf.Tensor>(x: T) => T) =>
+  name === "relu" ? relu : name === "swiglu" ? silu : gelu
 
 /** x · W (+ b) on 2-D x. */
 export const dense = (x: tf.Tensor2D, w: tf.Tensor, b?: tf.Tensor): tf.Tensor2D => {
