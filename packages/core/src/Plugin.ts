@@ -11,6 +11,7 @@ import type { PluginError } from "./Errors.ts"
 import type { Optimizer } from "./Optimizer.ts"
 import type { Probe } from "./Probe.ts"
 import type { Reinitializer } from "./Reinitializer.ts"
+import type { Signal } from "./Signal.ts"
 import type { Sink } from "./Sink.ts"
 
 /** The version of the plugin contract this core implements (plugins declare a range over it). */
@@ -24,13 +25,14 @@ export interface PartProducts {
   readonly sinks: Sink
   readonly probes: Probe
   readonly backends: BackendProvider
+  readonly signals: Signal
 }
 
 /** A kind of part. */
 export type PartKind = keyof PartProducts
 
 /** All part kinds, in a fixed order. */
-export const partKinds: ReadonlyArray<PartKind> = ["criteria", "reinitializers", "optimizers", "sinks", "probes", "backends"]
+export const partKinds: ReadonlyArray<PartKind> = ["criteria", "reinitializers", "optimizers", "sinks", "probes", "backends", "signals"]
 
 /** What the host tells a part's `make` about the run it is built for. */
 export interface BuildContext {
