@@ -22,6 +22,31 @@ const tidy = <T>(f: () => T): T => tf.tidy(f as () => tf.TensorContainer) as T
 export type DecoupledUpdate = (params: Params.ParamMap, lr: number) => Params.ParamMap
 
 /**
+ * What an observer sees of one training step, inside the step's `tf.tidy`, after the backward pass
+ * and before any parameter changes (keep what must outlive the step with `tf.keep`).
+ */
+export interface StepObservation {
+  /** The parameters before this step's update. */
+  readonly params: Params.ParamMap
+  /** ∂L/∂W of the parameters this step trains (before gradient masks), by name. */
+  readonly grads: Params.ParamMap
+  /** Per FF layer, h `[tokens, dFF]` of the step (when an observer asked for `hidden`). */
+  readonly hidden: ReadonlyArray<tf.Tensor2D | undefined>
+  /** Per FF layer, ∂L/∂h `[tokens, dFF]` from the step's own backward pass (same condition). */
+  readonly hiddenGrad: ReadonlyArray<tf.Tensor2D | undefined>
+  /** The optimizer state before this step's update. */
+  readonly opt: Optimizer.OptState
+}
+
+/** Looks at a training step without changing it (signal hosts measure gradients this way). */
+export interface StepObserver {
+  /** Whether the step must capture each FF layer's h and ∂L/∂h (a tap in the activation's gradient). */
+  readonly hidden: boolean
+  /** Called once per step after the loss was found finite. */
+  readonly observe: (o: StepObservation) => void
+}
+
+/**
  * Per-step changes to the update itself (hooks build them: retraining a subset, the midpoint
  * loss). Absent fields = the default; a step without options runs the plain path.
  */
@@ -38,6 +63,8 @@ export interface StepOptions {
   readonly masks?: Readonly<Record<string, tf.Tensor>>
   /** Decoupled updates added after the optimizer's, at the optimizer's learning rate for this step. */
   readonly decoupled?: ReadonlyArray<DecoupledUpdate>
+  /** Observers of this step (they never change it: loss, gradients and update stay bit for bit). */
+  readonly observers?: ReadonlyArray<StepObserver>
 }
 
 /** Mutable training state: variables by parameter name and the optimizer state. */
@@ -119,8 +146,24 @@ export const make = (
     const vars = trained === names ? varList : trained.map((n) => params[n]!)
     const masks = stepOptions?.masks
     const decoupled = stepOptions?.decoupled ?? []
-    const result = tidy(() => {
-      const { value, grads } = tf.variableGrads(() => model.loss(params, batch, options), vars)
+    const observers = stepOptions?.observers ?? []
+    const captureHidden = observers.some((o) => o.hidden)
+    const nLayers = model.topology.layers.length
+    const hidden: Array<tf.Tensor2D | undefined> = captureHidden ? Array.from({ length: nLayers }) : []
+    const hiddenGrad: Array<tf.Tensor2D | undefined> = captureHidden ? Array.from({ length: nLayers }) : []
+    const stepForward: ForwardOptions | undefined = captureHidden
+      ? {
+        ...options,
+        // copies (shared data, no memcpy) kept past the backward pass's own tidy, disposed below
+        hiddenGrad: (l, h, dh) => {
+          hidden[l] = tf.keep(tf.clone(h))
+          hiddenGrad[l] = tf.keep(tf.clone(dh))
+        }
+      }
+      : options
+    /** Forward, backward, observers, update: everything of the step inside one tidy. */
+    const stepBody = () => {
+      const { value, grads } = tf.variableGrads(() => model.loss(params, batch, stepForward), vars)
       const byName: Record<string, tf.Tensor> = {}
       for (const name of trained) {
         const g = grads[prefix + name]
@@ -139,6 +182,11 @@ export const make = (
               : "all parameters are finite (the forward pass overflowed); the last good parameters are kept")
         })
       }
+      if (observers.length > 0) {
+        const raw: Record<string, tf.Tensor> = {}
+        for (const name of trained) raw[name] = grads[prefix + name]!
+        for (const o of observers) o.observe({ params, grads: raw, hidden, hiddenGrad, opt })
+      }
       const lr = decoupled.length > 0 ? current.learningRate(opt.count) : 0
       const trainedParams = trained === names ? params : Object.fromEntries(trained.map((n) => [n, params[n]!]))
       const [updates, after] = current.update(byName, opt, trainedParams)
@@ -156,6 +204,13 @@ export const make = (
         params[name]!.assign(tf.add(params[name]!, u))
       }
       return { loss: value, next: trained === names ? after : carrySlots(opt, after) }
+    }
+    const result = tidy(() => {
+      try {
+        return stepBody()
+      } finally {
+        tf.dispose([...hidden, ...hiddenGrad].filter((t): t is tf.Tensor2D => t !== undefined))
+      }
     })
     disposeReplaced(opt, result.next)
     opt = result.next

@@ -21,7 +21,7 @@ export interface StepHook {
   /**
    * Changes to step s's update (frozen parameters, gradient masks, decoupled updates), asked after
    * every hook's `before`. Hooks' options are merged: `trainable` lists intersect, `masks` merge
-   * by parameter (a later hook wins), `decoupled` updates concatenate.
+   * by parameter (a later hook wins), `decoupled` updates and `observers` concatenate.
    */
   readonly stepOptions?: (step: number, loop: TrainLoop) => StepOptions | undefined
   /**
@@ -93,10 +93,12 @@ export const mergeStepOptions = (all: ReadonlyArray<StepOptions | undefined>): S
   }
   const masks = Object.assign({}, ...present.map((o) => o.masks ?? {})) as Record<string, tf.Tensor>
   const decoupled = present.flatMap((o) => o.decoupled ?? [])
+  const observers = present.flatMap((o) => o.observers ?? [])
   return {
     ...(trainable !== undefined ? { trainable } : {}),
     ...(Object.keys(masks).length > 0 ? { masks } : {}),
-    ...(decoupled.length > 0 ? { decoupled } : {})
+    ...(decoupled.length > 0 ? { decoupled } : {}),
+    ...(observers.length > 0 ? { observers } : {})
   }
 }
 
