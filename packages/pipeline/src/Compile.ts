@@ -7,9 +7,15 @@ import { type BackendProvider, type Plugin, UserError } from "@rekindle/core"
 import type { RunPlan } from "@rekindle/training/RunPlan"
 import type { Stage } from "@rekindle/training/Stage"
 import { runLength } from "@rekindle/training/experiments/Retrain"
+import { Model } from "@rekindle/model"
+import type { Problem } from "@rekindle/core/Errors"
+import { consumerOf, probeConsumer } from "@rekindle/training/signals/Consumers"
+import type { Bound } from "@rekindle/training/signals/Host"
 import { Effect, Schema } from "effect"
+import { userError } from "./Problems.ts"
 import type { Registry } from "./Registry.ts"
 import { type Resolved, type ResolvedPart, resolve } from "./Resolve.ts"
+import * as Signals from "./Signals.ts"
 
 const build = <K extends Exclude<Plugin.PartKind, "sinks">>(
   part: ResolvedPart<K>,
@@ -24,18 +30,44 @@ const build = <K extends Exclude<Plugin.PartKind, "sinks">>(
     )
   )
 
-/** Instantiates every part of a resolved pipeline. */
-export const instantiate = (resolved: Resolved): Effect.Effect<RunPlan, UserError> =>
+/**
+ * Instantiates every part of a resolved pipeline, and binds the signals its criteria and probes
+ * request (`registry` given: every request must name a known signal that fits the run).
+ */
+export const instantiate = (resolved: Resolved, registry?: Registry): Effect.Effect<RunPlan, UserError> =>
   Effect.gen(function*() {
     const { spec } = resolved
     const context: Plugin.BuildContext = { totalSteps: spec.train.steps }
     const optimizer = yield* build(resolved.optimizer, context)
+    const problems: Array<Problem> = []
+    const signals: Array<Bound> = []
+    const topology = Model.make({ ...spec.model, vocabSize: spec.model.vocabSize ?? 1 }).topology
+    const signalContext = Signals.contextOf(topology, optimizer.slots, context)
+    const bind = (requests: Parameters<typeof Signals.bind>[1], consumer: string, path: string) =>
+      Effect.gen(function*() {
+        if (requests === undefined || Object.keys(requests).length === 0) return
+        if (registry === undefined) {
+          problems.push({ path: `${path}.signals`, message: "signals need the plugin registry (compile with a registry)" })
+          return
+        }
+        signals.push(...(yield* Signals.bind(registry, requests, consumer, path, signalContext, problems)))
+      })
+    const unsupported = (requests: Parameters<typeof Signals.bind>[1], path: string) => {
+      for (const name of Object.keys(requests ?? {})) {
+        problems.push({ path: `${path}.signals.${name}`, message: "signal-plugin values are provided to recycling stages and probes only" })
+      }
+    }
     const recycling: Array<Stage> = []
     for (const s of resolved.stages) {
       const criterion = yield* build(s.select, context)
+      yield* bind(criterion.signals, consumerOf(s.index, -1), s.select.path)
       const reinitializer = yield* build(s.reinit, context)
       const shadow: Array<Stage["shadow"][number]> = []
-      for (const sh of s.shadow) shadow.push({ id: sh.id, criterion: yield* build(sh, context) })
+      for (const [j, sh] of s.shadow.entries()) {
+        const c = yield* build(sh, context)
+        yield* bind(c.signals, consumerOf(s.index, j), sh.path)
+        shadow.push({ id: sh.id, criterion: c })
+      }
       recycling.push({
         index: s.index,
         schedule: s.schedule,
@@ -52,6 +84,7 @@ export const instantiate = (resolved: Resolved): Effect.Effect<RunPlan, UserErro
     if (resolved.pruning !== undefined) {
       const ref = resolved.pruning.criterion
       const criterion = yield* build(ref, context)
+      unsupported(criterion.signals, ref.path)
       if (criterion.count !== "rank") {
         return yield* new UserError({
           message: `pruning.criterion (${ref.id}): pruning needs a rank criterion (exact counts); ${ref.id} chooses by ${criterion.count}`,
@@ -65,6 +98,7 @@ export const instantiate = (resolved: Resolved): Effect.Effect<RunPlan, UserErro
       const r = resolved.retrain
       const optimizer = yield* build(r.optimizer, context)
       const criterion = r.criterion === undefined ? undefined : { id: r.criterion.id, criterion: yield* build(r.criterion, context) }
+      if (criterion !== undefined && r.criterion !== undefined) unsupported(criterion.criterion.signals, r.criterion.path)
       retrain = {
         at: r.settings.at,
         steps: r.settings.steps,
@@ -77,7 +111,12 @@ export const instantiate = (resolved: Resolved): Effect.Effect<RunPlan, UserErro
       }
     }
     const probes: Array<RunPlan["probes"][number]> = []
-    for (const p of resolved.probes) probes.push({ id: p.id, probe: yield* build(p, context) })
+    for (const [i, p] of resolved.probes.entries()) {
+      const probe = yield* build(p, context)
+      yield* bind(probe.signals, probeConsumer(i), p.path)
+      probes.push({ id: p.id, probe })
+    }
+    if (problems.length > 0) return yield* userError("the pipeline asks for signals that cannot be provided:", problems)
     const sinks: RunPlan["sinks"] = resolved.sinks.map((s) => ({
       id: s.id,
       acquire: s.entry.part.make(s.options, context) as RunPlan["sinks"][number]["acquire"]
@@ -97,6 +136,7 @@ export const instantiate = (resolved: Resolved): Effect.Effect<RunPlan, UserErro
       ...(retrain !== undefined ? { retrain } : {}),
       ...(resolved.midpointLoss !== undefined ? { midpointLoss: resolved.midpointLoss } : {}),
       probes,
+      ...(signals.length > 0 ? { signals } : {}),
       sinks,
       resolved: resolved.json
     }
@@ -105,7 +145,7 @@ export const instantiate = (resolved: Resolved): Effect.Effect<RunPlan, UserErro
 
 /** Decodes, resolves and instantiates a pipeline value in one go. */
 export const compile = (registry: Registry, input: unknown): Effect.Effect<RunPlan, UserError> =>
-  Effect.flatMap(resolve(registry, input), instantiate)
+  Effect.flatMap(resolve(registry, input), (r) => instantiate(r, registry))
 
 /** Builds every backend part of the registry (with default options), for the trainer. */
 export const backendProviders = (registry: Registry): Effect.Effect<ReadonlyArray<BackendProvider>, UserError> =>

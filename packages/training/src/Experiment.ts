@@ -17,6 +17,8 @@ import * as Session from "./rundir/Session.ts"
 import * as ProbeHook from "./probes/Hook.ts"
 import type { RunPlan } from "./RunPlan.ts"
 import * as Recycler from "./recycling/Recycler.ts"
+import * as SignalHook from "./signals/Hook.ts"
+import * as SignalHost from "./signals/Host.ts"
 import { hook as recyclingHook } from "./recycling/Service.ts"
 import { train, type StepHook } from "./Trainer.ts"
 import * as TrainLoop from "./TrainLoop.ts"
@@ -115,10 +117,17 @@ export const run = (plan: RunPlan, options: RunOptions) =>
       (l) => Effect.sync(() => l.dispose())
     )
     const hooks: Array<StepHook> = []
+    // the signals parts asked for, measured inside the steps (no host, no observer: nothing asked)
+    const bound = plan.signals ?? []
+    const signals = bound.length === 0 ? undefined : yield* Effect.acquireRelease(
+      attempt(() => SignalHost.make({ topology: model.topology, config: model.config, bound, probe })),
+      (h) => Effect.sync(() => h.dispose())
+    )
+    if (signals !== undefined) hooks.push(SignalHook.hook(signals))
     let recycling: Recycler.Recycler | undefined
     if (plan.recycling.length > 0) {
       const recycler = yield* Effect.acquireRelease(
-        Effect.sync(() => Recycler.make({ model, stages: plan.recycling, key: root, probe })),
+        Effect.sync(() => Recycler.make({ model, stages: plan.recycling, key: root, probe, ...(signals !== undefined ? { signals } : {}) })),
         (r) => Effect.sync(() => r.dispose())
       )
       hooks.push({ ...recyclingHook(recycler), state: Checkpoint.recyclerState(recycler) })
@@ -131,7 +140,8 @@ export const run = (plan: RunPlan, options: RunOptions) =>
       model,
       probes: plan.probes,
       batch: probe,
-      ...(recycling !== undefined ? { lineage: recycling.lineageView, forward: recycling.forwardOptions } : {})
+      ...(recycling !== undefined ? { lineage: recycling.lineageView, forward: recycling.forwardOptions } : {}),
+      ...(signals !== undefined ? { signals } : {})
     })
     if (probes !== undefined) hooks.unshift(probes)
 

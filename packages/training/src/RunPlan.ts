@@ -10,6 +10,7 @@ import type { RunDir } from "@rekindle/core/RunDir"
 import type { MidpointLossConfig } from "./experiments/MidpointLoss.ts"
 import type { Pruning } from "./experiments/Pruning.ts"
 import type { Retrain } from "./experiments/Retrain.ts"
+import type { Bound } from "./signals/Host.ts"
 import type { Stage } from "./Stage.ts"
 import type { TrainConfig } from "./TrainConfig.ts"
 
@@ -38,6 +39,8 @@ export interface RunPlan {
   /** The midpoint loss, applied decoupled (absent = none). */
   readonly midpointLoss?: MidpointLossConfig
   readonly probes: ReadonlyArray<{ readonly id: string; readonly probe: Probe }>
+  /** Every signal some part requested, bound to its built signal (empty = the host observes nothing). */
+  readonly signals?: ReadonlyArray<Bound>
   /** Sinks are acquired inside the run's scope, once its folder exists. */
   readonly sinks: ReadonlyArray<{ readonly id: string; readonly acquire: Effect.Effect<Sink, unknown, RunDir | Scope.Scope | FileSystem.FileSystem | Path.Path> }>
   /** The resolved pipeline as plain JSON (written to pipeline.json, hashed for the run name). */
