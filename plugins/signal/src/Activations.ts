@@ -26,14 +26,20 @@ const activationSignal = (id: string, source: Source, f: (h: tf.Tensor2D) => tf.
   check: checkProbe(source, id)
 })
 
+/**
+ * The mean over tokens (axis 0) as a sum divided by the count: a leading-axis sum is one heap pass
+ * with the engine's wasm overrides, where Mean and Moments transpose the whole `[tokens, dFF]` first.
+ */
+export const tokenMean = (x: tf.Tensor2D): tf.Tensor1D => tf.div(tf.sum(x, 0), x.shape[0]) as tf.Tensor1D
+
 /** `signal/mean-abs`: E|h_i| over tokens. */
 export const meanAbs = (options: { readonly source: Source }): Signal.Signal =>
-  activationSignal("signal/mean-abs", options.source, (h) => tf.mean(tf.abs(h), 0) as tf.Tensor1D)
+  activationSignal("signal/mean-abs", options.source, (h) => tokenMean(tf.abs(h)))
 
 /** `signal/firing-rate`: the fraction of tokens with h_i > 0. */
 export const firingRate = (options: { readonly source: Source }): Signal.Signal =>
-  activationSignal("signal/firing-rate", options.source, (h) => tf.mean(tf.cast(tf.greater(h, 0), "float32"), 0) as tf.Tensor1D)
+  activationSignal("signal/firing-rate", options.source, (h) => tokenMean(tf.cast(tf.greater(h, 0), "float32")))
 
-/** `signal/activation-variance`: Var_tokens(h_i) = E[h_i²] − E[h_i]² computed as E[(h_i − E h_i)²]. */
+/** `signal/activation-variance`: Var_tokens(h_i) = E[(h_i − E h_i)²] (two passes, population variance). */
 export const activationVariance = (options: { readonly source: Source }): Signal.Signal =>
-  activationSignal("signal/activation-variance", options.source, (h) => tf.moments(h, 0).variance as tf.Tensor1D)
+  activationSignal("signal/activation-variance", options.source, (h) => tokenMean(tf.square(tf.sub(h, tokenMean(h)))))

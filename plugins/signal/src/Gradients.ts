@@ -10,7 +10,7 @@
  */
 import type { Signal } from "@rekindle/core"
 import * as tf from "@tensorflow/tfjs-core"
-import { sumOverSlices } from "./Reduce.ts"
+import { columnDot, sumOverSlices } from "./Reduce.ts"
 
 const missing = (id: string, v: Signal.LayerView, what: string): never => {
   throw new Error(`${id}: layer ${v.layer.layer} has no ${what} in its view (the host observes them only inside a training step)`)
@@ -22,7 +22,7 @@ export const taylor = (): Signal.Signal => ({
   compute: (v) => {
     const h = v.hidden ?? missing("signal/taylor", v, "activations")
     const dh = v.hiddenGrad ?? missing("signal/taylor", v, "∂L/∂h")
-    return tf.abs(tf.mean(tf.mul(h, dh), 0)) as tf.Tensor1D
+    return tf.div(tf.abs(columnDot(h, dh)), h.shape[0]) as tf.Tensor1D
   }
 })
 

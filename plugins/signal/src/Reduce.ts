@@ -38,3 +38,16 @@ export const neuronSize = (layer: Topology.FFLayer, tensors: Signal.LayerTensors
     const t = tensors[s.role]
     return t === undefined ? n : n + perNeuronSize(t, s.axis)
   }, 0)
+
+/** The name of the engine's fused column dot kernel (registered on wasm by `@rekindle/engine`). */
+export const columnDotKernel = "RekindleColumnDot"
+
+/**
+ * Σ_rows a[r, j]·b[r, j] per column `[d]`: the engine's fused kernel where the backend has it (one
+ * pass, float64 accumulation), else `sum(mul(a, b), 0)` (a leading-axis sum: one heap pass with
+ * the engine's overrides, where Mean would transpose first).
+ */
+export const columnDot = (a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor1D =>
+  a.dtype === "float32" && b.dtype === "float32" && tf.getKernel(columnDotKernel, tf.getBackend()) !== undefined
+    ? (tf.engine().runKernel(columnDotKernel, { a, b } as unknown as tf.NamedTensorMap, {}) as tf.Tensor1D)
+    : (tf.sum(tf.mul(a, b), 0) as tf.Tensor1D)

@@ -4,7 +4,7 @@
  * Cast (no copy) replace the stock
  * kernels (the stock ones are kept and called for the cases the overrides do not handle);
  * UnsortedSegmentSum, the fused optimizer kernel `RekindleAdam` and the fused LayerNorm pair
- * `RekindleLayerNorm`/`RekindleLayerNormGrad` are added.
+ * `RekindleLayerNorm`/`RekindleLayerNormGrad` and the column dot product `RekindleColumnDot` are added.
  * Idempotent; {@link uninstall} restores the stock kernels (benchmarks compare both).
  *
  * Never write into a tensor's heap memory in place: the BatchMatMul path caches XNNPACK operators
@@ -16,6 +16,7 @@ import * as BatchMatMulKernel from "./BatchMatMulKernel.ts"
 import * as CastKernel from "./CastKernel.ts"
 import * as GatherKernel from "./GatherKernel.ts"
 import * as IdentityKernel from "./IdentityKernel.ts"
+import * as ColumnDotKernel from "./ColumnDotKernel.ts"
 import * as LayerNormKernel from "./LayerNormKernel.ts"
 import * as SliceKernel from "./SliceKernel.ts"
 import * as SplitKernel from "./SplitKernel.ts"
@@ -42,6 +43,8 @@ export interface OverrideOptions {
   readonly layerNorm?: boolean
   /** Register the fused Adam kernel `RekindleAdam`. */
   readonly adam?: boolean
+  /** Register `RekindleColumnDot` (Σ_rows a·b per column; the Taylor signal). */
+  readonly columnDot?: boolean
   /** BatchMatMul: loop over batch slices on the fast path (attention). */
   readonly batchedLoop?: boolean
   /** BatchMatMul: allow the cost-model swap for 2-D TN/NT products. */
@@ -139,6 +142,7 @@ export const install = (options: OverrideOptions = {}): void => {
     add(LayerNormKernel.gradName, LayerNormKernel.grad)
   }
   if (on("adam")) add(AdamKernel.kernelName, AdamKernel.kernel)
+  if (on("columnDot")) add(ColumnDotKernel.kernelName, ColumnDotKernel.kernel)
   g[stateKey] = { replaced, added }
 }
 
