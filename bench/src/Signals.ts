@@ -1,6 +1,7 @@
 /**
- * The cost of gradient signals: training steps with a signal host observing at every step (arm 1:
- * `signal/taylor`; arm 2: `signal/taylor`, `signal/snip` and `signal/grad-norm`; mean windows:
+ * The cost of gradient signals: training steps with a signal host observing at every step (arm 0:
+ * the h / ∂L/∂h capture alone, no signal; arm 1: `signal/taylor`; arm 2: `signal/taylor`,
+ * `signal/snip` and `signal/grad-norm`; mean windows:
  * h·∂L/∂h captured in the activation's gradient and reduced on device, |W ⊙ ∇W| and ‖∇W‖ from the
  * step's gradients) against plain steps, interleaved round by round on loops from the same initial
  * state (the machine's load drifts; the order rotates so that none always pays for another's
@@ -33,7 +34,7 @@ export interface ArmCost {
 /** What the comparison measured. */
 export interface SignalsCost {
   readonly plainMs: Summary
-  /** Arms: `taylor` alone (what `select/taylor` asks for), then taylor + snip + grad-norm. */
+  /** Arms: the capture tap alone (no signal), `taylor` alone (what `select/taylor` asks for), taylor + snip + grad-norm. */
   readonly arms: ReadonlyArray<ArmCost>
   /** The overhead of the largest arm (taylor + snip + grad-norm), for the table. */
   readonly overhead: number
@@ -45,7 +46,7 @@ const builtins = { taylor, snip, "grad-norm": gradNorm } as const
 export const measure = (c: BenchConfig, steps: number, warmup: number): SignalsCost => {
   const model = Model.make(c.model)
   const stream = Synthetic.stream(c.batchSize, c.model.seqLen, c.model.vocabSize)
-  const armSignals: Array<Array<keyof typeof builtins>> = [["taylor"], ["taylor", "snip", "grad-norm"]]
+  const armSignals: Array<Array<keyof typeof builtins>> = [[], ["taylor"], ["taylor", "snip", "grad-norm"]]
   const hosts = armSignals.map((names) =>
     SignalHost.make({
       topology: model.topology,
@@ -70,7 +71,8 @@ export const measure = (c: BenchConfig, steps: number, warmup: number): SignalsC
     for (let k = 0; k < loops.length; k++) {
       const i = (s + k) % loops.length
       const host = i === 0 ? undefined : hosts[i - 1]!
-      const inner = host?.observer(s)
+      // the empty arm captures h and ∂L/∂h and computes nothing: the tap's own cost
+      const inner = host === undefined ? undefined : armSignals[i - 1]!.length === 0 ? { hidden: true, observe: () => {} } : host.observer(s)
       let observed = 0
       const observer = inner === undefined ? undefined : {
         hidden: inner.hidden,
@@ -130,7 +132,7 @@ const main = async () => {
   const f = (s: Summary) => `median ${s.median.toFixed(0)} ms (min ${s.min.toFixed(0)}, max ${s.max.toFixed(0)})`
   console.log(`${c.name}, wasm ${info.threads} threads: plain step ${f(r.plainMs)}`)
   for (const a of r.arms) {
-    console.log(`  ${a.signals.join(" + ")} at every step: step ${f(a.stepMs)}; overhead (median of paired ratios) ${(a.overhead * 100).toFixed(2)}%; ` +
+    console.log(`  ${a.signals.length === 0 ? "capture tap only" : a.signals.join(" + ")} at every step: step ${f(a.stepMs)}; overhead (median of paired ratios) ${(a.overhead * 100).toFixed(2)}%; ` +
       `inside the observer ${a.observeMs.median.toFixed(1)} ms (min ${a.observeMs.min.toFixed(1)}) = ${(a.observeVsStep * 100).toFixed(2)}% of the plain step`)
   }
   console.log(JSON.stringify({ bench: "gradient-signals", config: c.name, threads: info.threads, ...r }))
