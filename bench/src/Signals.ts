@@ -11,10 +11,10 @@
  */
 import { Key } from "@rekindle/core"
 import { Model } from "@rekindle/model"
-import { adam } from "@rekindle/plugin-optim/Optimizers"
+import { adam } from "@rekindle/plugin-optim"
 import { gradNorm, snip, taylor } from "@rekindle/plugin-signal"
 import { TrainLoop } from "@rekindle/training"
-import * as SignalHost from "@rekindle/training/signals/Host"
+import { SignalHost } from "@rekindle/recycling"
 import type { BenchConfig } from "./Configs.ts"
 import { type Summary, summarize } from "./Stats.ts"
 import * as Synthetic from "./Synthetic.ts"

@@ -6,7 +6,7 @@
  * every FF layer's hidden activations, and a tap sees them with their gradient ∂L/∂h during the
  * backward pass of the same step (no extra forward or backward).
  */
-import type { Params } from "@rekindle/core"
+import type { Blend, ForwardOptions, HiddenGradTap, Params } from "@rekindle/core"
 import * as tf from "@tensorflow/tfjs-core"
 import { selfAttention } from "./Attention.ts"
 import type { BatchTensors } from "./BatchTensors.ts"
@@ -14,39 +14,7 @@ import { activation, dense, layerNorm } from "./Layers.ts"
 import { isGated, type ModelConfig } from "./ModelConfig.ts"
 import * as Names from "./Names.ts"
 
-/** Smooth-reinit state of one FF layer: the weights before reinitialization and the per-neuron blend. */
-export interface Blend {
-  readonly oldWin: tf.Tensor2D
-  readonly oldWout: tf.Tensor2D
-  readonly oldBin?: tf.Tensor1D
-  /** The old W_gate (GLU layers). */
-  readonly oldWgate?: tf.Tensor2D
-  /** The old gate bias (GLU layers with ffBias). */
-  readonly oldBgate?: tf.Tensor1D
-  /** Weight of the new neuron, `[dFF]`: 1 = new weights only, 0 = old weights only. */
-  readonly alpha: tf.Tensor1D
-}
-
-/** Per-step changes to the FF sublayers; arrays are indexed by FF layer (= block index). */
-export interface ForwardOptions {
-  /** Per FF layer, a multiplicative mask `[dFF]` on hidden units (gradual pruning); undefined = none. */
-  readonly ffMask?: ReadonlyArray<tf.Tensor1D | undefined>
-  /**
-   * Per FF layer, a smooth-reinit blend: out = h_new·diag(alpha)·W_out + h_old·diag(1−alpha)·oldWout,
-   * h_old = act(x·oldWin (+oldBin)); undefined = none. With `ffMask` too, the mask scales both h_new and h_old.
-   */
-  readonly blend?: ReadonlyArray<Blend | undefined>
-  /**
-   * Called during the backward pass with each FF layer's hidden activations h and their gradient
-   * ∂L/∂h (both `[B·T, dFF]`, h after activation and mask). It runs inside the gradient
-   * computation's tidy: reduce on device and `tf.keep` what must outlive the step. Only a loss
-   * differentiated with respect to something upstream of h calls it (a training step does).
-   */
-  readonly hiddenGrad?: HiddenGradTap
-}
-
-/** See `ForwardOptions.hiddenGrad`. */
-export type HiddenGradTap = (ffLayer: number, hidden: tf.Tensor2D, dHidden: tf.Tensor2D) => void
+export type { Blend, ForwardOptions, HiddenGradTap }
 
 /** h unchanged, with `tap(l, h, ∂L/∂h)` called when the gradient flows back through it. */
 const tapped = (l: number, hidden: tf.Tensor2D, tap: HiddenGradTap): tf.Tensor2D =>

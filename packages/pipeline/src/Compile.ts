@@ -4,13 +4,10 @@
  * here (they need the run folder); the plan carries their `acquire` effects instead.
  */
 import { type BackendProvider, type Plugin, UserError } from "@rekindle/core"
-import type { RunPlan } from "@rekindle/training/RunPlan"
-import type { Stage } from "@rekindle/training/Stage"
-import { runLength } from "@rekindle/training/experiments/Retrain"
+import type { Problem } from "@rekindle/core"
 import { Model } from "@rekindle/model"
-import type { Problem } from "@rekindle/core/Errors"
-import { consumerOf, probeConsumer } from "@rekindle/training/signals/Consumers"
-import type { Bound } from "@rekindle/training/signals/Host"
+import { SignalConsumers, type SignalHost, type Stage } from "@rekindle/recycling"
+import { type RunPlan, runLength } from "@rekindle/training"
 import { Effect, Schema } from "effect"
 import { userError } from "./Problems.ts"
 import type { Registry } from "./Registry.ts"
@@ -40,7 +37,7 @@ export const instantiate = (resolved: Resolved, registry?: Registry): Effect.Eff
     const context: Plugin.BuildContext = { totalSteps: spec.train.steps }
     const optimizer = yield* build(resolved.optimizer, context)
     const problems: Array<Problem> = []
-    const signals: Array<Bound> = []
+    const signals: Array<SignalHost.Bound> = []
     const topology = Model.make({ ...spec.model, vocabSize: spec.model.vocabSize ?? 1 }).topology
     const signalContext = Signals.contextOf(topology, optimizer.slots, context)
     const bind = (requests: Parameters<typeof Signals.bind>[1], consumer: string, path: string) =>
@@ -57,15 +54,15 @@ export const instantiate = (resolved: Resolved, registry?: Registry): Effect.Eff
         problems.push({ path: `${path}.signals.${name}`, message: "signal-plugin values are provided to recycling stages and probes only" })
       }
     }
-    const recycling: Array<Stage> = []
+    const recycling: Array<Stage.Stage> = []
     for (const s of resolved.stages) {
       const criterion = yield* build(s.select, context)
-      yield* bind(criterion.signals, consumerOf(s.index, -1), s.select.path)
+      yield* bind(criterion.signals, SignalConsumers.consumerOf(s.index, -1), s.select.path)
       const reinitializer = yield* build(s.reinit, context)
-      const shadow: Array<Stage["shadow"][number]> = []
+      const shadow: Array<Stage.Stage["shadow"][number]> = []
       for (const [j, sh] of s.shadow.entries()) {
         const c = yield* build(sh, context)
-        yield* bind(c.signals, consumerOf(s.index, j), sh.path)
+        yield* bind(c.signals, SignalConsumers.consumerOf(s.index, j), sh.path)
         shadow.push({ id: sh.id, criterion: c })
       }
       recycling.push({
@@ -113,7 +110,7 @@ export const instantiate = (resolved: Resolved, registry?: Registry): Effect.Eff
     const probes: Array<RunPlan["probes"][number]> = []
     for (const [i, p] of resolved.probes.entries()) {
       const probe = yield* build(p, context)
-      yield* bind(probe.signals, probeConsumer(i), p.path)
+      yield* bind(probe.signals, SignalConsumers.probeConsumer(i), p.path)
       probes.push({ id: p.id, probe })
     }
     if (problems.length > 0) return yield* userError("the pipeline asks for signals that cannot be provided:", problems)

@@ -6,9 +6,8 @@
  * requesting part's path plus `signals.<name>` (`recycling.0.select.signals.taylor.use`), so
  * `validate` reports an unknown or incompatible signal where it was asked for.
  */
-import type { Plugin, Signal, Topology } from "@rekindle/core"
-import type { Problem } from "@rekindle/core/Errors"
-import type { Bound } from "@rekindle/training/signals/Host"
+import type { Plugin, Problem, Signal, Topology } from "@rekindle/core"
+import type { SignalHost } from "@rekindle/recycling"
 import { Effect, Result } from "effect"
 import { decode, subPath } from "./Problems.ts"
 import type { Registry } from "./Registry.ts"
@@ -48,9 +47,9 @@ export const bind = (
   path: string,
   context: BindContext,
   problems: Array<Problem>
-): Effect.Effect<Array<Bound>> =>
+): Effect.Effect<Array<SignalHost.Bound>> =>
   Effect.gen(function*() {
-    const out: Array<Bound> = []
+    const out: Array<SignalHost.Bound> = []
     for (const [name, request] of Object.entries(requests ?? {})) {
       const at = subPath(path, `signals.${name}`)
       const found = registry.lookup("signals", request.use)

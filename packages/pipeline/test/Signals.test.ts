@@ -6,7 +6,7 @@
 import { type Criterion, Plugin, type Probe, type Signal } from "@rekindle/core"
 import { Effect, Schema } from "effect"
 import { describe, expect, it } from "vitest"
-import { builtins } from "../src/Builtins.ts"
+import { builtins } from "@rekindle/builtins"
 import * as Compile from "../src/Compile.ts"
 import * as Registry from "../src/Registry.ts"
 import { lines, userErrorOf, valueOf } from "./helpers.ts"

@@ -2,16 +2,14 @@
  * Signal conformance suite for plugin authors. `signalConformance(id, source)` registers vitest
  * tests checking the core `Signal` contract on tiny transformers (ReLU with FF biases, GELU without,
  * SwiGLU with biases), each observed the way a run observes it — a real training step's h, ∂L/∂h and
- * ∂L/∂W, the probe batch's h, an Adam state's slots: one `[dFF]` float32 vector per layer, finite,
+ * ∂L/∂W, the probe batch's h, an Adam-shaped optimizer state's slots: one `[dFF]` float32 vector per layer, finite,
  * bitwise deterministic, inputs neither disposed nor changed, no tensor leaked; and its window
  * state (last, mean, EMA) survives a checkpoint round trip through JSON bit for bit. `source` is a
  * plugin part (options decoded from `options.options`, default `{}`) or a factory.
  */
 import type { Optimizer, Params, Signal, Topology } from "@rekindle/core"
-import { Plugin } from "@rekindle/core"
+import { Plugin, SignalViews as Views, SignalWindows as Windows } from "@rekindle/core"
 import { type BatchTensors, Forward, type ModelConfig, type Transformer } from "@rekindle/model"
-import { adam } from "@rekindle/plugin-optim"
-import { Views, Windows } from "@rekindle/plugin-signal"
 import "@tensorflow/tfjs-backend-cpu"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect, Schema } from "effect"
@@ -41,6 +39,34 @@ export const makeSignal = (source: SignalSource, options: unknown = {}): Signal.
   if (!isPart(source)) return source()
   const decoded = Schema.decodeUnknownSync(source.options as Schema.Codec<unknown, unknown>)(options)
   return Effect.runSync(source.make(decoded, { totalSteps: 1000 }) as Effect.Effect<Signal.Signal, unknown>)
+}
+
+/**
+ * A minimal Adam-shaped optimizer (slots `adam.mu` and `adam.nu`, Adam's names), so the suite
+ * observes real first and second moments without depending on an optimizer plugin.
+ */
+export const adamShaped: Optimizer.Optimizer = {
+  name: "adam-shaped (signal suite fixture)",
+  slots: { "adam.mu": { role: "moment", reset: 0 }, "adam.nu": { role: "moment", reset: 0 } },
+  init: (params) => ({
+    count: 0,
+    slots: {
+      "adam.mu": Object.fromEntries(Object.entries(params).map(([n, p]) => [n, tf.zerosLike(p)])),
+      "adam.nu": Object.fromEntries(Object.entries(params).map(([n, p]) => [n, tf.zerosLike(p)]))
+    }
+  }),
+  update: (grads, state) => {
+    const mu: Record<string, tf.Tensor> = {}
+    const nu: Record<string, tf.Tensor> = {}
+    const updates: Record<string, tf.Tensor> = {}
+    for (const [n, g] of Object.entries(grads)) {
+      mu[n] = tf.add(tf.mul(state.slots["adam.mu"]![n]!, 0.9), tf.mul(g, 0.1))
+      nu[n] = tf.add(tf.mul(state.slots["adam.nu"]![n]!, 0.999), tf.mul(tf.square(g), 0.001))
+      updates[n] = tf.mul(tf.div(mu[n]!, tf.add(tf.sqrt(nu[n]!), 1e-8)), -1e-3)
+    }
+    return [updates, { count: state.count + 1, slots: { "adam.mu": mu, "adam.nu": nu } }]
+  },
+  learningRate: () => 1e-3
 }
 
 const defaultConfigs: ReadonlyArray<Partial<ModelConfig>> = [
@@ -124,7 +150,7 @@ const withWorlds = (signal: Signal.Signal, options: SignalSuiteOptions, f: (w: W
     const model = tinyModel(config)
     const params = tinyParams(model, 7)
     const batch = tinyBatch(model.config, 3, 2)
-    const opt = tinyOptState(adam({ lr: 1e-2 }), params, 3, 5)
+    const opt = tinyOptState(adamShaped, params, 3, 5)
     const observed = observe(model, params, batch, signal.needs, opt)
     try {
       f({ model, params, batch, opt, observed }, JSON.stringify(config))
@@ -206,7 +232,7 @@ export const signalChecks = {
   },
   /** `check` accepts the run it was observed in (a probe batch, Adam's slots, these layers). */
   acceptsItsRun: (signal: Signal.Signal, w: World, label: string) => {
-    const message = signal.check?.({ layers: w.model.topology.layers, slots: adam({ lr: 1e-2 }).slots, probe: true })
+    const message = signal.check?.({ layers: w.model.topology.layers, slots: adamShaped.slots, probe: true })
     if (message !== undefined) fail(`${label}: check refuses a run with a probe batch and Adam: ${message}`)
   }
 }

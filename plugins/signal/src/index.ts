@@ -42,5 +42,3 @@ export const signal = Plugin.make({
     "second-moment": secondMomentPart
   }
 })
-export * as Views from "./Views.ts"
-export * as Windows from "./Windows.ts"

@@ -9,16 +9,10 @@
  * Placed before the recycling hook, probes see each step's state before that step's recycling
  * (the `Recycle` event of the same step carries magnitudes before and after).
  */
-import { type LineageView, type Probe, RunError } from "@rekindle/core"
+import { EventBus, type LineageView, type Loop, type Probe, RunError, type StepHook } from "@rekindle/core"
 import type { BatchTensors, ForwardOptions } from "@rekindle/model"
 import { Effect } from "effect"
-import { Events } from "../Events.ts"
-import * as Lineage from "../recycling/Lineage.ts"
-import * as Measure from "../recycling/Measure.ts"
-import { probeConsumer } from "../signals/Consumers.ts"
-import type { Host } from "../signals/Host.ts"
-import type { StepHook } from "../Trainer.ts"
-import type { TrainLoop } from "../TrainLoop.ts"
+import { Lineage, Measure, SignalConsumers, type SignalHost } from "@rekindle/recycling"
 
 /** What the probe runner needs. */
 export interface ProbeHookOptions {
@@ -31,13 +25,13 @@ export interface ProbeHookOptions {
   /** Forward options at a step (the recycler's smooth-reinit blends), used for activation statistics. */
   readonly forward?: (step: number) => ForwardOptions | undefined
   /** The run's signal host: probes that declared `signals` read their values from it (consumer `probes.<i>`). */
-  readonly signals?: Host
+  readonly signals?: SignalHost.Host
 }
 
 /** The probe runner: a step hook, plus `end` for the run's last step. */
 export interface ProbeHook extends StepHook {
   /** Runs every probe at the final step (`loop.stepsDone()`), unless it already ran there. */
-  readonly end: (loop: TrainLoop) => Effect.Effect<void, RunError, Events>
+  readonly end: (loop: Loop) => Effect.Effect<void, RunError, EventBus>
   /** Steps at which the probes ran so far (in order). */
   readonly ranAt: () => ReadonlyArray<number>
 }
@@ -52,10 +46,10 @@ export const make = (options: ProbeHookOptions): ProbeHook => {
   const lastRun = new Map<object, number>()
   const steps: Array<number> = []
 
-  const runProbes = (step: number, loop: TrainLoop, due: ReadonlyArray<{ readonly id: string; readonly probe: Probe }>) =>
+  const runProbes = (step: number, loop: Loop, due: ReadonlyArray<{ readonly id: string; readonly probe: Probe }>) =>
     Effect.gen(function*() {
       if (due.length === 0) return
-      const events = yield* Events
+      const events = yield* EventBus
       const produced = yield* Effect.try({
         try: () => {
           const acts = due.some((p) => p.probe.needs.activations)
@@ -63,7 +57,7 @@ export const make = (options: ProbeHookOptions): ProbeHook => {
           const signals = Measure.measure(options.model, loop.params, step, acts ? options.batch : undefined, options.forward?.(step))
           const base = { step, signals, lineage: lineage() }
           return due.flatMap((p) => {
-            const consumer = probeConsumer(options.probes.indexOf(p))
+            const consumer = SignalConsumers.probeConsumer(options.probes.indexOf(p))
             const host = options.signals
             const ctx = host === undefined || !host.has(consumer) ? base : (() => {
               const values = host.read(consumer)

@@ -12,7 +12,7 @@ import { computeAll, observe, tinyBatch, tinyModel } from "@rekindle/testing"
 import "@tensorflow/tfjs-backend-cpu"
 import * as tf from "@tensorflow/tfjs-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import * as Host from "../../src/signals/Host.ts"
+import { SignalHost as Host } from "@rekindle/recycling"
 import * as TrainLoop from "../../src/TrainLoop.ts"
 
 beforeAll(async () => {
