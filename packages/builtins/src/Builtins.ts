@@ -3,6 +3,7 @@
  * core's `InScope`, by declaration merging).
  */
 import { backendNode } from "@rekindle/plugin-backend-node"
+import { hooks } from "@rekindle/plugin-hooks"
 import { log } from "@rekindle/plugin-log"
 import { optim } from "@rekindle/plugin-optim"
 import { probe } from "@rekindle/plugin-probe"
@@ -11,7 +12,7 @@ import { select } from "@rekindle/plugin-select"
 import { signal } from "@rekindle/plugin-signal"
 
 /** The built-in plugin values, in registration order. */
-export const builtins = [optim, select, reinit, probe, log, backendNode, signal] as const
+export const builtins = [optim, select, reinit, probe, log, backendNode, hooks, signal] as const
 
 /** The built-in plugins (type). */
 export type Builtins = typeof builtins

@@ -7,7 +7,7 @@ import { type BackendProvider, type Plugin, UserError } from "@rekindle/core"
 import type { Problem } from "@rekindle/core"
 import { Model } from "@rekindle/model"
 import { SignalConsumers, type SignalHost, type Stage } from "@rekindle/recycling"
-import { type RunPlan, runLength } from "@rekindle/training"
+import type { RunPlan } from "@rekindle/training"
 import { Effect, Schema } from "effect"
 import { userError } from "./Problems.ts"
 import type { Registry } from "./Registry.ts"
@@ -27,9 +27,14 @@ const build = <K extends Exclude<Plugin.PartKind, "sinks">>(
     )
   )
 
+/** The steps a resolved pipeline trains: `train.steps`, or less where a hook ends the run early. */
+export const runLength = (resolved: Resolved): number =>
+  resolved.hooks.reduce((steps, h) => h.part.runLength?.(steps) ?? steps, resolved.spec.train.steps)
+
 /**
- * Instantiates every part of a resolved pipeline, and binds the signals its criteria and probes
- * request (`registry` given: every request must name a known signal that fits the run).
+ * Instantiates every part of a resolved pipeline (its hooks were made by `resolve`), and binds the
+ * signals its criteria and probes request (`registry` given: every request must name a known
+ * signal that fits the run).
  */
 export const instantiate = (resolved: Resolved, registry?: Registry): Effect.Effect<RunPlan, UserError> =>
   Effect.gen(function*() {
@@ -49,11 +54,6 @@ export const instantiate = (resolved: Resolved, registry?: Registry): Effect.Eff
         }
         signals.push(...(yield* Signals.bind(registry, requests, consumer, path, signalContext, problems)))
       })
-    const unsupported = (requests: Parameters<typeof Signals.bind>[1], path: string) => {
-      for (const name of Object.keys(requests ?? {})) {
-        problems.push({ path: `${path}.signals.${name}`, message: "signal-plugin values are provided to recycling stages and probes only" })
-      }
-    }
     const recycling: Array<Stage.Stage> = []
     for (const s of resolved.stages) {
       const criterion = yield* build(s.select, context)
@@ -77,36 +77,6 @@ export const instantiate = (resolved: Resolved, registry?: Registry): Effect.Eff
         shadow
       })
     }
-    let pruning: RunPlan["pruning"]
-    if (resolved.pruning !== undefined) {
-      const ref = resolved.pruning.criterion
-      const criterion = yield* build(ref, context)
-      unsupported(criterion.signals, ref.path)
-      if (criterion.count !== "rank") {
-        return yield* new UserError({
-          message: `pruning.criterion (${ref.id}): pruning needs a rank criterion (exact counts); ${ref.id} chooses by ${criterion.count}`,
-          problems: [{ path: ref.path, message: `${ref.id} chooses by ${criterion.count}; pruning needs a rank criterion (exact counts)` }]
-        })
-      }
-      pruning = { schedule: resolved.pruning.schedule, criterion: { id: ref.id, criterion } }
-    }
-    let retrain: RunPlan["retrain"]
-    if (resolved.retrain !== undefined) {
-      const r = resolved.retrain
-      const optimizer = yield* build(r.optimizer, context)
-      const criterion = r.criterion === undefined ? undefined : { id: r.criterion.id, criterion: yield* build(r.criterion, context) }
-      if (criterion !== undefined && r.criterion !== undefined) unsupported(criterion.criterion.signals, r.criterion.path)
-      retrain = {
-        at: r.settings.at,
-        steps: r.settings.steps,
-        subset: r.settings.subset,
-        fraction: r.settings.fraction,
-        then: r.settings.then,
-        lr: r.lr,
-        optimizer,
-        ...(criterion !== undefined ? { criterion } : {})
-      }
-    }
     const probes: Array<RunPlan["probes"][number]> = []
     for (const [i, p] of resolved.probes.entries()) {
       const probe = yield* build(p, context)
@@ -126,12 +96,10 @@ export const instantiate = (resolved: Resolved, registry?: Registry): Effect.Eff
       data: spec.data,
       model: vocabSize === undefined ? model : { ...model, vocabSize },
       optimizer: { id: resolved.optimizer.id, optimizer },
-      // retraining that stops ends the run early; schedules keep the pipeline's train.steps as their length
-      train: { ...spec.train, steps: runLength(retrain, spec.train.steps) },
+      // a hook may end the run early (retraining that stops); schedules keep the pipeline's train.steps as their length
+      train: { ...spec.train, steps: runLength(resolved) },
       recycling,
-      ...(pruning !== undefined ? { pruning } : {}),
-      ...(retrain !== undefined ? { retrain } : {}),
-      ...(resolved.midpointLoss !== undefined ? { midpointLoss: resolved.midpointLoss } : {}),
+      hooks: resolved.hooks.map((h) => ({ id: h.id, hook: h.part })),
       probes,
       ...(signals.length > 0 ? { signals } : {}),
       sinks,

@@ -33,6 +33,7 @@ export const kindNoun: Record<Plugin.PartKind, string> = {
   sinks: "sink",
   probes: "probe",
   backends: "backend",
+  hooks: "hook",
   signals: "signal"
 }
 

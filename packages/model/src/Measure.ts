@@ -3,16 +3,16 @@
  * norms ‖W_in[:, i]‖₂, ‖W_out[i, :]‖₂, their product M_i and ‖W_out[i, :]‖₁, plus (when a probe
  * batch is given) mean |h_i| and the firing rate on it. Only [dFF] vectors leave the device.
  */
-import type { Params, Signals, Topology } from "@rekindle/core"
-import { type BatchTensors, type ForwardOptions, Neurons, type Transformer } from "@rekindle/model"
+import type { BatchTensors, ForwardOptions, HookModel, Params, Signals, Topology } from "@rekindle/core"
 import * as tf from "@tensorflow/tfjs-core"
+import { magnitudesOf } from "./Neurons.ts"
 
 /** What `measure` needs from the model: its topology and activation statistics. */
-export type Measurable = Pick<Transformer.Transformer, "topology" | "activationStats">
+export type Measurable = HookModel
 
 /** inNorm, outNorm, magnitude (GLU: the gate column counts as input, see `Neurons.magnitudesOf`) and ‖W_out[i, :]‖₁. */
 const weightVectors = (params: Params.ParamMap, layer: Topology.FFLayer): Array<tf.Tensor1D> => {
-  const { inNorm, outNorm, magnitude } = Neurons.magnitudesOf(params, layer)
+  const { inNorm, outNorm, magnitude } = magnitudesOf(params, layer)
   return [inNorm, outNorm, magnitude, tf.sum(tf.abs(params[layer.wout]!), 1) as tf.Tensor1D]
 }
 
