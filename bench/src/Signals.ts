@@ -20,7 +20,7 @@ import { type Summary, summarize } from "./Stats.ts"
 import * as Synthetic from "./Synthetic.ts"
 
 /** One arm of the comparison: a set of signals observed at every step. */
-export interface ArmCost {
+interface ArmCost {
   readonly signals: ReadonlyArray<string>
   readonly stepMs: Summary
   /** Median over rounds of (this arm's step / the plain step of the same round) − 1. */

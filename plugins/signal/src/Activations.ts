@@ -30,7 +30,7 @@ const activationSignal = (id: string, source: Source, f: (h: tf.Tensor2D) => tf.
  * The mean over tokens (axis 0) as a sum divided by the count: a leading-axis sum is one heap pass
  * with the engine's wasm overrides, where Mean and Moments transpose the whole `[tokens, dFF]` first.
  */
-export const tokenMean = (x: tf.Tensor2D): tf.Tensor1D => tf.div(tf.sum(x, 0), x.shape[0]) as tf.Tensor1D
+const tokenMean = (x: tf.Tensor2D): tf.Tensor1D => tf.div(tf.sum(x, 0), x.shape[0]) as tf.Tensor1D
 
 /** `signal/mean-abs`: E|h_i| over tokens. */
 export const meanAbs = (options: { readonly source: Source }): Signal.Signal =>

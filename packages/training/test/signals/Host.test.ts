@@ -9,14 +9,15 @@ import type { ModelConfig } from "@rekindle/model"
 import { adam } from "@rekindle/plugin-optim"
 import { gradNorm, magnitude, meanAbs, secondMoment, snip, taylor } from "@rekindle/plugin-signal"
 import { computeAll, observe, tinyBatch, tinyModel } from "@rekindle/testing"
-import "@tensorflow/tfjs-backend-cpu"
+import { Backends } from "@rekindle/engine"
 import * as tf from "@tensorflow/tfjs-core"
+import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { SignalHost as Host } from "@rekindle/recycling"
 import * as TrainLoop from "../../src/TrainLoop.ts"
 
 beforeAll(async () => {
-  await tf.setBackend("cpu")
+  await Effect.runPromise(Backends.init({ name: "cpu" }, []))
 })
 afterAll(() => expect(tf.memory().numTensors).toBe(0))
 
