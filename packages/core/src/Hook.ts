@@ -13,6 +13,7 @@ import type { EventBus } from "./EventBus.ts"
 import type * as Key from "./Key.ts"
 import type * as Optimizer from "./Optimizer.ts"
 import type * as Params from "./Params.ts"
+import type { SignalRequests } from "./Signal.ts"
 import type * as Topology from "./Topology.ts"
 
 /** A batch on device (the model package moves a core `Batch` there). */
@@ -190,6 +191,12 @@ export interface HookContext {
   readonly logEvery: number
   /** The run's probe batch, when one exists (criteria that need activation statistics). */
   readonly probe?: BatchTensors
+  /**
+   * The values of the signals the hook part declared (`HookPart.signals`), per FF layer by name,
+   * folded over each request's window since the hook last read them (reading clears `mean`
+   * windows). Present when the part declared signals.
+   */
+  readonly signals?: () => ReadonlyArray<Readonly<Record<string, Float32Array>>>
 }
 
 /** What `rekindle plan` shows for a hook: one summary line and, where useful, rows (elided when long). */
@@ -200,6 +207,11 @@ export interface HookDescription {
 
 /** What a `hooks` part's `make` returns: the plan's view of the hook and how to build it for a run. */
 export interface HookPart {
+  /**
+   * Signal-plugin values the hook reads through `HookContext.signals`, by name: the run measures
+   * them inside the training steps (consumer `hooks.<i>`), and `validate` checks each one.
+   */
+  readonly signals?: SignalRequests
   /** Builds the hook in the run's scope (tensors it keeps are released when the scope closes). */
   readonly build: (context: HookContext) => Effect.Effect<StepHook, RunError, Scope.Scope>
   /** The run's length with this hook, given the pipeline's `train.steps` (a hook may end the run early). */

@@ -77,6 +77,7 @@ export const instantiate = (resolved: Resolved, registry?: Registry): Effect.Eff
         shadow
       })
     }
+    for (const [i, h] of resolved.hooks.entries()) yield* bind(h.part.signals, SignalConsumers.hookConsumer(i), h.path)
     const probes: Array<RunPlan["probes"][number]> = []
     for (const [i, p] of resolved.probes.entries()) {
       const probe = yield* build(p, context)

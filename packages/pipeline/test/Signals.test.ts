@@ -3,7 +3,7 @@
  * to the registry's signal parts, and an unknown, misconfigured or incompatible one is reported at
  * the requesting part's field path plus `signals.<name>`.
  */
-import { type Criterion, Plugin, type Probe, type Signal } from "@rekindle/core"
+import { type Criterion, type HookPart, Plugin, type Probe, type Signal } from "@rekindle/core"
 import { Effect, Schema } from "effect"
 import { describe, expect, it } from "vitest"
 import { builtins } from "@rekindle/builtins"
@@ -30,6 +30,28 @@ const lab = Plugin.make({
     moment: criterion({ v: { use: "signal/second-moment" } }),
     window: criterion({ w: { use: "signal/taylor", window: { kind: "ema", decay: 2 } } }),
     options: criterion({ o: { use: "signal/second-moment", options: { slot: "" } } })
+  },
+  hooks: {
+    reader: Plugin.part<"hooks">()({
+      description: "reads grad-norm",
+      options: Schema.Struct({}),
+      make: () =>
+        Effect.succeed<HookPart>({
+          signals: { g: { use: "signal/grad-norm", window: { kind: "ema", decay: 0.5 }, every: 2 } },
+          build: () => Effect.succeed({ before: () => Effect.succeed(undefined) }),
+          describe: () => ({ summary: "reads grad-norm" })
+        })
+    }),
+    typo: Plugin.part<"hooks">()({
+      description: "asks for an unknown signal",
+      options: Schema.Struct({}),
+      make: () =>
+        Effect.succeed<HookPart>({
+          signals: { x: { use: "signal/grad-nrom" } },
+          build: () => Effect.succeed({ before: () => Effect.succeed(undefined) }),
+          describe: () => ({ summary: "typo" })
+        })
+    })
   },
   probes: {
     taylor: Plugin.part<"probes">()({
@@ -62,6 +84,14 @@ describe("signals at compile time", () => {
     const plain = pipeline({ use: "select/magnitude-smallest", fraction: 0.1 })
     const noShadow = { ...plain, recycling: [{ ...plain.recycling[0]!, shadow: [] }] }
     expect(valueOf(Compile.compile(registry, noShadow)).signals).toBeUndefined()
+  })
+
+  it("binds a hook's requests (consumer hooks.<i>) and reports its unknown ones at hooks.<i>.signals", () => {
+    const plan = valueOf(Compile.compile(registry, pipeline({ use: "select/magnitude-smallest", fraction: 0.1 }, { hooks: [{ use: "lab/reader" }] })))
+    expect(plan.signals!.find((b) => b.consumer === "hooks.0")).toMatchObject({ name: "g", id: "signal/grad-norm", window: { kind: "ema", decay: 0.5 }, every: 2 })
+    expect(lines(userErrorOf(Compile.compile(registry, pipeline({ use: "select/magnitude-smallest", fraction: 0.1 }, { hooks: [{ use: "lab/typo" }] }))))).toEqual([
+      `hooks.0.signals.x.use: unknown signal "signal/grad-nrom"; did you mean "signal/grad-norm"?`
+    ])
   })
 
   it("reports an unknown signal, a bad window and bad options at their field paths", () => {

@@ -7,7 +7,7 @@ import { type BackendInfo, type BackendProvider, Event, EventBus, Key, RunDir, R
 import { Datasets } from "@rekindle/data"
 import { Backends } from "@rekindle/engine"
 import { Model, Transformer } from "@rekindle/model"
-import { Recycler, hook as recyclingHook, SignalHook, SignalHost, state as recyclingState } from "@rekindle/recycling"
+import { Recycler, hook as recyclingHook, SignalConsumers, SignalHook, SignalHost, state as recyclingState } from "@rekindle/recycling"
 import { folderName, hashOf, Resume } from "@rekindle/run"
 import { Effect, FileSystem, Path } from "effect"
 import * as Session from "./Session.ts"
@@ -127,7 +127,11 @@ export const run = (plan: RunPlan, options: RunOptions) =>
       recycling = recycler
     }
     // the pipeline's step hooks (hooks/pruning, hooks/retrain, ...), built now that the model exists
-    for (const h of plan.hooks) hooks.push(yield* h.hook.build({ model, key: root, logEvery: plan.train.logEvery, probe }))
+    for (const [i, h] of plan.hooks.entries()) {
+      const consumer = SignalConsumers.hookConsumer(i)
+      const read = signals !== undefined && signals.has(consumer) ? { signals: () => signals.read(consumer) } : {}
+      hooks.push(yield* h.hook.build({ model, key: root, logEvery: plan.train.logEvery, probe, ...read }))
+    }
     hooks.push(...(options.hooks ?? []))
     // probes run first, so they see each step's state before that step's recycling
     const probes = plan.probes.length === 0 ? undefined : ProbeHook.make({

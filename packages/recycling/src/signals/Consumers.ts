@@ -7,5 +7,8 @@
 export const consumerOf = (stage: number, shadow: number): string =>
   shadow < 0 ? `recycling.${stage}.select` : `recycling.${stage}.shadow.${shadow}`
 
+/** The consumer name of the pipeline's hook i. */
+export const hookConsumer = (i: number): string => `hooks.${i}`
+
 /** The consumer name of probe i. */
 export const probeConsumer = (i: number): string => `probes.${i}`
