@@ -49,6 +49,9 @@ describe("bench harness", () => {
     expect(r.probesAndSinksVsStep).toBeCloseTo((r.probesMs.median / 100 + r.loggingMs) / r.stepMs.median, 10)
     expect(Number.isFinite(r.overhead)).toBe(true)
     expect(r.recyclingVsStep).toBeCloseTo(r.recyclingMs.median / r.stepMs.median, 10)
+    expect(r.gradientSignals.arms.map((a) => a.signals.length)).toEqual([0, 1, 3])
+    for (const a of r.gradientSignals.arms) expect(a.stepMs.median > 0 && (a.signals.length === 0 || a.observeMs.median > 0)).toBe(true)
+    expect(Number.isFinite(r.gradientSignals.overhead)).toBe(true)
     expect(r.tensorsAlive).toBe(before)
   }, 120_000)
 

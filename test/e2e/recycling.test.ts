@@ -7,14 +7,16 @@
  *   at the planned updates, reaching the final fraction), retraining that stops the run (a
  *   `Retrain` event per layer at `at`, the run ends at at + steps), the midpoint loss and the
  *   one-file example hook `hooks/l1-ff` (`Scalar` events).
+ * - signals through the Runner: a hook part that declares a signal (`signal/grad-norm`, mean
+ *   window) reads its values from `HookContext.signals`, measured inside the training steps.
  */
 import { NodeServices } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Event } from "@rekindle/core"
+import { Event, EventBus, type HookPart, Plugin } from "@rekindle/core"
 import { builtins } from "@rekindle/builtins"
 import { Compile, Load, override, Plan, Registry, Resolve } from "@rekindle/pipeline"
 import { Runner } from "@rekindle/training"
-import { Effect } from "effect"
+import { Effect, Schema } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -38,10 +40,10 @@ const load = (file: string, overrides: Record<string, unknown>) =>
     return { ...p, log: [{ use: "log/jsonl" }] }
   })
 
-const runAndRead = (p: unknown) =>
+const runAndRead = (p: unknown, extra: ReadonlyArray<Plugin.Plugin> = []) =>
   Effect.gen(function*() {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), "rekindle-e2e-"))
-    const registry = yield* Registry.make(builtins)
+    const registry = yield* Registry.make([...builtins, ...extra])
     const schedule = Plan.schedule(yield* Resolve.resolve(registry, p))
     const plan = yield* Compile.compile(registry, p)
     const result = yield* Runner.run(plan, { outDir: out, cacheDir: path.join(root, ".cache/rekindle"), backends: [] })
@@ -106,5 +108,46 @@ describe("reference study presets (scaled down)", () => {
       const steps = events.filter((e): e is Event.EventOf<"TrainStep"> => e._tag === "TrainStep").map((e) => e.step)
       expect(steps).toEqual([10, 20, 30])
       expect(manifest).toMatchObject({ status: "finished", stepsDone: 30 })
+    }).pipe(Effect.provide(NodeServices.layer)), 600_000)
+
+  it.effect("a hook's declared signal (signal/grad-norm, mean window) reaches it through the Runner", () =>
+    Effect.gen(function*() {
+      const lab = Plugin.make({
+        meta: { name: "lab", version: "0.0.0", namespace: "lab", core: "^0.1.0" },
+        hooks: {
+          "grad-norm-reader": Plugin.part<"hooks">()({
+            description: "every 5 steps, the mean over neurons of the grad-norm signal since the last read",
+            options: Schema.Struct({}),
+            make: () =>
+              Effect.succeed<HookPart>({
+                signals: { g: { use: "signal/grad-norm", window: { kind: "mean" } } },
+                describe: () => ({ summary: "reads grad-norm" }),
+                build: (context) =>
+                  Effect.succeed({
+                    before: (step) =>
+                      Effect.gen(function*() {
+                        if (step % 5 !== 0) return undefined
+                        const bus = yield* EventBus
+                        const layers = context.signals!()
+                        for (const [layer, v] of layers.entries()) {
+                          const mean = v["g"]!.reduce((a, b) => a + b, 0) / v["g"]!.length
+                          yield* bus.emit(Event.Scalar.make({ step, probe: "lab", name: "grad-norm", layer, value: mean }))
+                        }
+                        return undefined
+                      })
+                  })
+              })
+          })
+        }
+      })
+      const p = yield* load("baseline.ts", { "train.steps": 15, hooks: [{ use: "lab/grad-norm-reader" }] })
+      const { plan, events, manifest } = yield* runAndRead(p, [lab])
+      expect(plan.signals!.map((b) => [b.consumer, b.id])).toEqual([["hooks.0", "signal/grad-norm"]])
+      const seen = events.filter((e): e is Event.EventOf<"Scalar"> => e._tag === "Scalar" && e.probe === "lab")
+      expect(seen.map((e) => [e.step, e.layer])).toEqual([[0, 0], [0, 1], [5, 0], [5, 1], [10, 0], [10, 1]])
+      // zeros before the first observation, then the mean gradient norm of the steps since the last read
+      expect(seen.filter((e) => e.step === 0).every((e) => e.value === 0)).toBe(true)
+      expect(seen.filter((e) => e.step > 0).every((e) => Number.isFinite(e.value) && e.value > 0)).toBe(true)
+      expect(manifest).toMatchObject({ status: "finished", stepsDone: 15 })
     }).pipe(Effect.provide(NodeServices.layer)), 600_000)
 })

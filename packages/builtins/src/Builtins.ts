@@ -9,9 +9,10 @@ import { optim } from "@rekindle/plugin-optim"
 import { probe } from "@rekindle/plugin-probe"
 import { reinit } from "@rekindle/plugin-reinit"
 import { select } from "@rekindle/plugin-select"
+import { signal } from "@rekindle/plugin-signal"
 
 /** The built-in plugin values, in registration order. */
-export const builtins = [optim, select, reinit, probe, log, backendNode, hooks] as const
+export const builtins = [optim, select, reinit, probe, log, backendNode, hooks, signal] as const
 
 /** The built-in plugins (type). */
 export type Builtins = typeof builtins

@@ -24,6 +24,19 @@ describe("validate", () => {
       expect(r.out).toContain("ok (study lr-study: 4 run(s))")
     }))
 
+  it.effect("a signal the run cannot provide: exit 2 naming the field, no trace; fine with Adam", () =>
+    Effect.gen(function*() {
+      const r = yield* cli(["validate", fixture("signal-mismatch.ts")])
+      expect(r.code).toBe(2)
+      expect(r.err).toContain(
+          `recycling.0.select.signals.v: signal/second-moment reads the optimizer slot "adam.nu", but the optimizer keeps no slots`
+      )
+      expect(r.err).not.toMatch(/\n\s+at /)
+      const ok = yield* cli(["validate", fixture("signal-mismatch.ts"), "--set", "optimizer.use=optim/adam"])
+      expect(ok.err).toBe("")
+      expect(ok.code).toBe(0)
+    }))
+
   it.effect("a bug in a plugin is an internal error: exit 1 with the trace", () =>
     Effect.gen(function*() {
       const r = yield* cli(["validate", fixture("buggy.ts")])

@@ -5,6 +5,7 @@
  */
 import type { Key } from "./Key.ts"
 import type { Selection, SelectRequest } from "./Selection.ts"
+import type { SignalRequests } from "./Signal.ts"
 import type { Signals } from "./Signals.ts"
 import type { Topology } from "./Topology.ts"
 
@@ -17,6 +18,12 @@ export interface CriterionNeeds {
 /** A selection criterion with running state `S` (use `void` for stateless criteria). */
 export interface Criterion<S = unknown> {
   readonly needs: CriterionNeeds
+  /**
+   * Signal-plugin values this criterion reads (`LayerSignals.values[name]`), by name: the host
+   * computes exactly these, at their cadence and window, and `validate` checks each one exists
+   * and fits the run (field path `…select.signals.<name>`).
+   */
+  readonly signals?: SignalRequests
   /**
    * How the count is decided: `rank` criteria return exactly the requested k per layer (or total);
    * `threshold` criteria return every eligible neuron that passes their test (k is an upper

@@ -13,6 +13,7 @@ import type { EventBus } from "./EventBus.ts"
 import type * as Key from "./Key.ts"
 import type * as Optimizer from "./Optimizer.ts"
 import type * as Params from "./Params.ts"
+import type { SignalRequests } from "./Signal.ts"
 import type * as Topology from "./Topology.ts"
 
 /** A batch on device (the model package moves a core `Batch` there). */
@@ -32,6 +33,10 @@ export interface Blend {
   readonly oldWin: tf.Tensor2D
   readonly oldWout: tf.Tensor2D
   readonly oldBin?: tf.Tensor1D
+  /** The old W_gate (GLU layers). */
+  readonly oldWgate?: tf.Tensor2D
+  /** The old gate bias (GLU layers with ffBias). */
+  readonly oldBgate?: tf.Tensor1D
   /** Weight of the new neuron, `[dFF]`: 1 = new weights only, 0 = old weights only. */
   readonly alpha: tf.Tensor1D
 }
@@ -45,7 +50,17 @@ export interface ForwardOptions {
    * h_old = act(x·oldWin (+oldBin)); undefined = none. With `ffMask` too, the mask scales both h_new and h_old.
    */
   readonly blend?: ReadonlyArray<Blend | undefined>
+  /**
+   * Called during the backward pass with each FF layer's hidden activations h and their gradient
+   * ∂L/∂h (both `[B·T, dFF]`, h after activation and mask). It runs inside the gradient
+   * computation's tidy: reduce on device and `tf.keep` what must outlive the step. Only a loss
+   * differentiated with respect to something upstream of h calls it (a training step does).
+   */
+  readonly hiddenGrad?: HiddenGradTap
 }
+
+/** See `ForwardOptions.hiddenGrad`. */
+export type HiddenGradTap = (ffLayer: number, hidden: tf.Tensor2D, dHidden: tf.Tensor2D) => void
 
 /**
  * An additive change to the parameters computed on the pre-update parameters and the step's
@@ -53,6 +68,31 @@ export interface ForwardOptions {
  * way AdamW applies weight decay). Returns deltas by parameter name (params += delta).
  */
 export type DecoupledUpdate = (params: Params.ParamMap, lr: number) => Params.ParamMap
+
+/**
+ * What an observer sees of one training step, inside the step's `tf.tidy`, after the backward pass
+ * and before any parameter changes (keep what must outlive the step with `tf.keep`).
+ */
+export interface StepObservation {
+  /** The parameters before this step's update. */
+  readonly params: Params.ParamMap
+  /** ∂L/∂W of the parameters this step trains (before gradient masks), by name. */
+  readonly grads: Params.ParamMap
+  /** Per FF layer, h `[tokens, dFF]` of the step (when an observer asked for `hidden`). */
+  readonly hidden: ReadonlyArray<tf.Tensor2D | undefined>
+  /** Per FF layer, ∂L/∂h `[tokens, dFF]` from the step's own backward pass (same condition). */
+  readonly hiddenGrad: ReadonlyArray<tf.Tensor2D | undefined>
+  /** The optimizer state before this step's update. */
+  readonly opt: Optimizer.OptState
+}
+
+/** Looks at a training step without changing it (signal hosts measure gradients this way). */
+export interface StepObserver {
+  /** Whether the step must capture each FF layer's h and ∂L/∂h (a tap in the activation's gradient). */
+  readonly hidden: boolean
+  /** Called once per step after the loss was found finite. */
+  readonly observe: (o: StepObservation) => void
+}
 
 /**
  * Per-step changes to the update itself (hooks build them: retraining a subset, the midpoint
@@ -71,6 +111,8 @@ export interface StepOptions {
   readonly masks?: Readonly<Record<string, tf.Tensor>>
   /** Decoupled updates added after the optimizer's, at the optimizer's learning rate for this step. */
   readonly decoupled?: ReadonlyArray<DecoupledUpdate>
+  /** Observers of this step (they never change it: loss, gradients and update stay bit for bit). */
+  readonly observers?: ReadonlyArray<StepObserver>
 }
 
 /** The training state a hook may read and change: variables by parameter name and the optimizer state. */
@@ -119,7 +161,7 @@ export interface StepHook {
   /**
    * Changes to step s's update (frozen parameters, gradient masks, decoupled updates), asked after
    * every hook's `before`. Hooks' options are merged: `trainable` lists intersect, `masks` merge
-   * by parameter (a later hook wins), `decoupled` updates concatenate.
+   * by parameter (a later hook wins), `decoupled` updates and `observers` concatenate.
    */
   readonly stepOptions?: (step: number, loop: Loop) => StepOptions | undefined
   /**
@@ -149,6 +191,12 @@ export interface HookContext {
   readonly logEvery: number
   /** The run's probe batch, when one exists (criteria that need activation statistics). */
   readonly probe?: BatchTensors
+  /**
+   * The values of the signals the hook part declared (`HookPart.signals`), per FF layer by name,
+   * folded over each request's window since the hook last read them (reading clears `mean`
+   * windows). Present when the part declared signals.
+   */
+  readonly signals?: () => ReadonlyArray<Readonly<Record<string, Float32Array>>>
 }
 
 /** What `rekindle plan` shows for a hook: one summary line and, where useful, rows (elided when long). */
@@ -159,6 +207,11 @@ export interface HookDescription {
 
 /** What a `hooks` part's `make` returns: the plan's view of the hook and how to build it for a run. */
 export interface HookPart {
+  /**
+   * Signal-plugin values the hook reads through `HookContext.signals`, by name: the run measures
+   * them inside the training steps (consumer `hooks.<i>`), and `validate` checks each one.
+   */
+  readonly signals?: SignalRequests
   /** Builds the hook in the run's scope (tensors it keeps are released when the scope closes). */
   readonly build: (context: HookContext) => Effect.Effect<StepHook, RunError, Scope.Scope>
   /** The run's length with this hook, given the pipeline's `train.steps` (a hook may end the run early). */

@@ -12,6 +12,7 @@ import type { HookPart } from "./Hook.ts"
 import type { Optimizer } from "./Optimizer.ts"
 import type { Probe } from "./Probe.ts"
 import type { Reinitializer } from "./Reinitializer.ts"
+import type { Signal } from "./Signal.ts"
 import type { Sink } from "./Sink.ts"
 
 /** The version of the plugin contract this core implements (plugins declare a range over it). */
@@ -26,13 +27,23 @@ export interface PartProducts {
   readonly probes: Probe
   readonly backends: BackendProvider
   readonly hooks: HookPart
+  readonly signals: Signal
 }
 
 /** A kind of part. */
 export type PartKind = keyof PartProducts
 
 /** All part kinds, in a fixed order. */
-export const partKinds: ReadonlyArray<PartKind> = ["criteria", "reinitializers", "optimizers", "sinks", "probes", "backends", "hooks"]
+export const partKinds: ReadonlyArray<PartKind> = [
+  "criteria",
+  "reinitializers",
+  "optimizers",
+  "sinks",
+  "probes",
+  "backends",
+  "hooks",
+  "signals"
+]
 
 /** What the host tells a part's `make` about the run it is built for. */
 export interface BuildContext {

@@ -4,6 +4,7 @@
  * criteria see, plus per-neuron lineage.
  */
 import type { Event } from "./Event.ts"
+import type { SignalRequests } from "./Signal.ts"
 import type { Signals } from "./Signals.ts"
 
 /** Per-layer recycling history a probe may read. */
@@ -22,5 +23,10 @@ export interface ProbeContext {
 export interface Probe {
   readonly every: number
   readonly needs: { readonly activations: boolean }
+  /**
+   * Signal-plugin values this probe reads (`ctx.signals.layers[p].values[name]`), by name; the host
+   * computes them inside the training steps at their cadence and window (consumer `probes.<i>`).
+   */
+  readonly signals?: SignalRequests
   readonly run: (ctx: ProbeContext) => ReadonlyArray<Event>
 }

@@ -26,6 +26,11 @@ export interface LayerSignals {
   readonly outL1?: Float32Array
   /** Present when the criterion declared `needs.activations`. */
   readonly activations?: ActivationStats
+  /**
+   * The signal-plugin values the part asked for (`signals` of a criterion or probe), by the name
+   * it gave each request: one float per neuron, accumulated over the request's window.
+   */
+  readonly values?: Readonly<Record<string, Float32Array>>
 }
 
 /** Signals of all FF layers at one step. */

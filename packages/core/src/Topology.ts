@@ -1,7 +1,8 @@
 /**
  * Which parameter slices make up an FF neuron. Neuron i of FF layer l is index i of the hidden
  * dimension: column i of W_in (`[dModel, dFF]`, axis 1), row i of W_out (`[dFF, dModel]`, axis 0),
- * entry i of the hidden bias, and column i of a GLU gate. Everything that edits "neuron i"
+ * entry i of the hidden bias, and column i of a GLU gate W_gate (`[dModel, dFF]`, axis 1) with entry
+ * i of its bias. Everything that edits "neuron i"
  * (reinitializers, optimizer-state resets, invariant checks) goes through these slices.
  */
 
@@ -9,7 +10,7 @@
 export interface NeuronSlice {
   readonly param: string
   readonly axis: 0 | 1
-  readonly role: "in" | "out" | "bias" | "gate"
+  readonly role: "in" | "out" | "bias" | "gate" | "gate-bias"
 }
 
 /** One FF layer's neurons. */
@@ -22,6 +23,8 @@ export interface FFLayer {
   readonly win: string
   /** Name of W_out (`[dFF, dModel]`). */
   readonly wout: string
+  /** Name of the GLU gate W_gate (`[dModel, dFF]`); absent for plain (non-gated) FF layers. */
+  readonly gate?: string
   /** Every slice that belongs to a neuron, W_in and W_out included. */
   readonly slices: ReadonlyArray<NeuronSlice>
 }

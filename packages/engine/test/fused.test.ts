@@ -202,3 +202,23 @@ describe("RekindleLayerNorm / RekindleLayerNormGrad", () => {
     expect(call(tf.zeros([2, 4]), tf.zeros([5]))).toThrow(/4 elements/)
   })
 })
+
+describe("RekindleColumnDot", () => {
+  it("equals sum(a·b, 0) of the cpu backend (float64 accumulation: to float32 rounding), no leaks", async () => {
+    for (const shape of [[1, 1], [7, 13], [300, 65]] as Array<[number, number]>) {
+      const a = () => t(shape, 11, 2)
+      const b = () => t(shape, 12, 0.5)
+      await use("wasm")
+      const actual = run(() => tf.engine().runKernel("RekindleColumnDot", { a: a(), b: b() } as unknown as tf.NamedTensorMap, {}) as tf.Tensor)
+      await use("cpu")
+      const expected = run(() => tf.sum(tf.mul(a(), b()), 0))
+      expectClose(`columnDot ${shape}`, actual, expected, 1e-5)
+    }
+    await use("wasm")
+    const before = tf.memory().numTensors
+    const x = t([5, 3], 1)
+    tf.tidy(() => void tf.engine().runKernel("RekindleColumnDot", { a: x, b: x } as unknown as tf.NamedTensorMap, {}))
+    x.dispose()
+    expect(tf.memory().numTensors).toBe(before)
+  })
+})

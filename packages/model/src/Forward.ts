@@ -1,18 +1,35 @@
 /**
  * The forward pass up to the final hidden states, on 2-D activations `[B·T, d]`: embeddings,
- * pre-LayerNorm blocks (attention, then FF = act(x·W_in (+b_in))·W_out (+b_out)), optional final
- * LayerNorm. FF hidden units can be masked (gradual pruning) or blended with old weights (smooth
- * reinitialization), and an observer sees every FF layer's hidden activations.
+ * pre-LayerNorm blocks (attention, then FF = act(x·W_in (+b_in))·W_out (+b_out), or for GLU
+ * h = act(x·W_gate (+b_gate)) ⊙ (x·W_in (+b_in))), optional final LayerNorm. FF hidden units can be
+ * masked (gradual pruning) or blended with old weights (smooth reinitialization); an observer sees
+ * every FF layer's hidden activations, and a tap sees them with their gradient ∂L/∂h during the
+ * backward pass of the same step (no extra forward or backward).
  */
-import type { Blend, ForwardOptions, Params } from "@rekindle/core"
+import type { Blend, ForwardOptions, HiddenGradTap, Params } from "@rekindle/core"
 import * as tf from "@tensorflow/tfjs-core"
 import { selfAttention } from "./Attention.ts"
 import type { BatchTensors } from "./BatchTensors.ts"
-import { addLayerNorm, dense, denseActivation, layerNorm } from "./Layers.ts"
-import type { ModelConfig } from "./ModelConfig.ts"
+import { activation, addLayerNorm, dense, denseActivation, layerNorm } from "./Layers.ts"
+import { isGated, type ModelConfig } from "./ModelConfig.ts"
 import * as Names from "./Names.ts"
 
-export type { Blend, ForwardOptions }
+export type { Blend, ForwardOptions, HiddenGradTap }
+
+/** h unchanged, with `tap(l, h, ∂L/∂h)` called when the gradient flows back through it. */
+const tapped = (l: number, hidden: tf.Tensor2D, tap: HiddenGradTap): tf.Tensor2D =>
+  tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const h = args[0] as tf.Tensor2D
+    const save = args[1] as tf.GradSaveFunc
+    save([h])
+    return {
+      value: tf.clone(h),
+      gradFunc: (dy: tf.Tensor, saved: Array<tf.Tensor>) => {
+        tap(l, saved[0] as tf.Tensor2D, dy as tf.Tensor2D)
+        return [dy]
+      }
+    }
+  })(hidden) as tf.Tensor2D
 
 /** Called with each FF layer's hidden activations `[B·T, dFF]` (after activation and mask). */
 export type Observer = (ffLayer: number, hidden: tf.Tensor2D) => void
@@ -46,9 +63,22 @@ const feedForward = (
   observe: Observer | undefined
 ): tf.Tensor2D => {
   const n = Names.block(l)
+  const gated = isGated(c)
   const mask = options?.ffMask?.[l]
-  let hidden = denseActivation(h, param(params, n.win), c.ffBias ? param(params, n.bin) : undefined, c.activation)
+  /** act(h·W_in + b_in), or gate(h·W_gate + b_gate) ⊙ (h·W_in + b_in) for GLU (bias and activation fused where registered). */
+  const hiddenOf = (win: tf.Tensor, bin: tf.Tensor | undefined, wgate: tf.Tensor | undefined, bgate: tf.Tensor | undefined): tf.Tensor2D => {
+    if (c.activation === "relu" || c.activation === "gelu") return denseActivation(h, win, bin, c.activation)
+    const gate = c.activation === "geglu" ? denseActivation(h, wgate!, bgate, "gelu") : activation(c.activation)(dense(h, wgate!, bgate))
+    return tf.mul<tf.Tensor2D>(gate, dense(h, win, bin))
+  }
+  let hidden = hiddenOf(
+    param(params, n.win),
+    c.ffBias ? param(params, n.bin) : undefined,
+    gated ? param(params, n.wgate) : undefined,
+    gated && c.ffBias ? param(params, n.bgate) : undefined
+  )
   if (mask !== undefined) hidden = tf.mul(hidden, mask)
+  if (options?.hiddenGrad !== undefined) hidden = tapped(l, hidden, options.hiddenGrad)
   observe?.(l, hidden)
   const wout = param(params, n.wout) as tf.Tensor2D
   const blend = options?.blend?.[l]
@@ -56,7 +86,8 @@ const feedForward = (
   if (blend === undefined) {
     y = tf.matMul(hidden, wout)
   } else {
-    let old = denseActivation(h, blend.oldWin, blend.oldBin, c.activation)
+    if (gated && blend.oldWgate === undefined) throw new Error(`Model: the blend of GLU layer ${l} has no old W_gate`)
+    let old = hiddenOf(blend.oldWin, blend.oldBin, blend.oldWgate, blend.oldBgate)
     if (mask !== undefined) old = tf.mul(old, mask)
     y = tf.add(
       tf.matMul(tf.mul(hidden, blend.alpha), wout),

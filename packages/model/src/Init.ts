@@ -1,6 +1,7 @@
 /**
  * Initial values, one distribution per parameter, drawn deterministically from a key:
- * - FF weights: Kaiming-uniform U(±sqrt(3 / fan_in)), fan_in = dModel for `ff.win`, dFF for `ff.wout`;
+ * - FF weights: Kaiming-uniform U(±sqrt(3 / fan_in)), fan_in = dModel for `ff.win` and `ff.wgate`,
+ *   dFF for `ff.wout`;
  * - embeddings, attention weights and the head weight: normal(0, 0.02);
  * - every bias (attention, FF, head): 0; LayerNorm gain 1, bias 0.
  * Values are generated in JS from `Key.uniform` / `Key.normal`, so they do not depend on the
@@ -21,7 +22,7 @@ export type Distribution =
 
 /** The init distribution of a parameter, from its name and shape. */
 export const distributionOf = (name: string, shape: ReadonlyArray<number>): Distribution => {
-  if (name.endsWith(".ff.win") || name.endsWith(".ff.wout")) {
+  if (name.endsWith(".ff.win") || name.endsWith(".ff.wout") || name.endsWith(".ff.wgate")) {
     const fanIn = shape[0] ?? 1
     return { kind: "uniform", bound: Math.sqrt(3 / fanIn) }
   }

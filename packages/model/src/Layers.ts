@@ -70,11 +70,15 @@ export const gelu = <T extends tf.Tensor>(x: T): T => {
 /** ReLU. */
 export const relu = <T extends tf.Tensor>(x: T): T => tf.relu(x)
 
-/** The FF activations. */
+/** The activations the fused kernels run (the non-gated FF activations). */
 export type ActivationName = "relu" | "gelu"
 
-/** The FF activation named in the config. */
-export const activation = (name: ActivationName): (<T extends tf.Tensor>(x: T) => T) => name === "relu" ? relu : gelu
+/** SiLU (swish): x · sigmoid(x), the gate activation of SwiGLU. */
+export const silu = <T extends tf.Tensor>(x: T): T => tf.mul(x, tf.sigmoid(x))
+
+/** The FF activation named in the config; for GLU variants, the activation of the gate (SiLU or GELU). */
+export const activation = (name: "relu" | "gelu" | "swiglu" | "geglu"): (<T extends tf.Tensor>(x: T) => T) =>
+  name === "relu" ? relu : name === "swiglu" ? silu : gelu
 
 
 /**

@@ -5,17 +5,15 @@
  */
 import type { BatchTensors, ForwardOptions, HookModel, Params, Signals, Topology } from "@rekindle/core"
 import * as tf from "@tensorflow/tfjs-core"
+import { magnitudesOf } from "./Neurons.ts"
 
 /** What `measure` needs from the model: its topology and activation statistics. */
 export type Measurable = HookModel
 
+/** inNorm, outNorm, magnitude (GLU: the gate column counts as input, see `Neurons.magnitudesOf`) and ‖W_out[i, :]‖₁. */
 const weightVectors = (params: Params.ParamMap, layer: Topology.FFLayer): Array<tf.Tensor1D> => {
-  const win = params[layer.win]
-  const wout = params[layer.wout]
-  if (win === undefined || wout === undefined) throw new Error(`measure: parameters ${layer.win} / ${layer.wout} are missing`)
-  const inNorm = tf.sqrt(tf.sum(tf.square(win), 0)) as tf.Tensor1D
-  const outNorm = tf.sqrt(tf.sum(tf.square(wout), 1)) as tf.Tensor1D
-  return [inNorm, outNorm, tf.mul(inNorm, outNorm), tf.sum(tf.abs(wout), 1) as tf.Tensor1D]
+  const { inNorm, outNorm, magnitude } = magnitudesOf(params, layer)
+  return [inNorm, outNorm, magnitude, tf.sum(tf.abs(params[layer.wout]!), 1) as tf.Tensor1D]
 }
 
 /** Per-layer weight signals, and activation statistics on `probe` when given. */

@@ -1,7 +1,9 @@
 /**
  * The transformer's configuration as a Schema (decoded from pipelines). BERT-style encoder by
  * default (pre-LayerNorm, bias-free ReLU FF, Kaiming-uniform FF init); `causal: true` gives a
- * GPT-style decoder. `dFF: 0` removes the FF sublayer entirely.
+ * GPT-style decoder. `dFF: 0` removes the FF sublayer entirely. `activation: "swiglu" | "geglu"`
+ * makes every FF layer a gated linear unit: h = act(x·W_gate (+b_gate)) ⊙ (x·W_in (+b_in)) with
+ * act = SiLU or GELU; neuron i then owns column i of W_gate too.
  */
 import { Schemas } from "@rekindle/core"
 import { Schema } from "effect"
@@ -17,7 +19,8 @@ export const ModelConfig = Schema.Struct({
   seqLen: PositiveInt,
   /** Size of the vocabulary; must match the tokenizer's (pipelines derive it when absent). */
   vocabSize: PositiveInt,
-  activation: Schema.Literals(["relu", "gelu"]),
+  /** FF activation: `relu`/`gelu`, or a gated linear unit (`swiglu` = SiLU gate, `geglu` = GELU gate). */
+  activation: Schema.Literals(["relu", "gelu", "swiglu", "geglu"]),
   ffBias: Schema.Boolean,
   causal: Schema.Boolean,
   finalLayerNorm: Schema.Boolean
@@ -39,3 +42,6 @@ const defaults = {
   causal: false,
   finalLayerNorm: true
 } as const satisfies Partial<ModelConfig>
+
+/** Whether the FF layers are gated linear units (they have a W_gate). */
+export const isGated = (c: Pick<ModelConfig, "activation">): boolean => c.activation === "swiglu" || c.activation === "geglu"

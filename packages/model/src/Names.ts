@@ -4,7 +4,7 @@
  * module is the single place that spells them and knows their shapes.
  */
 import type { Topology } from "@rekindle/core"
-import type { ModelConfig } from "./ModelConfig.ts"
+import { isGated, type ModelConfig } from "./ModelConfig.ts"
 
 /** Token embedding `[vocabSize, dModel]`. */
 export const tokenEmbedding = "embed.token"
@@ -38,7 +38,11 @@ export const block = (l: number) => {
     win: `${p}.ff.win`,
     wout: `${p}.ff.wout`,
     bin: `${p}.ff.bin`,
-    bout: `${p}.ff.bout`
+    bout: `${p}.ff.bout`,
+    /** GLU gate `[dModel, dFF]` (present when the activation is `swiglu`/`geglu`). */
+    wgate: `${p}.ff.wgate`,
+    /** GLU gate bias `[dFF]` (GLU with ffBias). */
+    bgate: `${p}.ff.bgate`
   } as const
 }
 
@@ -66,8 +70,10 @@ export const shapes = (c: ModelConfig): Record<string, Array<number>> => {
       out[n.ln2Bias] = [d]
       out[n.win] = [d, c.dFF]
       out[n.wout] = [c.dFF, d]
+      if (isGated(c)) out[n.wgate] = [d, c.dFF]
       if (c.ffBias) {
         out[n.bin] = [c.dFF]
+        if (isGated(c)) out[n.bgate] = [c.dFF]
         out[n.bout] = [d]
       }
     }
@@ -81,7 +87,10 @@ export const shapes = (c: ModelConfig): Record<string, Array<number>> => {
   return out
 }
 
-/** The FF neurons of the model: per block, W_in columns, W_out rows and (with ffBias) hidden-bias entries. */
+/**
+ * The FF neurons of the model: per block, W_in columns, W_out rows, (with ffBias) hidden-bias
+ * entries and (GLU) W_gate columns and gate-bias entries.
+ */
 export const topology = (c: ModelConfig): Topology.Topology => ({
   layers: c.dFF === 0
     ? []
@@ -93,10 +102,13 @@ export const topology = (c: ModelConfig): Topology.Topology => ({
         dFF: c.dFF,
         win: n.win,
         wout: n.wout,
+        ...(isGated(c) ? { gate: n.wgate } : {}),
         slices: [
           { param: n.win, axis: 1, role: "in" },
           { param: n.wout, axis: 0, role: "out" },
-          ...(c.ffBias ? [{ param: n.bin, axis: 0, role: "bias" } as const] : [])
+          ...(c.ffBias ? [{ param: n.bin, axis: 0, role: "bias" } as const] : []),
+          ...(isGated(c) ? [{ param: n.wgate, axis: 1, role: "gate" } as const] : []),
+          ...(isGated(c) && c.ffBias ? [{ param: n.bgate, axis: 0, role: "gate-bias" } as const] : [])
         ]
       }
     })

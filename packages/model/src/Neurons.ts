@@ -1,8 +1,10 @@
 /**
  * FF neurons as first-class objects. Neuron i of FF layer l is column i of W_in, row i of W_out
- * and (with ffBias) entry i of b_in — the slices listed by the model's `Topology`. This module
- * cuts them out for inspection and tests, and computes the per-neuron magnitude
- * M_i = ‖W_in[:, i]‖ · ‖W_out[i, :]‖ together with both norms.
+ * and (with ffBias) entry i of b_in, plus for GLU layers column i of W_gate (and entry i of
+ * b_gate) — the slices listed by the model's `Topology`. This module cuts them out for inspection
+ * and tests, and computes the per-neuron magnitude M_i = inNorm_i · ‖W_out[i, :]‖ together with
+ * both norms, where inNorm_i = ‖W_in[:, i]‖ for plain layers and, for GLU layers, the norm of all of
+ * the neuron's input weights together: sqrt(‖W_in[:, i]‖² + ‖W_gate[:, i]‖²).
  */
 import type { Params, Topology } from "@rekindle/core"
 import * as tf from "@tensorflow/tfjs-core"
@@ -19,6 +21,8 @@ export interface NeuronView {
   readonly out: tf.Tensor1D
   /** b_in[i] (scalar) when the layer has FF biases. */
   readonly bias?: tf.Scalar
+  /** W_gate[:, i], `[dModel]` (GLU layers). */
+  readonly gate?: tf.Tensor1D
   /** Every slice of the neuron by parameter name (same tensors as above). */
   readonly slices: Readonly<Record<string, tf.Tensor>>
 }
@@ -27,7 +31,7 @@ export interface NeuronView {
 export interface Magnitudes {
   /** M_i = inNorm_i · outNorm_i. */
   readonly magnitude: tf.Tensor1D
-  /** ‖W_in[:, i]‖₂. */
+  /** ‖W_in[:, i]‖₂; for GLU layers sqrt(‖W_in[:, i]‖² + ‖W_gate[:, i]‖²). */
   readonly inNorm: tf.Tensor1D
   /** ‖W_out[i, :]‖₂. */
   readonly outNorm: tf.Tensor1D
@@ -35,7 +39,8 @@ export interface Magnitudes {
 
 /**
  * The FF layer of block `l` as a topology entry, read from the parameter names present in
- * `params` (a bias slice is included when `layers.{l}.ff.bin` exists).
+ * `params` (a bias slice is included when `layers.{l}.ff.bin` exists, gate slices when
+ * `layers.{l}.ff.wgate` / `ff.bgate` exist).
  */
 export const layerOf = (params: Params.ParamMap, l: number): Topology.FFLayer => {
   const n = Names.block(l)
@@ -46,10 +51,13 @@ export const layerOf = (params: Params.ParamMap, l: number): Topology.FFLayer =>
     dFF,
     win: n.win,
     wout: n.wout,
+    ...(params[n.wgate] !== undefined ? { gate: n.wgate } : {}),
     slices: [
       { param: n.win, axis: 1, role: "in" },
       { param: n.wout, axis: 0, role: "out" },
-      ...(params[n.bin] !== undefined ? [{ param: n.bin, axis: 0, role: "bias" } as const] : [])
+      ...(params[n.bin] !== undefined ? [{ param: n.bin, axis: 0, role: "bias" } as const] : []),
+      ...(params[n.wgate] !== undefined ? [{ param: n.wgate, axis: 1, role: "gate" } as const] : []),
+      ...(params[n.bgate] !== undefined ? [{ param: n.bgate, axis: 0, role: "gate-bias" } as const] : [])
     ]
   }
 }
@@ -70,12 +78,14 @@ export const view = (params: Params.ParamMap, ffLayer: Topology.FFLayer | number
   let inSlice: tf.Tensor | undefined
   let outSlice: tf.Tensor | undefined
   let bias: tf.Tensor | undefined
+  let gate: tf.Tensor | undefined
   for (const s of layer.slices) {
     const t = sliceAt(param(params, s.param), s.axis, i)
     slices[s.param] = t
     if (s.role === "in") inSlice = t
     else if (s.role === "out") outSlice = t
     else if (s.role === "bias") bias = t
+    else if (s.role === "gate") gate = t
   }
   if (inSlice === undefined || outSlice === undefined) throw new Error(`Neurons: layer ${layer.layer} has no in/out slices`)
   return {
@@ -84,6 +94,7 @@ export const view = (params: Params.ParamMap, ffLayer: Topology.FFLayer | number
     in: inSlice as tf.Tensor1D,
     out: outSlice as tf.Tensor1D,
     ...(bias !== undefined ? { bias: bias as tf.Scalar } : {}),
+    ...(gate !== undefined ? { gate: gate as tf.Tensor1D } : {}),
     slices
   }
 }
@@ -92,7 +103,10 @@ export const view = (params: Params.ParamMap, ffLayer: Topology.FFLayer | number
 export const magnitudesOf = (params: Params.ParamMap, ffLayer: Topology.FFLayer | number): Magnitudes =>
   tf.tidy(() => {
     const layer = typeof ffLayer === "number" ? layerOf(params, ffLayer) : ffLayer
-    const inNorm = tf.sqrt(tf.sum(tf.square(param(params, layer.win)), 0)) as tf.Tensor1D
+    const inSquares = tf.sum(tf.square(param(params, layer.win)), 0)
+    const inNorm = tf.sqrt(
+      layer.gate === undefined ? inSquares : tf.add(inSquares, tf.sum(tf.square(param(params, layer.gate)), 0))
+    ) as tf.Tensor1D
     const outNorm = tf.sqrt(tf.sum(tf.square(param(params, layer.wout)), 1)) as tf.Tensor1D
     return { magnitude: tf.mul<tf.Tensor1D>(inNorm, outNorm), inNorm, outNorm }
   })

@@ -93,6 +93,16 @@ describe("gradient", () => {
     expect(checkGradients(tiny({ activation: "gelu", causal: true, finalLayerNorm: false }), names, 1e-2)).toBe(3 * names.length)
   })
 
+  it("matches finite differences (SwiGLU with FF biases: gate and its bias)", () => {
+    const names = ["layers.0.ff.win", "layers.0.ff.wgate", "layers.1.ff.bgate", "layers.1.ff.bin", "layers.1.ff.wout", "layers.0.ln2.gain"]
+    expect(checkGradients(tiny({ activation: "swiglu", ffBias: true }), names, 1e-2)).toBe(3 * names.length)
+  })
+
+  it("matches finite differences (GeGLU, causal)", () => {
+    const names = ["layers.0.ff.wgate", "layers.1.ff.win", "layers.1.ff.wout", "embed.token"]
+    expect(checkGradients(tiny({ activation: "geglu", causal: true }), names, 1e-2)).toBe(3 * names.length)
+  })
+
   // ReLU has kinks that finite differences step across; parameters after the last ReLU are smooth
   it("matches finite differences (ReLU, downstream of the last activation)", () => {
     const names = ["layers.1.ff.wout", "final.ln.gain", "final.ln.bias", "head.w", "head.b"]

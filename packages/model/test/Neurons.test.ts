@@ -69,3 +69,44 @@ describe("Neurons", () => {
     disposeAll(params)
   })
 })
+
+describe("Neurons of GLU layers", () => {
+  const c = tiny({ activation: "swiglu", ffBias: true })
+  const model = Transformer.make(c)
+
+  it("neuron i owns column i of W_gate and entry i of b_gate; the topology lists both", () => {
+    const layer = model.topology.layers[0]!
+    expect(layer.gate).toBe("layers.0.ff.wgate")
+    expect(layer.slices.map((s) => [s.param, s.axis, s.role])).toEqual([
+      ["layers.0.ff.win", 1, "in"],
+      ["layers.0.ff.wout", 0, "out"],
+      ["layers.0.ff.bin", 0, "bias"],
+      ["layers.0.ff.wgate", 1, "gate"],
+      ["layers.0.ff.bgate", 0, "gate-bias"]
+    ])
+    expect(model.shapes["layers.0.ff.wgate"]).toEqual([c.dModel, c.dFF])
+    expect(model.shapes["layers.0.ff.bgate"]).toEqual([c.dFF])
+    const params = model.init(Key.make(4))
+    expect(Neurons.layerOf(params, 0)).toEqual(layer)
+    const v = Neurons.view(params, 0, 3)
+    expect(values(v.gate!)).toEqual(matrix(params["layers.0.ff.wgate"]!).map((row) => row[3]!))
+    expect(Object.keys(v.slices).sort()).toEqual(["layers.0.ff.bgate", "layers.0.ff.bin", "layers.0.ff.wgate", "layers.0.ff.win", "layers.0.ff.wout"])
+    tf.dispose(Object.values(v.slices))
+    disposeAll(params)
+  })
+
+  it("magnitude of a GLU neuron: sqrt(‖W_in[:, i]‖² + ‖W_gate[:, i]‖²) · ‖W_out[i, :]‖", () => {
+    const params = model.init(Key.make(5))
+    const mags = model.magnitudes(params)
+    mags.forEach((m, l) => {
+      const win = matrix(params[`layers.${l}.ff.win`]!)
+      const wgate = matrix(params[`layers.${l}.ff.wgate`]!)
+      const wout = matrix(params[`layers.${l}.ff.wout`]!)
+      const inNorm = Array.from({ length: c.dFF }, (_, i) => Math.hypot(...win.map((row) => row[i]!), ...wgate.map((row) => row[i]!)))
+      values(m.inNorm).forEach((x, i) => expect(x).toBeCloseTo(inNorm[i]!, 5))
+      values(m.magnitude).forEach((x, i) => expect(x).toBeCloseTo(inNorm[i]! * Math.hypot(...wout[i]!), 5))
+      tf.dispose([m.magnitude, m.inNorm, m.outNorm])
+    })
+    disposeAll(params)
+  })
+})

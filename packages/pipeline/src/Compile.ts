@@ -4,11 +4,15 @@
  * here (they need the run folder); the plan carries their `acquire` effects instead.
  */
 import { type BackendProvider, type Plugin, UserError } from "@rekindle/core"
-import type { Stage } from "@rekindle/recycling"
+import type { Problem } from "@rekindle/core"
+import { Model } from "@rekindle/model"
+import { SignalConsumers, type SignalHost, type Stage } from "@rekindle/recycling"
 import type { RunPlan } from "@rekindle/training"
 import { Effect, Schema } from "effect"
+import { userError } from "./Problems.ts"
 import type { Registry } from "./Registry.ts"
 import { type Resolved, type ResolvedPart, resolve } from "./Resolve.ts"
+import * as Signals from "./Signals.ts"
 
 const build = <K extends Exclude<Plugin.PartKind, "sinks">>(
   part: ResolvedPart<K>,
@@ -27,18 +31,40 @@ const build = <K extends Exclude<Plugin.PartKind, "sinks">>(
 export const runLength = (resolved: Resolved): number =>
   resolved.hooks.reduce((steps, h) => h.part.runLength?.(steps) ?? steps, resolved.spec.train.steps)
 
-/** Instantiates every part of a resolved pipeline (its hooks were made by `resolve`). */
-export const instantiate = (resolved: Resolved): Effect.Effect<RunPlan, UserError> =>
+/**
+ * Instantiates every part of a resolved pipeline (its hooks were made by `resolve`), and binds the
+ * signals its criteria and probes request (`registry` given: every request must name a known
+ * signal that fits the run).
+ */
+export const instantiate = (resolved: Resolved, registry?: Registry): Effect.Effect<RunPlan, UserError> =>
   Effect.gen(function*() {
     const { spec } = resolved
     const context: Plugin.BuildContext = { totalSteps: spec.train.steps }
     const optimizer = yield* build(resolved.optimizer, context)
+    const problems: Array<Problem> = []
+    const signals: Array<SignalHost.Bound> = []
+    const topology = Model.make({ ...spec.model, vocabSize: spec.model.vocabSize ?? 1 }).topology
+    const signalContext = Signals.contextOf(topology, optimizer.slots, context)
+    const bind = (requests: Parameters<typeof Signals.bind>[1], consumer: string, path: string) =>
+      Effect.gen(function*() {
+        if (requests === undefined || Object.keys(requests).length === 0) return
+        if (registry === undefined) {
+          problems.push({ path: `${path}.signals`, message: "signals need the plugin registry (compile with a registry)" })
+          return
+        }
+        signals.push(...(yield* Signals.bind(registry, requests, consumer, path, signalContext, problems)))
+      })
     const recycling: Array<Stage.Stage> = []
     for (const s of resolved.stages) {
       const criterion = yield* build(s.select, context)
+      yield* bind(criterion.signals, SignalConsumers.consumerOf(s.index, -1), s.select.path)
       const reinitializer = yield* build(s.reinit, context)
       const shadow: Array<Stage.Stage["shadow"][number]> = []
-      for (const sh of s.shadow) shadow.push({ id: sh.id, criterion: yield* build(sh, context) })
+      for (const [j, sh] of s.shadow.entries()) {
+        const c = yield* build(sh, context)
+        yield* bind(c.signals, SignalConsumers.consumerOf(s.index, j), sh.path)
+        shadow.push({ id: sh.id, criterion: c })
+      }
       recycling.push({
         index: s.index,
         schedule: s.schedule,
@@ -51,8 +77,14 @@ export const instantiate = (resolved: Resolved): Effect.Effect<RunPlan, UserErro
         shadow
       })
     }
+    for (const [i, h] of resolved.hooks.entries()) yield* bind(h.part.signals, SignalConsumers.hookConsumer(i), h.path)
     const probes: Array<RunPlan["probes"][number]> = []
-    for (const p of resolved.probes) probes.push({ id: p.id, probe: yield* build(p, context) })
+    for (const [i, p] of resolved.probes.entries()) {
+      const probe = yield* build(p, context)
+      yield* bind(probe.signals, SignalConsumers.probeConsumer(i), p.path)
+      probes.push({ id: p.id, probe })
+    }
+    if (problems.length > 0) return yield* userError("the pipeline asks for signals that cannot be provided:", problems)
     const sinks: RunPlan["sinks"] = resolved.sinks.map((s) => ({
       id: s.id,
       acquire: s.entry.part.make(s.options, context) as RunPlan["sinks"][number]["acquire"]
@@ -70,6 +102,7 @@ export const instantiate = (resolved: Resolved): Effect.Effect<RunPlan, UserErro
       recycling,
       hooks: resolved.hooks.map((h) => ({ id: h.id, hook: h.part })),
       probes,
+      ...(signals.length > 0 ? { signals } : {}),
       sinks,
       resolved: resolved.json
     }
@@ -78,7 +111,7 @@ export const instantiate = (resolved: Resolved): Effect.Effect<RunPlan, UserErro
 
 /** Decodes, resolves and instantiates a pipeline value in one go. */
 export const compile = (registry: Registry, input: unknown): Effect.Effect<RunPlan, UserError> =>
-  Effect.flatMap(resolve(registry, input), instantiate)
+  Effect.flatMap(resolve(registry, input), (r) => instantiate(r, registry))
 
 /** Builds every backend part of the registry (with default options), for the trainer. */
 export const backendProviders = (registry: Registry): Effect.Effect<ReadonlyArray<BackendProvider>, UserError> =>

@@ -33,7 +33,8 @@ export const kindNoun: Record<Plugin.PartKind, string> = {
   sinks: "sink",
   probes: "probe",
   backends: "backend",
-  hooks: "hook"
+  hooks: "hook",
+  signals: "signal"
 }
 
 /** "a criterion", "an optimizer". */

@@ -1,5 +1,6 @@
 /**
- * Smooth-reinit blend state, per FF layer: the old W_in / W_out (/ b_in) frozen at the reset and,
+ * Smooth-reinit blend state, per FF layer: the old W_in / W_out (/ b_in, and W_gate / b_gate for GLU
+ * layers) frozen at the reset and,
  * per neuron, the step of its reset and the length of its ramp. At step s neuron i has
  * α_i = clamp((s − start_i) / steps_i, 0, 1), or 1 when it is not blending; the model computes
  * out = h_new·diag(α)·W_out + h_old·diag(1 − α)·oldW_out (`ForwardOptions.blend`). So at the reset
@@ -17,6 +18,8 @@ interface LayerBlend {
   readonly oldWin: tf.Tensor2D
   readonly oldWout: tf.Tensor2D
   readonly oldBin: tf.Tensor1D | undefined
+  readonly oldWgate: tf.Tensor2D | undefined
+  readonly oldBgate: tf.Tensor1D | undefined
   readonly start: Float64Array
   readonly steps: Float64Array
 }
@@ -27,6 +30,15 @@ export interface LayerBlendJson {
   readonly start: ReadonlyArray<number | null>
   readonly steps: ReadonlyArray<number>
 }
+
+/** The kept old tensors of a layer by field name (absent ones left out). */
+const oldOf = (b: LayerBlend) => ({
+  oldWin: b.oldWin,
+  oldWout: b.oldWout,
+  ...(b.oldBin !== undefined ? { oldBin: b.oldBin } : {}),
+  ...(b.oldWgate !== undefined ? { oldWgate: b.oldWgate } : {}),
+  ...(b.oldBgate !== undefined ? { oldBgate: b.oldBgate } : {})
+})
 
 const sliceOf = (layer: Topology.FFLayer, role: Topology.NeuronSlice["role"]) => layer.slices.find((s) => s.role === role)
 
@@ -64,8 +76,9 @@ export class Blends {
   add(position: number, indices: ReadonlyArray<number>, params: Readonly<Record<string, tf.Tensor>>, step: number, steps: number): void {
     if (indices.length === 0) return
     const layer = this.topology.layers[position]!
-    if (sliceOf(layer, "gate") !== undefined) throw new Error(`smooth reinit: layer ${layer.layer} has a gate slice, which blending does not support`)
     const bias = sliceOf(layer, "bias")
+    const gate = sliceOf(layer, "gate")
+    const gateBias = sliceOf(layer, "gate-bias")
     const prev = this.layers[position]
     const take = <T extends tf.Tensor>(name: string, axis: number, old: T | undefined): T =>
       tf.tidy(() => {
@@ -77,6 +90,8 @@ export class Blends {
       oldWin: take(layer.win, 1, prev?.oldWin),
       oldWout: take(layer.wout, 0, prev?.oldWout),
       oldBin: bias === undefined ? undefined : take(bias.param, 0, prev?.oldBin),
+      oldWgate: gate === undefined ? undefined : take(gate.param, 1, prev?.oldWgate),
+      oldBgate: gateBias === undefined ? undefined : take(gateBias.param, 0, prev?.oldBgate),
       start: prev?.start.slice() ?? new Float64Array(layer.dFF).fill(Number.NaN),
       steps: prev?.steps.slice() ?? new Float64Array(layer.dFF).fill(1)
     }
@@ -130,7 +145,7 @@ export class Blends {
       if (b === undefined) return undefined
       const alpha = tf.tensor1d(this.alpha(p, step), "float32")
       alphas.push(alpha)
-      return { oldWin: b.oldWin, oldWout: b.oldWout, ...(b.oldBin !== undefined ? { oldBin: b.oldBin } : {}), alpha }
+      return { ...oldOf(b), alpha }
     })
     const options: ForwardOptions = { blend }
     this.cached = { step, options, alphas }
@@ -144,14 +159,12 @@ export class Blends {
     )
   }
 
-  /** The kept tensors by name (`blend.<position>.oldWin|oldWout|oldBin`); still owned by this object. */
+  /** The kept tensors by name (`blend.<position>.oldWin|oldWout|oldBin|oldWgate|oldBgate`); still owned by this object. */
   tensors(): Record<string, tf.Tensor> {
     const out: Record<string, tf.Tensor> = {}
     this.layers.forEach((b, p) => {
       if (b === undefined) return
-      out[`blend.${p}.oldWin`] = b.oldWin
-      out[`blend.${p}.oldWout`] = b.oldWout
-      if (b.oldBin !== undefined) out[`blend.${p}.oldBin`] = b.oldBin
+      for (const [name, t] of Object.entries(oldOf(b))) out[`blend.${p}.${name}`] = t
     })
     return out
   }
@@ -165,11 +178,14 @@ export class Blends {
         if (t === undefined) throw new Error(`recycler restore: blend tensor blend.${j.position}.${name} is missing`)
         return tf.clone(t)
       }
-      const hasBias = sliceOf(this.topology.layers[j.position]!, "bias") !== undefined
+      const layer = this.topology.layers[j.position]!
+      const has = (role: Topology.NeuronSlice["role"]) => sliceOf(layer, role) !== undefined
       this.layers[j.position] = {
         oldWin: get("oldWin") as tf.Tensor2D,
         oldWout: get("oldWout") as tf.Tensor2D,
-        oldBin: hasBias ? (get("oldBin") as tf.Tensor1D) : undefined,
+        oldBin: has("bias") ? (get("oldBin") as tf.Tensor1D) : undefined,
+        oldWgate: has("gate") ? (get("oldWgate") as tf.Tensor2D) : undefined,
+        oldBgate: has("gate-bias") ? (get("oldBgate") as tf.Tensor1D) : undefined,
         start: Float64Array.from(j.start, (x) => (x === null ? Number.NaN : x)),
         steps: Float64Array.from(j.steps)
       }
@@ -194,5 +210,7 @@ export class Blends {
     b.oldWin.dispose()
     b.oldWout.dispose()
     b.oldBin?.dispose()
+    b.oldWgate?.dispose()
+    b.oldBgate?.dispose()
   }
 }

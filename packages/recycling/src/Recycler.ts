@@ -22,6 +22,8 @@ import * as Lineage from "./Lineage.ts"
 import { reinitialize } from "./Apply.ts"
 import { due } from "./RecyclingSchedule.ts"
 import * as Selector from "./Selector.ts"
+import type * as SignalHost from "./signals/Host.ts"
+import { consumerOf } from "./signals/Consumers.ts"
 
 /** What the recycler needs from the model. */
 export type RecyclingModel = Pick<Transformer.Transformer, "topology" | "activationStats" | "initParam">
@@ -36,6 +38,11 @@ export interface RecyclerOptions {
   readonly probe?: BatchTensors
   /** Emit per-layer `Lineage` events after every firing (default true). */
   readonly lineageEvents?: boolean
+  /**
+   * The run's signal host: criteria that declared `signals` read their values from it (consumer
+   * `recycling.<stage>.select` / `recycling.<stage>.shadow.<j>`).
+   */
+  readonly signals?: SignalHost.Host
 }
 
 /** What `runDue` needs from the training state. */
@@ -143,6 +150,16 @@ export const make = (options: RecyclerOptions): Recycler => {
       return Measure.measure(model, params, step, probe, forward)
     })
 
+  /** The measured signals plus the signal-plugin values of one criterion instance (read now: clears its mean windows). */
+  const withValues = (signals: Signals, c: Instance): Signals => {
+    const host = options.signals
+    const consumer = consumerOf(c.stage, c.shadow)
+    if (host === undefined || !host.has(consumer)) return signals
+    const values = host.read(consumer)
+    return { step: signals.step, layers: signals.layers.map((l, p) => ({ ...l, values: values[p]! })) }
+  }
+  const instanceOf = (stage: number, shadow: number) => instances.find((c) => c.stage === stage && c.shadow === shadow)!
+
   /** Blend options built inside the caller's tidy (not cached). */
   const blendOptionsFor = (step: number): ForwardOptions => ({
     blend: topology.layers.map((_, p) => {
@@ -165,7 +182,7 @@ export const make = (options: RecyclerOptions): Recycler => {
     const signals = signalsAt(step, params, probeFor(step, now, probe))
     for (const c of now) {
       const i = instances.indexOf(c)
-      states[i] = c.criterion.observe(states[i], signals)
+      states[i] = c.criterion.observe(states[i], withValues(signals, c))
     }
   }
 
@@ -177,7 +194,7 @@ export const make = (options: RecyclerOptions): Recycler => {
     const choice = Selector.choose(
       stage,
       { main: stateOf(stage.index, -1), shadows: stage.shadow.map((_, j) => stateOf(stage.index, j)) },
-      signals,
+      (shadow) => withValues(signals, instanceOf(stage.index, shadow)),
       request,
       options.key,
       step

@@ -49,24 +49,29 @@ export interface StageStates {
   readonly shadows: ReadonlyArray<unknown>
 }
 
-/** Runs the stage's criterion and its shadows on the same signals and request. */
+/**
+ * Runs the stage's criterion and its shadows on the same request and the same measured signals
+ * (each with its own signal-plugin values: `signals` may be a function of the shadow index, −1 =
+ * the acting criterion).
+ */
 export const choose = (
   stage: Pick<Stage, "index" | "criterion" | "shadow">,
   states: StageStates,
-  signals: Signals,
+  signals: Signals | ((shadow: number) => Signals),
   req: Selection.SelectRequest,
   root: Key.Key,
   step: number
 ): Choice => {
   const key = keyFor(root, "selection", stage.index, step)
-  const run = (c: Criterion<any>, state: unknown, k: Key.Key) => c.select(state, signals, req, k)
+  const signalsOf = typeof signals === "function" ? signals : () => signals
+  const run = (c: Criterion<any>, state: unknown, k: Key.Key, shadow: number) => c.select(state, signalsOf(shadow), req, k)
   return {
     request: req,
     key,
-    selection: run(stage.criterion.criterion, states.main, key),
+    selection: run(stage.criterion.criterion, states.main, key, -1),
     shadows: stage.shadow.map((s, j) => ({
       id: s.id,
-      selection: run(s.criterion, states.shadows[j], Key.fold(Key.split(key, "shadow"), j))
+      selection: run(s.criterion, states.shadows[j], Key.fold(Key.split(key, "shadow"), j), j)
     }))
   }
 }

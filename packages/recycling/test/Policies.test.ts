@@ -25,9 +25,11 @@ const copyState = (s: Optimizer.OptState): Optimizer.OptState => ({
   slots: Object.fromEntries(Object.entries(s.slots).map(([k, m]) => [k, Object.fromEntries(Object.entries(m).map(([p, t]) => [p, tf.clone(t)]))]))
 })
 
+const models: Record<string, object> = { "relu, biases": {}, "swiglu, biases": { activation: "swiglu" } }
+
 describe.each(Object.keys(optimizers))("optimizer-state policies with %s", (name) => {
-  it.each(policies)("%s", (policy) => {
-    const w = world({}, optimizers[name]!())
+  it.each(policies.flatMap((p) => Object.keys(models).map((m) => [p, m] as const)))("%s (%s)", (policy, model) => {
+    const w = world(models[model]!, optimizers[name]!())
     const before = copyState(w.opt)
     const r = Recycler.make({ model: w.model, stages: [stage({ optimizerState: policy })], key: w.root, lineageEvents: false })
     const out = r.runDue(0, { params: w.params, opt: w.opt, optimizer: w.optimizer })
@@ -35,6 +37,7 @@ describe.each(Object.keys(optimizers))("optimizer-state policies with %s", (name
     const selection = { layers: recycled.map((e) => (e._tag === "Recycle" ? { layer: e.layer, indices: e.indices, scores: e.scores } : never())) }
     const slices = neuronSlices(w.model.topology, selection)
     expect(slices.length).toBeGreaterThan(0)
+    if (model.startsWith("swiglu")) expect(slices.map((s) => s.param)).toContain("layers.0.ff.wgate")
     if (policy === "keep") expect(out.opt).toBe(w.opt)
     w.setOpt(out.opt)
     const roles = Slots.rolesOf(policy)

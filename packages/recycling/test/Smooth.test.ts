@@ -30,7 +30,14 @@ const chosenOf = (events: ReadonlyArray<Event.Event>, layer: number) =>
 
 describe("smooth reinit", () => {
   it("keeps the network's function at the reset and blends in the new neurons linearly over T steps", () => {
-    for (const config of [{ ffBias: true }, { ffBias: false, activation: "gelu" as const }]) {
+    for (
+      const config of [
+        { ffBias: true },
+        { ffBias: false, activation: "gelu" as const },
+        { ffBias: true, activation: "swiglu" as const },
+        { ffBias: false, activation: "geglu" as const }
+      ]
+    ) {
       const { w, r } = setup(config)
       const loss = (options = r.forwardOptions(3)) => tf.tidy(() => w.model.loss(w.params, w.probe, options).dataSync()[0]!)
       expect(r.forwardOptions(0)).toBeUndefined()
@@ -84,7 +91,16 @@ describe("smooth reinit", () => {
     expect(tf.memory().numTensors).toBe(baseline)
   })
 
-  it("snapshots blend progress with its tensors and restores it", () => {
+  it("snapshots blend progress with its tensors and restores it (GLU: the old gate travels too)", () => {
+    const { w: wg, r: rg } = setup({ activation: "swiglu", ffBias: true })
+    wg.setOpt(rg.runDue(3, { params: wg.params, opt: wg.opt, optimizer: wg.optimizer }).opt)
+    expect(Object.keys(rg.blendTensors()).filter((n) => n.startsWith("blend.0.")).sort()).toEqual([
+      "blend.0.oldBgate", "blend.0.oldBin", "blend.0.oldWgate", "blend.0.oldWin", "blend.0.oldWout"
+    ])
+    const { w: wg2, r: rg2 } = setup({ activation: "swiglu", ffBias: true })
+    rg2.restore(JSON.parse(JSON.stringify(rg.snapshot())), rg.blendTensors())
+    expect(rg2.forwardOptions(4)!.blend![0]!.oldWgate!.arraySync()).toEqual(rg.forwardOptions(4)!.blend![0]!.oldWgate!.arraySync())
+    for (const x of [rg, rg2, wg, wg2]) x.dispose()
     const { w, r } = setup()
     w.setOpt(r.runDue(3, { params: w.params, opt: w.opt, optimizer: w.optimizer }).opt)
     const snap = JSON.parse(JSON.stringify(r.snapshot()))

@@ -93,8 +93,9 @@ const setup = (source: CriterionSource, options: CriterionSuiteOptions, seed = 1
   const topology = syntheticTopology(options.widths ?? [16, 24, 7])
   let state = criterion.init(topology)
   const n = options.observations ?? 3
-  for (let i = 1; i <= n; i++) state = criterion.observe(state, syntheticSignals(topology, seed + i, i))
-  return { criterion, topology, signals: syntheticSignals(topology, seed, n + 1), state }
+  const values = Object.keys(criterion.signals ?? {})
+  for (let i = 1; i <= n; i++) state = criterion.observe(state, syntheticSignals(topology, seed + i, i, values))
+  return { criterion, topology, signals: syntheticSignals(topology, seed, n + 1, values), state }
 }
 
 const keyFor = (i: number) => Key.fold(Key.split(Key.make(3), "selection"), i)

@@ -111,9 +111,10 @@ export const syntheticTopology = (widths: ReadonlyArray<number>, dModel = 4): To
 /**
  * Synthetic signals for a topology: random norms, magnitudes and activations with deliberate ties
  * (values rounded to a coarse grid) and about a quarter of each layer silent (mean |h| = 0,
- * firing rate 0), so rank, threshold and tie-breaking paths are all exercised.
+ * firing rate 0), so rank, threshold and tie-breaking paths are all exercised. `values` names the
+ * signal-plugin values to fill (`LayerSignals.values`): non-negative, on the same grid, a quarter 0.
  */
-export const syntheticSignals = (topology: Topology.Topology, seed = 1, step = 0): Signals => ({
+export const syntheticSignals = (topology: Topology.Topology, seed = 1, step = 0, values: ReadonlyArray<string> = []): Signals => ({
   step,
   layers: topology.layers.map((l) => {
     const u = Key.uniform(Key.fold(Key.split(Key.make(seed), "signals"), l.layer))
@@ -131,7 +132,10 @@ export const syntheticSignals = (topology: Topology.Topology, seed = 1, step = 0
       activations: {
         meanAbs: Float32Array.from(silent, (s) => (s ? 0 : grid(u()) + 0.05)),
         firingRate: Float32Array.from(silent, (s) => (s ? 0 : grid(u())))
-      }
+      },
+      ...(values.length > 0
+        ? { values: Object.fromEntries(values.map((name) => [name, Float32Array.from(silent, (s) => (s ? 0 : grid(u()) + 0.01))])) }
+        : {})
     }
   })
 })

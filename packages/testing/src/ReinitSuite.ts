@@ -22,7 +22,7 @@ export type ReinitSource = Plugin.Part<"reinitializers", any, any> | (() => Rein
 export interface ReinitSuiteOptions {
   /** Part options, decoded by the part's schema (parts only; default `{}`). */
   readonly options?: unknown
-  /** Model variants to run on (default: tiny with FF biases, and tiny GELU without). */
+  /** Model variants to run on (default: tiny with FF biases, tiny GELU without, and tiny SwiGLU with biases). */
   readonly configs?: ReadonlyArray<Partial<ModelConfig>>
 }
 
@@ -40,7 +40,11 @@ export const makeReinit = (source: ReinitSource, options: unknown = {}): Reiniti
   return Effect.runSync(source.make(decoded, { totalSteps: 1000 }) as Effect.Effect<Reinitializer, unknown>)
 }
 
-const defaultConfigs: ReadonlyArray<Partial<ModelConfig>> = [{ ffBias: true }, { ffBias: false, activation: "gelu", layers: 3 }]
+const defaultConfigs: ReadonlyArray<Partial<ModelConfig>> = [
+  { ffBias: true },
+  { ffBias: false, activation: "gelu", layers: 3 },
+  { ffBias: true, activation: "swiglu" }
+]
 
 /** The selections the suite applies: a few neurons per layer, one whole layer, and nothing. */
 export const selectionsFor = (topology: Topology.Topology): Array<[string, Selection.Selection]> => {

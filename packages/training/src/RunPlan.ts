@@ -5,7 +5,7 @@
 import type { HookPart, Optimizer, Probe, RunDir, Sink } from "@rekindle/core"
 import type { DataConfig } from "@rekindle/data"
 import type { ModelConfig } from "@rekindle/model"
-import type { Stage } from "@rekindle/recycling"
+import type { SignalHost, Stage } from "@rekindle/recycling"
 import type { Effect, FileSystem, Path, Scope } from "effect"
 import type { TrainConfig } from "./TrainConfig.ts"
 
@@ -30,6 +30,8 @@ export interface RunPlan {
   /** Step hooks (a hook that ends the run early has already shortened `train.steps`). */
   readonly hooks: ReadonlyArray<{ readonly id: string; readonly hook: HookPart }>
   readonly probes: ReadonlyArray<{ readonly id: string; readonly probe: Probe }>
+  /** Every signal some part requested, bound to its built signal (empty = the host observes nothing). */
+  readonly signals?: ReadonlyArray<SignalHost.Bound>
   /** Sinks are acquired inside the run's scope, once its folder exists. */
   readonly sinks: ReadonlyArray<{ readonly id: string; readonly acquire: Effect.Effect<Sink, unknown, RunDir | Scope.Scope | FileSystem.FileSystem | Path.Path> }>
   /** The resolved pipeline as plain JSON (written to pipeline.json, hashed for the run name). */

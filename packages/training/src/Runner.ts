@@ -7,7 +7,7 @@ import { type BackendInfo, type BackendProvider, Event, EventBus, Key, RunDir, R
 import { Datasets } from "@rekindle/data"
 import { Backends } from "@rekindle/engine"
 import { Model, Transformer } from "@rekindle/model"
-import { Recycler, hook as recyclingHook, state as recyclingState } from "@rekindle/recycling"
+import { Recycler, hook as recyclingHook, SignalConsumers, SignalHook, SignalHost, state as recyclingState } from "@rekindle/recycling"
 import { folderName, hashOf, Resume } from "@rekindle/run"
 import { Effect, FileSystem, Path } from "effect"
 import * as Session from "./Session.ts"
@@ -110,24 +110,36 @@ export const run = (plan: RunPlan, options: RunOptions) =>
       (l) => Effect.sync(() => l.dispose())
     )
     const hooks: Array<StepHook> = []
+    // the signals parts asked for, measured inside the steps (no host, no observer: nothing asked)
+    const bound = plan.signals ?? []
+    const signals = bound.length === 0 ? undefined : yield* Effect.acquireRelease(
+      attempt(() => SignalHost.make({ topology: model.topology, config: model.config, bound, probe })),
+      (h) => Effect.sync(() => h.dispose())
+    )
+    if (signals !== undefined) hooks.push(SignalHook.hook(signals))
     let recycling: Recycler.Recycler | undefined
     if (plan.recycling.length > 0) {
       const recycler = yield* Effect.acquireRelease(
-        Effect.sync(() => Recycler.make({ model, stages: plan.recycling, key: root, probe })),
+        Effect.sync(() => Recycler.make({ model, stages: plan.recycling, key: root, probe, ...(signals !== undefined ? { signals } : {}) })),
         (r) => Effect.sync(() => r.dispose())
       )
       hooks.push({ ...recyclingHook(recycler), state: recyclingState(recycler) })
       recycling = recycler
     }
     // the pipeline's step hooks (hooks/pruning, hooks/retrain, ...), built now that the model exists
-    for (const h of plan.hooks) hooks.push(yield* h.hook.build({ model, key: root, logEvery: plan.train.logEvery, probe }))
+    for (const [i, h] of plan.hooks.entries()) {
+      const consumer = SignalConsumers.hookConsumer(i)
+      const read = signals !== undefined && signals.has(consumer) ? { signals: () => signals.read(consumer) } : {}
+      hooks.push(yield* h.hook.build({ model, key: root, logEvery: plan.train.logEvery, probe, ...read }))
+    }
     hooks.push(...(options.hooks ?? []))
     // probes run first, so they see each step's state before that step's recycling
     const probes = plan.probes.length === 0 ? undefined : ProbeHook.make({
       model,
       probes: plan.probes,
       batch: probe,
-      ...(recycling !== undefined ? { lineage: recycling.lineageView, forward: recycling.forwardOptions } : {})
+      ...(recycling !== undefined ? { lineage: recycling.lineageView, forward: recycling.forwardOptions } : {}),
+      ...(signals !== undefined ? { signals } : {})
     })
     if (probes !== undefined) hooks.unshift(probes)
 

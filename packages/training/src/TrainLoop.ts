@@ -12,7 +12,7 @@ import "@rekindle/engine/Gradients"
 
 let runCounter = 0
 
-export type { DecoupledUpdate, StepOptions } from "@rekindle/core"
+export type { DecoupledUpdate, StepObservation, StepObserver, StepOptions } from "@rekindle/core"
 
 /** Mutable training state: the hooks' `Loop` (variables by name, optimizer and its state) plus the step itself. */
 export interface TrainLoop extends Loop {
@@ -72,8 +72,24 @@ export const make = (
     const vars = trained === names ? varList : trained.map((n) => params[n]!)
     const masks = stepOptions?.masks
     const decoupled = stepOptions?.decoupled ?? []
-    const result = tidy(() => {
-      const { value, grads } = tf.variableGrads(() => model.loss(params, batch, options), vars)
+    const observers = stepOptions?.observers ?? []
+    const captureHidden = observers.some((o) => o.hidden)
+    const nLayers = model.topology.layers.length
+    const hidden: Array<tf.Tensor2D | undefined> = captureHidden ? Array.from({ length: nLayers }) : []
+    const hiddenGrad: Array<tf.Tensor2D | undefined> = captureHidden ? Array.from({ length: nLayers }) : []
+    const stepForward: ForwardOptions | undefined = captureHidden
+      ? {
+        ...options,
+        // copies (shared data, no memcpy) kept past the backward pass's own tidy, disposed below
+        hiddenGrad: (l, h, dh) => {
+          hidden[l] = tf.keep(tf.clone(h))
+          hiddenGrad[l] = tf.keep(tf.clone(dh))
+        }
+      }
+      : options
+    /** Forward, backward, observers, update: everything of the step inside one tidy. */
+    const stepBody = () => {
+      const { value, grads } = tf.variableGrads(() => model.loss(params, batch, stepForward), vars)
       const byName: Record<string, tf.Tensor> = {}
       for (const name of trained) {
         const g = grads[prefix + name]
@@ -92,6 +108,11 @@ export const make = (
               : "all parameters are finite (the forward pass overflowed); the last good parameters are kept")
         })
       }
+      if (observers.length > 0) {
+        const raw: Record<string, tf.Tensor> = {}
+        for (const name of trained) raw[name] = grads[prefix + name]!
+        for (const o of observers) o.observe({ params, grads: raw, hidden, hiddenGrad, opt })
+      }
       const lr = decoupled.length > 0 ? current.learningRate(opt.count) : 0
       const trainedParams = trained === names ? params : Object.fromEntries(trained.map((n) => [n, params[n]!]))
       const [updates, after] = current.update(byName, opt, trainedParams)
@@ -109,6 +130,13 @@ export const make = (
         params[name]!.assign(tf.add(params[name]!, u))
       }
       return { loss: value, next: trained === names ? after : carrySlots(opt, after) }
+    }
+    const result = tidy(() => {
+      try {
+        return stepBody()
+      } finally {
+        tf.dispose([...hidden, ...hiddenGrad].filter((t): t is tf.Tensor2D => t !== undefined))
+      }
     })
     disposeReplaced(opt, result.next)
     opt = result.next

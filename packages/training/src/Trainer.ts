@@ -63,10 +63,12 @@ export const mergeStepOptions = (all: ReadonlyArray<StepOptions | undefined>): S
   }
   const masks = Object.assign({}, ...present.map((o) => o.masks ?? {})) as Record<string, tf.Tensor>
   const decoupled = present.flatMap((o) => o.decoupled ?? [])
+  const observers = present.flatMap((o) => o.observers ?? [])
   return {
     ...(trainable !== undefined ? { trainable } : {}),
     ...(Object.keys(masks).length > 0 ? { masks } : {}),
-    ...(decoupled.length > 0 ? { decoupled } : {})
+    ...(decoupled.length > 0 ? { decoupled } : {}),
+    ...(observers.length > 0 ? { observers } : {})
   }
 }
 

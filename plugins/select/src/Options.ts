@@ -51,3 +51,19 @@ export const UtilityOptions = Schema.Struct({
     Schema.withDecodingDefaultKey(Effect.succeed(10))
   )
 })
+
+/** Options of `select/taylor` and `select/snip`. */
+export const GradientOptions = Schema.Struct({
+  every: PositiveInt.pipe(
+    Schema.annotate({ description: "Measure the signal inside every training step s with s % every == 0 (no extra pass)" }),
+    Schema.withDecodingDefaultKey(Effect.succeed(1))
+  ),
+  window: Schema.Literals(["mean", "ema", "last"]).pipe(
+    Schema.annotate({ description: "Fold the measurements: mean since the stage last fired, exponential moving average, or the last one" }),
+    Schema.withDecodingDefaultKey(Effect.succeed("mean" as const))
+  ),
+  decay: Decay.pipe(
+    Schema.annotate({ description: "EMA decay in [0, 1) (window ema only)" }),
+    Schema.withDecodingDefaultKey(Effect.succeed(0.9))
+  )
+})

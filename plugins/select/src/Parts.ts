@@ -4,8 +4,10 @@ import { Effect } from "effect"
 import { dormant } from "./Dormant.ts"
 import { firingRate } from "./FiringRate.ts"
 import { magnitudeLargest, magnitudeSmallest } from "./Magnitude.ts"
-import { DormantOptions, FiringRateOptions, NoOptions, UtilityOptions } from "./Options.ts"
+import { DormantOptions, FiringRateOptions, GradientOptions, NoOptions, UtilityOptions } from "./Options.ts"
 import { random, randomBernoulli } from "./Random.ts"
+import { snip } from "./Snip.ts"
+import { taylor } from "./Taylor.ts"
 import { utility } from "./Utility.ts"
 
 /** `select/magnitude-smallest`. */
@@ -55,4 +57,18 @@ export const utilityPart = Plugin.part<"criteria">()({
   description: "Continual-Backprop contribution utility, running average of E|h_i|·Σ_j|W_out[i,j]| (rank: the k lowest)",
   options: UtilityOptions,
   make: (options) => Effect.sync(() => utility(options))
+})
+
+/** `select/taylor`. */
+export const taylorPart = Plugin.part<"criteria">()({
+  description: "First-order Taylor importance |mean_t h_i·∂L/∂h_i| from the training steps' own backward pass, averaged since the last firing (rank: the k lowest)",
+  options: GradientOptions,
+  make: (options) => Effect.sync(() => taylor(options))
+})
+
+/** `select/snip`. */
+export const snipPart = Plugin.part<"criteria">()({
+  description: "SNIP gradient saliency Σ|θ ⊙ ∂L/∂θ| over each neuron's parameters, from the training steps' own gradients (rank: the k lowest)",
+  options: GradientOptions,
+  make: (options) => Effect.sync(() => snip(options))
 })

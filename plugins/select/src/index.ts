@@ -10,6 +10,8 @@ import {
   magnitudeSmallestPart,
   randomBernoulliPart,
   randomPart,
+  snipPart,
+  taylorPart,
   utilityPart
 } from "./Parts.ts"
 
@@ -18,7 +20,10 @@ export { firingRate, type FiringRateOptions } from "./FiringRate.ts"
 export { magnitudeLargest, magnitudeSmallest } from "./Magnitude.ts"
 export * as Options from "./Options.ts"
 export { draws, random, randomBernoulli } from "./Random.ts"
+export { snip } from "./Snip.ts"
+export { type GradientCriterionOptions, taylor } from "./Taylor.ts"
 export { chooseBelow } from "./Threshold.ts"
+export { valuesOf } from "./Values.ts"
 export { instantaneous, utilities, utility, type UtilityOptions, type UtilityState } from "./Utility.ts"
 
 /** The selection-criterion plugin: `select/<id>` for every built-in criterion. */
@@ -31,6 +36,8 @@ export const select = Plugin.make({
     "random-bernoulli": randomBernoulliPart,
     dormant: dormantPart,
     "firing-rate": firingRatePart,
-    utility: utilityPart
+    utility: utilityPart,
+    taylor: taylorPart,
+    snip: snipPart
   }
 })

@@ -10,6 +10,8 @@ import {
   normalizedActivation,
   random,
   randomBernoulli,
+  snip,
+  taylor,
   utility
 } from "../src/index.ts"
 
@@ -170,5 +172,35 @@ describe("utility (Continual Backprop)", () => {
   it("fails clearly without the outL1 signal", () => {
     const { outL1: _, ...noL1 } = layer(0, { meanAbs: [1, 2, 3] })
     expect(() => c.observe(c.init(topo), { step: 0, layers: [noL1] })).toThrow(/outL1/)
+  })
+})
+
+describe("gradient criteria", () => {
+  const layer = (values: Record<string, Array<number>>) => ({
+    layer: 0,
+    dFF: 4,
+    inNorm: new Float32Array(4),
+    outNorm: new Float32Array(4),
+    magnitude: Float32Array.from([4, 3, 2, 1]),
+    values: Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Float32Array.from(v)]))
+  })
+  const request = { scope: "per-layer" as const, k: [2], total: 2, fraction: 0.5, eligible: [Uint8Array.from([1, 1, 1, 1])] }
+  const options = { every: 1, window: "mean" as const, decay: 0.9 }
+
+  it("select/taylor picks the smallest Taylor values, declared as signal/taylor with its window", () => {
+    const c = taylor(options)
+    expect(c.signals).toEqual({ taylor: { use: "signal/taylor", window: { kind: "mean" }, every: 1 } })
+    expect(taylor({ ...options, window: "ema", every: 5 }).signals!.taylor).toEqual({ use: "signal/taylor", window: { kind: "ema", decay: 0.9 }, every: 5 })
+    const s = c.select(undefined, { step: 3, layers: [layer({ taylor: [0.5, 0.1, 0.9, 0.2] })] }, request, Key.make(1))
+    expect(s.layers[0]!.indices).toEqual([1, 3])
+    expect(s.layers[0]!.scores).toEqual([Math.fround(0.1), Math.fround(0.2)])
+  })
+
+  it("select/snip picks the smallest saliencies; both say which signal is missing", () => {
+    const c = snip(options)
+    expect(c.signals!.saliency!.use).toBe("signal/snip")
+    const s = c.select(undefined, { step: 3, layers: [layer({ saliency: [3, 2, 1, 0] })] }, request, Key.make(1))
+    expect(s.layers[0]!.indices).toEqual([2, 3])
+    expect(() => c.select(undefined, { step: 3, layers: [layer({})] }, request, Key.make(1))).toThrow(/select\/snip: layer 0 has no signal "saliency"/)
   })
 })

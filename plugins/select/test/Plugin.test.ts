@@ -10,7 +10,7 @@ describe("plugin select", () => {
   it("has the declared meta and parts", () => {
     expect(select.meta).toEqual({ name: "@rekindle/plugin-select", version: "0.1.0", namespace: "select", core: "^0.1.0" })
     expect(Object.keys(select.criteria)).toEqual([
-      "magnitude-smallest", "magnitude-largest", "random", "random-bernoulli", "dormant", "firing-rate", "utility"
+      "magnitude-smallest", "magnitude-largest", "random", "random-bernoulli", "dormant", "firing-rate", "utility", "taylor", "snip"
     ])
     expect(Plugin.coreVersion).toBe("0.1.0")
   })
@@ -23,6 +23,7 @@ describe("plugin select", () => {
     expect(got("dormant")).toEqual({ tau: 0.1, cap: true })
     expect(got("firing-rate")).toEqual({ threshold: 0.01, cap: true })
     expect(got("utility")).toEqual({ decay: 0.99, every: 10 })
+    expect(got("taylor")).toEqual({ every: 1, window: "mean", decay: 0.9 })
   })
   it("rejects bad options naming the field", () => {
     const bad = (id: keyof typeof select.criteria, input: unknown, field: string) => {
@@ -34,6 +35,7 @@ describe("plugin select", () => {
     bad("firing-rate", { threshold: 2 }, "threshold")
     bad("utility", { decay: 1 }, "decay")
     bad("utility", { every: 0 }, "every")
+    bad("taylor", { window: "median" }, "window")
     bad("dormant", { cap: "yes" }, "cap")
   })
   it("every option has a description", () => {

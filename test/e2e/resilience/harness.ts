@@ -33,6 +33,11 @@ export interface TinyOptions {
   readonly dFF?: number
   readonly lr?: number
   readonly recycling?: boolean
+  /**
+   * Gradient criteria on GLU layers instead: SwiGLU FF, `select/taylor` acting (mean since the last
+   * firing) with a `select/snip` shadow (EMA), both measured inside the training steps.
+   */
+  readonly gradient?: boolean
 }
 
 /** Writes corpus.txt, vocab.txt and a pipeline JSON under `dir`; returns the pipeline (as JSON) and its file. */
@@ -53,10 +58,17 @@ export const tinyProject = (dir: string, o: TinyOptions = {}) => {
       objective: "mlm",
       evalFraction: 0.2
     },
-    model: { dModel: 16, heads: 2, layers: 1, dFF: o.dFF ?? 32, seqLen: 16 },
+    model: { dModel: 16, heads: 2, layers: 1, dFF: o.dFF ?? 32, seqLen: 16, ...(o.gradient === true ? { activation: "swiglu" } : {}) },
     optimizer: { use: "optim/adam", lr: o.lr ?? 0.01 },
     train: { steps: o.steps ?? 120, batchSize: 4, evalEvery: 10, evalBatches: 1, logEvery: 3, checkpointEvery: o.checkpointEvery ?? 5 },
-    recycling: o.recycling === false ? [] : [{
+    recycling: o.recycling === false ? [] : o.gradient === true ? [{
+      schedule: { every: 6, from: 4 },
+      select: { use: "select/taylor", fraction: 0.25 },
+      reinit: { use: "reinit/smooth", steps: 5 },
+      optimizerState: "zero-moments",
+      immunity: 1,
+      shadow: [{ use: "select/snip", window: "ema", decay: 0.8, every: 2 }]
+    }] : [{
       schedule: { every: 6, from: 4 },
       select: { use: "select/utility", fraction: 0.25, every: 2 },
       reinit: { use: "reinit/smooth", steps: 5 },

@@ -118,3 +118,31 @@ describe("kill and resume (rekindle bin)", { timeout: 300_000 }, () => {
     expect(fs.readFileSync(path.join(dir, "events.jsonl.cut"), "utf8")).toContain("\"reason\":\"Interrupted\"")
   })
 })
+
+describe("kill and resume with gradient criteria on GLU layers (rekindle bin)", { timeout: 300_000 }, () => {
+  it("select/taylor acting, select/snip shadowing: SIGKILL mid-window, resume, and the events equal the uninterrupted run's", async () => {
+    const gsteps = 40
+    const project = tinyProject(path.join(root, "gradient"), { name: "gradient", steps: gsteps, checkpointEvery: 5, gradient: true })
+    const base = await rekindle(["run", project.file, "--out", path.join(root, "gradient-base"), "--cache", cache])
+    expect(base.err).toBe("")
+    expect(base.code).toBe(0)
+    const uninterrupted = readEvents(path.join(runFolder(path.join(root, "gradient-base"))!, "events.jsonl"))
+    const recycled = uninterrupted.filter((e) => e._tag === "Recycle")
+    expect(recycled.length).toBeGreaterThan(4)
+    expect(recycled.every((e) => e._tag === "Recycle" && e.criterion === "select/taylor" && e.shadow[0]!.criterion === "select/snip")).toBe(true)
+    // Taylor scores come from the steps' own gradients: positive, and not all equal
+    const scores = recycled.flatMap((e) => (e._tag === "Recycle" ? e.scores : []))
+    expect(scores.every((x) => x >= 0) && new Set(scores).size > 1).toBe(true)
+
+    // killed between checkpoints (the mean window of the acting criterion is half full)
+    const out = path.join(root, "gradient-kill")
+    const killed = await rekindle(["run", project.file, "--out", out, "--cache", cache], { out, step: 23, signal: "SIGKILL" })
+    expect(killed.signalled && killed.signal === "SIGKILL").toBe(true)
+    const dir = runFolder(out)!
+    const resumed = await rekindle(["resume", dir, "--cache", cache])
+    expect(resumed.err).toBe("")
+    expect(resumed.code).toBe(0)
+    const c = Determinism.compare(uninterrupted, readEvents(path.join(dir, "events.jsonl")))
+    expect(c.equal, Determinism.describe(c, { expected: "uninterrupted", actual: "resumed" })).toBe(true)
+  })
+})

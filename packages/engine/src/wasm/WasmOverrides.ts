@@ -6,7 +6,7 @@
  * UnsortedSegmentSum and the fused kernels are added: `RekindleAdam`, the LayerNorm pair
  * `RekindleLayerNorm`/`RekindleLayerNormGrad` and, in wasm SIMD (`kernels.wasm` on tfjs's heap),
  * `RekindleAddLayerNorm`, `RekindleBiasActivation`/`RekindleActivation`, `RekindleSoftmax` and
- * `RekindleSoftmaxCrossEntropy` with their gradient kernels (`simdKernels: false` keeps the
+ * `RekindleSoftmaxCrossEntropy` with their gradient kernels, and the column dot product `RekindleColumnDot` (the Taylor signal) (`simdKernels: false` keeps the
  * previous JavaScript LayerNorm and Adam and adds none of the SIMD-only ones).
  * Idempotent; {@link uninstall} restores the stock kernels (benchmarks compare both).
  *
@@ -20,6 +20,7 @@ import * as BiasActivationKernel from "./BiasActivationKernel.ts"
 import * as CastKernel from "./CastKernel.ts"
 import * as GatherKernel from "./GatherKernel.ts"
 import * as IdentityKernel from "./IdentityKernel.ts"
+import * as ColumnDotKernel from "./ColumnDotKernel.ts"
 import * as LayerNormKernel from "./LayerNormKernel.ts"
 import * as FusedGradients from "./FusedGradients.ts"
 import * as SliceKernel from "./SliceKernel.ts"
@@ -63,6 +64,8 @@ export interface OverrideOptions {
   readonly softmax?: boolean
   /** Register `RekindleSoftmaxCrossEntropy` (the head's loss; needs `simdKernels`). */
   readonly softmaxCrossEntropy?: boolean
+  /** Register `RekindleColumnDot` (Σ_rows a·b per column; the Taylor signal). */
+  readonly columnDot?: boolean
   /** BatchMatMul: loop over batch slices on the fast path (attention). */
   readonly batchedLoop?: boolean
   /** BatchMatMul: allow the cost-model swap for 2-D TN/NT products. */
@@ -178,6 +181,7 @@ export const install = (options: OverrideOptions = {}): void => {
     add(SoftmaxCrossEntropyKernel.gradName, SoftmaxCrossEntropyKernel.grad)
   }
   if (simd) FusedGradients.register()
+  if (on("columnDot")) add(ColumnDotKernel.kernelName, ColumnDotKernel.kernel)
   g[stateKey] = { replaced, added }
 }
 

@@ -12,7 +12,7 @@
 import { EventBus, type LineageView, type Loop, type Probe, RunError, type StepHook } from "@rekindle/core"
 import { type BatchTensors, type ForwardOptions, Measure } from "@rekindle/model"
 import { Effect } from "effect"
-import { Lineage } from "@rekindle/recycling"
+import { Lineage, SignalConsumers, type SignalHost } from "@rekindle/recycling"
 
 /** What the probe runner needs. */
 export interface ProbeHookOptions {
@@ -24,6 +24,8 @@ export interface ProbeHookOptions {
   readonly lineage?: () => LineageView
   /** Forward options at a step (the recycler's smooth-reinit blends), used for activation statistics. */
   readonly forward?: (step: number) => ForwardOptions | undefined
+  /** The run's signal host: probes that declared `signals` read their values from it (consumer `probes.<i>`). */
+  readonly signals?: SignalHost.Host
 }
 
 /** The probe runner: a step hook, plus `end` for the run's last step. */
@@ -53,8 +55,14 @@ export const make = (options: ProbeHookOptions): ProbeHook => {
           const acts = due.some((p) => p.probe.needs.activations)
           if (acts && options.batch === undefined) throw new Error(`probe ${due.find((p) => p.probe.needs.activations)!.id} needs activations but the run has no probe batch`)
           const signals = Measure.measure(options.model, loop.params, step, acts ? options.batch : undefined, options.forward?.(step))
-          const ctx = { step, signals, lineage: lineage() }
+          const base = { step, signals, lineage: lineage() }
           return due.flatMap((p) => {
+            const consumer = SignalConsumers.probeConsumer(options.probes.indexOf(p))
+            const host = options.signals
+            const ctx = host === undefined || !host.has(consumer) ? base : (() => {
+              const values = host.read(consumer)
+              return { ...base, signals: { step, layers: signals.layers.map((l, q) => ({ ...l, values: values[q]! })) } }
+            })()
             try {
               return [...p.probe.run(ctx)]
             } catch (e) {

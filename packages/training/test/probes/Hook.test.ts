@@ -10,6 +10,9 @@ import { Measure } from "@rekindle/model"
 import * as ProbeHook from "../../src/probes/Hook.ts"
 import { train } from "../../src/Trainer.ts"
 import * as TrainLoop from "../../src/TrainLoop.ts"
+import { Probes } from "@rekindle/plugin-probe"
+import { taylor } from "@rekindle/plugin-signal"
+import { SignalHook, SignalHost } from "@rekindle/recycling"
 import { countingStream } from "../Synthetic.ts"
 
 const config = {
@@ -106,5 +109,55 @@ describe("probe hook", () => {
       const noBatch = yield* ProbeHook.make({ model, probes: [{ id: "needy", probe: needy }] }).before(0, loop).pipe(Effect.provideService(EventBus, bus), Effect.exit)
       expect(Exit.isFailure(noBatch) && noBatch.cause.toString()).toMatch(/needy needs activations/)
       loop.dispose()
+    }))
+
+  it.effect("on SwiGLU layers: the built-in probes report, and a probe's declared signal arrives through the signal host", () =>
+    Effect.gen(function*() {
+      yield* Backends.init({ name: "cpu" }, [])
+      const glu = { ...config, activation: "swiglu" as const, ffBias: true }
+      const model = Model.make(glu)
+      const loop = TrainLoop.make(model, adam({ lr: 3e-3 }), model.init(Key.make(1)))
+      const stream = countingStream({ batchSize: 4, seqLen: glu.seqLen, vocabSize: glu.vocabSize, seed: 2 })
+      const probeBatch = Model.toTensors(countingStream({ batchSize: 4, seqLen: glu.seqLen, vocabSize: glu.vocabSize, seed: 9 }).next())
+      const seen: Array<Float32Array> = []
+      const reader: Probe = {
+        every: 4,
+        needs: { activations: false },
+        signals: { taylor: { use: "signal/taylor", window: { kind: "mean" } } },
+        run: (ctx) => {
+          seen.push(ctx.signals.layers[1]!.values!.taylor!)
+          return []
+        }
+      }
+      const host = SignalHost.make({
+        topology: model.topology,
+        config: model.config,
+        bound: [{ consumer: "probes.2", name: "taylor", id: "signal/taylor", key: "signal/taylor {}", signal: taylor(), window: { kind: "mean" }, every: 1 }]
+      })
+      const hook = ProbeHook.make({
+        model,
+        batch: probeBatch,
+        signals: host,
+        probes: [
+          { id: "probe/magnitudes", probe: Probes.magnitudes({ every: 4, bins: 8 }) },
+          { id: "probe/activations", probe: Probes.activations({ every: 4, bins: 8, maxPoints: 0 }) },
+          { id: "reader", probe: reader }
+        ]
+      })
+      const { bus, events } = EventBus.memory()
+      yield* train({ loop, stream, evalSet: [], config: trainConfig(8), hooks: [hook, SignalHook.hook(host)] }).pipe(
+        Effect.tap(() => hook.end(loop)),
+        Effect.provideService(EventBus, bus)
+      )
+      const histograms = events.filter((e) => e._tag === "Histogram")
+      expect(new Set(histograms.map((e) => e._tag === "Histogram" && e.name))).toEqual(new Set(["magnitude", "firing-rate", "mean-abs-activation"]))
+      expect(histograms.every((e) => e._tag === "Histogram" && e.counts.reduce((a, b) => a + b, 0) === glu.dFF)).toBe(true)
+      // step 0: no observation yet (zeros); steps 4 and 8: the mean of the 4 steps since the last read
+      expect(seen.map((v) => v.length)).toEqual([glu.dFF, glu.dFF, glu.dFF])
+      expect(seen[0]!.every((x) => x === 0)).toBe(true)
+      expect(seen[1]!.some((x) => x > 0) && seen[2]!.some((x) => x > 0)).toBe(true)
+      host.dispose()
+      loop.dispose()
+      Model.disposeBatch(probeBatch)
     }))
 })

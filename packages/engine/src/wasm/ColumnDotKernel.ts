@@ -1,0 +1,38 @@
+/**
+ * `RekindleColumnDot`: inputs `a [n, d]`, `b [n, d]` (float32); output `[d]` with
+ * out_j = Σ_rows a[r, j] · b[r, j], accumulated in float64 in one pass over the heap. The signal
+ * `signal/taylor` (Σ_tokens h·∂L/∂h per neuron) uses it where registered: the composition
+ * `sum(mul(a, b), 0)` writes and re-reads a full `[n, d]` product first.
+ */
+import type { KernelFunc, TensorInfo } from "@tensorflow/tfjs-core"
+import { heap, indexOf, internals } from "./WasmHeap.ts"
+
+/** The kernel's name. */
+export const kernelName = "RekindleColumnDot"
+
+const input = (args: Parameters<KernelFunc>[0], name: string): TensorInfo => {
+  const t = args.inputs[name]
+  if (t === undefined) throw new Error(`ColumnDot kernel: missing input ${name}`)
+  if (t.dtype !== "float32" || t.shape.length !== 2) throw new Error(`ColumnDot kernel: input ${name} must be 2-D float32, got ${t.dtype} [${t.shape}]`)
+  return t
+}
+
+/** The kernel. */
+export const kernel: KernelFunc = (args) => {
+  const a = input(args, "a")
+  const b = input(args, "b")
+  const [n, d] = a.shape as [number, number]
+  if (b.shape[0] !== n || b.shape[1] !== d) throw new Error(`ColumnDot kernel: shapes [${a.shape}] and [${b.shape}] differ`)
+  const backend = internals(args.backend)
+  const out = backend.makeOutput([d], "float32")
+  const h = heap(backend, "float32")
+  const ao = indexOf(backend, a), bo = indexOf(backend, b), oo = indexOf(backend, out)
+  const acc = new Float64Array(d)
+  for (let r = 0; r < n; r++) {
+    const ra = ao + r * d
+    const rb = bo + r * d
+    for (let j = 0; j < d; j++) acc[j]! += h[ra + j]! * h[rb + j]!
+  }
+  for (let j = 0; j < d; j++) h[oo + j] = acc[j]!
+  return out
+}

@@ -1,0 +1,45 @@
+/**
+ * Gradient signals, from the training step's own backward pass (`needs.step`: h and ∂L/∂h are
+ * captured inside the activation's gradient, ∂L/∂W are the step's gradients; no extra pass):
+ *
+ * - `signal/taylor` (Molchanov et al. 2017): |mean over tokens of h_i · ∂L/∂h_i|, the first-order
+ *   estimate of the loss change when neuron i is removed;
+ * - `signal/grad-norm`: ‖∂L/∂θ_i‖₂ over every parameter scalar θ_i of neuron i (W_in column, W_out
+ *   row, biases, GLU gate);
+ * - `signal/snip` (Lee et al. 2019): Σ over neuron i's scalars of |θ ⊙ ∂L/∂θ|.
+ */
+import type { Signal } from "@rekindle/core"
+import * as tf from "@tensorflow/tfjs-core"
+import { columnDot, sumOverSlices } from "./Reduce.ts"
+
+const missing = (id: string, v: Signal.LayerView, what: string): never => {
+  throw new Error(`${id}: layer ${v.layer.layer} has no ${what} in its view (the host observes them only inside a training step)`)
+}
+
+/** `signal/taylor`. */
+export const taylor = (): Signal.Signal => ({
+  needs: { step: true },
+  compute: (v) => {
+    const h = v.hidden ?? missing("signal/taylor", v, "activations")
+    const dh = v.hiddenGrad ?? missing("signal/taylor", v, "∂L/∂h")
+    return tf.div(tf.abs(columnDot(h, dh)), h.shape[0]) as tf.Tensor1D
+  }
+})
+
+/** `signal/grad-norm`. */
+export const gradNorm = (): Signal.Signal => ({
+  needs: { step: true },
+  compute: (v) => tf.sqrt(sumOverSlices(v.layer, v.grads ?? missing("signal/grad-norm", v, "∂L/∂W"), (g) => tf.square(g)))
+})
+
+/** `signal/snip`. */
+export const snip = (): Signal.Signal => ({
+  needs: { step: true },
+  compute: (v) => {
+    const grads = v.grads ?? missing("signal/snip", v, "∂L/∂W")
+    return sumOverSlices(v.layer, v.weights, (w, role) => {
+      const g = grads[role]
+      return g === undefined ? tf.zerosLike(w) : tf.abs(tf.mul(w, g))
+    })
+  }
+})
