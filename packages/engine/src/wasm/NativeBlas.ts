@@ -198,3 +198,12 @@ export const active = (): Blas | undefined => (globalThis as GlobalWithBlas)[act
 export const deactivate = (): void => {
   activate("none")
 }
+
+/**
+ * What differs between a recorded selection and a new one in what decides the bits (library,
+ * version, core type, threads), as `field: recorded -> now` lines; empty when they agree.
+ */
+export const differences = (recorded: BlasInfo, now: BlasInfo): Array<string> =>
+  (["library", "version", "coreType", "threads"] as const)
+    .filter((k) => recorded[k] !== now[k])
+    .map((k) => `${k}: ${String(recorded[k] ?? "(none)")} -> ${String(now[k] ?? "(none)")}`)
