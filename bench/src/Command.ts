@@ -19,6 +19,11 @@ export const bench = Command.make(
     config: Flag.String("config").pipe(Flag.withDescription("tiny, reference, wide, a comma list, or all"), Flag.withDefault("reference")),
     backend: Flag.String("backend").pipe(Flag.withDescription("auto, wasm, cpu, node, node-gpu"), Flag.withDefault("auto")),
     threads: optionalInt("threads", "Threads for the wasm backend (default: the available cores)"),
+    blas: Flag.String("blas").pipe(
+      Flag.withDescription("wasm matrix products: auto, openblas, none, a CBLAS library path, or a comma list measured in turn (none,openblas)"),
+      Flag.withDefault("auto")
+    ),
+    blasThreads: optionalInt("blas-threads", "OpenBLAS threads (default: --threads)"),
     steps: Flag.Int("steps").pipe(Flag.withDescription("Timed steps per measurement"), Flag.withDefault(6)),
     warmup: Flag.Int("warmup").pipe(Flag.withDescription("Untimed warm-up steps"), Flag.withDefault(2)),
     peers: Flag.Boolean("peers").pipe(Flag.withDescription("Also time bench/peers/pytorch_reference.py (needs python3 with torch) and print the ratio"), Flag.withDefault(false)),
@@ -32,7 +37,10 @@ export const bench = Command.make(
     const threads = opt(f.threads)
     const memory = opt(f.memory)
     const every = opt(f.every)
+    const blasThreads = opt(f.blasThreads)
     yield* program({
+      blas: f.blas.split(",").filter((b) => b !== ""),
+      ...(blasThreads !== undefined ? { blasThreads } : {}),
       config: f.config,
       backend: f.backend,
       steps: f.steps,

@@ -76,6 +76,22 @@ describe("native BLAS (rekindle run / reproduce)", { timeout: 300_000 }, () => {
     expect(again.out).toMatch(/identical: \d+ events match/)
     expect(again.code).toBe(0)
 
+    // reproduce pins the recorded library: a different version warns, a library that cannot be loaded stops
+    const manifestFile = path.join(dir!, "manifest.json")
+    const original = fs.readFileSync(manifestFile, "utf8")
+    const tampered = (blasChange: Record<string, unknown>) => {
+      const m = JSON.parse(original)
+      fs.writeFileSync(manifestFile, JSON.stringify({ ...m, backend: { ...m.backend, blas: { ...m.backend.blas, ...blasChange } } }))
+    }
+    tampered({ version: "0.0.1" })
+    const warned = await rekindle(["reproduce", dir!, "--cache", cache])
+    expect(warned.err).toContain(`warning: native BLAS differs from the original run (version: 0.0.1 -> ${String(blas.version)})`)
+    tampered({ path: "/nonexistent/libopenblas.so.0" })
+    const stopped = await rekindle(["reproduce", dir!, "--cache", cache])
+    expect(stopped.code).toBe(2)
+    expect(stopped.err).toMatch(/^error: the run used openblas .* which cannot be loaded here/)
+    fs.writeFileSync(manifestFile, original)
+
     const xnn = losses(runFolder(path.join(root, "xnn", "out")) ?? (await run("xnn2", { name: "wasm", threads: 2, blas: "none" })).dir!)
     const native = losses(dir!)
     expect(native).toHaveLength(xnn.length)
