@@ -99,8 +99,8 @@ const row = (r: BenchResult): string =>
 /** Which path the wasm matrix products take, and why (printed before the table). */
 export const blasLine = (b: BlasInfo): string =>
   b.library === "none"
-    ? `matrix products: XNNPACK (wasm SIMD): ${b.reason}`
-    : `matrix products: ${b.library} ${b.version ?? ""} (core ${b.coreType ?? "?"}, ${b.threads ?? "?"} threads) on the wasm heap: ${b.reason}`
+    ? `BLAS path: ${b.reason}`
+    : `BLAS path: ${b.library} ${b.version ?? ""} (core ${b.coreType ?? "?"}, ${b.threads ?? "?"} threads), sgemm on the wasm heap; ${b.reason}`
 
 /** The benchmark program; `providers` adds backends (the CLI passes its plugins' ones). */
 export const program = (a: BenchArgs, providers: ReadonlyArray<BackendProvider> = []) =>

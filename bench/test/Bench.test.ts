@@ -61,7 +61,7 @@ describe("bench harness", () => {
     ], { cwd: root, encoding: "utf8" })
     expect(r.stderr).toBe("")
     expect(r.status).toBe(0)
-    expect(r.stdout).toContain(`matrix products: XNNPACK (wasm SIMD): blas: "none" asked for`)
+    expect(r.stdout).toContain(`BLAS path: blas: "none" asked for: matrix products on XNNPACK (wasm)`)
     const line = JSON.parse(r.stdout.split("\n").find((l) => l.startsWith("{"))!) as { blas: { library: string } }
     expect(line.blas.library).toBe("none")
   }, 120_000)
