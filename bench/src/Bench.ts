@@ -139,7 +139,7 @@ export const program = (a: BenchArgs, providers: ReadonlyArray<BackendProvider> 
       return 0
     }
     yield* Console.log(
-      `backend ${info.name}, ${info.threads} thread(s), simd ${info.simd}, overrides ${info.overrides}; ${a.steps} timed steps after ${a.warmup} warm-up; GLIBC_TUNABLES ${tunables}`
+      `backend ${info.name}, ${info.threads} thread(s), simd ${info.simd}, overrides ${info.overrides}; ${a.steps} timed steps after ${a.warmup} warm-up; GLIBC_TUNABLES ${tunables}; OMP_WAIT_POLICY ${process.env["OMP_WAIT_POLICY"] ?? "(unset)"}`
     )
     if (info.blas !== undefined && a.blas.length === 1) yield* Console.log(blasLine(info.blas))
     yield* Console.log(header)

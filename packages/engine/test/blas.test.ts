@@ -4,6 +4,11 @@
  * XNNPACK (float32 tolerance), bitwise repeatability, the fused matMul, no leaks, and the errors.
  * Needs OpenBLAS (`.ci/run` installs it); without it only the "auto falls back" and error tests run.
  */
+import { spawnSync } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -84,6 +89,28 @@ describe("NativeBlas selection", () => {
     const two = NativeBlas.select("openblas", 2)
     expect(two.info.threads).toBe(2)
   })
+})
+
+const openmpBuild = "/usr/lib/x86_64-linux-gnu/openblas-openmp/libopenblas.so.0"
+
+describe.runIf(fs.existsSync(openmpBuild))("an OpenMP build in a process that ends by itself", () => {
+  it("exits with 0, not SIGSEGV (the exit guard), 4 times out of 4", () => {
+    const engine = path.join(path.dirname(fileURLToPath(import.meta.url)), "..")
+    const script = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "rekindle-omp-")), "natural-exit.ts")
+    fs.writeFileSync(script, [
+      `import * as NativeBlas from ${JSON.stringify(path.join(engine, "src/wasm/NativeBlas.ts"))}`,
+      `const s = NativeBlas.select(${JSON.stringify(openmpBuild)}, 2)`,
+      `const n = 256, a = new Float32Array(n * n).fill(1), c = new Float32Array(n * n)`,
+      `for (let i = 0; i < 20; i++) s.blas!.sgemm(false, false, n, n, n, a, n, a, n, 0, c, n)`,
+      `process.exitCode = c[0] === n ? 0 : 3`
+    ].join("\n"))
+    const tsx = path.join(engine, "..", "..", "node_modules", "tsx", "dist", "cli.mjs")
+    const codes = [1, 2, 3, 4].map(() => {
+      const r = spawnSync(process.execPath, [tsx, script], { encoding: "utf8" })
+      return r.signal ?? r.status
+    })
+    expect(codes).toEqual([0, 0, 0, 0])
+  }, 120_000)
 })
 
 describe.runIf(haveOpenBlas)("BatchMatMul on OpenBLAS", () => {

@@ -59,8 +59,12 @@ const defaultCandidates = (platform: NodeJS.Platform): ReadonlyArray<string> =>
     : platform === "win32"
     ? ["libopenblas.dll", "openblas.dll"]
     : [
-      "libopenblas.so.0",
+      // OpenMP builds first: with OMP_WAIT_POLICY=passive (see waitPolicy) they keep their speed on
+      // a loaded machine, where the pthreads build's spinning server fell to XNNPACK's rate
+      "/usr/lib/x86_64-linux-gnu/openblas-openmp/libopenblas.so.0", // Debian/Ubuntu libopenblas0-openmp
+      "/usr/lib/aarch64-linux-gnu/openblas-openmp/libopenblas.so.0",
       "libopenblaso.so.0", // Fedora: the OpenMP build
+      "libopenblas.so.0", // Debian's alternatives link (pthreads or OpenMP), Fedora's serial build
       "libopenblasp.so.0", // Fedora: the pthreads build
       "libopenblas.so",
       "/usr/lib/x86_64-linux-gnu/libopenblas.so.0",
@@ -111,6 +115,7 @@ const open = (koffi: Koffi, path: string, threads: number | undefined, reason: s
   const setThreads = optional<(n: number) => void>(lib, "void openblas_set_num_threads(int)")
   if (threads !== undefined && setThreads !== undefined) setThreads(threads)
   const config = getConfig?.() ?? ""
+  if (config.includes("USE_OPENMP")) exitGuard()
   const openblas = getConfig !== undefined
   const version = openblas ? (/OpenBLAS (\S+)/.exec(config)?.[1] ?? config) : "unknown"
   const info: BlasInfo = {
@@ -126,6 +131,32 @@ const open = (koffi: Koffi, path: string, threads: number | undefined, reason: s
     raw(rowMajor, transA ? trans : noTrans, transB ? trans : noTrans, M, N, K, 1, a, lda, b, ldb, beta, c, ldc)
   }
   return { info, sgemm }
+}
+
+/**
+ * An OpenMP build of OpenBLAS loaded into Node segfaults at exit when the process ends by draining
+ * its event loop (libgomp's threads race Node's teardown; measured: 6 of 8 exits with Debian's
+ * libopenblas0-openmp 0.3.21), not when it calls `process.exit`. So once one is loaded, a natural
+ * exit becomes `process.exit()` (with the exit code already set) at `beforeExit`.
+ */
+const exitGuard = (): void => {
+  const key = Symbol.for("rekindle/engine/openmp-exit-guard")
+  const g = globalThis as typeof globalThis & { [key]?: true }
+  if (g[key]) return
+  g[key] = true
+  process.once("beforeExit", () => process.exit())
+}
+
+/**
+ * OpenMP's threads busy-wait between parallel regions by default; on a machine whose cores are
+ * shared with other processes that turns every sgemm into a wait for a descheduled spinner
+ * (measured under load 17 on 2 cores: the reference step 3.7× slower than XNNPACK with the
+ * default policy, 3.7× faster than XNNPACK with `passive`). So unless the environment sets
+ * `OMP_WAIT_POLICY`, it is set to `passive` before the library is loaded (libgomp reads it when it
+ * is loaded). Child processes inherit it (the bench's PyTorch peer runs under the same policy).
+ */
+const waitPolicy = (): void => {
+  if (process.env["OMP_WAIT_POLICY"] === undefined) process.env["OMP_WAIT_POLICY"] = "passive"
 }
 
 const describe = (e: unknown): string => (e instanceof Error ? e.message.split("\n")[0]! : String(e))
@@ -147,6 +178,7 @@ export const select = (choice: BlasChoice, threads?: number): Selection => {
     }
     throw new Error(`blas: "${choice}" needs ${koffi}; ${installHint}`)
   }
+  waitPolicy()
   const tried: Array<string> = []
   for (const path of fixed ? [choice] : candidates()) {
     try {
