@@ -10,7 +10,7 @@ import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import * as NativeBlas from "@rekindle/engine/wasm/NativeBlas"
+import { NativeBlas } from "@rekindle/engine"
 import { afterEach, describe, expect, it } from "vitest"
 import { readEvents, readJson, rekindle, runFolder, tinyProject } from "./harness.ts"
 

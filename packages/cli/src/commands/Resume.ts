@@ -2,13 +2,13 @@
  * `rekindle resume <run-dir>`: continues an interrupted or crashed run from its newest complete
  * checkpoint. The plan is rebuilt from the folder's own `pipeline.json` (with the plugins of the
  * pipeline file named in the manifest, when it still exists) on the backend and thread count the
- * run started with, and on the native BLAS it ran on (see {@link pinnedBlas}); `events.jsonl` is cut back to the checkpoint, so from there on the events are
+ * run started with, and on the native BLAS it ran on (run's `SavedBlas`); `events.jsonl` is cut back to the checkpoint, so from there on the events are
  * those of an uninterrupted run. A finished run has nothing to resume (exit 0).
  */
-import { type BackendProvider, type BlasInfo, RunError, UserError } from "@rekindle/core"
+import { type BackendProvider, RunError, UserError } from "@rekindle/core"
 import { Compile, Load, type Registry } from "@rekindle/pipeline"
-import type { RunPlan } from "@rekindle/training/RunPlan"
-import type { SavedRun } from "@rekindle/training/Resume"
+import type { SavedRun } from "@rekindle/run"
+import type { RunPlan } from "@rekindle/training"
 import { Console, Effect, FileSystem, Path } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import * as Host from "../Host.ts"
@@ -16,11 +16,14 @@ import { ExitCode } from "./Run.ts"
 import { keepCheckpointsFlag } from "./Shared.ts"
 
 /** The training package, loaded lazily (commands that do not train never load TF.js). */
-export const training = Effect.promise(() => import("@rekindle/training/Experiment")).pipe(
-  Effect.zip(Effect.promise(() => import("@rekindle/training/Resume"))),
-  Effect.zip(Effect.promise(() => import("@rekindle/training/Checkpoint"))),
-  Effect.zip(Effect.promise(() => import("@rekindle/training/RunFolder"))),
-  Effect.map(([[[Experiment, Resume], Checkpoint], RunFolder]) => ({ Experiment, Resume, Checkpoint, RunFolder }))
+export const training: Effect.Effect<{
+  readonly Runner: typeof import("@rekindle/training").Runner
+  readonly Resume: typeof import("@rekindle/run").Resume
+  readonly Checkpoint: typeof import("@rekindle/run").Checkpoint
+  readonly RunFolder: typeof import("@rekindle/run").RunFolder
+}> = Effect.promise(() => import("@rekindle/training")).pipe(
+  Effect.zip(Effect.promise(() => import("@rekindle/run"))),
+  Effect.map(([{ Runner }, { Checkpoint, Resume, RunFolder }]) => ({ Runner, Resume, Checkpoint, RunFolder }))
 )
 
 /** The run-folder argument. */
@@ -65,46 +68,14 @@ export const savedPlan = (saved: SavedRun, hashOf: (v: unknown) => string) =>
       })
     }
     const backend = saved.manifest.backend
-    const plan: RunPlan = backend === undefined ? compiled : { ...compiled, backend: { name: backend.name, threads: backend.threads, ...pinnedBlas(backend) } }
-    if (plan.backend.blas !== undefined && plan.backend.blas !== "none") yield* checkBlas(backend!.blas!, plan.backend.blas, plan.backend.blasThreads)
+    const { SavedBlas } = yield* Effect.promise(() => import("@rekindle/run"))
+    const plan: RunPlan = backend === undefined
+      ? compiled
+      : { ...compiled, backend: { name: backend.name, threads: backend.threads, ...SavedBlas.pinned(backend) } }
+    const warning = backend === undefined ? undefined : yield* SavedBlas.check(backend)
+    if (warning !== undefined) yield* Console.error(warning)
     const backends = yield* Compile.backendProviders(registry)
     return { plan, backends, source } satisfies SavedPlan
-  })
-
-/**
- * The BLAS a saved run is continued or reproduced on: the one it ran on. A wasm run recorded with
- * `library: "none"` (or before BLAS was recorded) runs on XNNPACK again; one recorded with a
- * library runs on that library file with its recorded thread count. Other backends: nothing.
- */
-export const pinnedBlas = (backend: NonNullable<SavedRun["manifest"]["backend"]>): { blas?: string; blasThreads?: number } => {
-  if (backend.name !== "wasm") return {}
-  const b = backend.blas
-  if (b === undefined || b.library === "none") return { blas: "none" }
-  return { blas: b.path ?? b.requested, ...(b.threads === undefined ? {} : { blasThreads: b.threads }) }
-}
-
-/**
- * Loads the recorded BLAS before the run: stops (exit 2) when it cannot be loaded here, warns when
- * its version, core type or thread count differ from the record (results will then not be bitwise
- * equal to the original's). The engine reuses this selection when the backend starts.
- */
-const checkBlas = (recorded: BlasInfo, choice: string, threads: number | undefined) =>
-  Effect.gen(function*() {
-    const NativeBlas = yield* Effect.promise(() => import("@rekindle/engine/wasm/NativeBlas"))
-    const got = yield* Effect.try({
-      try: () => NativeBlas.activate(choice, threads).info,
-      catch: (e) =>
-        new UserError({
-          message: `the run used ${recorded.library} ${recorded.version ?? ""} (${choice}) for its matrix products, ` +
-            `which cannot be loaded here: ${e instanceof Error ? e.message : String(e)}`
-        })
-    })
-    const differences = NativeBlas.differences(recorded, got)
-    if (differences.length > 0) {
-      yield* Console.error(
-        `warning: native BLAS differs from the original run (${differences.join("; ")}): results will not be bitwise equal to it`
-      )
-    }
   })
 
 /** The `resume` command. */
@@ -128,7 +99,7 @@ export const resume = Command.make(
           ` (backend ${plan.backend.name}${plan.backend.threads !== undefined ? `, ${plan.backend.threads} threads` : ""})`
       )
     }
-    const result = yield* t.Experiment.run(plan, {
+    const result = yield* t.Runner.run(plan, {
       outDir: path.dirname(saved.dir),
       dir: saved.dir,
       existing: "resume",
