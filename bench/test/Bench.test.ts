@@ -64,7 +64,7 @@ describe("bench harness", () => {
     expect(r.stdout).toContain(`BLAS path: blas: "none" asked for: matrix products on XNNPACK (wasm)`)
     const line = JSON.parse(r.stdout.split("\n").find((l) => l.startsWith("{"))!) as { blas: { library: string } }
     expect(line.blas.library).toBe("none")
-  }, 120_000)
+  }, 300_000)
 
   it("rejects bad input with the field, exit code 2 and no stack trace", () => {
     const root = path.join(path.dirname(fileURLToPath(import.meta.url)), "..")
