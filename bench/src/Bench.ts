@@ -61,7 +61,7 @@ export const parseArgs = (argv: ReadonlyArray<string>): BenchArgs => {
 const fmt = (x: number, digits = 1) => x.toFixed(digits)
 
 /** The PyTorch peer's result (a JSON line of bench/peers/pytorch_reference.py), or why there is none. */
-export const pytorchPeer = (config: string, threads: number, steps: number, warmup: number): { tokensPerSec: number; line: string } | { error: string } => {
+const pytorchPeer = (config: string, threads: number, steps: number, warmup: number): { tokensPerSec: number; line: string } | { error: string } => {
   // REKINDLE_PYTHON, else the first of python3 on PATH and the system's (Debian's python3-torch) that has torch
   const pythons = process.env["REKINDLE_PYTHON"] !== undefined ? [process.env["REKINDLE_PYTHON"]] : ["python3", "/usr/bin/python3"]
   let last: { error: string } = { error: "no python3" }
@@ -97,7 +97,7 @@ const row = (r: BenchResult): string =>
   ` ${fmt(r.matmulGflops).padStart(15)} ${(fmt(r.effectiveVsMatmul * 100, 0) + "%").padStart(7)} ${fmt(r.peakRssMb, 0).padStart(7)} ${String(r.tensorsAlive).padStart(8)}`
 
 /** Which path the wasm matrix products take, and why (printed before the table). */
-export const blasLine = (b: BlasInfo): string =>
+const blasLine = (b: BlasInfo): string =>
   b.library === "none"
     ? `BLAS path: ${b.reason}`
     : `BLAS path: ${b.library} ${b.version ?? ""} (core ${b.coreType ?? "?"}, ${b.threads ?? "?"} threads), sgemm on the wasm heap; ${b.reason}`
