@@ -4,9 +4,10 @@
  * variants alternate step by step, each on its own TrainLoop, and the medians and minima are
  * printed. Not a test.
  *
- *   npx tsx bench/src/AB.ts [--config reference] [--threads N] [--steps 8] [--a key=false,...] [--b key=false,...]
+ *   npx tsx bench/src/AB.ts [--config reference] [--threads N] [--blas auto] [--steps 8] [--a key=false,...] [--b key=false,...]
  *
  * `--a` / `--b` list `WasmOverrides.OverrideOptions` (e.g. `--a identity=false,adam=false,smallProducts=pool`).
+ * Native BLAS on/off: `--blas openblas --a blas=false --b blas=true` (XNNPACK vs OpenBLAS products).
  */
 import "@rekindle/engine/Gradients"
 import { Key } from "@rekindle/core"
@@ -35,7 +36,8 @@ export const parseOptions = (s: string): WasmOverrides.OverrideOptions =>
 const main = async () => {
   const c = configs[arg("config", "reference")]!
   const threads = arg("threads", "")
-  await Effect.runPromise(Backends.init({ name: "wasm", ...(threads !== "" ? { threads: Number(threads) } : {}) }, []))
+  const info = await Effect.runPromise(Backends.init({ name: "wasm", ...(threads !== "" ? { threads: Number(threads) } : {}), blas: arg("blas", "auto") }, []))
+  console.log(`blas: ${info.blas?.library ?? "none"} (${info.blas?.reason ?? "not wasm"})`)
   const variants = [["A", parseOptions(arg("a", ""))], ["B", parseOptions(arg("b", ""))]] as const
   const steps = Number(arg("steps", "8"))
   const model = Model.make(c.model)

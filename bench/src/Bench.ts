@@ -6,12 +6,16 @@
  * docs/performance.md.
  *
  *   [--config tiny|reference|wide|all] [--backend auto|wasm|cpu|node|node-gpu] [--threads N]
+ *   [--blas auto|openblas|none|PATH|none,openblas] [--blas-threads N]
  *   [--steps N] [--warmup N] [--peers] [--memory STEPS [--every N]]
+ *
+ * `--blas` takes a comma list: each configuration is then measured on each BLAS path in turn in
+ * the same process (e.g. `none,openblas`: XNNPACK, then OpenBLAS), against the same peer run.
  */
 import { spawnSync } from "node:child_process"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
-import { type BackendProvider, UserError } from "@rekindle/core"
+import { type BackendProvider, type BlasInfo, UserError } from "@rekindle/core"
 import { Backends } from "@rekindle/engine"
 import { Console, Effect } from "effect"
 import { configs } from "./Configs.ts"
@@ -23,6 +27,9 @@ export interface BenchArgs {
   readonly config: string
   readonly backend: string
   readonly threads?: number
+  /** BLAS choices (wasm), measured in turn; default `["auto"]`. */
+  readonly blas: ReadonlyArray<string>
+  readonly blasThreads?: number
   readonly steps: number
   readonly warmup: number
   readonly peers: boolean
@@ -41,6 +48,8 @@ export const parseArgs = (argv: ReadonlyArray<string>): BenchArgs => {
     config: arg("config") ?? "reference",
     backend: arg("backend") ?? "auto",
     ...(num("threads") !== undefined ? { threads: num("threads")! } : {}),
+    blas: (arg("blas") ?? "auto").split(",").filter((b) => b !== ""),
+    ...(num("blas-threads") !== undefined ? { blasThreads: num("blas-threads")! } : {}),
     steps: num("steps") ?? 6,
     warmup: num("warmup") ?? 2,
     peers: argv.includes("--peers"),
@@ -88,6 +97,12 @@ const row = (r: BenchResult): string =>
   ` ${fmt(r.bareStepMs.median, 0).padStart(8)} ${(fmt(r.overhead * 100, 1) + "%").padStart(9)} ${fmt(r.effectiveGflops).padStart(8)}` +
   ` ${fmt(r.matmulGflops).padStart(15)} ${(fmt(r.effectiveVsMatmul * 100, 0) + "%").padStart(7)} ${fmt(r.peakRssMb, 0).padStart(7)} ${String(r.tensorsAlive).padStart(8)}`
 
+/** Which path the wasm matrix products take, and why (printed before the table). */
+const blasLine = (b: BlasInfo): string =>
+  b.library === "none"
+    ? `BLAS path: ${b.reason}`
+    : `BLAS path: ${b.library} ${b.version ?? ""} (core ${b.coreType ?? "?"}, ${b.threads ?? "?"} threads), sgemm on the wasm heap; ${b.reason}`
+
 /** The benchmark program; `providers` adds backends (the CLI passes its plugins' ones). */
 export const program = (a: BenchArgs, providers: ReadonlyArray<BackendProvider> = []) =>
   Effect.gen(function*() {
@@ -97,7 +112,13 @@ export const program = (a: BenchArgs, providers: ReadonlyArray<BackendProvider> 
       const message = `expected one of ${Object.keys(configs).join(", ")}, all (or a comma list), got "${unknown.join(", ")}"`
       return yield* new UserError({ message: `config: ${message}`, problems: [{ path: "config", message }] })
     }
-    const info = yield* Backends.init({ name: a.backend, ...(a.threads !== undefined ? { threads: a.threads } : {}) }, providers)
+    const request = (blas: string) => ({
+      name: a.backend,
+      ...(a.threads !== undefined ? { threads: a.threads } : {}),
+      blas,
+      ...(a.blasThreads !== undefined ? { blasThreads: a.blasThreads } : {})
+    })
+    let info = yield* Backends.init(request(a.blas[0] ?? "auto"), providers)
     const tunables = process.env["GLIBC_TUNABLES"] ?? "(unset)"
     if (a.memory !== undefined) {
       const c = configs[names[0]!]!
@@ -119,18 +140,28 @@ export const program = (a: BenchArgs, providers: ReadonlyArray<BackendProvider> 
       return 0
     }
     yield* Console.log(
-      `backend ${info.name}, ${info.threads} thread(s), simd ${info.simd}, overrides ${info.overrides}; ${a.steps} timed steps after ${a.warmup} warm-up; GLIBC_TUNABLES ${tunables}`
+      `backend ${info.name}, ${info.threads} thread(s), simd ${info.simd}, overrides ${info.overrides}; ${a.steps} timed steps after ${a.warmup} warm-up; GLIBC_TUNABLES ${tunables}; OMP_WAIT_POLICY ${process.env["OMP_WAIT_POLICY"] ?? "(unset)"}`
     )
+    if (info.blas !== undefined && a.blas.length === 1) yield* Console.log(blasLine(info.blas))
     yield* Console.log(header)
     for (const name of names) {
-      const r = yield* run(configs[name]!, { steps: a.steps, warmup: a.warmup }, info)
-      yield* Console.log(row(r))
-      yield* Console.log(JSON.stringify({ bench: "train-step", ...r }))
+      const results: Array<readonly [string, BenchResult]> = []
+      for (const blas of a.blas) {
+        if (a.blas.length > 1) {
+          info = yield* Backends.init(request(blas), providers)
+          yield* Console.log(info.blas === undefined ? `(blas ${blas}: not a wasm backend)` : blasLine(info.blas))
+        }
+        const r = yield* run(configs[name]!, { steps: a.steps, warmup: a.warmup }, info)
+        yield* Console.log(row(r))
+        yield* Console.log(JSON.stringify({ bench: "train-step", ...r, ...(info.blas === undefined ? {} : { blas: info.blas }) }))
+        results.push([info.blas?.library ?? blas, r])
+      }
       if (a.peers) {
         const peer = pytorchPeer(name, info.threads, a.steps, a.warmup)
         if ("error" in peer) yield* Console.log(`  pytorch peer: not available (${peer.error})`)
         else {
-          yield* Console.log(`  pytorch peer: ${fmt(peer.tokensPerSec, 0)} tokens/s; rekindle / pytorch = ${fmt(r.tokensPerSec / peer.tokensPerSec, 2)}`)
+          const ratios = results.map(([lib, r]) => `${results.length > 1 ? `${lib}: ` : ""}${fmt(r.tokensPerSec / peer.tokensPerSec, 2)}`)
+          yield* Console.log(`  pytorch peer: ${fmt(peer.tokensPerSec, 0)} tokens/s; rekindle / pytorch = ${ratios.join(", ")}`)
           yield* Console.log(peer.line)
         }
       }

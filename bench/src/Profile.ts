@@ -3,7 +3,7 @@
  * kernel call, forward, backward and optimizer alike). Prints the kernels by total time and the
  * heaviest (kernel, shapes) groups. Not a test.
  *
- *   npx tsx bench/src/Profile.ts [--config reference] [--backend wasm] [--threads N] [--steps 3] [--top 40]
+ *   npx tsx bench/src/Profile.ts [--config reference] [--backend wasm] [--threads N] [--blas auto|openblas|none|PATH] [--steps 3] [--top 40]
  *                                [--overrides key=false,...] [--vs key=false,...]
  *
  * `--overrides` installs that set of wasm overrides (`WasmOverrides.OverrideOptions`, as in AB.ts)
@@ -75,7 +75,8 @@ const printSideBySide = (a: ReadonlyArray<KernelCall>, b: ReadonlyArray<KernelCa
 const main = async () => {
   const c = configs[arg("config", "reference")]!
   const threads = arg("threads", "")
-  await Effect.runPromise(Backends.init({ name: arg("backend", "wasm"), ...(threads !== "" ? { threads: Number(threads) } : {}) }, []))
+  const info = await Effect.runPromise(Backends.init({ name: arg("backend", "wasm"), ...(threads !== "" ? { threads: Number(threads) } : {}), blas: arg("blas", "auto") }, []))
+  console.log(`blas: ${info.blas?.library ?? "none"} (${info.blas?.reason ?? "not wasm"})`)
   const steps = Number(arg("steps", "3"))
   const top = Number(arg("top", "40"))
   const sets = [parseOptions(arg("overrides", "")), ...(arg("vs", "") === "" ? [] : [parseOptions(arg("vs", ""))])]

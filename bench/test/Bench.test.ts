@@ -17,10 +17,11 @@ import { summarize } from "../src/Stats.ts"
 
 describe("bench harness", () => {
   it("parses flags with defaults", () => {
-    expect(parseArgs([])).toEqual({ config: "reference", backend: "auto", steps: 6, warmup: 2, peers: false })
+    expect(parseArgs([])).toEqual({ config: "reference", backend: "auto", blas: ["auto"], steps: 6, warmup: 2, peers: false })
     expect(parseArgs(["--config", "tiny", "--threads", "1", "--steps", "3", "--peers", "--memory", "50", "--every", "5"])).toEqual({
-      config: "tiny", backend: "auto", threads: 1, steps: 3, warmup: 2, peers: true, memory: 50, every: 5
+      config: "tiny", backend: "auto", blas: ["auto"], threads: 1, steps: 3, warmup: 2, peers: true, memory: 50, every: 5
     })
+    expect(parseArgs(["--blas", "none,openblas", "--blas-threads", "2"])).toMatchObject({ blas: ["none", "openblas"], blasThreads: 2 })
   })
 
   it("summarizes samples by median, min and max", () => {
@@ -54,6 +55,19 @@ describe("bench harness", () => {
     expect(Number.isFinite(r.gradientSignals.overhead)).toBe(true)
     expect(r.tensorsAlive).toBe(before)
   }, 120_000)
+
+  it("prints which matrix-product path it used and why", () => {
+    const root = path.join(path.dirname(fileURLToPath(import.meta.url)), "..")
+    const r = spawnSync(process.execPath, [
+      path.join(root, "..", "node_modules", "tsx", "dist", "cli.mjs"), "src/main.ts", "--no-hugetlb",
+      "--config", "tiny", "--backend", "wasm", "--threads", "1", "--blas", "none", "--steps", "1", "--warmup", "0"
+    ], { cwd: root, encoding: "utf8" })
+    expect(r.stderr).toBe("")
+    expect(r.status).toBe(0)
+    expect(r.stdout).toContain(`BLAS path: blas: "none" asked for: matrix products on XNNPACK (wasm)`)
+    const line = JSON.parse(r.stdout.split("\n").find((l) => l.startsWith("{"))!) as { blas: { library: string } }
+    expect(line.blas.library).toBe("none")
+  }, 300_000)
 
   it("rejects bad input with the field, exit code 2 and no stack trace", () => {
     const root = path.join(path.dirname(fileURLToPath(import.meta.url)), "..")

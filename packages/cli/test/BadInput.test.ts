@@ -23,6 +23,7 @@ const cases: ReadonlyArray<readonly [string, string, ReadonlyArray<string>, Read
   ["study with an empty grid", "empty-study.ts", [], ["grid: empty grid: sweep at least one path"]],
   ["dModel not divisible by heads", "heads.yaml", [], ["model.heads: dModel (130) must be divisible by heads (4)"]],
   ["unknown backend", "backend.yaml", [], [`backend: unknown backend "tpu"; known: auto, wasm, cpu`]],
+  ["bad blas choice", "backend-blas.yaml", [], [`backend.blas: expected "auto", "openblas", "none" or a CBLAS library path, got "fast"`]],
   ["--set with a bad path", "good.ts", ["--set", "train.stepz=10"], [`train.stepz: unknown key; did you mean "steps"?`]],
   ["--set with a bad value", "good.ts", ["--set", "train.steps=-3"], ["train.steps: Expected a value greater than 0, got -3"]],
   ["--set through a non-object", "good.ts", ["--set", "optimizer.use.x=1"], [`--set optimizer.use.x: "optimizer.use" is "optim/sgd", not an object`]],

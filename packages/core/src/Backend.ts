@@ -12,6 +12,37 @@ export interface BackendInfo {
   readonly simd: boolean
   /** Whether rekindle's kernel overrides are installed. */
   readonly overrides: boolean
+  /** Which library runs the matrix products (wasm backend only; absent elsewhere). */
+  readonly blas?: BlasInfo
+}
+
+/**
+ * The native BLAS behind the wasm backend's matrix products, as chosen at init: `library` is
+ * `openblas`, `accelerate`, `cblas` (another CBLAS library) or `none` (XNNPACK in wasm).
+ */
+export interface BlasInfo {
+  /** The `blas` option asked for (`auto`, `openblas`, `none` or a library name/path). */
+  readonly requested: string
+  readonly library: string
+  /** The name or path that was loaded. */
+  readonly path?: string
+  /** OpenBLAS's version (from `openblas_get_config`), `unknown` for other libraries. */
+  readonly version?: string
+  /** OpenBLAS's kernel core type (`openblas_get_corename`, e.g. `Haswell`). */
+  readonly coreType?: string
+  /** OpenBLAS's thread count (`openblas_get_num_threads`). */
+  readonly threads?: number
+  /** Why this path runs, in words. */
+  readonly reason: string
+}
+
+/** What a backend's init is asked for: threads, and for wasm the BLAS choice. */
+export interface BackendInitOptions {
+  readonly threads: number
+  /** wasm: `auto` (default), `openblas`, `none` or a CBLAS library name/path. */
+  readonly blas?: string
+  /** wasm: OpenBLAS threads (default: `threads`). */
+  readonly blasThreads?: number
 }
 
 /** A backend a plugin can provide. */
@@ -24,5 +55,5 @@ export interface BackendProvider {
   /** What makes it available, for the error when it is not (e.g. the npm install command of its package). */
   readonly requires?: string
   /** Registers and selects the backend. */
-  readonly init: (options: { readonly threads: number }) => Effect.Effect<BackendInfo, unknown>
+  readonly init: (options: BackendInitOptions) => Effect.Effect<BackendInfo, unknown>
 }

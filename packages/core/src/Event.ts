@@ -12,13 +12,30 @@ const AnyNum = Schema.Number
 const Int = Schema.Int
 const Nums = Schema.Array(Schema.Number)
 
+/** Which native BLAS ran the wasm backend's matrix products (see core's `BlasInfo`). */
+export const BlasRecord = Schema.Struct({
+  requested: Schema.String,
+  library: Schema.String,
+  path: Schema.optionalKey(Schema.String),
+  version: Schema.optionalKey(Schema.String),
+  coreType: Schema.optionalKey(Schema.String),
+  threads: Schema.optionalKey(Int),
+  reason: Schema.String
+})
+
 /** The run began: where it runs and what it is. */
 export const RunStarted = Schema.TaggedStruct("RunStarted", {
   time: Schema.String,
   run: Schema.String,
   pipelineHash: Schema.String,
   seed: Int,
-  backend: Schema.Struct({ name: Schema.String, threads: Int, simd: Schema.Boolean, overrides: Schema.Boolean }),
+  backend: Schema.Struct({
+    name: Schema.String,
+    threads: Int,
+    simd: Schema.Boolean,
+    overrides: Schema.Boolean,
+    blas: Schema.optionalKey(BlasRecord)
+  }),
   parameters: Int,
   steps: Int,
   resumedFrom: Schema.optionalKey(Int)

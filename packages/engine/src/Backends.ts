@@ -6,7 +6,7 @@
  * thread count is fixed by the first wasm init of the process.
  */
 import * as os from "node:os"
-import { type BackendInfo, type BackendProvider, UserError } from "@rekindle/core"
+import { type BackendInfo, type BackendInitOptions, type BackendProvider, UserError } from "@rekindle/core"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect, Semaphore } from "effect"
 import * as CpuBackend from "./CpuBackend.ts"
@@ -19,10 +19,16 @@ export const cpu: BackendProvider = CpuBackend.provider
 /** Built-in providers. */
 export const builtin: ReadonlyArray<BackendProvider> = [wasm, cpu]
 
-/** What to select: a provider name or `auto`; `threads` defaults to the available cores. */
+/**
+ * What to select: a provider name or `auto`; `threads` defaults to the available cores; `blas`
+ * (wasm: `auto` default, `openblas`, `none` or a CBLAS library name/path) and `blasThreads`
+ * (default `threads`) choose the native BLAS under the wasm backend's matrix products.
+ */
 export interface BackendRequest {
   readonly name: string
   readonly threads?: number
+  readonly blas?: string
+  readonly blasThreads?: number
 }
 
 /** Cores this process may use (`os.availableParallelism()`). */
@@ -52,10 +58,12 @@ const describe = (e: unknown): string => (e instanceof Error ? e.message : Strin
  */
 const enableProdMode = Effect.sync(() => tf.env().set("PROD", true))
 
-const initOne = (p: BackendProvider, threads: number): Effect.Effect<BackendInfo, UserError> =>
+const initOne = (p: BackendProvider, options: BackendInitOptions): Effect.Effect<BackendInfo, UserError> =>
   enableProdMode.pipe(
-    Effect.andThen(p.init({ threads })),
-    Effect.mapError((e) => new UserError({ message: `backend: "${p.name}" failed to initialise: ${describe(e)}` }))
+    Effect.andThen(p.init(options)),
+    Effect.mapError((e) =>
+      e instanceof UserError ? e : new UserError({ message: `backend: "${p.name}" failed to initialise: ${describe(e)}` })
+    )
   )
 
 /**
@@ -75,13 +83,25 @@ export const init = (
         problems: [{ path: "threads", message: `expected a whole number >= 1, got ${String(threads)}` }]
       })
     }
+    const blasThreads = request.blasThreads ?? threads
+    if (!Number.isInteger(blasThreads) || blasThreads < 1) {
+      const message = `expected a whole number >= 1, got ${String(request.blasThreads)}`
+      return yield* new UserError({ message: `blasThreads: ${message}`, problems: [{ path: "blasThreads", message }] })
+    }
+    const options: BackendInitOptions = {
+      threads,
+      ...(request.blas === undefined ? {} : { blas: request.blas }),
+      blasThreads
+    }
     const all = providers(extra)
     if (request.name === "auto") {
       const candidates = yield* availableByPriority(all)
       const failures: Array<string> = []
       for (const p of candidates) {
-        const r = yield* Effect.result(initOne(p, threads))
+        const r = yield* Effect.result(initOne(p, options))
         if (r._tag === "Success") return r.success
+        // a setting the user got wrong (e.g. blas: "openblas" without OpenBLAS) is not a reason to fall back
+        if (r.failure.problems !== undefined && r.failure.problems.length > 0) return yield* r.failure
         failures.push(r.failure.message)
         yield* Effect.logWarning(`backend auto: ${r.failure.message}; trying the next one`)
       }
@@ -99,7 +119,7 @@ export const init = (
         : `"${p.name}" is not available here; it needs: ${p.requires}`
       return yield* new UserError({ message: `backend: ${message}`, problems: [{ path: "backend", message }] })
     }
-    return yield* initOne(p, threads)
+    return yield* initOne(p, options)
   }).pipe(lock.withPermit)
 
 /** The name of the tfjs backend in use now (`""` before any init). */

@@ -2,8 +2,9 @@
  * The `wasm` backend provider (the embedded default): tfjs-backend-wasm 4.22 with the threaded
  * loader and rekindle's kernel overrides. Threads default to the machine's available cores.
  */
-import type { BackendInfo, BackendProvider } from "@rekindle/core"
+import { type BackendInfo, type BackendProvider, UserError } from "@rekindle/core"
 import { Effect } from "effect"
+import * as NativeBlas from "./wasm/NativeBlas.ts"
 import * as WasmInit from "./wasm/WasmInit.ts"
 import * as WasmOverrides from "./wasm/WasmOverrides.ts"
 
@@ -20,8 +21,14 @@ export const make = (options: WasmProviderOptions = {}): BackendProvider => ({
   name: "wasm",
   priority: 10,
   available: Effect.succeed(true),
-  init: ({ threads }) =>
-    Effect.tryPromise({
+  init: ({ threads, blas = "auto", blasThreads }) =>
+    Effect.try({
+      try: () => NativeBlas.activate(blas, blasThreads ?? threads),
+      catch: (e) => {
+        const message = e instanceof Error ? e.message.replace(/^blas: /, "") : String(e)
+        return new UserError({ message: `backend.blas: ${message}`, problems: [{ path: "backend.blas", message }] })
+      }
+    }).pipe(Effect.andThen((selection) => Effect.tryPromise({
       try: () => WasmInit.initWasm(threads, options.threadedAttempt),
       catch: (cause) => new Error(`wasm backend failed to initialise: ${String(cause)}`, { cause })
     }).pipe(
@@ -33,9 +40,12 @@ export const make = (options: WasmProviderOptions = {}): BackendProvider => ({
       Effect.map((s): BackendInfo => {
         if (options.overrides === false) WasmOverrides.uninstall()
         else WasmOverrides.install()
-        return { name: "wasm", threads: s.threads, simd: s.simd, overrides: WasmOverrides.isInstalled() }
+        const overrides = WasmOverrides.isInstalled()
+        // the native path lives in the BatchMatMul override: without overrides XNNPACK runs
+        const info = overrides ? selection.info : { ...selection.info, library: "none", reason: "kernel overrides off: matrix products on XNNPACK (wasm)" }
+        return { name: "wasm", threads: s.threads, simd: s.simd, overrides, blas: info }
       })
-    )
+    )))
 })
 
 /** The default wasm provider (overrides on, threaded when more than one thread is asked for). */

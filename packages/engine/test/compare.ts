@@ -34,8 +34,11 @@ export interface Result {
 
 const read = (t: tf.Tensor): Result => ({ shape: t.shape, dtype: t.dtype, values: Array.from(t.dataSync()) })
 
-/** Selects a backend (threads: the available cores). */
-export const use = (name: "cpu" | "wasm"): Promise<unknown> => Effect.runPromise(Backends.init({ name }))
+/**
+ * Selects a backend (threads: the available cores). The wasm kernels run on XNNPACK unless `blas`
+ * says otherwise (blas.test.ts covers the native path).
+ */
+export const use = (name: "cpu" | "wasm", blas = "none"): Promise<unknown> => Effect.runPromise(Backends.init({ name, blas }))
 
 /** Runs `f` on the current backend inside tidy and reads every output back. */
 export const run = (f: () => tf.Tensor | ReadonlyArray<tf.Tensor>): Array<Result> =>

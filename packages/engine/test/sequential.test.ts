@@ -18,7 +18,7 @@ import { expectClose, run, seeded, use } from "./compare.ts"
 const t = (shape: Array<number>, seed: number) => tf.tensor(seeded(seed, shape.reduce((a, b) => a * b, 1)), shape)
 
 beforeAll(async () => {
-  await Effect.runPromise(Backends.init({ name: "wasm", threads: 2 }))
+  await Effect.runPromise(Backends.init({ name: "wasm", threads: 2, blas: "none" }))
 })
 
 const threaded = () => WasmBackend.status()?.threaded === true

@@ -38,7 +38,7 @@ export const pipelineSchema = (registry: Registry): Schema.Top => {
   const names = Schema.Literals(registry.backendNames as [string, ...Array<string>])
   return Schema.Struct({
     ...PipelineSpec.fields,
-    backend: optional(Schema.Union([names, Schema.Struct({ name: names, threads: Schema.optionalKey(Schema.Int) })])),
+    backend: optional(Schema.Union([names, Schema.Struct({ name: names, threads: Schema.optionalKey(Schema.Int), blas: Schema.optionalKey(Schema.String), blasThreads: Schema.optionalKey(Schema.Int) })])),
     optimizer: optional(refOf(of("optimizers"), {}, PartRef)),
     recycling: optional(Schema.Array(stage)),
     hooks: optional(Schema.Array(refOf(of("hooks"), {}, PartRef))),

@@ -33,14 +33,30 @@ export const SelectRef = Schema.StructWithRest(
   [Schema.Record(Schema.String, Schema.Unknown)]
 )
 
-/** `backend: "auto"` or `{ name, threads }`. */
+/**
+ * The wasm backend's native BLAS: `auto`, `openblas`, `none`, or a CBLAS library file (a path with
+ * a `/`, or a name ending in `.so[.N]`, `.dylib` or `.dll`).
+ */
+export const Blas = Schema.String.pipe(
+  Schema.check(
+    Schema.makeFilter((s: string) =>
+      s === "auto" || s === "openblas" || s === "none" || s.includes("/") || /\.(so(\.\d+)*|dylib|dll)$/.test(s) ||
+      `expected "auto", "openblas", "none" or a CBLAS library path, got "${s}"`
+    )
+  ),
+  Schema.annotate({ description: "Native BLAS under the wasm matrix products: auto (default), openblas, none, or a library path" })
+)
+
+/** `backend: "auto"` or `{ name, threads, blas, blasThreads }`. */
 export const Backend = Schema.Union([
   Schema.String,
   Schema.Struct({
     name: Schema.String,
-    threads: Schema.optionalKey(PositiveInt.pipe(Schema.annotate({ description: "Threads (wasm); absent = all cores" })))
+    threads: Schema.optionalKey(PositiveInt.pipe(Schema.annotate({ description: "Threads (wasm); absent = all cores" }))),
+    blas: Schema.optionalKey(Blas),
+    blasThreads: Schema.optionalKey(PositiveInt.pipe(Schema.annotate({ description: "OpenBLAS threads; absent = threads" })))
   })
-]).pipe(Schema.annotate({ expected: `a backend name ("auto", "wasm", "cpu", ...) or { name, threads }` }))
+]).pipe(Schema.annotate({ expected: `a backend name ("auto", "wasm", "cpu", ...) or { name, threads, blas, blasThreads }` }))
 
 const tk = DataConfig.Tokenizer.cases
 const mk = DataConfig.Masking.fields

@@ -58,7 +58,13 @@ export type StageInput<Ps extends ReadonlyArray<AnyPlugin>> = Simplify<
 export type PipelineInput<Ps extends ReadonlyArray<AnyPlugin>> = Simplify<
   Omit<SpecInput, "backend" | "optimizer" | "recycling" | "hooks" | "probes" | "log"> & {
     /** `auto` (default), `wasm`, `cpu`, a plugin's backend, or `{ name, threads }`. */
-    readonly backend?: BackendName<Ps> | { readonly name: BackendName<Ps>; readonly threads?: number }
+    readonly backend?: BackendName<Ps> | {
+      readonly name: BackendName<Ps>
+      readonly threads?: number
+      /** wasm: native BLAS `auto` (default), `openblas`, `none`, or a CBLAS library path. */
+      readonly blas?: "auto" | "openblas" | "none" | (string & {})
+      readonly blasThreads?: number
+    }
     /** The optimizer (default `optim/adamw` with its defaults). */
     readonly optimizer?: RefOf<Ps, "optimizers">
     /** Recycling stages (default none). */

@@ -1,5 +1,5 @@
 /**
- * What "the same run" means, as code. Two runs of one pipeline, seed, backend and thread count
+ * What "the same run" means, as code. Two runs of one pipeline, seed, backend, thread count and BLAS
  * write identical `events.jsonl` files apart from wall-clock fields (`time`, `ms`,
  * `tokensPerSec`, see core `Event.stripTimings`) and resume markers (a resumed run appends a
  * `RunStarted` event with `resumedFrom`; everything else matches the uninterrupted run).
@@ -68,9 +68,21 @@ export const read = (file: string) =>
 /** Whether an event is a resume marker (a `RunStarted` with `resumedFrom`). */
 export const isResumeMarker = (e: Event.Event): boolean => e._tag === "RunStarted" && e.resumedFrom !== undefined
 
-/** Events as compared across runs: resume markers dropped, wall-clock fields removed. */
+/**
+ * The part of a `RunStarted`'s BLAS record that decides the bits: library, version, core type and
+ * threads; how it was asked for and found (`requested`, `path`, `reason`) may differ (a reproduction
+ * pins the library the original found under `auto`).
+ */
+const blasBits = (e: Record<string, unknown>): Record<string, unknown> => {
+  const backend = e["backend"] as { blas?: Record<string, unknown> } | undefined
+  if (e["_tag"] !== "RunStarted" || backend?.blas === undefined) return e
+  const { library, version, coreType, threads } = backend.blas
+  return { ...e, backend: { ...backend, blas: { library, version, coreType, threads } } }
+}
+
+/** Events as compared across runs: resume markers dropped, wall-clock fields removed, BLAS bits only. */
 export const comparable = (events: ReadonlyArray<Event.Event>): Array<Record<string, unknown>> =>
-  events.filter((e) => !isResumeMarker(e)).map(Event.stripTimings)
+  events.filter((e) => !isResumeMarker(e)).map(Event.stripTimings).map(blasBits)
 
 /** The first place two runs' events differ. */
 export interface Difference {

@@ -101,7 +101,13 @@ export const make = (base: Base): Omit<Manifest, "status" | "stepsDone"> => {
     seed: base.seed,
     startedAt: base.startedAt,
     steps: base.steps,
-    backend: { name: base.backend.name, threads: base.backend.threads, simd: base.backend.simd, overrides: base.backend.overrides },
+    backend: {
+      name: base.backend.name,
+      threads: base.backend.threads,
+      simd: base.backend.simd,
+      overrides: base.backend.overrides,
+      ...(base.backend.blas === undefined ? {} : { blas: base.backend.blas })
+    },
     versions: versions(),
     node: process.version,
     platform: { os: process.platform, arch: process.arch, cpus: os.cpus().length, host: os.hostname() },

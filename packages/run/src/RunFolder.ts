@@ -3,6 +3,7 @@
  * pipeline lands in the same folder. Holds `pipeline.json`, `manifest.json` and `events.jsonl`.
  * JSON files are written atomically (temporary file, fsync, rename, fsync of the folder).
  */
+import type { BlasInfo } from "@rekindle/core"
 import { createHash } from "node:crypto"
 import { Effect, FileSystem, Path } from "effect"
 import { Files } from "@rekindle/core"
@@ -34,7 +35,14 @@ export interface Manifest {
   readonly endedAt?: string
   readonly steps: number
   readonly stepsDone: number
-  readonly backend?: { readonly name: string; readonly threads: number; readonly simd: boolean; readonly overrides?: boolean }
+  readonly backend?: {
+    readonly name: string
+    readonly threads: number
+    readonly simd: boolean
+    readonly overrides?: boolean
+    /** The native BLAS under the wasm matrix products (absent in runs before it existed: XNNPACK). */
+    readonly blas?: BlasInfo
+  }
   readonly versions: Readonly<Record<string, string>>
   readonly node: string
   readonly git?: string

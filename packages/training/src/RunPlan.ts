@@ -14,6 +14,10 @@ export interface BackendRequest {
   readonly name: string
   /** Threads for wasm; absent = all available cores. */
   readonly threads?: number
+  /** wasm: the native BLAS (`auto` when absent, `openblas`, `none`, a library path). */
+  readonly blas?: string
+  /** wasm: OpenBLAS threads (absent = `threads`). */
+  readonly blasThreads?: number
 }
 
 /** A fully resolved run. */

@@ -168,7 +168,13 @@ export const run = (plan: RunPlan, options: RunOptions) =>
       run: path.basename(dir),
       pipelineHash,
       seed: plan.seed,
-      backend: { name: info.name, threads: info.threads, simd: info.simd, overrides: info.overrides },
+      backend: {
+        name: info.name,
+        threads: info.threads,
+        simd: info.simd,
+        overrides: info.overrides,
+        ...(info.blas === undefined ? {} : { blas: info.blas })
+      },
       parameters: model.parameterCount,
       steps: plan.train.steps,
       ...(session.resumedFrom !== undefined ? { resumedFrom: session.resumedFrom } : {})

@@ -27,7 +27,7 @@ export const lcg = (seed: number) => {
 /** Options of the tiny pipeline. */
 export interface TinyOptions {
   readonly name?: string
-  readonly backend?: { readonly name: string; readonly threads?: number }
+  readonly backend?: { readonly name: string; readonly threads?: number; readonly blas?: string; readonly blasThreads?: number }
   readonly steps?: number
   readonly checkpointEvery?: number
   readonly dFF?: number

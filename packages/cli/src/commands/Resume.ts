@@ -2,7 +2,7 @@
  * `rekindle resume <run-dir>`: continues an interrupted or crashed run from its newest complete
  * checkpoint. The plan is rebuilt from the folder's own `pipeline.json` (with the plugins of the
  * pipeline file named in the manifest, when it still exists) on the backend and thread count the
- * run started with; `events.jsonl` is cut back to the checkpoint, so from there on the events are
+ * run started with, and on the native BLAS it ran on (run's `SavedBlas`); `events.jsonl` is cut back to the checkpoint, so from there on the events are
  * those of an uninterrupted run. A finished run has nothing to resume (exit 0).
  */
 import { type BackendProvider, RunError, UserError } from "@rekindle/core"
@@ -68,7 +68,12 @@ export const savedPlan = (saved: SavedRun, hashOf: (v: unknown) => string) =>
       })
     }
     const backend = saved.manifest.backend
-    const plan: RunPlan = backend === undefined ? compiled : { ...compiled, backend: { name: backend.name, threads: backend.threads } }
+    const { SavedBlas } = yield* Effect.promise(() => import("@rekindle/run"))
+    const plan: RunPlan = backend === undefined
+      ? compiled
+      : { ...compiled, backend: { name: backend.name, threads: backend.threads, ...SavedBlas.pinned(backend) } }
+    const warning = backend === undefined ? undefined : yield* SavedBlas.check(backend)
+    if (warning !== undefined) yield* Console.error(warning)
     const backends = yield* Compile.backendProviders(registry)
     return { plan, backends, source } satisfies SavedPlan
   })

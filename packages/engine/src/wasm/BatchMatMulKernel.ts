@@ -14,16 +14,22 @@
  *  - for 2-D products with exactly one transposed operand, computes `Cᵀ = op(B)ᵀ · op(A)ᵀ`
  *    instead when a cost model (element passes: a JS transpose ≈ XNNPACK weight packing ≈ 3 ns per
  *    element, as measured) says that moves less memory.
+ * When a native BLAS is active (NativeBlas.ts), every float32 product runs on it instead
+ * (BlasMatMul.ts: `cblas_sgemm` on the heap, no transposes, no copies).
  * Non-float32 inputs go to the stock kernel (which rejects them, as stock tfjs does).
  */
 import { broadcast_util, type KernelFunc, type TensorInfo } from "@tensorflow/tfjs-core"
 import * as Adaptive from "./Adaptive.ts"
+import * as BlasMatMul from "./BlasMatMul.ts"
+import * as NativeBlas from "./NativeBlas.ts"
 import type { TransposeFn } from "./TransposeKernel.ts"
 import * as Sequential from "./Sequential.ts"
 import { alias, free, freeAlias, heap, indexOf, internals, sizeOf, stridesOf, view, type WasmBackendInternals } from "./WasmHeap.ts"
 
 /** Switches of the override (all on by default; off reproduces parts of the stock behaviour). */
 export interface BatchMatMulOptions {
+  /** Run float32 products on the native BLAS when one is active (NativeBlas.ts); default true. */
+  readonly blas?: boolean
   /** Loop over batch slices on the fast path instead of the stock batched slow path. */
   readonly batchedLoop: boolean
   /** Allow the `Cᵀ = op(B)ᵀ · op(A)ᵀ` rewrite of 2-D TN/NT products. */
@@ -148,7 +154,16 @@ export const make = (stock: KernelFunc, transpose: TransposeFn, options: BatchMa
     const outOuter = broadcast_util.assertAndGetBroadcastShape(outerA, outerB)
     const outShape = [...outOuter, M, N]
     const batch = sizeOf(outOuter)
-    if (M * N * K === 0 || (batchA === 1 && batchB === 1 && !transposeA && !transposeB)) return stock(args)
+    if (M * N * K === 0) return stock(args)
+    const native = options.blas === false ? undefined : NativeBlas.active()
+    if (native !== undefined) {
+      return BlasMatMul.run(native, backend, {
+        a, b, transposeA, transposeB, M, K, N, batchA, batchB, batch, outShape,
+        aIndex: broadcastIndexer(outOuter, outerA),
+        bIndex: broadcastIndexer(outOuter, outerB)
+      })
+    }
+    if (batchA === 1 && batchB === 1 && !transposeA && !transposeB) return stock(args)
 
     const temps: Array<TensorInfo> = []
     try {

@@ -1,6 +1,6 @@
 /**
  * Installs rekindle's kernel overrides on the tfjs wasm backend with `tf.registerKernel`:
- * BatchMatMul, Transpose, Slice, SplitV, Sum (leading axes), GatherV2 (axis 0), Identity and same-dtype
+ * BatchMatMul (on a native BLAS when one is active, see NativeBlas.ts), _FusedMatMul, Transpose, Slice, SplitV, Sum (leading axes), GatherV2 (axis 0), Identity and same-dtype
  * Cast (no copy) replace the stock
  * kernels (the stock ones are kept and called for the cases the overrides do not handle);
  * UnsortedSegmentSum and the fused kernels are added: `RekindleAdam`, the LayerNorm pair
@@ -18,6 +18,7 @@ import * as AdamKernel from "./AdamKernel.ts"
 import * as BatchMatMulKernel from "./BatchMatMulKernel.ts"
 import * as BiasActivationKernel from "./BiasActivationKernel.ts"
 import * as CastKernel from "./CastKernel.ts"
+import * as FusedMatMulKernel from "./FusedMatMulKernel.ts"
 import * as GatherKernel from "./GatherKernel.ts"
 import * as IdentityKernel from "./IdentityKernel.ts"
 import * as ColumnDotKernel from "./ColumnDotKernel.ts"
@@ -66,6 +67,10 @@ export interface OverrideOptions {
   readonly softmaxCrossEntropy?: boolean
   /** Register `RekindleColumnDot` (Σ_rows a·b per column; the Taylor signal). */
   readonly columnDot?: boolean
+  /** BatchMatMul: products on the active native BLAS, if any (NativeBlas.ts). */
+  readonly blas?: boolean
+  /** _FusedMatMul as the BatchMatMul override + Add + activation kernels (needs `batchMatMul`). */
+  readonly fusedMatMul?: boolean
   /** BatchMatMul: loop over batch slices on the fast path (attention). */
   readonly batchedLoop?: boolean
   /** BatchMatMul: allow the cost-model swap for 2-D TN/NT products. */
@@ -140,14 +145,16 @@ export const install = (options: OverrideOptions = {}): void => {
   if (on("transpose")) override(tf.Transpose, (stock) => TransposeKernel.make(stock, minElements))
   if (on("batchMatMul")) {
     const transpose = TransposeKernel.dispatching(stockTranspose.kernelFunc, minElements)
-    override(tf.BatchMatMul, (stock) =>
+    const matMul = override(tf.BatchMatMul, (stock) =>
       BatchMatMulKernel.make(stock, transpose, {
+        blas: on("blas"),
         batchedLoop: on("batchedLoop"),
         swap: on("swap"),
         aliasSlices: on("aliasSlices"),
         ...(options.sequentialMaxFlops === undefined ? {} : { sequentialMaxFlops: options.sequentialMaxFlops }),
         ...(options.smallProducts === undefined ? {} : { smallProducts: options.smallProducts })
       }))
+    if (on("fusedMatMul")) override(tf._FusedMatMul, (stock) => FusedMatMulKernel.make(stock, matMul))
   }
   if (on("slice")) {
     const slice = override(tf.Slice, SliceKernel.make)

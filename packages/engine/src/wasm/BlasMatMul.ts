@@ -1,0 +1,56 @@
+/**
+ * The native-BLAS path of the BatchMatMul override: every float32 product (NN, NT, TN, TT, rank 2
+ * to n, broadcast batch dims) runs as `cblas_sgemm` calls on Float32Array views of the wasm heap.
+ * No transposes are materialised (sgemm reads either layout) and nothing is copied: operands are
+ * read and the output written in place in tfjs's tensor memory.
+ *  - `b` unbatched and `a` not transposed: `a`'s batch folds into rows, one call;
+ *  - otherwise one call per output slice, with numpy broadcasting of the batch dims.
+ */
+import type { TensorInfo } from "@tensorflow/tfjs-core"
+import type { Blas } from "./NativeBlas.ts"
+import { heap, indexOf, type WasmBackendInternals } from "./WasmHeap.ts"
+
+/** The geometry of one (batched) product, as the override computed it. */
+export interface Product {
+  readonly a: TensorInfo
+  readonly b: TensorInfo
+  readonly transposeA: boolean
+  readonly transposeB: boolean
+  readonly M: number
+  readonly K: number
+  readonly N: number
+  readonly batchA: number
+  readonly batchB: number
+  /** Output batch size (broadcast of both). */
+  readonly batch: number
+  /** Full output shape. */
+  readonly outShape: Array<number>
+  /** Output slice index -> `a`'s / `b`'s slice index (broadcasting). */
+  readonly aIndex: (i: number) => number
+  readonly bIndex: (i: number) => number
+}
+
+/** Runs `p` with `blas` and returns the new output tensor. */
+export const run = (blas: Blas, backend: WasmBackendInternals, p: Product): TensorInfo => {
+  const { M, K, N, transposeA, transposeB } = p
+  const out = backend.makeOutput(p.outShape, "float32")
+  // read the heap view after the allocation (it may have grown the heap)
+  const h = heap(backend, "float32") as Float32Array
+  const a0 = indexOf(backend, p.a)
+  const b0 = indexOf(backend, p.b)
+  const o0 = indexOf(backend, out)
+  const lda = transposeA ? M : K
+  const ldb = transposeB ? K : N
+  if (p.batchB === 1 && !transposeA) {
+    const rows = p.batch * M
+    blas.sgemm(false, transposeB, rows, N, K, h.subarray(a0, a0 + rows * K), K, h.subarray(b0, b0 + K * N), ldb, 0, h.subarray(o0, o0 + rows * N), N)
+    return out
+  }
+  for (let i = 0; i < p.batch; i++) {
+    const as = a0 + p.aIndex(i) * M * K
+    const bs = b0 + p.bIndex(i) * K * N
+    const os = o0 + i * M * N
+    blas.sgemm(transposeA, transposeB, M, N, K, h.subarray(as, as + M * K), lda, h.subarray(bs, bs + K * N), ldb, 0, h.subarray(os, os + M * N), N)
+  }
+  return out
+}
