@@ -16,11 +16,11 @@ const optionalInt = (name: string, description: string) => Flag.Int(name).pipe(F
 export const bench = Command.make(
   "bench",
   {
-    config: Flag.String("config").pipe(Flag.withDescription("tiny, reference, wide, a comma list, or all"), Flag.withDefault("reference")),
-    backend: Flag.String("backend").pipe(Flag.withDescription("auto, wasm, cpu, node, node-gpu"), Flag.withDefault("auto")),
+    config: Flag.String("config").pipe(Flag.withDescription("tiny, reference, wide, a comma list, or all (default: reference)"), Flag.withDefault("reference")),
+    backend: Flag.String("backend").pipe(Flag.withDescription("auto, wasm, cpu, node, node-gpu (default: auto)"), Flag.withDefault("auto")),
     threads: optionalInt("threads", "Threads for the wasm backend (default: the available cores)"),
-    steps: Flag.Int("steps").pipe(Flag.withDescription("Timed steps per measurement"), Flag.withDefault(6)),
-    warmup: Flag.Int("warmup").pipe(Flag.withDescription("Untimed warm-up steps"), Flag.withDefault(2)),
+    steps: Flag.Int("steps").pipe(Flag.withDescription("Timed steps per measurement (default: 6)"), Flag.withDefault(6)),
+    warmup: Flag.Int("warmup").pipe(Flag.withDescription("Untimed warm-up steps (default: 2)"), Flag.withDefault(2)),
     peers: Flag.Boolean("peers").pipe(Flag.withDescription("Also time bench/peers/pytorch_reference.py (needs python3 with torch) and print the ratio"), Flag.withDefault(false)),
     memory: optionalInt("memory", "Memory check instead: train this many steps, sampling RSS and live tensors"),
     every: optionalInt("every", "Memory check: sample every N steps (default: steps / 20)"),

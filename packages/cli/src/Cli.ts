@@ -45,12 +45,28 @@ const exitCodeOf = (error: unknown): Effect.Effect<number, unknown> => {
 }
 
 /**
+ * A first argument that names no subcommand, as a user error (with the closest names). effect/cli
+ * would print the general help and exit 0 for `rekindle <typo> --help`, hiding the typo.
+ */
+const unknownSubcommand = (command: Command.Command.Any, argv: ReadonlyArray<string>): Effect.Effect<void, UserError> => {
+  const first = argv[0]
+  const names = command.subcommands.flatMap((g) => g.commands.map((c) => c.name))
+  if (first === undefined || first.startsWith("-") || names.length === 0 || names.includes(first)) return Effect.void
+  return Effect.flatMap(
+    Effect.promise(() => import("@rekindle/pipeline/Suggest")),
+    ({ didYouMean }) =>
+      Effect.fail(new UserError({ message: `unknown command "${first}"${didYouMean(first, names)} (\`${command.name} --help\` lists the commands)` }))
+  )
+}
+
+/**
  * Runs the CLI on `argv` (without node and script) and returns the exit code. Internal errors
  * print their full cause (with stack traces) and give 1; interruption propagates.
  */
 export const runCommand = <Name extends string, I, C, E, R>(command: Command.Command<Name, I, C, E, R>) =>
 (argv: ReadonlyArray<string>) =>
-  Command.runWith(command, { version })(argv).pipe(
+  unknownSubcommand(command, argv).pipe(
+    Effect.andThen(Command.runWith(command, { version })(argv)),
     Effect.as(0),
     Effect.catch(exitCodeOf),
     Effect.catchCause((cause) =>

@@ -91,6 +91,27 @@ describe("cli basics", () => {
       expect((yield* cli(["bogus"])).code).toBe(2)
       expect((yield* cli(["run"])).code).toBe(2)
     }))
+
+  it.effect("an unknown command with --help names the command (and the closest one) and exits 2, not the general help with 0", () =>
+    Effect.gen(function*() {
+      const r = yield* cli(["rn", "--help"])
+      expect(r.code).toBe(2)
+      expect(r.err).toBe(`error: unknown command "rn"; did you mean "run"? (\`rekindle --help\` lists the commands)`)
+      expect(r.out).toBe("")
+      const far = yield* cli(["xyzzy", "-h"])
+      expect(far.code).toBe(2)
+      expect(far.err).toContain(`unknown command "xyzzy"`)
+    }))
+
+  it.effect("--help names the defaults of run's folders and checkpoints", () =>
+    Effect.gen(function*() {
+      const r = yield* cli(["run", "--help"])
+      expect(r.code).toBe(0)
+      expect(r.out).toMatch(/--out string\s+Root folder of runs \(default: runs\)/)
+      expect(r.out).toMatch(/--cache string\s+Cache folder for tokenizers and tokenized corpora \(default: \.cache\/rekindle\)/)
+      expect(r.out).toMatch(/--keep-checkpoints integer\s+.+\(default: 3\)/)
+      expect((yield* cli(["resume", "--help"])).out).toContain("(default: .cache/rekindle)")
+    }))
 })
 
 const writeRun = (

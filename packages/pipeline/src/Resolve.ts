@@ -16,6 +16,7 @@ import type { BackendRequest } from "@rekindle/training/RunPlan"
 import { DataConfig } from "@rekindle/data/DataConfig"
 import { Effect, Result, Schema } from "effect"
 import { decode, subPath, userError } from "./Problems.ts"
+import { didYouMean } from "./Suggest.ts"
 import type { Entry, Registry } from "./Registry.ts"
 import { PipelineSpec } from "./Spec.ts"
 
@@ -94,17 +95,25 @@ const resolvePart = <K extends Plugin.PartKind>(
     return undefined
   }
   const raw: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(ref)) if (k !== "use" && !omit.includes(k)) raw[k] = v
-  if (found.optionNames.length === 0 && Object.keys(raw).length > 0) {
-    // an empty Struct accepts any object, so excess keys must be caught here
-    for (const k of Object.keys(raw)) problems.push({ path: subPath(path, k), message: `unknown option (${found.id} takes no options)` })
-    return undefined
+  let unknown = false
+  for (const [k, v] of Object.entries(ref)) {
+    if (k === "use" || omit.includes(k)) continue
+    if (found.optionNames.includes(k)) raw[k] = v
+    else {
+      // checked here, not by the schema: an empty Struct accepts any key, and the suggestions
+      // must include the fields the ref carries besides the part's options (a stage's `fraction`)
+      unknown = true
+      const hint = didYouMean(k, [...found.optionNames, ...omit])
+      const known = [...omit, ...found.optionNames]
+      problems.push({
+        path: subPath(path, k),
+        message: `unknown option` + (hint !== "" ? hint : known.length > 0 ? `; expected one of: ${known.join(", ")}` : ` (${found.id} takes no options)`)
+      })
+    }
   }
   const r = decode(found.part.options, raw, path, "option")
-  if (Result.isFailure(r)) {
-    problems.push(...r.failure)
-    return undefined
-  }
+  if (Result.isFailure(r)) problems.push(...r.failure)
+  if (unknown || Result.isFailure(r)) return undefined
   let encoded: unknown
   try {
     encoded = Schema.encodeUnknownSync(found.part.options as Schema.Codec<unknown, unknown>)(r.success)

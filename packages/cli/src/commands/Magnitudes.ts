@@ -8,6 +8,7 @@ import { UserError } from "@rekindle/core"
 import { Pretrained, Write } from "@rekindle/report"
 import { Console, Effect, FileSystem, Option, Path } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
+import { describedDefault } from "./Shared.ts"
 
 const fmt = (x: number) => (Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(2) : x.toFixed(4))
 
@@ -41,7 +42,7 @@ export const magnitudes = Command.make(
       Flag.withDescription("Where the FF weights are and how they are laid out (default: detected from the tensor names)"),
       Flag.optional
     ),
-    bins: Flag.Int("bins").pipe(Flag.withDescription("Histogram bins per layer"), Flag.withDefault(50)),
+    bins: Flag.Int("bins").pipe(describedDefault("Histogram bins per layer", 50)),
     prefix: Flag.String("prefix").pipe(Flag.withDescription("Tensor-name prefix to use when FF weights appear under several"), Flag.optional),
     out: Flag.String("out").pipe(Flag.withDescription("Output folder (default runs/magnitudes/<folder>-<file>)"), Flag.optional)
   },

@@ -17,7 +17,7 @@ import { Console, Data, Effect, FileSystem, Path } from "effect"
 import { Command, Flag } from "effect/cli"
 import * as Host from "../Host.ts"
 import * as Summary from "../Summary.ts"
-import { keepCheckpointsFlag, pipelineArg, setFlag } from "./Shared.ts"
+import { cacheFlag, keepCheckpointsFlag, outFlag, pipelineArg, setFlag } from "./Shared.ts"
 
 /** Where and how to run (the trainer's options). */
 export interface RunOptions {
@@ -157,12 +157,9 @@ export const make = (trainer: Effect.Effect<RunFn> = experiment) =>
     "run",
     {
       pipeline: pipelineArg,
-      out: Flag.String("out").pipe(Flag.withDescription("Root folder of runs"), Flag.withDefault("runs")),
+      out: outFlag,
       set: setFlag,
-      cache: Flag.String("cache").pipe(
-        Flag.withDescription("Cache folder for tokenizers and tokenized corpora"),
-        Flag.withDefault(".cache/rekindle")
-      ),
+      cache: cacheFlag,
       force: Flag.Boolean("force").pipe(
         Flag.withDescription("Run again from scratch even when the run folder holds a finished or resumable run (it is replaced)"),
         Flag.withDefault(false)
