@@ -4,11 +4,12 @@
  * Re-executes the process with GLIBC_TUNABLES=glibc.malloc.hugetlb=1 when it is unset, like
  * `npm run bench` (`--no-hugetlb` keeps the environment).
  */
-import { providers } from "@rekindle/plugin-backend-node"
 import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
-import { program } from "./Bench.ts"
 import { reexecWithHugetlb } from "./Hugetlb.ts"
+
+// the benchmark and the native backends load when the command runs, not when the CLI starts
+const load = Effect.promise(() => Promise.all([import("./Bench.ts"), import("@rekindle/plugin-backend-node")]))
 
 const optionalInt = (name: string, description: string) => Flag.Int(name).pipe(Flag.withDescription(description), Flag.optional)
 
@@ -32,6 +33,7 @@ export const bench = Command.make(
     const threads = opt(f.threads)
     const memory = opt(f.memory)
     const every = opt(f.every)
+    const [{ program }, { providers }] = yield* load
     yield* program({
       config: f.config,
       backend: f.backend,

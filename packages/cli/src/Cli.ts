@@ -3,8 +3,9 @@
  * to exit codes: 0 on success, 2 on a user error (message only, no stack trace; also bad flags),
  * 1 on an internal error (with its trace) or a run that failed numerically.
  */
-import { formatUserError, UserError } from "@rekindle/core"
+import { formatUserError, UserError } from "@rekindle/core/Errors"
 import { Cause, Console, Effect } from "effect"
+import { createRequire } from "node:module"
 import { CliError, Command } from "effect/cli"
 import { compare } from "./commands/Compare.ts"
 import { magnitudes } from "./commands/Magnitudes.ts"
@@ -18,8 +19,8 @@ import { schema } from "./commands/Schema.ts"
 import { validate } from "./commands/Validate.ts"
 import { bench } from "@rekindle/bench/Command"
 
-/** rekindle's version. */
-export const version = "0.1.0"
+/** rekindle's version (from package.json, as `bin/rekindle.mjs --version` prints it). */
+export const version: string = (createRequire(import.meta.url)("../package.json") as { version: string }).version
 
 /** The built-in subcommands (a host may add more, e.g. `bench`, with `make`). */
 export const commands = [Run.make(), resume, reproduce, validate, plan, schema, plugins, compare, report, magnitudes, bench] as const

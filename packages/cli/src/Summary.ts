@@ -4,9 +4,11 @@
  * and `rekindle compare` group them by configuration (the resolved pipeline with the seed left
  * out), show the fields that differ between groups, and report mean ± std over seeds.
  */
-import { Event, UserError } from "@rekindle/core"
+import { UserError } from "@rekindle/core/Errors"
+import type { Event } from "@rekindle/core"
 import { hashOf, stableStringify } from "@rekindle/training/RunFolder"
 import { Effect, FileSystem, Path } from "effect"
+import * as Lazy from "./Lazy.ts"
 
 /** What a run folder says about its run. */
 export interface RunSummary {
@@ -70,6 +72,7 @@ export const read = (dir: string): Effect.Effect<RunSummary, UserError, FileSyst
       return yield* new UserError({ message: `${dir}: not a run folder (no events.jsonl)` })
     }
     const text = yield* fs.readFileString(file).pipe(Effect.mapError((e) => new UserError({ message: `${dir}: ${e.message}` })))
+    const { Event } = yield* Lazy.core
     const s = fromEvents(Event.decodeLines(text))
     const pipeline = yield* readJson(path.join(abs, "pipeline.json"))
     const manifest = yield* readJson(path.join(abs, "manifest.json"))

@@ -5,7 +5,7 @@
  * steps, mean ± std over seeds; the fields that differ between rows; warnings (on stderr) for rows
  * that pool runs which may not compare (no pipeline.json, different backends or code versions).
  */
-import { UserError } from "@rekindle/core"
+import { UserError } from "@rekindle/core/Errors"
 import { Console, Effect, FileSystem, Path } from "effect"
 import { Argument, Command } from "effect/cli"
 import * as Summary from "../Summary.ts"

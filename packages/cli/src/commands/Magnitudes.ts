@@ -4,10 +4,12 @@
  * user downloaded, or a rekindle checkpoint; nothing is fetched), per layer: a histogram and
  * quantiles in `magnitudes.json`, a self-contained `report.html`, and a table on stdout.
  */
-import { UserError } from "@rekindle/core"
-import { Pretrained, Write } from "@rekindle/report"
+import { UserError } from "@rekindle/core/Errors"
+import type { Pretrained } from "@rekindle/report"
+import { archs } from "@rekindle/report/Archs"
 import { Console, Effect, FileSystem, Option, Path } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
+import * as Lazy from "../Lazy.ts"
 import { describedDefault } from "./Shared.ts"
 
 const fmt = (x: number) => (Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(2) : x.toFixed(4))
@@ -38,7 +40,7 @@ export const magnitudes = Command.make(
   "magnitudes",
   {
     file: Argument.String("model.safetensors").pipe(Argument.withDescription("A safetensors checkpoint on disk (HuggingFace or rekindle)")),
-    arch: Flag.Literals("arch", Pretrained.archs).pipe(
+    arch: Flag.Literals("arch", archs).pipe(
       Flag.withDescription("Where the FF weights are and how they are laid out (default: detected from the tensor names)"),
       Flag.optional
     ),
@@ -50,6 +52,7 @@ export const magnitudes = Command.make(
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
     if (bins < 1 || bins > 1000) return yield* new UserError({ message: `--bins: expected an integer in 1..1000, got ${bins}` })
+    const { Pretrained, Write } = yield* Lazy.report
     // everything is read and checked before anything is written
     const data = yield* Effect.try({
       try: () =>

@@ -5,13 +5,15 @@
  * run started with; `events.jsonl` is cut back to the checkpoint, so from there on the events are
  * those of an uninterrupted run. A finished run has nothing to resume (exit 0).
  */
-import { type BackendProvider, RunError, UserError } from "@rekindle/core"
-import { Compile, Load, type Registry } from "@rekindle/pipeline"
+import type { BackendProvider } from "@rekindle/core"
+import { RunError, UserError } from "@rekindle/core/Errors"
+import type { Registry } from "@rekindle/pipeline"
 import type { RunPlan } from "@rekindle/training/RunPlan"
 import type { SavedRun } from "@rekindle/training/Resume"
 import { Console, Effect, FileSystem, Path } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import * as Host from "../Host.ts"
+import * as Lazy from "../Lazy.ts"
 import { ExitCode } from "./Run.ts"
 import { cacheFlag, keepCheckpointsFlag } from "./Shared.ts"
 
@@ -44,6 +46,7 @@ export interface SavedPlan {
 export const savedPlan = (saved: SavedRun, hashOf: (v: unknown) => string) =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
+    const { Compile, Load } = yield* Lazy.pipeline
     const source = saved.manifest.source
     let extra: ReadonlyArray<Registry.AnyPlugin> = []
     if (source !== undefined && (yield* fs.exists(source).pipe(Effect.orElseSucceed(() => false)))) {

@@ -8,14 +8,12 @@
  * the comparison table.
  */
 import type { BackendProvider } from "@rekindle/core"
-import { RunError } from "@rekindle/core"
-import { Compile } from "@rekindle/pipeline"
-import { Write } from "@rekindle/report"
-import { folderName, readManifest } from "@rekindle/training/RunFolder"
+import { RunError } from "@rekindle/core/Errors"
 import type { RunPlan } from "@rekindle/training/RunPlan"
 import { Console, Data, Effect, FileSystem, Path } from "effect"
 import { Command, Flag } from "effect/cli"
 import * as Host from "../Host.ts"
+import * as Lazy from "../Lazy.ts"
 import * as Summary from "../Summary.ts"
 import { cacheFlag, keepCheckpointsFlag, outFlag, pipelineArg, setFlag } from "./Shared.ts"
 
@@ -58,6 +56,7 @@ const runOne = (run: RunFn, plan: RunPlan, options: RunOptions) =>
 const runPipeline = (run: RunFn, plan: RunPlan, options: RunOptions) =>
   Effect.gen(function*() {
     const path = yield* Path.Path
+    const { folderName, readManifest } = yield* Lazy.runFolder
     if (options.existing !== "replace") {
       const dir = path.resolve(options.outDir, folderName(plan.name, plan.resolved))
       const manifest = yield* readManifest(dir).pipe(Effect.orElseSucceed(() => undefined))
@@ -87,10 +86,11 @@ const runPipeline = (run: RunFn, plan: RunPlan, options: RunOptions) =>
 
 /** Compiles every variant of a study (a user error anywhere stops the study before anything is written). */
 const compileStudy = (prepared: Extract<Host.Prepared, { _tag: "Study" }>) =>
-  Effect.forEach(prepared.variants, (v) =>
-    Compile.compile(prepared.registry, v.pipeline).pipe(
-      Effect.mapError((e) => Host.within(`variant ${v.name} (seed ${v.seed})`, e))
-    ))
+  Effect.flatMap(Lazy.pipeline, ({ Compile }) =>
+    Effect.forEach(prepared.variants, (v) =>
+      Compile.compile(prepared.registry, v.pipeline).pipe(
+        Effect.mapError((e) => Host.within(`variant ${v.name} (seed ${v.seed})`, e))
+      )))
 
 const runStudy = (
   run: RunFn,
@@ -101,6 +101,8 @@ const runStudy = (
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
+    const { folderName, readManifest } = yield* Lazy.runFolder
+    const { Write } = yield* Lazy.report
     const root = path.resolve(options.outDir, prepared.study.name)
     const dirs: Array<string> = []
     let failures = 0
@@ -168,6 +170,7 @@ export const make = (trainer: Effect.Effect<RunFn> = experiment) =>
     },
     Effect.fn("run")(function*({ pipeline, out, set, cache, force, keepCheckpoints }) {
       const path = yield* Path.Path
+      const { Compile } = yield* Lazy.pipeline
       const prepared = yield* Host.prepare(pipeline, set)
       // everything is checked before the trainer loads or anything is written
       const plans = prepared._tag === "Pipeline"
