@@ -55,6 +55,8 @@ describe("presets", () => {
     expect(plan.data.corpus).toEqual({ kind: "brown" })
     expect(plan.recycling.map((s) => [s.criterion.id, s.reinit.id, s.fraction])).toEqual([["select/magnitude-smallest", "reinit/initial", 0.1]])
     expect(schedule(quickstart).stages[0]!.firing).toEqual([100, 200, 300])
+    // npm start leaves report.html and TensorBoard event files next to events.jsonl
+    expect((plan.resolved as { log: Array<{ use: string }> }).log.map((s) => s.use)).toEqual(["log/console", "log/jsonl", "log/report", "log/tensorboard"])
   })
 
   it("baseline: a small BERT (minutes on 2 cores), BERT-style AdamW with warm-up, nothing else", () => {

@@ -141,6 +141,8 @@ describe("reports", () => {
       const code = yield* Cli.run(["run", path.join(root, "test/e2e/fixtures/one-firing.ts"), "--out", out, "--cache", path.join(root, ".cache/rekindle")])
       expect(code).toBe(0)
       const dir = path.join(out, fs.readdirSync(out).find((d) => d.startsWith("one-firing-"))!)
+      // its log lists only log/report, yet the run's record is written (sinks add, never replace)
+      expect(fs.readFileSync(path.join(dir, "events.jsonl"), "utf8")).toContain(`"_tag":"RunFinished"`)
       const data = embedded(path.join(dir, "report.html"))
       expect(data.recycles.map((r: { step: number; layer: number; recycled: number }) => [r.step, r.layer, r.recycled])).toEqual([[10, 0, 6], [10, 1, 6]])
       const charts = yield* Effect.promise(async () => {

@@ -129,6 +129,16 @@ const resolvePart = <K extends Plugin.PartKind>(
   }
 }
 
+/**
+ * The sinks every run has whatever its `log` says: console progress and `events.jsonl` (the run's
+ * record, which `compare`, `resume` and `reproduce` read). Those of them `log` does not list itself
+ * come first; `log` only adds sinks (or configures these two by listing them).
+ */
+export const alwaysOn = (log: ReadonlyArray<{ readonly use: string; readonly [k: string]: unknown }>) => [
+  ...(log.some((p) => p.use === "log/console") ? [] : [{ use: "log/console" }]),
+  ...(log.some((p) => p.use === "log/jsonl" && (p["file"] === undefined || p["file"] === "events.jsonl")) ? [] : [{ use: "log/jsonl" }])
+]
+
 const neverFires = (schedule: StageSchedule, steps: number): string => {
   if (schedule.until !== undefined && schedule.until < schedule.from) {
     return `never fires: until (${schedule.until}) is before from (${schedule.from})`
@@ -310,7 +320,10 @@ export const resolve = (registry: Registry, input: unknown): Effect.Effect<Resol
       problems.push({ path: "midpointLoss", message: "the model has no FF neurons (model.dFF is 0)" })
     }
     const probes = spec.probes.map((p, i) => resolvePart(registry, "probes", p, `probes.${i}`, problems))
-    const sinks = spec.log.map((p, i) => resolvePart(registry, "sinks", p, `log.${i}`, problems))
+    const sinks = [
+      ...alwaysOn(spec.log).map((p) => resolvePart(registry, "sinks", p, "log", problems)),
+      ...spec.log.map((p, i) => resolvePart(registry, "sinks", p, `log.${i}`, problems))
+    ]
     if (problems.length > 0 || optimizer === undefined) return Effect.fail(userError("invalid pipeline:", problems))
 
     const json: Record<string, unknown> = {

@@ -133,6 +133,19 @@ describe("compile", () => {
     expect(e.message).toContain("invalid pipeline:\n  optimizer.use: unknown optimizer")
   })
 
+  it("console progress and events.jsonl are always on: a pipeline's log adds sinks to them, never replaces them", () => {
+    const logOf = (log: unknown) => (valueOf(Compile.compile(registry, { ...good, ...(log !== undefined ? { log } : {}) })).resolved as { log: Array<{ use: string }> }).log
+    const ids = (log: unknown) => logOf(log).map((s) => s.use)
+    expect(ids(undefined)).toEqual(["log/console", "log/jsonl"])
+    expect(ids([{ use: "log/report" }])).toEqual(["log/console", "log/jsonl", "log/report"])
+    expect(ids([])).toEqual(["log/console", "log/jsonl"])
+    // listed ones keep their place and options (so presets that list them resolve as before)
+    expect(ids([{ use: "log/console" }, { use: "log/jsonl" }, { use: "log/report" }])).toEqual(["log/console", "log/jsonl", "log/report"])
+    expect(logOf([{ use: "log/console", every: 5 }])).toEqual([{ use: "log/jsonl", file: "events.jsonl" }, { use: "log/console", every: 5 }])
+    // a jsonl sink writing elsewhere is an extra: events.jsonl is still written
+    expect(ids([{ use: "log/jsonl", file: "extra.jsonl" }])).toEqual(["log/console", "log/jsonl", "log/jsonl"])
+  })
+
   it("requires a name", () => {
     expect(problemsOf({ train: { steps: 10 } })).toEqual(["name: Missing key"])
   })
