@@ -3,6 +3,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { type AnyPipeline, builtins, Compile, isStudy, override, Plan, Registry, Resolve, Studies, type Study } from "@rekindle/pipeline"
+import * as Smoke from "@rekindle/pipeline/Smoke"
 import * as presets from "../src/index.ts"
 import {
   baseline,
@@ -31,6 +32,54 @@ const problems = (p: unknown): Array<{ path: string; message: string }> => {
   const error = exit.cause.reasons.find((r) => r._tag === "Fail")
   return [...((error as any)?.error?.problems ?? [])]
 }
+
+describe("smoke versions of the presets (rekindle run --smoke)", () => {
+  const all = Object.entries(presets).filter(([k]) => k !== "presetNames").map(([k, v]) => [k, v as AnyPipeline | Study] as const)
+  for (const [name, value] of all) {
+    it(`${name}: every stage, probe, evaluation, checkpoint, pruning growth and retraining window happens within ${Smoke.defaultSteps} steps`, () => {
+      const runs = isStudy(value) ? variants(value).map((x) => x.pipeline) : [value]
+      for (const p of runs) {
+        const full = compile(p)
+        const resolved = full.resolved as Record<string, unknown>
+        const smoke = Smoke.shorten(resolved)
+        const plan = compile(smoke)
+        const s = schedule(smoke)
+        expect(plan.train.steps).toBe(Smoke.defaultSteps)
+        expect(s.steps).toBeLessThanOrEqual(Smoke.defaultSteps)
+        expect(s.stages).toHaveLength(full.recycling.length)
+        for (const stage of s.stages) expect(stage.firing.length).toBeGreaterThan(0)
+        expect(s.checkpoints.length).toBeGreaterThan(0)
+        expect(s.evals.length).toBeGreaterThan(0)
+        // probes run at step 0 and the end anyway; their cadence fits in the run
+        for (const probe of (smoke["probes"] as Array<{ every: number }>)) expect(probe.every).toBeLessThan(Smoke.defaultSteps)
+        if (resolved["pruning"] !== undefined) expect(s.pruning!.updates.length).toBeGreaterThan(0)
+        if (resolved["retrain"] !== undefined) {
+          expect(s.retrain!.at).toBeGreaterThan(0)
+          expect(s.retrain!.until).toBeLessThanOrEqual(Smoke.defaultSteps)
+        }
+        const warmup = (smoke["optimizer"] as { schedule?: { warmupSteps?: number } }).schedule?.warmupSteps
+        if (warmup !== undefined) expect(warmup).toBeLessThanOrEqual(Smoke.defaultSteps)
+        // everything but the schedule-like fields is the full run's
+        expect(smoke["model"]).toEqual(resolved["model"])
+        expect(smoke["data"]).toEqual(resolved["data"])
+      }
+    })
+  }
+
+  it("a warm-up longer than the run is a problem at optimizer.schedule.warmupSteps", () => {
+    const short = override(quickstart, "train.steps", 20)
+    expect(problems({ ...short, recycling: [] })).toEqual([{
+      path: "optimizer.schedule.warmupSteps",
+      message: "the warm-up (40 steps) is longer than the run (train.steps = 20): the learning rate would never reach its peak"
+    }])
+  })
+
+  it("a stage that never fires says how to shorten a pipeline with every stage kept", () => {
+    const [p] = problems(override(quickstart, "train.steps", 50))
+      .filter((x) => x.path === "recycling.0.schedule")
+    expect(p!.message).toContain("rekindle run <file> --smoke")
+  })
+})
 
 describe("presets", () => {
   it("every preset file is exported, and every preset (every study variant) compiles", () => {

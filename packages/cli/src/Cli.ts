@@ -6,6 +6,7 @@
 import { formatUserError, UserError } from "@rekindle/core/Errors"
 import { Cause, Console, Effect } from "effect"
 import { createRequire } from "node:module"
+import * as Smoke from "@rekindle/pipeline/Smoke"
 import { CliError, Command } from "effect/cli"
 import { compare } from "./commands/Compare.ts"
 import { magnitudes } from "./commands/Magnitudes.ts"
@@ -60,6 +61,13 @@ const unknownSubcommand = (command: Command.Command.Any, argv: ReadonlyArray<str
   )
 }
 
+/** Flags whose value may be left out (`--smoke` = `--smoke 10`), with the value they then take. */
+const optionalValues: Readonly<Record<string, string>> = { "--smoke": String(Smoke.defaultSteps) }
+
+/** `argv` with the implied value after each optional-value flag given without one (effect/cli wants a value). */
+export const withOptionalValues = (argv: ReadonlyArray<string>): Array<string> =>
+  argv.flatMap((a, i) => (optionalValues[a] !== undefined && !/^\d+$/.test(argv[i + 1] ?? "") ? [a, optionalValues[a]!] : [a]))
+
 /**
  * Runs the CLI on `argv` (without node and script) and returns the exit code. Internal errors
  * print their full cause (with stack traces) and give 1; interruption propagates.
@@ -67,7 +75,7 @@ const unknownSubcommand = (command: Command.Command.Any, argv: ReadonlyArray<str
 export const runCommand = <Name extends string, I, C, E, R>(command: Command.Command<Name, I, C, E, R>) =>
 (argv: ReadonlyArray<string>) =>
   unknownSubcommand(command, argv).pipe(
-    Effect.andThen(Command.runWith(command, { version })(argv)),
+    Effect.andThen(Command.runWith(command, { version })(withOptionalValues(argv))),
     Effect.as(0),
     Effect.catch(exitCodeOf),
     Effect.catchCause((cause) =>

@@ -107,7 +107,7 @@ describe("cli basics", () => {
     Effect.gen(function*() {
       const r = yield* cli(["run", "--help"])
       expect(r.code).toBe(0)
-      expect(r.out).toMatch(/--out string\s+Root folder of runs \(default: runs\)/)
+      expect(r.out).toMatch(/--out string\s+Root folder of runs \(default: runs; with --smoke: the smoke scratch folder\)/)
       expect(r.out).toMatch(/--cache string\s+Cache folder for tokenizers and tokenized corpora \(default: \.cache\/rekindle\)/)
       expect(r.out).toMatch(/--keep-checkpoints integer\s+.+\(default: 3\)/)
       expect((yield* cli(["resume", "--help"])).out).toContain("(default: .cache/rekindle)")

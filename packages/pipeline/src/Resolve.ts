@@ -143,7 +143,20 @@ const neverFires = (schedule: StageSchedule, steps: number): string => {
   if (schedule.until !== undefined && schedule.until < schedule.from) {
     return `never fires: until (${schedule.until}) is before from (${schedule.from})`
   }
-  return `never fires: its first step would be ${schedule.from}, but training runs steps 0..${steps - 1} (train.steps = ${steps})`
+  return `never fires: its first step would be ${schedule.from}, but training runs steps 0..${steps - 1} (train.steps = ${steps})` +
+    `; to try a pipeline in a few steps, \`rekindle run <file> --smoke\` shortens it with every stage kept`
+}
+
+/** A warm-up of the optimizer's learning-rate schedule longer than the run (it would never reach the peak). */
+const warmupTooLong = (optimizer: ResolvedPart<"optimizers">, steps: number): Problem | undefined => {
+  const options = optimizer.options as { readonly schedule?: { readonly warmupSteps?: unknown } } | undefined
+  const warmup = options?.schedule?.warmupSteps
+  return typeof warmup === "number" && warmup > steps
+    ? {
+      path: "optimizer.schedule.warmupSteps",
+      message: `the warm-up (${warmup} steps) is longer than the run (train.steps = ${steps}): the learning rate would never reach its peak`
+    }
+    : undefined
 }
 
 const isRef = (u: unknown): u is { readonly use: string; readonly [k: string]: unknown } =>
@@ -290,6 +303,8 @@ export const resolve = (registry: Registry, input: unknown): Effect.Effect<Resol
     if (Result.isFailure(data)) problems.push(...data.failure)
 
     const optimizer = resolvePart(registry, "optimizers", spec.optimizer, "optimizer", problems)
+    const warmup = optimizer === undefined ? undefined : warmupTooLong(optimizer, spec.train.steps)
+    if (warmup !== undefined) problems.push(warmup)
     const stages: Array<ResolvedStage> = []
     spec.recycling.forEach((st, index) => {
       const path = `recycling.${index}`

@@ -8,9 +8,12 @@
  * the comparison table.
  */
 import type { BackendProvider } from "@rekindle/core"
-import { RunError } from "@rekindle/core/Errors"
+import { RunError, UserError } from "@rekindle/core/Errors"
+import * as Smoke from "@rekindle/pipeline/Smoke"
 import type { RunPlan } from "@rekindle/training/RunPlan"
-import { Console, Data, Effect, FileSystem, Path } from "effect"
+import { Console, Data, Effect, FileSystem, Option, Path } from "effect"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { Command, Flag } from "effect/cli"
 import * as Host from "../Host.ts"
 import * as Lazy from "../Lazy.ts"
@@ -150,6 +153,32 @@ const runStudy = (
     return failures > 0 ? 1 : 0
   })
 
+/** Where smoke runs go: a scratch folder under the system's temporary folder. */
+export const smokeRoot = (): string => join(tmpdir(), "rekindle-smoke")
+
+/**
+ * The smoke version of a prepared file and its compiled plans: every run shortened to `steps`
+ * steps (`Smoke.shorten` of @rekindle/pipeline) and compiled again; a study keeps one seed (the
+ * first) of each variant.
+ */
+const smokeOf = (prepared: Host.Prepared, plans: ReadonlyArray<RunPlan>, steps: number) =>
+  Effect.gen(function*() {
+    if (steps < 2) return yield* new UserError({ message: `--smoke: expected at least 2 steps, got ${steps}` })
+    const { Compile } = yield* Lazy.pipeline
+    const shorten = (plan: RunPlan, where: string) =>
+      Compile.compile(prepared.registry, Smoke.shorten(plan.resolved, steps)).pipe(
+        Effect.mapError((e) => Host.within(`--smoke ${steps}${where}`, e))
+      )
+    if (prepared._tag === "Pipeline") return { prepared, plans: [yield* shorten(plans[0]!, "")] }
+    const chosen = prepared.variants.flatMap((v, i) =>
+      prepared.variants.findIndex((w) => w.name === v.name) === i ? [{ variant: v, plan: plans[i]! }] : [])
+    const shortened = yield* Effect.forEach(chosen, ({ variant, plan }) => shorten(plan, ` (variant ${variant.name})`))
+    return {
+      prepared: { ...prepared, variants: chosen.map(({ variant }, i) => ({ ...variant, pipeline: shortened[i]!.resolved as typeof variant.pipeline })) },
+      plans: shortened
+    }
+  })
+
 /** A command that finished but asks for a non-zero exit code (a run failed numerically; already reported). */
 export class ExitCode extends Data.TaggedError("ExitCode")<{ readonly code: number }> {}
 
@@ -166,25 +195,42 @@ export const make = (trainer: Effect.Effect<RunFn> = experiment) =>
         Flag.withDescription("Run again from scratch even when the run folder holds a finished or resumable run (it is replaced)"),
         Flag.withDefault(false)
       ),
-      keepCheckpoints: keepCheckpointsFlag
+      keepCheckpoints: keepCheckpointsFlag,
+      smoke: Flag.Int("smoke").pipe(
+        Flag.withDescription(
+          `Smoke run: N steps (default ${Smoke.defaultSteps}) with every stage, probe, evaluation and checkpoint compressed so each happens ` +
+            `at least once; one seed per study variant; written to ${smokeRoot()} (or --out), replaced each time`
+        ),
+        Flag.optional
+      )
     },
-    Effect.fn("run")(function*({ pipeline, out, set, cache, force, keepCheckpoints }) {
+    Effect.fn("run")(function*({ pipeline, out, set, cache, force, keepCheckpoints, smoke }) {
       const path = yield* Path.Path
       const { Compile } = yield* Lazy.pipeline
-      const prepared = yield* Host.prepare(pipeline, set)
+      const original = yield* Host.prepare(pipeline, set)
       // everything is checked before the trainer loads or anything is written
-      const plans = prepared._tag === "Pipeline"
-        ? [yield* Compile.compile(prepared.registry, prepared.pipeline)]
-        : yield* compileStudy(prepared)
+      const full = original._tag === "Pipeline"
+        ? [yield* Compile.compile(original.registry, original.pipeline)]
+        : yield* compileStudy(original)
+      const { prepared, plans } = Option.isSome(smoke)
+        ? yield* smokeOf(original, full, smoke.value)
+        : { prepared: original, plans: full }
       const backends = yield* Compile.backendProviders(prepared.registry)
       const run = yield* trainer
+      const outDir = Option.getOrElse(out, () => (Option.isSome(smoke) ? smokeRoot() : "runs"))
       const options: RunOptions = {
-        outDir: out,
+        outDir,
         cacheDir: cache,
         backends,
         keepCheckpoints,
         source: path.resolve(pipeline),
-        ...(force ? { existing: "replace" as const } : {})
+        ...(force || Option.isSome(smoke) ? { existing: "replace" as const } : {})
+      }
+      if (Option.isSome(smoke)) {
+        yield* Console.log(
+          `smoke run: ${plans[0]!.train.steps} steps of ${plans.length} run(s), every stage, probe, evaluation and checkpoint ` +
+            `compressed into them, written to ${path.resolve(outDir)} (replaced by the next smoke run)`
+        )
       }
       const code = prepared._tag === "Pipeline"
         ? yield* runPipeline(run, plans[0]!, options)

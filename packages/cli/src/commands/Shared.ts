@@ -30,5 +30,8 @@ export const cacheFlag = Flag.String("cache").pipe(
   describedDefault("Cache folder for tokenizers and tokenized corpora", ".cache/rekindle")
 )
 
-/** `--out DIR`: the root folder of runs. */
-export const outFlag = Flag.String("out").pipe(describedDefault("Root folder of runs", "runs"))
+/** `--out DIR`: the root folder of runs (optional: `rekindle run --smoke` has its own default). */
+export const outFlag = Flag.String("out").pipe(
+  Flag.withDescription("Root folder of runs (default: runs; with --smoke: the smoke scratch folder)"),
+  Flag.optional
+)
