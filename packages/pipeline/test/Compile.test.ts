@@ -102,7 +102,8 @@ describe("compile", () => {
   it("rejects a stage whose schedule never fires", () => {
     const late = { ...good, recycling: [{ ...good.recycling[0], schedule: { every: 100, from: 500 } }] }
     expect(problemsOf(late)).toEqual([
-      "recycling.0.schedule: never fires: its first step would be 500, but training runs steps 0..299 (train.steps = 300)"
+      "recycling.0.schedule: never fires: its first step would be 500, but training runs steps 0..299 (train.steps = 300); " +
+        "to try a pipeline in a few steps, `rekindle run <file> --smoke` shortens it with every stage kept"
     ])
     const inverted = { ...good, recycling: [{ ...good.recycling[0], schedule: { every: 10, from: 50, until: 20 } }] }
     expect(problemsOf(inverted)).toEqual(["recycling.0.schedule: never fires: until (20) is before from (50)"])
