@@ -2,8 +2,7 @@ import { Effect, Exit } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
-import { type AnyPipeline, builtins, Compile, isStudy, override, Plan, Registry, Resolve, Studies, type Study } from "@rekindle/pipeline"
-import * as Smoke from "@rekindle/pipeline/Smoke"
+import { type AnyPipeline, builtins, Compile, isStudy, override, Plan, Registry, Resolve, Smoke, Studies, type Study } from "@rekindle/pipeline"
 import * as presets from "../src/index.ts"
 import {
   baseline,
@@ -33,32 +32,35 @@ const problems = (p: unknown): Array<{ path: string; message: string }> => {
   return [...((error as any)?.error?.problems ?? [])]
 }
 
+/** The steps of `rekindle run --smoke` without a number. */
+const smokeSteps = 10
+
 describe("smoke versions of the presets (rekindle run --smoke)", () => {
   const all = Object.entries(presets).filter(([k]) => k !== "presetNames").map(([k, v]) => [k, v as AnyPipeline | Study] as const)
   for (const [name, value] of all) {
-    it(`${name}: every stage, probe, evaluation, checkpoint, pruning growth and retraining window happens within ${Smoke.defaultSteps} steps`, () => {
+    it(`${name}: every stage, probe, evaluation, checkpoint, pruning growth and retraining window happens within ${smokeSteps} steps`, () => {
       const runs = isStudy(value) ? variants(value).map((x) => x.pipeline) : [value]
       for (const p of runs) {
         const full = compile(p)
         const resolved = full.resolved as Record<string, unknown>
-        const smoke = Smoke.shorten(resolved)
+        const smoke = Smoke.shorten(resolved, smokeSteps)
         const plan = compile(smoke)
         const s = schedule(smoke)
-        expect(plan.train.steps).toBe(Smoke.defaultSteps)
-        expect(s.steps).toBeLessThanOrEqual(Smoke.defaultSteps)
+        expect(plan.train.steps).toBe(smokeSteps)
+        expect(s.steps).toBeLessThanOrEqual(smokeSteps)
         expect(s.stages).toHaveLength(full.recycling.length)
         for (const stage of s.stages) expect(stage.firing.length).toBeGreaterThan(0)
         expect(s.checkpoints.length).toBeGreaterThan(0)
         expect(s.evals.length).toBeGreaterThan(0)
         // probes run at step 0 and the end anyway; their cadence fits in the run
-        for (const probe of (smoke["probes"] as Array<{ every: number }>)) expect(probe.every).toBeLessThan(Smoke.defaultSteps)
+        for (const probe of (smoke["probes"] as Array<{ every: number }>)) expect(probe.every).toBeLessThan(smokeSteps)
         if (resolved["pruning"] !== undefined) expect(s.pruning!.updates.length).toBeGreaterThan(0)
         if (resolved["retrain"] !== undefined) {
           expect(s.retrain!.at).toBeGreaterThan(0)
-          expect(s.retrain!.until).toBeLessThanOrEqual(Smoke.defaultSteps)
+          expect(s.retrain!.until).toBeLessThanOrEqual(smokeSteps)
         }
         const warmup = (smoke["optimizer"] as { schedule?: { warmupSteps?: number } }).schedule?.warmupSteps
-        if (warmup !== undefined) expect(warmup).toBeLessThanOrEqual(Smoke.defaultSteps)
+        if (warmup !== undefined) expect(warmup).toBeLessThanOrEqual(smokeSteps)
         // everything but the schedule-like fields is the full run's
         expect(smoke["model"]).toEqual(resolved["model"])
         expect(smoke["data"]).toEqual(resolved["data"])

@@ -6,7 +6,6 @@
 import { formatUserError, UserError } from "@rekindle/core/Errors"
 import { Cause, Console, Effect } from "effect"
 import { createRequire } from "node:module"
-import * as Smoke from "@rekindle/pipeline/Smoke"
 import { CliError, Command } from "effect/cli"
 import { compare } from "./commands/Compare.ts"
 import { magnitudes } from "./commands/Magnitudes.ts"
@@ -16,6 +15,7 @@ import { report } from "./commands/Report.ts"
 import { reproduce } from "./commands/Reproduce.ts"
 import { resume } from "./commands/Resume.ts"
 import * as Run from "./commands/Run.ts"
+import * as Lazy from "./Lazy.ts"
 import { schema } from "./commands/Schema.ts"
 import { validate } from "./commands/Validate.ts"
 import { bench } from "@rekindle/bench/Command"
@@ -55,14 +55,14 @@ const unknownSubcommand = (command: Command.Command.Any, argv: ReadonlyArray<str
   const names = command.subcommands.flatMap((g) => g.commands.map((c) => c.name))
   if (first === undefined || first.startsWith("-") || names.length === 0 || names.includes(first)) return Effect.void
   return Effect.flatMap(
-    Effect.promise(() => import("@rekindle/pipeline/Suggest")),
-    ({ didYouMean }) =>
+    Lazy.pipeline,
+    ({ Suggest: { didYouMean } }) =>
       Effect.fail(new UserError({ message: `unknown command "${first}"${didYouMean(first, names)} (\`${command.name} --help\` lists the commands)` }))
   )
 }
 
 /** Flags whose value may be left out (`--smoke` = `--smoke 10`), with the value they then take. */
-const optionalValues: Readonly<Record<string, string>> = { "--smoke": String(Smoke.defaultSteps) }
+const optionalValues: Readonly<Record<string, string>> = { "--smoke": String(Run.smokeDefaultSteps) }
 
 /** `argv` with the implied value after each optional-value flag given without one (effect/cli wants a value). */
 export const withOptionalValues = (argv: ReadonlyArray<string>): Array<string> =>

@@ -7,9 +7,6 @@
  * seconds. Batches are capped at 8 sequences and evaluation at one batch.
  */
 
-/** The default number of steps of a smoke run. */
-export const defaultSteps = 10
-
 type Json = Record<string, unknown>
 
 const isObject = (u: unknown): u is Json => typeof u === "object" && u !== null && !Array.isArray(u)
@@ -19,7 +16,7 @@ const num = (u: unknown): number | undefined => (typeof u === "number" && Number
  * The smoke version of a resolved pipeline (`plan.resolved`, every default filled in): a new value,
  * to be compiled again. `steps` must be at least 2 (one step to fire at, one to train after).
  */
-export const shorten = (resolved: unknown, steps: number = defaultSteps): Json => {
+export const shorten = (resolved: unknown, steps: number): Json => {
   if (!isObject(resolved)) return {}
   const p: Json = structuredClone(resolved)
   const train = isObject(p["train"]) ? p["train"] : {}

@@ -9,7 +9,6 @@
  */
 import type { BackendProvider } from "@rekindle/core"
 import { RunError, UserError } from "@rekindle/core/Errors"
-import * as Smoke from "@rekindle/pipeline/Smoke"
 import type { RunPlan } from "@rekindle/training/RunPlan"
 import { Console, Data, Effect, FileSystem, Option, Path } from "effect"
 import { tmpdir } from "node:os"
@@ -153,6 +152,9 @@ const runStudy = (
     return failures > 0 ? 1 : 0
   })
 
+/** The steps of a smoke run when `--smoke` is given without a number. */
+export const smokeDefaultSteps = 10
+
 /** Where smoke runs go: a scratch folder under the system's temporary folder. */
 export const smokeRoot = (): string => join(tmpdir(), "rekindle-smoke")
 
@@ -164,7 +166,7 @@ export const smokeRoot = (): string => join(tmpdir(), "rekindle-smoke")
 const smokeOf = (prepared: Host.Prepared, plans: ReadonlyArray<RunPlan>, steps: number) =>
   Effect.gen(function*() {
     if (steps < 2) return yield* new UserError({ message: `--smoke: expected at least 2 steps, got ${steps}` })
-    const { Compile } = yield* Lazy.pipeline
+    const { Compile, Smoke } = yield* Lazy.pipeline
     const shorten = (plan: RunPlan, where: string) =>
       Compile.compile(prepared.registry, Smoke.shorten(plan.resolved, steps)).pipe(
         Effect.mapError((e) => Host.within(`--smoke ${steps}${where}`, e))
@@ -198,7 +200,7 @@ export const make = (trainer: Effect.Effect<RunFn> = experiment) =>
       keepCheckpoints: keepCheckpointsFlag,
       smoke: Flag.Int("smoke").pipe(
         Flag.withDescription(
-          `Smoke run: N steps (default ${Smoke.defaultSteps}) with every stage, probe, evaluation and checkpoint compressed so each happens ` +
+          `Smoke run: N steps (default ${smokeDefaultSteps}) with every stage, probe, evaluation and checkpoint compressed so each happens ` +
             `at least once; one seed per study variant; written to ${smokeRoot()} (or --out), replaced each time`
         ),
         Flag.optional
