@@ -18,13 +18,12 @@ import * as Run from "./commands/Run.ts"
 import * as Lazy from "./Lazy.ts"
 import { schema } from "./commands/Schema.ts"
 import { validate } from "./commands/Validate.ts"
-import { bench } from "@rekindle/bench/Command"
 
 /** rekindle's version (from package.json, as `bin/rekindle.mjs --version` prints it). */
 export const version: string = (createRequire(import.meta.url)("../package.json") as { version: string }).version
 
-/** The built-in subcommands (a host may add more, e.g. `bench`, with `make`). */
-export const commands = [Run.make(), resume, reproduce, validate, plan, schema, plugins, compare, report, magnitudes, bench] as const
+/** The built-in subcommands (a host may add more with `make`). */
+export const commands = [Run.make(), resume, reproduce, validate, plan, schema, plugins, compare, report, magnitudes] as const
 
 /** The root command over the given subcommands. */
 export const make = <const Subs extends ReadonlyArray<Command.Command<any, any, any, any, any>>>(subcommands: Subs) =>

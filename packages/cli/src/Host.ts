@@ -12,7 +12,8 @@ import * as Overrides from "./Overrides.ts"
 /** Builds the registry from the built-ins, the working directory's config and extra plugins. */
 export const registry = (extra: ReadonlyArray<Registry.AnyPlugin> = []) =>
   Effect.gen(function*() {
-    const { builtins, Load, Registry } = yield* Lazy.pipeline
+    const { Load, Registry } = yield* Lazy.pipeline
+    const { builtins } = yield* Lazy.builtins
     const config = yield* Load.loadConfig(process.cwd())
     return yield* Registry.make([...builtins, ...(config.plugins ?? []), ...extra])
   })

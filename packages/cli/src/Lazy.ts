@@ -16,7 +16,9 @@ export const lazy = <A>(load: () => Promise<A>): Effect.Effect<A> => {
 export const core = lazy(() => import("@rekindle/core"))
 /** `@rekindle/pipeline` (schemas, compiler, the built-in plugins). */
 export const pipeline = lazy(() => import("@rekindle/pipeline"))
+/** `@rekindle/builtins` (the built-in plugins' registry entries). */
+export const builtins = lazy(() => import("@rekindle/builtins"))
 /** `@rekindle/report` (report data and HTML, pretrained magnitudes). */
 export const report = lazy(() => import("@rekindle/report"))
-/** `@rekindle/training/RunFolder` (folder names and hashes, manifests). */
-export const runFolder = lazy(() => import("@rekindle/training/RunFolder"))
+/** `@rekindle/run/RunFolder` (folder names and hashes, manifests). */
+export const runFolder = lazy(() => import("@rekindle/run/RunFolder"))

@@ -6,7 +6,7 @@
  */
 import { UserError } from "@rekindle/core/Errors"
 import type { Event } from "@rekindle/core"
-import { hashOf, stableStringify } from "@rekindle/training/RunFolder"
+import { hashOf, stableStringify } from "@rekindle/run/RunFolder"
 import { Effect, FileSystem, Path } from "effect"
 import * as Lazy from "./Lazy.ts"
 

@@ -42,7 +42,7 @@ describe("rekindle bin", { timeout: 60_000 }, () => {
       expect(help.out).toContain("USAGE")
       expect(help.urls.some((u) => u.endsWith("/packages/cli/src/Cli.ts"))).toBe(true)
       const heavy = help.urls.filter((u) =>
-        /@tensorflow|\/tsx\/|\/packages\/(pipeline\/src\/(index|Compile|Resolve|Builtins)\.ts|model|engine|data|training\/src\/(Experiment|index))|\/packages\/core\/src\/index\.ts|\/packages\/report\/src\/index\.ts|\/bench\/src\/Bench\.ts/.test(u))
+        /@tensorflow|\/tsx\/|\/packages\/(pipeline\/src\/(index|Compile|Resolve)\.ts|builtins|model|engine|data|recycling|training|run\/src\/index\.ts)|\/plugins\/|\/packages\/core\/src\/index\.ts|\/packages\/report\/src\/index\.ts|\/bench\/src\//.test(u))
       expect(heavy).toEqual([])
     }
   })

@@ -9,7 +9,7 @@
  */
 import type { BackendProvider } from "@rekindle/core"
 import { RunError, UserError } from "@rekindle/core/Errors"
-import type { RunPlan } from "@rekindle/training/RunPlan"
+import type { RunPlan } from "@rekindle/training"
 import { Console, Data, Effect, FileSystem, Option, Path } from "effect"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -40,13 +40,13 @@ export interface RunResult {
   readonly finalEvalLoss?: number
 }
 
-/** The trainer's entry point, as the CLI uses it (`Experiment` from `@rekindle/training`). */
+/** The trainer's entry point, as the CLI uses it (`Runner` from `@rekindle/training`). */
 export type RunFn = (plan: RunPlan, options: RunOptions) => Effect.Effect<RunResult, unknown, FileSystem.FileSystem | Path.Path>
 
 /** Loads the trainer lazily, so commands that do not train never load TF.js. */
 export const experiment: Effect.Effect<RunFn> = Effect.promise(async () => {
-  const { Experiment } = await import("@rekindle/training")
-  const run: RunFn = Experiment.run
+  const { Runner } = await import("@rekindle/training")
+  const run: RunFn = Runner.run
   return run
 })
 
