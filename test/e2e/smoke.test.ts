@@ -52,8 +52,10 @@ describe("rekindle run --smoke on every preset", () => {
           // every recycling stage fired, the pruning mask grew, the retraining window opened
           const stages = new Set(tags("Recycle").map((e) => (e as Event.EventOf<"Recycle">).stage))
           expect([...stages].sort(), where).toEqual(pipeline.recycling.map((_: unknown, i: number) => i))
-          if (pipeline.pruning !== undefined) expect(tags("Prune").length, where).toBeGreaterThan(0)
-          if (pipeline.retrain !== undefined) expect(tags("Retrain").length, where).toBeGreaterThan(0)
+          const hooks = ((pipeline.hooks ?? []) as Array<{ use: string }>).map((h) => h.use)
+          if (hooks.includes("hooks/pruning")) expect(tags("Prune").length, where).toBeGreaterThan(0)
+          if (hooks.includes("hooks/retrain")) expect(tags("Retrain").length, where).toBeGreaterThan(0)
+          if (hooks.includes("hooks/midpoint-loss")) expect(tags("Scalar").some((e) => (e as Event.EventOf<"Scalar">).name === "aux"), where).toBe(true)
           // every probe reported (probes run at step 0 and at the end at least)
           const probes = new Set([...tags("Histogram"), ...tags("Scalar")].map((e) => (e as Event.EventOf<"Scalar">).probe))
           for (const p of pipeline.probes as Array<{ use: string }>) expect(probes.has(p.use), `${where}: ${p.use}`).toBe(true)

@@ -1,7 +1,8 @@
 /**
  * Smoke runs (`rekindle run <file> --smoke [N]`): a resolved pipeline shortened to N training steps
  * with every scheduled thing compressed so each still happens at least once: recycling stages,
- * probes, evaluations, checkpoints, the pruning ramp, the retraining window, optimizer warm-up.
+ * probes, evaluations, checkpoints, step hooks' windows (the pruning ramp, the retraining window),
+ * optimizer warm-up.
  * Steps are scaled by N / train.steps and clamped into the run; the model, data, parts and their
  * options stay as they are, so a smoke run exercises the same code paths as the full run, in
  * seconds. Batches are capped at 8 sequences and evaluation at one batch.
@@ -11,6 +12,31 @@ type Json = Record<string, unknown>
 
 const isObject = (u: unknown): u is Json => typeof u === "object" && u !== null && !Array.isArray(u)
 const num = (u: unknown): number | undefined => (typeof u === "number" && Number.isFinite(u) ? u : undefined)
+
+/**
+ * A step hook's options with its step options compressed, by name (the built-in hooks and any
+ * plugin hook that uses the same names): a window `from`..`until` (pruning's ramp) stays inside
+ * the run with until ≥ from; a window starting `at` and lasting `steps` (retraining) starts at
+ * step 1 or later and ends by the run's end; `every` and `warmup` are scaled. Other options stay.
+ */
+const shortenHook = (hook: Json, n: number, scale: (s: number) => number, within: (s: number, min?: number) => number): Json => {
+  const out: Json = { ...hook }
+  const from = num(hook["from"])
+  const until = num(hook["until"])
+  if (from !== undefined) out["from"] = within(from)
+  if (until !== undefined) out["until"] = Math.max(num(out["from"]) ?? 0, within(until))
+  const at = num(hook["at"])
+  const steps = num(hook["steps"])
+  if (at !== undefined) {
+    out["at"] = Math.min(n - 1, Math.max(1, scale(at)))
+    if (steps !== undefined) out["steps"] = Math.max(1, Math.min(n - (out["at"] as number), scale(steps)))
+  }
+  const every = num(hook["every"])
+  if (every !== undefined) out["every"] = Math.max(1, scale(every))
+  const warmup = num(hook["warmup"])
+  if (warmup !== undefined) out["warmup"] = Math.min(num(out["steps"]) ?? n, scale(warmup))
+  return out
+}
 
 /**
  * The smoke version of a resolved pipeline (`plan.resolved`, every default filled in): a new value,
@@ -66,27 +92,6 @@ export const shorten = (resolved: unknown, steps: number): Json => {
     p["probes"] = p["probes"].map((probe) => (isObject(probe) && num(probe["every"]) !== undefined ? { ...probe, every: every(num(probe["every"])) } : probe))
   }
 
-  const pruning = p["pruning"]
-  if (isObject(pruning)) {
-    const from = within(num(pruning["from"]) ?? 0)
-    p["pruning"] = {
-      ...pruning,
-      from,
-      until: Math.max(from, within(num(pruning["until"]) ?? n - 1)),
-      ...(num(pruning["every"]) !== undefined ? { every: every(num(pruning["every"])) } : {})
-    }
-  }
-
-  const retrain = p["retrain"]
-  if (isObject(retrain)) {
-    const at = Math.min(n - 1, Math.max(1, scale(num(retrain["at"]) ?? 1)))
-    const length = Math.max(1, Math.min(n - at, scale(num(retrain["steps"]) ?? 1)))
-    p["retrain"] = {
-      ...retrain,
-      at,
-      steps: length,
-      ...(num(retrain["warmup"]) !== undefined ? { warmup: Math.min(length, scale(num(retrain["warmup"])!)) } : {})
-    }
-  }
+  if (Array.isArray(p["hooks"])) p["hooks"] = p["hooks"].map((hook) => (isObject(hook) ? shortenHook(hook, n, scale, within) : hook))
   return p
 }
