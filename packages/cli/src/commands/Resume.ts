@@ -35,7 +35,7 @@ export const runDirArg = Argument.String("run-dir").pipe(Argument.withDescriptio
 export { cacheFlag } from "./Shared.ts"
 
 /** A saved run's plan, rebuilt from its pipeline.json on the backend it ran on, and the registry's backends. */
-export interface SavedPlan {
+interface SavedPlan {
   readonly plan: RunPlan
   readonly backends: ReadonlyArray<BackendProvider>
   readonly source: string | undefined
