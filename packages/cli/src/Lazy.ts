@@ -7,7 +7,7 @@
 import { Effect } from "effect"
 
 /** A module loaded once, on first use. */
-export const lazy = <A>(load: () => Promise<A>): Effect.Effect<A> => {
+const lazy = <A>(load: () => Promise<A>): Effect.Effect<A> => {
   let loading: Promise<A> | undefined
   return Effect.promise(() => (loading ??= load()))
 }
