@@ -32,7 +32,13 @@ const leaves = ["engine", "model", "report"]
 
 /** Public entry points: a package's index, and the deliberate subpaths of its `exports`. */
 const entry = (dir) => `^${dir}/src/index\\.ts$`
-const subpaths = ["^packages/engine/src/Gradients\\.ts$", "^packages/run/src/RunFolder\\.ts$"]
+// core/Errors and report/Archs: light modules the CLI's start-up needs without a package index (docs/architecture.md)
+const subpaths = [
+  "^packages/engine/src/Gradients\\.ts$",
+  "^packages/run/src/RunFolder\\.ts$",
+  "^packages/core/src/Errors\\.ts$",
+  "^packages/report/src/Archs\\.ts$"
+]
 const publicOf = (dirs) => [...dirs.map(entry), ...subpaths.filter((s) => dirs.some((d) => s.startsWith(`^${d}/`)))]
 
 const plugins = "plugins/[^/]+"

@@ -1,7 +1,9 @@
 /**
  * Quickstart: a small BERT (2 layers, d 128) trained with masked-LM on the Brown corpus, with
  * one recycling stage that reinitializes the 10% smallest FF neurons of each layer every 100
- * steps. Finishes in a few minutes on 2 cores. Run it with `npm start`.
+ * steps. Finishes in a few minutes on 2 cores. Run it with `npm start`. Besides the console
+ * progress and events.jsonl every run has, it writes report.html and a TensorBoard event file
+ * into its run folder (both cheap: a few ms per flush).
  */
 import { definePipeline } from "@rekindle/pipeline"
 
@@ -26,5 +28,6 @@ export default definePipeline({
     select: { use: "select/magnitude-smallest", fraction: 0.1 },
     reinit: { use: "reinit/initial" },
     optimizerState: "zero-moments"
-  }]
+  }],
+  log: [{ use: "log/report" }, { use: "log/tensorboard" }]
 })

@@ -3,8 +3,8 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { builtins } from "@rekindle/builtins"
-import { type AnyPipeline, Compile, isStudy, override, Plan, Registry, Resolve, Studies, type Study } from "@rekindle/pipeline"
-import type { MidpointLoss, Pruning, Retrain } from "@rekindle/plugin-hooks"
+import { type AnyPipeline, Compile, isStudy, override, Plan, Registry, Resolve, Smoke, Studies, type Study } from "@rekindle/pipeline"
+import { type MidpointLoss, Pruning, type Retrain } from "@rekindle/plugin-hooks"
 import type { RunPlan } from "@rekindle/training"
 import * as presets from "../src/index.ts"
 import {
@@ -43,6 +43,66 @@ const problems = (p: unknown): Array<{ path: string; message: string }> => {
   return [...((error as any)?.error?.problems ?? [])]
 }
 
+/** The steps of `rekindle run --smoke` without a number. */
+const smokeSteps = 10
+
+describe("smoke versions of the presets (rekindle run --smoke)", () => {
+  const all = Object.entries(presets).filter(([k]) => k !== "presetNames").map(([k, v]) => [k, v as AnyPipeline | Study] as const)
+  for (const [name, value] of all) {
+    it(`${name}: every stage, probe, evaluation, checkpoint, pruning growth and retraining window happens within ${smokeSteps} steps`, () => {
+      const runs = isStudy(value) ? variants(value).map((x) => x.pipeline) : [value]
+      for (const p of runs) {
+        const full = compile(p)
+        const resolved = full.resolved as Record<string, unknown>
+        const smoke = Smoke.shorten(resolved, smokeSteps)
+        const plan = compile(smoke)
+        const s = schedule(smoke)
+        expect(plan.train.steps).toBe(smokeSteps)
+        expect(s.steps).toBeLessThanOrEqual(smokeSteps)
+        expect(s.stages).toHaveLength(full.recycling.length)
+        for (const stage of s.stages) expect(stage.firing.length).toBeGreaterThan(0)
+        expect(s.checkpoints.length).toBeGreaterThan(0)
+        expect(s.evals.length).toBeGreaterThan(0)
+        // probes run at step 0 and the end anyway; their cadence fits in the run
+        for (const probe of (smoke["probes"] as Array<{ every: number }>)) expect(probe.every).toBeLessThan(smokeSteps)
+        const pruning = pruningOf(plan)
+        if (pruning !== undefined) {
+          // the mask grows at least once, and reaches its final fraction inside the run
+          expect(Pruning.updateSteps(pruning.schedule, plan.train.steps).length).toBeGreaterThan(0)
+          expect(pruning.schedule.until).toBeLessThan(smokeSteps)
+        }
+        const retrain = retrainOf(plan)
+        if (retrain !== undefined) {
+          expect(retrain.at).toBeGreaterThan(0)
+          expect(retrain.at + retrain.steps).toBeLessThanOrEqual(smokeSteps)
+          const options = (smoke["hooks"] as Array<{ use: string; warmup: number; steps: number }>).find((h) => h.use === "hooks/retrain")!
+          expect(options.warmup).toBeLessThanOrEqual(options.steps)
+        }
+        expect(plan.hooks.map((h) => h.id)).toEqual(full.hooks.map((h) => h.id))
+        const warmup = (smoke["optimizer"] as { schedule?: { warmupSteps?: number } }).schedule?.warmupSteps
+        if (warmup !== undefined) expect(warmup).toBeLessThanOrEqual(smokeSteps)
+        // everything but the schedule-like fields is the full run's
+        expect(smoke["model"]).toEqual(resolved["model"])
+        expect(smoke["data"]).toEqual(resolved["data"])
+      }
+    })
+  }
+
+  it("a warm-up longer than the run is a problem at optimizer.schedule.warmupSteps", () => {
+    const short = override(quickstart, "train.steps", 20)
+    expect(problems({ ...short, recycling: [] })).toEqual([{
+      path: "optimizer.schedule.warmupSteps",
+      message: "the warm-up (40 steps) is longer than the run (train.steps = 20): the learning rate would never reach its peak"
+    }])
+  })
+
+  it("a stage that never fires says how to shorten a pipeline with every stage kept", () => {
+    const [p] = problems(override(quickstart, "train.steps", 50))
+      .filter((x) => x.path === "recycling.0.schedule")
+    expect(p!.message).toContain("rekindle run <file> --smoke")
+  })
+})
+
 describe("presets", () => {
   it("every preset file is exported, and every preset (every study variant) compiles", () => {
     const dir = path.resolve(import.meta.dirname, "..")
@@ -66,6 +126,8 @@ describe("presets", () => {
     expect(plan.data.corpus).toEqual({ kind: "brown" })
     expect(plan.recycling.map((s) => [s.criterion.id, s.reinit.id, s.fraction])).toEqual([["select/magnitude-smallest", "reinit/initial", 0.1]])
     expect(schedule(quickstart).stages[0]!.firing).toEqual([100, 200, 300])
+    // npm start leaves report.html and TensorBoard event files next to events.jsonl
+    expect((plan.resolved as { log: Array<{ use: string }> }).log.map((s) => s.use)).toEqual(["log/console", "log/jsonl", "log/report", "log/tensorboard"])
   })
 
   it("baseline: a small BERT (minutes on 2 cores), BERT-style AdamW with warm-up, nothing else", () => {

@@ -44,8 +44,8 @@ describe("example plugin lab/contribution (out of tree)", () => {
       // both at once: the same plugin value is registered once
       const registry = yield* Registry.make([...builtins, ...(config.plugins ?? []), ...loaded.plugins])
       expect(registry.plugins.filter((p) => p.meta.namespace === "lab")).toHaveLength(1)
-      expect(Plugins.render(registry)).toContain("lab/contribution [criterion]")
-      expect(Plugins.render(registry)).toContain("normalize: boolean (default false)")
+      expect(Plugins.render(registry, Registry.kindNoun)).toContain("lab/contribution [criterion]")
+      expect(Plugins.render(registry, Registry.kindNoun)).toContain("normalize: boolean (default false)")
     }).pipe(Effect.provide(NodeServices.layer)))
 
   it.effect("chooses the recycled neurons of a short run on Brown", () =>

@@ -2,7 +2,9 @@
  * Reports end to end: a tiny two-variant study (every probe, the report and TensorBoard sinks) is
  * trained through the CLI, `rekindle report` writes the study page, and headless Chromium opens
  * the run and study pages: the plots must render (SVG present), with no console errors and no
- * network requests. Screenshots are saved in the test's temp folder (the path is printed).
+ * network requests. Screenshots are saved in the test's temp folder (the path is printed). A run
+ * whose recycling fires once is opened too: its recycling chart must show the firing as points
+ * inside the plot (not one clipped dot on a degenerate axis) and count axes must be integers.
  * Without Debian's `chromium` the browser part is skipped with a message (.ci/run installs it).
  */
 import { NodeServices } from "@effect/platform-node"
@@ -59,6 +61,29 @@ const inBrowser = async (files: ReadonlyArray<string>, shots: string) => {
   }
 }
 
+/** What the recycling charts of a page show: every dot's position against its SVG's size, and the axis tick labels. */
+const recyclingCharts = (page: import("playwright-core").Page) =>
+  page.evaluate(() => {
+    // runs in the page (this package's types have no DOM lib)
+    const document = (globalThis as any).document
+    const all = (root: any, selector: string): Array<any> => [...root.querySelectorAll(selector)]
+    const section = all(document, "section").find((s) => s.querySelector("h2")?.textContent === "Recycling")
+    if (section === undefined) return []
+    return all(section, "svg").filter((svg) => svg.querySelector("g[aria-label='x-axis tick label']") !== null)
+      .map((svg) => {
+        const frame = svg.getBoundingClientRect()
+        const dots = all(svg, "g[aria-label=dot] circle").map((c) => {
+          // Plot places dots with cx/cy or a transform; read the rendered centre either way
+          const r = c.getBoundingClientRect()
+          return { x: r.left + r.width / 2 - frame.left, y: r.top + r.height / 2 - frame.top, r: r.width / 2 }
+        })
+        const bars = all(svg, "g[aria-label=bar] rect").length
+        const ticks = all(svg, "g[aria-label$='tick label'] text").map((t): string => t.textContent ?? "")
+        const lines = all(svg, "g[aria-label=line] path").length
+        return { width: frame.width as number, height: frame.height as number, dots, bars, ticks, lines }
+      })
+  })
+
 /** What the first test leaves for the browser test. */
 let pages: { readonly out: string; readonly run: string; readonly study: string } | undefined
 
@@ -109,4 +134,57 @@ describe("reports", () => {
     expect(studyPage!.svgs).toBeGreaterThan(8)
     expect(studyPage!.sections).toEqual(expect.arrayContaining(["Comparison", "Loss curves", "Neuron magnitude distributions", "Recycling"]))
   }, 120_000)
+
+  it.effect.skipIf(chromiumPath === undefined)("a run with a single recycling firing: the chart shows its points inside the plot, count axes are integers", () =>
+    Effect.gen(function*() {
+      const out = fs.mkdtempSync(path.join(os.tmpdir(), "rekindle-e2e-one-firing-"))
+      const code = yield* Cli.run(["run", path.join(root, "test/e2e/fixtures/one-firing.ts"), "--out", out, "--cache", path.join(root, ".cache/rekindle")])
+      expect(code).toBe(0)
+      const dir = path.join(out, fs.readdirSync(out).find((d) => d.startsWith("one-firing-"))!)
+      // its log lists only log/report, yet the run's record is written (sinks add, never replace)
+      expect(fs.readFileSync(path.join(dir, "events.jsonl"), "utf8")).toContain(`"_tag":"RunFinished"`)
+      const data = embedded(path.join(dir, "report.html"))
+      expect(data.recycles.map((r: { step: number; layer: number; recycled: number }) => [r.step, r.layer, r.recycled])).toEqual([[10, 0, 6], [10, 1, 6]])
+      const charts = yield* Effect.promise(async () => {
+        const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), "rekindle-chromium-"))
+        const context = await chromium.launchPersistentContext(userDataDir, {
+          executablePath: chromiumPath!, headless: true,
+          args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+          viewport: { width: 1240, height: 900 }
+        })
+        try {
+          const page = await context.newPage()
+          await page.goto(`file://${path.join(dir, "report.html")}`)
+          await page.waitForSelector("body[data-rendered=true]", { timeout: 30_000 })
+          await page.screenshot({ path: path.join(out, "one-firing.png"), fullPage: true })
+          return await recyclingCharts(page)
+        } finally {
+          await context.close()
+          fs.rmSync(userDataDir, { recursive: true, force: true })
+        }
+      })
+      console.log(`one-firing report screenshot: ${path.join(out, "one-firing.png")}`)
+      const [cumulative, ...lineage] = charts
+      // one dot per layer at the firing, each wholly inside its SVG, and a line per layer drawn across the run
+      expect(cumulative!.dots).toHaveLength(2)
+      for (const d of cumulative!.dots) {
+        expect(d.r).toBeGreaterThan(1)
+        expect(d.x - d.r).toBeGreaterThanOrEqual(0)
+        expect(d.x + d.r).toBeLessThanOrEqual(cumulative!.width)
+        expect(d.y - d.r).toBeGreaterThanOrEqual(0)
+        expect(d.y + d.r).toBeLessThanOrEqual(cumulative!.height)
+      }
+      // the dot sits at step 10 of 12: well right of the middle, not centred on a one-value axis
+      expect(cumulative!.dots[0]!.x / cumulative!.width).toBeGreaterThan(0.6)
+      expect(cumulative!.lines).toBeGreaterThanOrEqual(1)
+      expect(cumulative!.ticks.length).toBeGreaterThan(2)
+      for (const t of cumulative!.ticks) expect(t).toMatch(/^[0-9,]*$/)
+      // the per-neuron recycle counts: one bar per integer count (0 and 1), integer tick labels only
+      expect(lineage).toHaveLength(2)
+      for (const h of lineage) {
+        expect(h.bars).toBe(2)
+        expect(h.ticks.filter((t) => !/^[0-9,]+$/.test(t))).toEqual([])
+        expect(h.ticks).toEqual(expect.arrayContaining(["0", "1"]))
+      }
+    }).pipe(Effect.provide(NodeServices.layer)), 600_000)
 })

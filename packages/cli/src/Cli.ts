@@ -3,8 +3,9 @@
  * to exit codes: 0 on success, 2 on a user error (message only, no stack trace; also bad flags),
  * 1 on an internal error (with its trace) or a run that failed numerically.
  */
-import { formatUserError, UserError } from "@rekindle/core"
+import { formatUserError, UserError } from "@rekindle/core/Errors"
 import { Cause, Console, Effect } from "effect"
+import { createRequire } from "node:module"
 import { CliError, Command } from "effect/cli"
 import { compare } from "./commands/Compare.ts"
 import { magnitudes } from "./commands/Magnitudes.ts"
@@ -14,11 +15,12 @@ import { report } from "./commands/Report.ts"
 import { reproduce } from "./commands/Reproduce.ts"
 import { resume } from "./commands/Resume.ts"
 import * as Run from "./commands/Run.ts"
+import * as Lazy from "./Lazy.ts"
 import { schema } from "./commands/Schema.ts"
 import { validate } from "./commands/Validate.ts"
 
-/** rekindle's version. */
-export const version = "0.1.0"
+/** rekindle's version (from package.json, as `bin/rekindle.mjs --version` prints it). */
+export const version: string = (createRequire(import.meta.url)("../package.json") as { version: string }).version
 
 /** The built-in subcommands (a host may add more with `make`). */
 export const commands = [Run.make(), resume, reproduce, validate, plan, schema, plugins, compare, report, magnitudes] as const
@@ -44,12 +46,35 @@ const exitCodeOf = (error: unknown): Effect.Effect<number, unknown> => {
 }
 
 /**
+ * A first argument that names no subcommand, as a user error (with the closest names). effect/cli
+ * would print the general help and exit 0 for `rekindle <typo> --help`, hiding the typo.
+ */
+const unknownSubcommand = (command: Command.Command.Any, argv: ReadonlyArray<string>): Effect.Effect<void, UserError> => {
+  const first = argv[0]
+  const names = command.subcommands.flatMap((g) => g.commands.map((c) => c.name))
+  if (first === undefined || first.startsWith("-") || names.length === 0 || names.includes(first)) return Effect.void
+  return Effect.flatMap(
+    Lazy.pipeline,
+    ({ Suggest: { didYouMean } }) =>
+      Effect.fail(new UserError({ message: `unknown command "${first}"${didYouMean(first, names)} (\`${command.name} --help\` lists the commands)` }))
+  )
+}
+
+/** Flags whose value may be left out (`--smoke` = `--smoke 10`), with the value they then take. */
+const optionalValues: Readonly<Record<string, string>> = { "--smoke": String(Run.smokeDefaultSteps) }
+
+/** `argv` with the implied value after each optional-value flag given without one (effect/cli wants a value). */
+export const withOptionalValues = (argv: ReadonlyArray<string>): Array<string> =>
+  argv.flatMap((a, i) => (optionalValues[a] !== undefined && !/^\d+$/.test(argv[i + 1] ?? "") ? [a, optionalValues[a]!] : [a]))
+
+/**
  * Runs the CLI on `argv` (without node and script) and returns the exit code. Internal errors
  * print their full cause (with stack traces) and give 1; interruption propagates.
  */
 export const runCommand = <Name extends string, I, C, E, R>(command: Command.Command<Name, I, C, E, R>) =>
 (argv: ReadonlyArray<string>) =>
-  Command.runWith(command, { version })(argv).pipe(
+  unknownSubcommand(command, argv).pipe(
+    Effect.andThen(Command.runWith(command, { version })(withOptionalValues(argv))),
     Effect.as(0),
     Effect.catch(exitCodeOf),
     Effect.catchCause((cause) =>

@@ -3,15 +3,17 @@
  * `rekindle.config.ts` in the working directory, then the pipeline file's own plugins) and the
  * pipeline or study from a file with `--set` overrides applied.
  */
-import { UserError } from "@rekindle/core"
-import { builtins } from "@rekindle/builtins"
-import { Load, Registry, Studies, type Study, type Variant } from "@rekindle/pipeline"
+import { UserError } from "@rekindle/core/Errors"
+import type { Registry, Study, Variant } from "@rekindle/pipeline"
 import { Effect, type FileSystem, type Path } from "effect"
+import * as Lazy from "./Lazy.ts"
 import * as Overrides from "./Overrides.ts"
 
 /** Builds the registry from the built-ins, the working directory's config and extra plugins. */
 export const registry = (extra: ReadonlyArray<Registry.AnyPlugin> = []) =>
   Effect.gen(function*() {
+    const { Load, Registry } = yield* Lazy.pipeline
+    const { builtins } = yield* Lazy.builtins
     const config = yield* Load.loadConfig(process.cwd())
     return yield* Registry.make([...builtins, ...(config.plugins ?? []), ...extra])
   })
@@ -33,6 +35,7 @@ export const prepare = (
   sets: ReadonlyArray<string>
 ): Effect.Effect<Prepared, UserError, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function*() {
+    const { Load, Studies } = yield* Lazy.pipeline
     const overrides = yield* Overrides.parse(sets)
     const loaded = yield* Load.loadFile(file)
     const reg = yield* registry(loaded.plugins)

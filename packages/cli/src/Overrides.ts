@@ -3,10 +3,10 @@
  * `{use: optim/sgd, lr: 0.1}` an object, anything else a string). The path is checked when the
  * overridden pipeline is decoded (an unknown key names the closest known one).
  */
-import { UserError } from "@rekindle/core"
-import { Paths } from "@rekindle/pipeline"
+import { UserError } from "@rekindle/core/Errors"
 import { Effect } from "effect"
 import YAML from "yaml"
+import * as Lazy from "./Lazy.ts"
 
 /** One parsed override. */
 export interface Override {
@@ -33,8 +33,9 @@ export const parse = (flags: ReadonlyArray<string>): Effect.Effect<ReadonlyArray
 
 /** Applies overrides in order to a pipeline value. */
 export const apply = <T>(pipeline: T, overrides: ReadonlyArray<Override>): Effect.Effect<T, UserError> =>
-  Effect.try({
-    try: () => overrides.reduce((p, o) => Paths.set(p, o.path, o.value), pipeline),
-    catch: (e) =>
-      e instanceof UserError ? new UserError({ message: `--set ${e.message}` }) : new UserError({ message: `--set: ${String(e)}` })
-  })
+  Effect.flatMap(Lazy.pipeline, ({ Paths }) =>
+    Effect.try({
+      try: () => overrides.reduce((p, o) => Paths.set(p, o.path, o.value), pipeline),
+      catch: (e) =>
+        e instanceof UserError ? new UserError({ message: `--set ${e.message}` }) : new UserError({ message: `--set: ${String(e)}` })
+    }))

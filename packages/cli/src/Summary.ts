@@ -1,10 +1,14 @@
 /**
  * Summaries of finished runs, read back from their folders (`events.jsonl`, `pipeline.json`,
  * `manifest.json`): final eval loss and mean training loss over the last 10% of steps. Studies
- * and `rekindle compare` group them by run name and report mean ± std over seeds.
+ * and `rekindle compare` group them by configuration (the resolved pipeline with the seed left
+ * out), show the fields that differ between groups, and report mean ± std over seeds.
  */
-import { Event, UserError } from "@rekindle/core"
+import { UserError } from "@rekindle/core/Errors"
+import type { Event } from "@rekindle/core"
+import { hashOf, stableStringify } from "@rekindle/run/RunFolder"
 import { Effect, FileSystem, Path } from "effect"
+import * as Lazy from "./Lazy.ts"
 
 /** What a run folder says about its run. */
 export interface RunSummary {
@@ -16,6 +20,10 @@ export interface RunSummary {
   readonly finalEvalLoss: number | undefined
   /** Mean TrainStep loss over the last 10% of steps (the last logged one if none falls there). */
   readonly tailLoss: number | undefined
+  /** The resolved pipeline without its seed (`undefined` without pipeline.json). */
+  readonly config: Record<string, unknown> | undefined
+  /** What ran it, from the manifest: backend and thread count, git commit (for mixed-group warnings). */
+  readonly ranOn: { readonly backend: string | undefined; readonly git: string | undefined }
 }
 
 const readJson = (file: string) =>
@@ -64,10 +72,13 @@ export const read = (dir: string): Effect.Effect<RunSummary, UserError, FileSyst
       return yield* new UserError({ message: `${dir}: not a run folder (no events.jsonl)` })
     }
     const text = yield* fs.readFileString(file).pipe(Effect.mapError((e) => new UserError({ message: `${dir}: ${e.message}` })))
+    const { Event } = yield* Lazy.core
     const s = fromEvents(Event.decodeLines(text))
     const pipeline = yield* readJson(path.join(abs, "pipeline.json"))
     const manifest = yield* readJson(path.join(abs, "manifest.json"))
     const status = manifest?.["status"]
+    const { seed: _seed, ...config } = pipeline ?? {}
+    const backend = manifest?.["backend"] as { name?: unknown; threads?: unknown } | undefined
     return {
       dir: abs,
       name: typeof pipeline?.["name"] === "string" ? pipeline["name"] : path.basename(abs),
@@ -75,7 +86,12 @@ export const read = (dir: string): Effect.Effect<RunSummary, UserError, FileSyst
       status: status === "finished" || status === "failed" || status === "running" ? status : s.status,
       steps: s.steps,
       finalEvalLoss: s.finalEvalLoss,
-      tailLoss: s.tailLoss
+      tailLoss: s.tailLoss,
+      config: pipeline === undefined ? undefined : config,
+      ranOn: {
+        backend: typeof backend?.name === "string" ? `${backend.name} (${String(backend.threads)} thread(s))` : undefined,
+        git: typeof manifest?.["git"] === "string" ? manifest["git"] + (manifest["gitDirty"] === true ? " (dirty)" : "") : undefined
+      }
     }
   })
 
@@ -88,9 +104,13 @@ export const meanStd = (xs: ReadonlyArray<number>): { readonly mean: number; rea
   return { mean, std, n }
 }
 
-/** One row of a comparison: runs sharing a name. */
+/** One row of a comparison: runs sharing a configuration (every field of the pipeline but the seed). */
 export interface Group {
   readonly name: string
+  /** Hash of the configuration (`name:<name>` for runs without pipeline.json). */
+  readonly config: string
+  /** The fields (`path=value`) in which this group's configuration differs from the other groups'. */
+  readonly differs: ReadonlyArray<string>
   readonly runs: ReadonlyArray<RunSummary>
   readonly evalLoss: ReturnType<typeof meanStd>
   readonly trainLoss: ReturnType<typeof meanStd>
@@ -98,16 +118,64 @@ export interface Group {
 
 const defined = (xs: ReadonlyArray<number | undefined>): Array<number> => xs.filter((x): x is number => x !== undefined && Number.isFinite(x))
 
-/** Groups runs by name (first-seen order). */
+/** The leaves of a JSON value as `path -> canonical JSON` (arrays by index). */
+export const leaves = (value: unknown, prefix = "", out = new Map<string, string>()): Map<string, string> => {
+  if (value !== null && typeof value === "object" && (Array.isArray(value) ? value.length > 0 : Object.keys(value).length > 0)) {
+    for (const [k, v] of Object.entries(value)) leaves(v, prefix === "" ? k : `${prefix}.${k}`, out)
+  } else out.set(prefix, stableStringify(value))
+  return out
+}
+
+/** The key grouping a run: its configuration's hash, or its name when it has no pipeline.json. */
+const configKey = (r: RunSummary): string => (r.config === undefined ? `name:${r.name}` : hashOf(r.config))
+
+const shorten = (s: string, max = 40): string => (s.length <= max ? s : `${s.slice(0, max - 1)}…`)
+
+/** Groups runs by configuration (first-seen order); each group says where it differs from the others. */
 export const group = (runs: ReadonlyArray<RunSummary>): Array<Group> => {
   const by = new Map<string, Array<RunSummary>>()
-  for (const r of runs) by.set(r.name, [...(by.get(r.name) ?? []), r])
-  return [...by].map(([name, rs]) => ({
-    name,
+  for (const r of runs) by.set(configKey(r), [...(by.get(configKey(r)) ?? []), r])
+  const configs = [...by.values()].map((rs) => (rs[0]!.config === undefined ? undefined : leaves(rs[0]!.config)))
+  const paths = new Set(configs.flatMap((c) => (c === undefined ? [] : [...c.keys()])))
+  const differing = [...paths].filter((p) => new Set(configs.map((c) => c?.get(p) ?? "(absent)")).size > 1)
+  return [...by].map(([config, rs], i) => ({
+    name: rs[0]!.name,
+    config,
+    differs: configs[i] === undefined
+      ? []
+      : differing.filter((p) => p !== "name").map((p) => `${p}=${shorten(configs[i]!.get(p) ?? "(absent)")}`),
     runs: rs,
     evalLoss: meanStd(defined(rs.map((r) => r.finalEvalLoss))),
     trainLoss: meanStd(defined(rs.map((r) => r.tailLoss)))
   }))
+}
+
+/**
+ * Warnings about groups that pool runs which may not be comparable: runs without pipeline.json
+ * (grouped by name only, so their configurations may differ), and runs of one configuration on
+ * different backends, thread counts or code versions.
+ */
+export const warnings = (groups: ReadonlyArray<Group>): Array<string> =>
+  groups.flatMap((g) => {
+    const out: Array<string> = []
+    if (g.config.startsWith("name:") && g.runs.length > 1) {
+      out.push(`${g.name}: ${g.runs.length} runs without pipeline.json are grouped by name; their configurations may differ`)
+    }
+    for (const [what, values] of [["backend", g.runs.map((r) => r.ranOn.backend)], ["git commit", g.runs.map((r) => r.ranOn.git)]] as const) {
+      const distinct = [...new Set(values.filter((v): v is string => v !== undefined))]
+      if (distinct.length > 1) out.push(`${label(g, groups)}: runs mix configurations: ${what} ${distinct.join(" vs ")}`)
+    }
+    return out
+  })
+
+/** A group's row label: its name, plus the fields that set it apart when another group has the same name. */
+export const label = (g: Group, groups: ReadonlyArray<Group>): string =>
+  g.differs.length === 0 || groups.filter((o) => o.name === g.name).length < 2 ? g.name : `${g.name} [${g.differs.join(", ")}]`
+
+/** The paths whose values differ between groups (`name` left out), or `undefined` when none do. */
+export const differingFields = (groups: ReadonlyArray<Group>): string | undefined => {
+  const paths = [...new Set(groups.flatMap((g) => g.differs.map((d) => d.slice(0, d.indexOf("=")))))]
+  return paths.length === 0 ? undefined : `fields that differ between the rows: ${paths.join(", ")}`
 }
 
 const fmt = (m: ReturnType<typeof meanStd>): string =>
@@ -117,7 +185,7 @@ const fmt = (m: ReturnType<typeof meanStd>): string =>
 export const table = (groups: ReadonlyArray<Group>): string => {
   const rows = [
     ["run", "seeds", "final eval loss", "train loss (last 10%)"],
-    ...groups.map((g) => [g.name, String(g.runs.length), fmt(g.evalLoss), fmt(g.trainLoss)])
+    ...groups.map((g) => [label(g, groups), String(g.runs.length), fmt(g.evalLoss), fmt(g.trainLoss)])
   ]
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)))
   const line = (r: ReadonlyArray<string>) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  ")

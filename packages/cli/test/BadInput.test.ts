@@ -16,6 +16,8 @@ const cases: ReadonlyArray<readonly [string, string, ReadonlyArray<string>, Read
   ["negative steps", "negative-steps.json", [], ["train.steps: Expected a value greater than 0, got -10"]],
   ["unknown plugin id", "unknown-id.yaml", [], [`optimizer.use: unknown optimizer "optim/adamww"; did you mean "optim/adamw"`]],
   ["plugin option typo", "typo.ts", [], [`recycling.0.select.tua: unknown option; did you mean "tau"?`]],
+  // `fraction` belongs to the stage's select ref, not to the criterion's options: still suggested
+  ["stage fraction typo", "good.ts", ["--set", "recycling.0.select.fracton=0.2"], [`recycling.0.select.fracton: unknown option; did you mean "fraction"?`]],
   ["a stage that never fires", "never-fires.ts", [], ["recycling.0.schedule: never fires: its first step would be 200, but training runs steps 0..99"]],
   ["YAML syntax error", "broken.yaml", [], [/broken\.yaml:\d+:\d+: invalid YAML: /.source]],
   [".ts pipeline that throws on import", "throws.ts", [], ["throws.ts: failed to load: cannot build this pipeline"]],

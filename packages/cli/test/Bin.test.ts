@@ -3,6 +3,9 @@
  * exit codes 0 / 2 / 1 and no stack trace on user errors.
  */
 import { spawnSync } from "node:child_process"
+import { mkdtempSync, readFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { describe, expect, it } from "vitest"
 import { fixture } from "./helpers.ts"
@@ -13,7 +16,37 @@ const rekindle = (...args: Array<string>) => {
   return { code: r.status, out: r.stdout, err: r.stderr }
 }
 
+/** Runs the bin and returns the module URLs the process resolved. */
+const imports = (...args: Array<string>) => {
+  const file = join(mkdtempSync(join(tmpdir(), "rekindle-imports-")), "imports.txt")
+  const hook = fileURLToPath(new URL("./scripts/record-imports.mjs", import.meta.url))
+  const r = spawnSync(process.execPath, ["--import", hook, bin, ...args], {
+    encoding: "utf8", timeout: 60_000, env: { ...process.env, REKINDLE_IMPORTS: file }
+  })
+  let urls: Array<string> = []
+  try {
+    urls = readFileSync(file, "utf8").split("\n").filter((u) => u !== "")
+  } catch { /* nothing resolved */ }
+  return { code: r.status, out: r.stdout, urls }
+}
+
 describe("rekindle bin", { timeout: 60_000 }, () => {
+  it("--version loads nothing of the CLI; --help loads the command definitions only (no TF.js, compiler, trainer, tsx)", () => {
+    const version = imports("--version")
+    expect(version.code).toBe(0)
+    expect(version.out).toBe(`rekindle v${JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version}\n`)
+    expect(version.urls.filter((u) => u.includes("/src/") || u.includes("effect"))).toEqual([])
+    for (const args of [["--help"], ["run", "--help"]]) {
+      const help = imports(...args)
+      expect(help.code).toBe(0)
+      expect(help.out).toContain("USAGE")
+      expect(help.urls.some((u) => u.endsWith("/packages/cli/src/Cli.ts"))).toBe(true)
+      const heavy = help.urls.filter((u) =>
+        /@tensorflow|\/tsx\/|\/packages\/(pipeline\/src\/(index|Compile|Resolve)\.ts|builtins|model|engine|data|recycling|training|run\/src\/index\.ts)|\/plugins\/|\/packages\/core\/src\/index\.ts|\/packages\/report\/src\/index\.ts|\/bench\/src\//.test(u))
+      expect(heavy).toEqual([])
+    }
+  })
+
   it("exits 0 on a valid pipeline", () => {
     const r = rekindle("validate", fixture("good.ts"))
     expect(r.err).toBe("")

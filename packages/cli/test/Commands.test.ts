@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Event } from "@rekindle/core"
 import { Effect } from "effect"
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { calls, cli, cliWithFakeTrainer, fixture } from "./helpers.ts"
@@ -104,9 +104,38 @@ describe("cli basics", () => {
       expect((yield* cli(["bogus"])).code).toBe(2)
       expect((yield* cli(["run"])).code).toBe(2)
     }))
+
+  it.effect("an unknown command with --help names the command (and the closest one) and exits 2, not the general help with 0", () =>
+    Effect.gen(function*() {
+      const r = yield* cli(["rn", "--help"])
+      expect(r.code).toBe(2)
+      expect(r.err).toBe(`error: unknown command "rn"; did you mean "run"? (\`rekindle --help\` lists the commands)`)
+      expect(r.out).toBe("")
+      const far = yield* cli(["xyzzy", "-h"])
+      expect(far.code).toBe(2)
+      expect(far.err).toContain(`unknown command "xyzzy"`)
+    }))
+
+  it.effect("--help names the defaults of run's folders and checkpoints", () =>
+    Effect.gen(function*() {
+      const r = yield* cli(["run", "--help"])
+      expect(r.code).toBe(0)
+      expect(r.out).toMatch(/--out string\s+Root folder of runs \(default: runs; with --smoke: the smoke scratch folder\)/)
+      expect(r.out).toMatch(/--cache string\s+Cache folder for tokenizers and tokenized corpora \(default: \.cache\/rekindle\)/)
+      expect(r.out).toMatch(/--keep-checkpoints integer\s+.+\(default: 3\)/)
+      expect((yield* cli(["resume", "--help"])).out).toContain("(default: .cache/rekindle)")
+    }))
 })
 
-const writeRun = (dir: string, name: string, seed: number, evalLoss: number, losses: ReadonlyArray<number>) => {
+const writeRun = (
+  dir: string,
+  name: string,
+  seed: number,
+  evalLoss: number,
+  losses: ReadonlyArray<number>,
+  config: Record<string, unknown> = {},
+  manifest?: Record<string, unknown>
+) => {
   mkdirSync(dir, { recursive: true })
   const time = "2026-01-01T00:00:00.000Z"
   const steps = losses.length * 10
@@ -116,7 +145,8 @@ const writeRun = (dir: string, name: string, seed: number, evalLoss: number, los
     Event.RunFinished.make({ time, step: steps, finalLoss: losses.at(-1)!, finalEvalLoss: evalLoss })
   ]
   writeFileSync(join(dir, "events.jsonl"), events.map((e) => Event.encodeLine(e) + "\n").join("") + `{"_tag":"TrainSt`)
-  writeFileSync(join(dir, "pipeline.json"), JSON.stringify({ name, seed }))
+  writeFileSync(join(dir, "pipeline.json"), JSON.stringify({ name, seed, ...config }))
+  if (manifest !== undefined) writeFileSync(join(dir, "manifest.json"), JSON.stringify({ status: "finished", ...manifest }))
 }
 
 describe("compare", () => {
@@ -137,6 +167,38 @@ describe("compare", () => {
       // a folder of run folders counts as all of them
       const again = yield* cli(["compare", root])
       expect(again.out).toBe(r.out)
+    }))
+
+  it.effect("groups by configuration, not by name: two --set variants with the same seed are two rows, with the fields that differ", () =>
+    Effect.gen(function*() {
+      const root = tmp()
+      const lr = (v: number) => ({ optimizer: { use: "optim/adamw", lr: v }, train: { steps: 200 } })
+      writeRun(join(root, "x1"), "q", 1, 2, [3, 3], lr(1e-3))
+      writeRun(join(root, "x2"), "q", 1, 4, [5, 5], lr(3e-4))
+      writeRun(join(root, "x3"), "q", 2, 6, [7, 7], lr(1e-3))
+      const r = yield* cli(["compare", root])
+      expect(r.code).toBe(0)
+      const rows = r.out.split("\n")
+      expect(rows[2]).toMatch(/^q \[optimizer\.lr=0\.001\]\s+2\s+4\.0000 ± 2\.8284\s+5\.0000 ± 2\.8284$/)
+      expect(rows[3]).toMatch(/^q \[optimizer\.lr=0\.0003\]\s+1\s+4\.0000\s+5\.0000$/)
+      expect(r.out).toContain("fields that differ between the rows: optimizer.lr")
+      expect(r.err).toBe("")
+    }))
+
+  it.effect("warns when a row pools runs of different backends or code versions, or runs without pipeline.json", () =>
+    Effect.gen(function*() {
+      const root = tmp()
+      writeRun(join(root, "w1"), "w", 1, 2, [3], {}, { backend: { name: "wasm", threads: 2 }, git: "abc" })
+      writeRun(join(root, "w2"), "w", 2, 2, [3], {}, { backend: { name: "cpu", threads: 1 }, git: "abc" })
+      // without pipeline.json a run is known by its folder's name only
+      const other = tmp()
+      writeRun(join(root, "n"), "n", 1, 2, [3])
+      writeRun(join(other, "n"), "n", 2, 2, [3])
+      for (const d of [root, other]) rmSync(join(d, "n", "pipeline.json"))
+      const r = yield* cli(["compare", root, other])
+      expect(r.code).toBe(0)
+      expect(r.err).toContain("warning: w: runs mix configurations: backend wasm (2 thread(s)) vs cpu (1 thread(s))")
+      expect(r.err).toContain("warning: n: 2 runs without pipeline.json are grouped by name; their configurations may differ")
     }))
 
   it.effect("a folder that is not a run is a user error", () =>

@@ -62,9 +62,12 @@ export const fromTokenizerJson = (
     return new WordPieceTokenizer(binding, parts, specials, sha256(`tokenizer.json\0${text}`))
   })
 
+/** The options of BERT's normalizer (also sent to the vocabulary-training child process). */
+export const bertNormalizerOptions = (lowercase: boolean) => ({ cleanText: true, handleChineseChars: true, stripAccents: lowercase, lowercase })
+
 /** BERT text handling: clean text, lowercase (and strip accents) when uncased, split on whitespace and punctuation. */
 export const bertParts = (binding: Native, lowercase: boolean): Pick<Parts, "normalizer" | "preTokenizer" | "decoder"> => ({
-  normalizer: binding.bertNormalizer({ cleanText: true, handleChineseChars: true, stripAccents: lowercase, lowercase }),
+  normalizer: binding.bertNormalizer(bertNormalizerOptions(lowercase)),
   preTokenizer: binding.bertPreTokenizer(),
   decoder: binding.wordPieceDecoder("##")
 })

@@ -3,7 +3,9 @@
  * result as a standard `tokenizer.json` under `<cacheDir>/tokenizers/`, keyed by a hash of the
  * training text and the settings.
  *
- * The binding's `Tokenizer.train(files)` uses the model's default trainer, whose settings are
+ * Training runs in a child process (`train-wordpiece.mjs`): the native trainer writes progress
+ * (on a non-terminal, blank lines) straight to stdout, which would otherwise land in the output
+ * of `rekindle run`. The binding's `Tokenizer.train(files)` uses the model's default trainer, whose settings are
  * not exposed (its `Trainer` class has no constructor or options in 0.23.2): it always aims at
  * 30,000 entries and adds no special tokens. So we train, sort the learned vocabulary by id (the
  * alphabet first, then the merges in the order they were learned, i.e. most frequent first), put
@@ -21,15 +23,17 @@
  * bit-exact runs across machines, copy the cached tokenizer.json and load it with `kind: "file"`.
  */
 import { UserError } from "@rekindle/core"
-import { Effect } from "effect"
+import { Console, Effect } from "effect"
 import { FileSystem } from "effect/FileSystem"
 import { Path } from "effect/Path"
-import type { Model } from "tokenizers"
+import { spawn } from "node:child_process"
+import { readFileSync, rmSync } from "node:fs"
+import { fileURLToPath } from "node:url"
 import { hashStrings, readIfPresent, temporaryName, writeAtomically } from "./Cache.ts"
 import { minVocabSize } from "./DataConfig.ts"
 import { native } from "./NativeTokenizers.ts"
 import { specialTokens, type WordPieceTokenizer } from "./Tokenizer.ts"
-import { bertParts, fromTokenizerJson } from "./TokenizerFiles.ts"
+import { bertNormalizerOptions, bertParts, fromTokenizerJson } from "./TokenizerFiles.ts"
 
 /** Bump when the training recipe changes, so old cache entries are not reused. */
 const recipeVersion = "wordpiece-v2"
@@ -81,6 +85,32 @@ const cacheFile = (path: Path, cacheDir: string, trainHash: string, settings: Tr
     }.json`
   )
 
+/** The learned vocabulary of `corpusFile`, from the training child process (its stdout, where the native trainer writes progress, is dropped). */
+const learnVocab = (corpusFile: string, lowercase: boolean) =>
+  Effect.callback<Record<string, number>, UserError>((resume) => {
+    const out = `${corpusFile}.vocab.json`
+    const script = fileURLToPath(new URL("./train-wordpiece.mjs", import.meta.url))
+    const child = spawn(process.execPath, [script, corpusFile, out, JSON.stringify(bertNormalizerOptions(lowercase))], {
+      stdio: ["ignore", "ignore", "pipe"]
+    })
+    let stderr = ""
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
+    const fail = (why: string) =>
+      resume(Effect.fail(new UserError({ message: `data.tokenizer: training the WordPiece vocabulary failed (${why})` })))
+    child.on("error", (e) => fail(e.message))
+    child.on("close", (code, signal) => {
+      try {
+        if (code !== 0) return fail(signal !== null ? `killed by ${signal}` : `exit ${code}: ${stderr.trim().split("\n").at(-1) ?? ""}`)
+        resume(Effect.succeed(JSON.parse(readFileSync(out, "utf8")) as Record<string, number>))
+      } catch (e) {
+        fail(e instanceof Error ? e.message : String(e))
+      } finally {
+        rmSync(out, { force: true })
+      }
+    })
+    return Effect.sync(() => child.kill())
+  })
+
 /** Trains on `docs` and writes the tokenizer.json to `file` (atomically). */
 const trainTo = (file: string, docs: ReadonlyArray<string>, settings: TrainSettings) =>
   Effect.gen(function*() {
@@ -92,12 +122,8 @@ const trainTo = (file: string, docs: ReadonlyArray<string>, settings: TrainSetti
     yield* writeAtomically(file, (tmp) =>
       Effect.gen(function*() {
         yield* fs.writeFileString(corpusFile, docs.join("\n")).pipe(Effect.mapError(problem))
+        const vocab = truncateVocab(yield* learnVocab(corpusFile, settings.lowercase), settings.vocabSize)
         const text = bertParts(binding, settings.lowercase)
-        const trainer = new binding.Tokenizer(binding.WordPiece.empty() as unknown as Model)
-        if (text.normalizer !== null) trainer.setNormalizer(text.normalizer)
-        if (text.preTokenizer !== null) trainer.setPreTokenizer(text.preTokenizer)
-        yield* Effect.sync(() => trainer.train([corpusFile]))
-        const vocab = truncateVocab(trainer.getVocab(), settings.vocabSize)
         const final = new binding.Tokenizer(binding.WordPiece.init(vocab, { unkToken: "[UNK]", continuingSubwordPrefix: "##" }))
         if (text.normalizer !== null) final.setNormalizer(text.normalizer)
         if (text.preTokenizer !== null) final.setPreTokenizer(text.preTokenizer)
@@ -121,7 +147,11 @@ export const trained = (
     const path = yield* Path
     const file = cacheFile(path, cacheDir, trainHash, settings)
     const cached = yield* readIfPresent(file)
-    if (cached === undefined) yield* trainTo(file, docs, settings)
+    if (cached === undefined) {
+      // a cold cache: say what takes the time (seconds to a minute), once
+      yield* Console.error(`preparing data: training the WordPiece vocabulary (${settings.vocabSize} entries, ${docs.length} documents; cached in ${cacheDir})…`)
+      yield* trainTo(file, docs, settings)
+    }
     const bytes = cached ?? (yield* readIfPresent(file))
     if (bytes === undefined) return yield* new UserError({ message: `cache: ${file} vanished right after it was written` })
     return yield* fromTokenizerJson(new TextDecoder().decode(bytes), file, "cache")

@@ -3,6 +3,8 @@ import { NodeServices } from "@effect/platform-node"
 import { Effect } from "effect"
 import { FileSystem } from "effect/FileSystem"
 import { Path } from "effect/Path"
+import { spawnSync } from "node:child_process"
+import { fileURLToPath } from "node:url"
 import { expect } from "vitest"
 import { hashStrings } from "../src/Cache.ts"
 import { brown } from "../src/Corpus.ts"
@@ -14,6 +16,16 @@ import { smallTokenizer, tempDir, vocabTxt } from "./fixtures.ts"
 const text = "The jury said it did find that many of Georgia's registration and election laws are outmoded."
 
 layer(NodeServices.layer)("tokenizer", (it) => {
+  it.effect("a cold cache says it is training the vocabulary (stderr) and leaves stdout clean (no stray blank lines)", () =>
+    Effect.gen(function*() {
+      const cacheDir = yield* tempDir
+      const script = fileURLToPath(new URL("./scripts/train-cold.ts", import.meta.url))
+      const r = spawnSync(process.execPath, ["--import", "tsx", script, cacheDir], { encoding: "utf8" })
+      expect(r.status).toBe(0)
+      expect(r.stdout).toBe("")
+      expect(r.stderr).toMatch(/^preparing data: training the WordPiece vocabulary \(600 entries, \d+ documents; cached in .+\)…\n$/)
+    }), 60_000)
+
   it.effect("trains a WordPiece vocabulary of exactly vocabSize with specials first, and caches it", () =>
     Effect.gen(function*() {
       const fs = yield* FileSystem

@@ -1,7 +1,7 @@
 /**
  * Initial values, one distribution per parameter, drawn deterministically from a key:
- * - FF weights: Kaiming-uniform U(±sqrt(3 / fan_in)), fan_in = dModel for `ff.win` and `ff.wgate`,
- *   dFF for `ff.wout`;
+ * - FF weights: U(±sqrt(3 / fan_in)) (variance 1/fan_in: the gain-1 form of Kaiming-uniform, as in
+ *   the reference study's code), fan_in = dModel for `ff.win` and `ff.wgate`, dFF for `ff.wout`;
  * - embeddings, attention weights and the head weight: normal(0, 0.02);
  * - every bias (attention, FF, head): 0; LayerNorm gain 1, bias 0.
  * Values are generated in JS from `Key.uniform` / `Key.normal`, so they do not depend on the

@@ -1,6 +1,6 @@
 /**
  * The transformer's configuration as a Schema (decoded from pipelines). BERT-style encoder by
- * default (pre-LayerNorm, bias-free ReLU FF, Kaiming-uniform FF init); `causal: true` gives a
+ * default (pre-LayerNorm, bias-free ReLU FF, gain-1 Kaiming-uniform FF init U(±√(3/fan_in))); `causal: true` gives a
  * GPT-style decoder. `dFF: 0` removes the FF sublayer entirely. `activation: "swiglu" | "geglu"`
  * makes every FF layer a gated linear unit: h = act(x·W_gate (+b_gate)) ⊙ (x·W_in (+b_in)) with
  * act = SiLU or GELU; neuron i then owns column i of W_gate too.

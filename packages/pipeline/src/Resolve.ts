@@ -11,6 +11,7 @@ import type { BackendRequest } from "@rekindle/training"
 import { DataConfig } from "@rekindle/data"
 import { Effect, Result, Schema } from "effect"
 import { decode, subPath, userError } from "./Problems.ts"
+import { didYouMean } from "./Suggest.ts"
 import type { Entry, Registry } from "./Registry.ts"
 import { PipelineSpec } from "./Spec.ts"
 
@@ -78,17 +79,25 @@ const resolvePart = <K extends Plugin.PartKind>(
     return undefined
   }
   const raw: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(ref)) if (k !== "use" && !omit.includes(k)) raw[k] = v
-  if (found.optionNames.length === 0 && Object.keys(raw).length > 0) {
-    // an empty Struct accepts any object, so excess keys must be caught here
-    for (const k of Object.keys(raw)) problems.push({ path: subPath(path, k), message: `unknown option (${found.id} takes no options)` })
-    return undefined
+  let unknown = false
+  for (const [k, v] of Object.entries(ref)) {
+    if (k === "use" || omit.includes(k)) continue
+    if (found.optionNames.includes(k)) raw[k] = v
+    else {
+      // checked here, not by the schema: an empty Struct accepts any key, and the suggestions
+      // must include the fields the ref carries besides the part's options (a stage's `fraction`)
+      unknown = true
+      const hint = didYouMean(k, [...found.optionNames, ...omit])
+      const known = [...omit, ...found.optionNames]
+      problems.push({
+        path: subPath(path, k),
+        message: `unknown option` + (hint !== "" ? hint : known.length > 0 ? `; expected one of: ${known.join(", ")}` : ` (${found.id} takes no options)`)
+      })
+    }
   }
   const r = decode(found.part.options, raw, path, "option")
-  if (Result.isFailure(r)) {
-    problems.push(...r.failure)
-    return undefined
-  }
+  if (Result.isFailure(r)) problems.push(...r.failure)
+  if (unknown || Result.isFailure(r)) return undefined
   let encoded: unknown
   try {
     encoded = Schema.encodeUnknownSync(found.part.options as Schema.Codec<unknown, unknown>)(r.success)
@@ -102,6 +111,28 @@ const resolvePart = <K extends Plugin.PartKind>(
     options: r.success,
     json: { use: found.id, ...(jsonSafe(encoded) as Record<string, unknown>) }
   }
+}
+
+/**
+ * The sinks every run has whatever its `log` says: console progress and `events.jsonl` (the run's
+ * record, which `compare`, `resume` and `reproduce` read). Those of them `log` does not list itself
+ * come first; `log` only adds sinks (or configures these two by listing them).
+ */
+export const alwaysOn = (log: ReadonlyArray<{ readonly use: string; readonly [k: string]: unknown }>) => [
+  ...(log.some((p) => p.use === "log/console") ? [] : [{ use: "log/console" }]),
+  ...(log.some((p) => p.use === "log/jsonl" && (p["file"] === undefined || p["file"] === "events.jsonl")) ? [] : [{ use: "log/jsonl" }])
+]
+
+/** A warm-up of the optimizer's learning-rate schedule longer than the run (it would never reach the peak). */
+const warmupTooLong = (optimizer: ResolvedPart<"optimizers">, steps: number): Problem | undefined => {
+  const options = optimizer.options as { readonly schedule?: { readonly warmupSteps?: unknown } } | undefined
+  const warmup = options?.schedule?.warmupSteps
+  return typeof warmup === "number" && warmup > steps
+    ? {
+      path: "optimizer.schedule.warmupSteps",
+      message: `the warm-up (${warmup} steps) is longer than the run (train.steps = ${steps}): the learning rate would never reach its peak`
+    }
+    : undefined
 }
 
 const isRef = (u: unknown): u is { readonly use: string; readonly [k: string]: unknown } =>
@@ -231,6 +262,8 @@ export const resolve = (registry: Registry, input: unknown): Effect.Effect<Resol
     if (Result.isFailure(data)) problems.push(...data.failure)
 
     const optimizer = resolvePart(registry, "optimizers", spec.optimizer, "optimizer", problems)
+    const warmup = optimizer === undefined ? undefined : warmupTooLong(optimizer, spec.train.steps)
+    if (warmup !== undefined) problems.push(warmup)
     const stages: Array<ResolvedStage> = []
     spec.recycling.forEach((st, index) => {
       const path = `recycling.${index}`
@@ -256,7 +289,10 @@ export const resolve = (registry: Registry, input: unknown): Effect.Effect<Resol
     })
     const hookRefs = spec.hooks.map((h, i) => resolvePart(registry, "hooks", h, `hooks.${i}`, problems))
     const probes = spec.probes.map((p, i) => resolvePart(registry, "probes", p, `probes.${i}`, problems))
-    const sinks = spec.log.map((p, i) => resolvePart(registry, "sinks", p, `log.${i}`, problems))
+    const sinks = [
+      ...alwaysOn(spec.log).map((p) => resolvePart(registry, "sinks", p, "log", problems)),
+      ...spec.log.map((p, i) => resolvePart(registry, "sinks", p, `log.${i}`, problems))
+    ]
     if (problems.length > 0 || optimizer === undefined) return Effect.fail(userError("invalid pipeline:", problems))
     return makeHooks(registry, spec, optimizer, hookRefs as Array<ResolvedPart<"hooks">>, problems).pipe(Effect.flatMap((hooks) => {
     if (problems.length > 0) return Effect.fail(userError("invalid pipeline:", sortByPath(problems)))

@@ -102,7 +102,8 @@ describe("compile", () => {
   it("rejects a stage whose schedule never fires", () => {
     const late = { ...good, recycling: [{ ...good.recycling[0], schedule: { every: 100, from: 500 } }] }
     expect(problemsOf(late)).toEqual([
-      "recycling.0.schedule: never fires: its first step would be 500, but training runs steps 0..299 (train.steps = 300)"
+      "recycling.0.schedule: never fires: its first step would be 500, but training runs steps 0..299 (train.steps = 300); " +
+        "to try a pipeline in a few steps, `rekindle run <file> --smoke` shortens it with every stage kept"
     ])
     const inverted = { ...good, recycling: [{ ...good.recycling[0], schedule: { every: 10, from: 50, until: 20 } }] }
     expect(problemsOf(inverted)).toEqual(["recycling.0.schedule: never fires: until (20) is before from (50)"])
@@ -131,6 +132,19 @@ describe("compile", () => {
       `log.0.use: unknown sink "log/consol"; did you mean "log/console"?`
     ])
     expect(e.message).toContain("invalid pipeline:\n  optimizer.use: unknown optimizer")
+  })
+
+  it("console progress and events.jsonl are always on: a pipeline's log adds sinks to them, never replaces them", () => {
+    const logOf = (log: unknown) => (valueOf(Compile.compile(registry, { ...good, ...(log !== undefined ? { log } : {}) })).resolved as { log: Array<{ use: string }> }).log
+    const ids = (log: unknown) => logOf(log).map((s) => s.use)
+    expect(ids(undefined)).toEqual(["log/console", "log/jsonl"])
+    expect(ids([{ use: "log/report" }])).toEqual(["log/console", "log/jsonl", "log/report"])
+    expect(ids([])).toEqual(["log/console", "log/jsonl"])
+    // listed ones keep their place and options (so presets that list them resolve as before)
+    expect(ids([{ use: "log/console" }, { use: "log/jsonl" }, { use: "log/report" }])).toEqual(["log/console", "log/jsonl", "log/report"])
+    expect(logOf([{ use: "log/console", every: 5 }])).toEqual([{ use: "log/jsonl", file: "events.jsonl" }, { use: "log/console", every: 5 }])
+    // a jsonl sink writing elsewhere is an extra: events.jsonl is still written
+    expect(ids([{ use: "log/jsonl", file: "extra.jsonl" }])).toEqual(["log/console", "log/jsonl", "log/jsonl"])
   })
 
   it("requires a name", () => {

@@ -94,5 +94,6 @@ export const neverFires = (schedule: StageSchedule, steps: number): string | und
   if (firingSteps(schedule, steps).length > 0) return undefined
   return schedule.until !== undefined && schedule.until < schedule.from
     ? `never fires: until (${schedule.until}) is before from (${schedule.from})`
-    : `never fires: its first step would be ${schedule.from}, but training runs steps 0..${steps - 1} (train.steps = ${steps})`
+    : `never fires: its first step would be ${schedule.from}, but training runs steps 0..${steps - 1} (train.steps = ${steps})` +
+      `; to try a pipeline in a few steps, \`rekindle run <file> --smoke\` shortens it with every stage kept`
 }

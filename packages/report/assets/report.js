@@ -80,6 +80,18 @@
     })
     return out
   }
+  /** The bins of an integer histogram (edges −0.5, 0.5, …) as { value, count }: one per integer. */
+  function integerBins(h, extra) {
+    return h.counts.map(function (c, b) { return Object.assign({ value: Math.round((h.edges[b] + h.edges[b + 1]) / 2), count: c }, extra) })
+  }
+  /** Every integer from 0 to the largest value the histograms reach: the categorical axis of counts. */
+  function integerDomain(hs) {
+    var top = 0
+    hs.forEach(function (h) { integerBins(h).forEach(function (b) { top = Math.max(top, b.value) }) })
+    var out = []
+    for (var v = 0; v <= top; v++) out.push(v)
+    return out
+  }
   var histogramNotes = {
     magnitude: "Per-neuron magnitude ‖W_in[:,i]‖·‖W_out[i,:]‖ (probe/magnitudes). Each line is the distribution at one step; colour runs from the first probe step (dark) to the last (light).",
     "firing-rate": "Fraction of probe-batch tokens on which each neuron is active (probe/activations).",
@@ -109,13 +121,26 @@
       legendNode = el("p", { class: "error" }, "legend failed: " + e.message)
     }
     var panels = layers.map(function (l) {
+      var layerHs = hs.filter(function (h) { return h.layer === l })
+      if (counts) {
+        // counts are integers: one point per count on a categorical axis (0, 1, 2, …), not bins over −0.5…1.5
+        var pts = []
+        layerHs.forEach(function (h) { pts = pts.concat(integerBins(h, { step: h.step })) })
+        return panel(layerLabel(l), plot({
+          width: SMALL, height: 210, marginLeft: 44,
+          x: { label: xLabel, type: "point", domain: integerDomain(layerHs), padding: 0.5 }, y: { label: "neurons", grid: true },
+          color: color,
+          marks: [Plot.line(pts, { x: "value", y: "count", z: "step", stroke: "step", strokeWidth: 1.3 }),
+            Plot.dot(pts, { x: "value", y: "count", stroke: "step", r: 2 }), Plot.ruleY([0])]
+        }))
+      }
       var points = []
-      hs.filter(function (h) { return h.layer === l }).forEach(function (h) { points = points.concat(outline(h, { step: h.step })) })
+      layerHs.forEach(function (h) { points = points.concat(outline(h, { step: h.step })) })
       return panel(layerLabel(l), plot({
         width: SMALL, height: 210, marginLeft: 44,
-        x: { label: xLabel }, y: { label: counts ? "neurons" : "density", grid: true },
+        x: { label: xLabel }, y: { label: "density", grid: true },
         color: color,
-        marks: [Plot.line(points, { x: "x", y: counts ? "count" : "density", z: "step", stroke: "step", strokeWidth: 1.3 }), Plot.ruleY([0])]
+        marks: [Plot.line(points, { x: "x", y: "density", z: "step", stroke: "step", strokeWidth: 1.3 }), Plot.ruleY([0])]
       }))
     })
     return el("div", {}, [el("div", { class: "legend-row" }, [legendNode]), grid(panels)])
@@ -127,29 +152,42 @@
       var pts = scalars.filter(function (s) { return s.name === name }).map(function (s) { return Object.assign({}, s, { series: layerLabel(s.layer) }) })
       return panel(name, plot({
         width: SMALL, height: 190, marginLeft: 48,
-        x: { label: "step" }, y: { label: null, grid: true },
+        x: { label: "step", tickFormat: integerTick }, y: { label: null, grid: true },
         color: { legend: true, type: "ordinal", scheme: "tableau10" },
         marks: [Plot.line(pts, { x: "step", y: "value", stroke: "series" }), Plot.dot(pts, { x: "step", y: "value", stroke: "series", r: 1.5 })]
       }))
     }))
   }
 
-  function recycleLines(recycles) {
-    var cum = []
+  /**
+   * Cumulative neurons recycled per layer over the whole run (x from 0 to the run's last step, so a
+   * single firing is a step in a line, not a lone dot on a degenerate axis); `recycled` counts the
+   * neurons actually recycled (threshold criteria may choose fewer than k).
+   */
+  function recycleLines(recycles, steps) {
+    var cum = [], line = []
+    var last = Math.max(steps || 0, recycles.reduce(function (a, r) { return Math.max(a, r.step) }, 0))
     byKey(recycles, function (r) { return r.layer }).forEach(function (rs, layer) {
-      var total = 0
+      var total = 0, series = layerLabel(layer)
+      line.push({ step: 0, total: 0, series: series })
       rs.slice().sort(function (a, b) { return a.step - b.step }).forEach(function (r) {
-        total += r.k
-        cum.push({ step: r.step, total: total, k: r.k, series: layerLabel(layer) })
+        total += r.recycled
+        cum.push({ step: r.step, total: total, recycled: r.recycled, series: series })
+        line.push({ step: r.step, total: total, series: series })
       })
+      line.push({ step: last, total: total, series: series })
     })
+    var top = cum.reduce(function (a, c) { return Math.max(a, c.total) }, 0)
     return plot({
-      width: WIDE, height: 240, marginLeft: 56,
-      x: { label: "step" }, y: { label: "neurons recycled (cumulative)", grid: true },
+      width: WIDE, height: 240, marginLeft: 56, marginRight: 24,
+      x: { label: "step", domain: [0, Math.max(1, last)], tickFormat: integerTick },
+      y: { label: "neurons recycled (cumulative)", grid: true, domain: [0, Math.max(1, top) * 1.08], tickFormat: integerTick },
       color: { legend: true, type: "ordinal", scheme: "tableau10" },
-      marks: [Plot.line(cum, { x: "step", y: "total", stroke: "series", curve: "step-after" }), Plot.dot(cum, { x: "step", y: "total", stroke: "series", r: 2.5, tip: true }), Plot.ruleY([0])]
+      marks: [Plot.line(line, { x: "step", y: "total", stroke: "series", curve: "step-after" }), Plot.dot(cum, { x: "step", y: "total", stroke: "series", r: 3, tip: true }), Plot.ruleY([0])]
     })
   }
+  /** Tick labels for integer quantities (steps, neuron counts): no fractional ticks, no "10.000000". */
+  function integerTick(x) { return Number.isInteger(x) ? String(x) : "" }
 
   function pipelineSection(pipeline, title) {
     var s = section(title || "Pipeline", "The resolved pipeline this run was built from (pipeline.json).")
@@ -165,7 +203,7 @@
     var recycleSteps = unique(run.recycles.map(function (r) { return r.step }))
     return plot({
       width: WIDE, height: 300, marginLeft: 50,
-      x: { label: "step" }, y: { label: "loss", grid: true },
+      x: { label: "step", tickFormat: integerTick }, y: { label: "loss", grid: true },
       color: { legend: true, domain: ["train", "eval"], range: ["#4c78a8", "#f58518"] },
       marks: [
         Plot.ruleX(recycleSteps, { stroke: "#c0392b", strokeOpacity: 0.25, strokeDasharray: "3,3" }),
@@ -211,14 +249,14 @@
     var r = section("Recycling", "Neurons recycled per FF layer, cumulative over steps, and how often each neuron was recycled by the end (lineage).")
     if (run.recycles.length === 0) empty(r, "No recycling events in this run.")
     else {
-      r.append(recycleLines(run.recycles))
+      r.append(recycleLines(run.recycles, run.steps))
       if (run.recycleCounts.length > 0) {
         r.append(el("h3", {}, "Recycle count per neuron at step " + run.recycleCounts[0].step))
         r.append(grid(run.recycleCounts.map(function (h) {
           return panel(layerLabel(h.layer), plot({
             width: SMALL, height: 180, marginLeft: 48,
-            x: { label: "times recycled" }, y: { label: "neurons", grid: true },
-            marks: [Plot.rectY(binsOf(h), { x1: "x1", x2: "x2", y: "count", fill: "#4c78a8", inset: 0.5 }), Plot.ruleY([0])]
+            x: { label: "times recycled", type: "band", domain: integerDomain([h]) }, y: { label: "neurons", grid: true },
+            marks: [Plot.barY(integerBins(h), { x: "value", y: "count", fill: "#4c78a8", tip: true }), Plot.ruleY([0])]
           }))
         })))
       }
@@ -340,7 +378,7 @@
     }
 
     var rec = section("Recycling", "Neurons recycled per run (all layers and stages).")
-    var totals = runs.map(function (r) { return { name: r.name, id: r.id, total: r.run.recycles.reduce(function (a, x) { return a + x.k }, 0) } })
+    var totals = runs.map(function (r) { return { name: r.name, id: r.id, total: r.run.recycles.reduce(function (a, x) { return a + x.recycled }, 0) } })
     if (totals.every(function (x) { return x.total === 0 })) empty(rec, "No recycling events in these runs.")
     else rec.append(plot({ width: WIDE, height: 60 + 26 * totals.length, marginLeft: 260, x: { label: "neurons recycled", grid: true }, y: { label: null }, color: color,
       marks: [Plot.barX(totals, { y: "id", x: "total", fill: "name", tip: true }), Plot.ruleX([0])] }))

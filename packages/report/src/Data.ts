@@ -60,8 +60,16 @@ export interface RunData {
   readonly histograms: ReadonlyArray<HistogramPoint>
   readonly scalars: ReadonlyArray<ScalarPoint>
   readonly scatters: ReadonlyArray<ScatterData>
-  /** Recycling events (without the indices). */
-  readonly recycles: ReadonlyArray<{ readonly step: number; readonly stage: number; readonly layer: number; readonly k: number; readonly criterion: string; readonly reinit: string }>
+  /** Recycling events (without the indices): `k` requested, `recycled` the neurons actually recycled. */
+  readonly recycles: ReadonlyArray<{
+    readonly step: number
+    readonly stage: number
+    readonly layer: number
+    readonly k: number
+    readonly recycled: number
+    readonly criterion: string
+    readonly reinit: string
+  }>
   /** Per layer, how many neurons were recycled how often (from the last Lineage event). */
   readonly recycleCounts: ReadonlyArray<{ readonly step: number; readonly layer: number; readonly edges: ReadonlyArray<number>; readonly counts: ReadonlyArray<number> }>
   readonly pipeline: unknown
@@ -139,7 +147,7 @@ export const fromEvents = (
         break
       }
       case "Recycle":
-        recycles.push({ step: e.step, stage: e.stage, layer: e.layer, k: e.k, criterion: e.criterion, reinit: e.reinit })
+        recycles.push({ step: e.step, stage: e.stage, layer: e.layer, k: e.k, recycled: e.indices.length, criterion: e.criterion, reinit: e.reinit })
         break
       case "Lineage":
         lineage.set(e.layer, e)

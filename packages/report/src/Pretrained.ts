@@ -22,10 +22,9 @@ import { Stats, UserError } from "@rekindle/core"
 import { Safetensors } from "@rekindle/model"
 import * as nodeFs from "node:fs"
 
-/** Architectures whose FF weights this module can find. */
-export const archs = ["bert", "t5", "gpt2", "rekindle"] as const
-/** An architecture. */
-export type Arch = (typeof archs)[number]
+import { type Arch, archs } from "./Archs.ts"
+
+export { type Arch, archs }
 
 /** Bytes per element of every safetensors dtype (sub-byte and unknown dtypes are only rejected when read). */
 export const dtypeSizes: Readonly<Record<string, number>> = {

@@ -46,8 +46,8 @@ export const render = (event: Event.Event, state: { total: number; started: numb
         ? `recycle @ ${event.step} stage ${event.stage} layer ${event.layer}: ${event.indices.length} neurons (${event.criterion} -> ${event.reinit})`
         : undefined
     case "RunFinished":
-      return `done: ${event.step} steps, final loss ${event.finalLoss.toFixed(4)}` +
-        (event.finalEvalLoss !== undefined ? `, eval loss ${event.finalEvalLoss.toFixed(4)}` : "")
+      // the losses are the final summary, which the caller (e.g. `rekindle run`, on stdout) prints once
+      return `done: ${event.step} steps in ${fmtDuration((state.now - state.started) / 1000)}`
     case "RunFailed":
       return `FAILED at step ${event.step}: ${event.message}`
     case "Checkpoint":

@@ -5,7 +5,7 @@
  * `tensorflow.Event` protos encoded with protobufjs (checksums from @aws-crypto/crc32c).
  *
  * What goes in: train loss / lr / tokens per second, eval loss / accuracy, the number of neurons
- * recycled per layer, every probe `Scalar` (tag `<name>/layer<l>`), and every probe `Histogram`
+ * actually recycled per layer, every probe `Scalar` (tag `<probe>/<name>/layer<l>`), and every probe `Histogram`
  * as a `HistogramProto` (bucket limits = the right bin edges, sum and sum of squares from the
  * histogram's mean and population std).
  */
@@ -112,7 +112,16 @@ export const histo = (h: Event.EventOf<"Histogram">): Histo => {
   }
 }
 
-const layerTag = (name: string, layer: number | undefined) => (layer === undefined ? name : `${name}/layer${layer}`)
+/**
+ * The tag of a probe's scalar or histogram: `<probe>/<name>[/layer<l>]`, grouped by the probe that
+ * emitted it (its id without the namespace: `magnitudes/magnitude-mean/layer0`), so TensorBoard
+ * shows one section per probe instead of one per name.
+ */
+export const probeTag = (probe: string, name: string, layer: number | undefined): string => {
+  const group = probe.slice(probe.lastIndexOf("/") + 1)
+  const base = name === group || name.startsWith(`${group}/`) ? name : `${group}/${name}`
+  return layer === undefined ? base : `${base}/layer${layer}`
+}
 
 /** The summary values of one rekindle event (empty for events TensorBoard has no use for). */
 export const valuesOf = (e: Event.Event, options: { readonly histograms: boolean }): Array<Value> => {
@@ -126,11 +135,12 @@ export const valuesOf = (e: Event.Event, options: { readonly histograms: boolean
     case "Eval":
       return [{ tag: "eval/loss", simple_value: e.loss }, { tag: "eval/accuracy", simple_value: e.accuracy }]
     case "Recycle":
-      return [{ tag: `recycle/stage${e.stage}/layer${e.layer}`, simple_value: e.k }]
+      // the neurons actually recycled (threshold and Bernoulli criteria may choose fewer or more than k)
+      return [{ tag: `recycle/stage${e.stage}/layer${e.layer}`, simple_value: e.indices.length }]
     case "Scalar":
-      return [{ tag: layerTag(e.name, e.layer), simple_value: e.value }]
+      return [{ tag: probeTag(e.probe, e.name, e.layer), simple_value: e.value }]
     case "Histogram":
-      return options.histograms ? [{ tag: layerTag(e.name, e.layer), histo: histo(e) }] : []
+      return options.histograms ? [{ tag: probeTag(e.probe, e.name, e.layer), histo: histo(e) }] : []
     default:
       return []
   }

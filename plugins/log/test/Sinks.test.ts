@@ -33,6 +33,11 @@ describe("log/jsonl", () => {
 })
 
 describe("log/console", () => {
+  it("the end of the run is one short line: the losses are the caller's final summary, not printed twice", () => {
+    const finished = Event.RunFinished.make({ time: "2026-01-01T00:00:00.000Z", step: 100, finalLoss: 1.25, finalEvalLoss: 1.5 })
+    expect(Console.render(finished, { total: 100, started: 0, now: 83_000 })).toBe("done: 100 steps in 1m23s")
+  })
+
   it("renders progress with loss, tokens/s and ETA", () => {
     const text = Console.render(step, { total: 100, started: 0, now: 5000 })!
     expect(text).toContain("step  50/100")

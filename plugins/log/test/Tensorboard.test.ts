@@ -90,10 +90,11 @@ describe("log/tensorboard", () => {
       expect(byTag["train/lr"]).toBeCloseTo(1e-3, 9) // float32
       expect(byTag["train/tokens_per_sec"]).toBe(2000)
       expect(recs[2]!.summary!.value.map((v) => [v.tag, v.simple_value])).toEqual([["eval/loss", 2.5], ["eval/accuracy", 0.375]])
-      expect(recs[3]!.summary!.value[0]!.tag).toBe("magnitude-mean/layer1")
+      // probe values are grouped under their probe (one TensorBoard section per probe)
+      expect(recs[3]!.summary!.value[0]!.tag).toBe("magnitudes/magnitude-mean/layer1")
       expect(recs[3]!.summary!.value[0]!.simple_value).toBeCloseTo(0.1, 7)
       const h = recs[4]!.summary!.value[0]!
-      expect(h.tag).toBe("magnitude/layer0")
+      expect(h.tag).toBe("magnitudes/magnitude/layer0")
       expect(recs[4]!.step).toBe(100)
       expect(h.histo!["bucket_limit"]).toEqual([1.5, 2.5, 3.5])
       expect(h.histo!["bucket"]).toEqual([1, 2, 3])
@@ -114,6 +115,30 @@ describe("log/tensorboard", () => {
       bad[bad.length - 6]! ^= 0x01
       expect(() => records(bad)).toThrow(/bad data crc/)
     }))
+})
+
+describe("log/tensorboard tags", () => {
+  it("the recycle count is the neurons actually recycled, not the requested k (threshold criteria choose fewer)", () => {
+    const recycle = Event.Recycle.make({
+      step: 10, stage: 0, layer: 1, criterion: "select/dormant", reinit: "reinit/initial", k: 51, indices: [3, 7],
+      scores: [0, 0], magnitudeBefore: 1, magnitudeAfter: 1, key: "seed(1)/reinit/0/10", optimizerState: "zero-moments", shadow: []
+    })
+    expect(Tensorboard.valuesOf(recycle, { histograms: true })).toEqual([{ tag: "recycle/stage0/layer1", simple_value: 2 }])
+  })
+
+  it("probe scalars fall into a few top-level groups, one per probe", () => {
+    const names = [
+      ["probe/magnitudes", "magnitude-mean"], ["probe/magnitudes", "magnitude-std"],
+      ["probe/activations", "dead-fraction"], ["probe/activations", "firing-rate-mean"],
+      ["probe/activations", "magnitude-vs-firing-rate-pearson"], ["probe/recycle-counts", "recycled-fraction"],
+      ["probe/recycle-counts", "recycle-count-mean"], ["midpoint-loss", "aux"], ["midpoint-loss", "center"]
+    ] as const
+    const tags = names.flatMap(([probe, name]) =>
+      [0, 1].flatMap((layer) => Tensorboard.valuesOf(Event.Scalar.make({ step: 0, probe, name, layer, value: 1 }), { histograms: true }).map((v) => v.tag)))
+    expect(new Set(tags.map((t) => t.split("/")[0]))).toEqual(new Set(["magnitudes", "activations", "recycle-counts", "midpoint-loss"]))
+    expect(tags).toContain("activations/dead-fraction/layer1")
+    expect(Tensorboard.probeTag("midpoint-loss", "aux", undefined)).toBe("midpoint-loss/aux")
+  })
 })
 
 describe("log/tensorboard options", () => {

@@ -9,7 +9,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
-import { readJson, rekindle, runFolder, tinyProject } from "./harness.ts"
+import { problems, readJson, rekindle, runFolder, tinyProject } from "./harness.ts"
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "rekindle-determinism-"))
 const cache = path.join(root, "cache")
@@ -18,7 +18,7 @@ const runAndReproduce = async (name: string, backend: { name: string; threads?: 
   const { file } = tinyProject(path.join(root, name), { name, backend, steps, checkpointEvery: 0 })
   const out = path.join(root, name, "out")
   const run = await rekindle(["run", file, "--out", out, "--cache", cache])
-  expect(run.err).toBe("")
+  expect(problems(run.err)).toEqual([])
   expect(run.code).toBe(0)
   const dir = runFolder(out)!
   const manifest = readJson(path.join(dir, "manifest.json"))
@@ -30,7 +30,7 @@ const runAndReproduce = async (name: string, backend: { name: string; threads?: 
 describe("determinism across processes (rekindle reproduce)", { timeout: 300_000 }, () => {
   it("cpu: identical events; a tampered original is reported with the differing field", async () => {
     const { dir, again } = await runAndReproduce("det-cpu", { name: "cpu" }, 40)
-    expect(again.err).toBe("")
+    expect(problems(again.err)).toEqual([])
     expect(again.out).toMatch(/identical: \d+ events match/)
     expect(again.code).toBe(0)
     // the scratch reproduction is removed when it matches
@@ -55,7 +55,7 @@ describe("determinism across processes (rekindle reproduce)", { timeout: 300_000
 
   it("wasm (2 threads): identical events", async () => {
     const { again } = await runAndReproduce("det-wasm", { name: "wasm", threads: 2 }, 16)
-    expect(again.err).toBe("")
+    expect(problems(again.err)).toEqual([])
     expect(again.out).toContain("backend wasm, 2 threads")
     expect(again.out).toMatch(/identical: \d+ events match/)
     expect(again.code).toBe(0)

@@ -83,6 +83,12 @@ export const tinyProject = (dir: string, o: TinyOptions = {}) => {
   return { pipeline, file }
 }
 
+/**
+ * The lines of a child's stderr that report a problem (warnings, errors, failures), leaving out
+ * the console progress every run prints there.
+ */
+export const problems = (err: string): Array<string> => err.split("\n").filter((l) => /warning|error|fail|refus/i.test(l))
+
 /** What a finished child process did. */
 export interface Outcome {
   readonly code: number | null

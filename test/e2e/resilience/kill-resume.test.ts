@@ -15,7 +15,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { beforeAll, describe, expect, it } from "vitest"
-import { lcg, readEvents, readJson, rekindle, runFolder, tinyProject } from "./harness.ts"
+import { lcg, problems, readEvents, readJson, rekindle, runFolder, tinyProject } from "./harness.ts"
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "rekindle-kill-"))
 const cache = path.join(root, "cache")
@@ -39,7 +39,7 @@ const checkpointsLoad = (dir: string) =>
 describe("kill and resume (rekindle bin)", { timeout: 300_000 }, () => {
   beforeAll(async () => {
     const r = await rekindle(["run", file, "--out", path.join(root, "base"), "--cache", cache])
-    expect(r.err).toBe("")
+    expect(problems(r.err)).toEqual([])
     expect(r.code).toBe(0)
     baseline = readEvents(path.join(runFolder(path.join(root, "base"))!, "events.jsonl"))
     expect(baseline.at(-1)?._tag).toBe("RunFinished")
@@ -73,7 +73,7 @@ describe("kill and resume (rekindle bin)", { timeout: 300_000 }, () => {
       }
 
       const resumed = await rekindle(["resume", dir, "--cache", cache])
-      expect(resumed.err).toBe("")
+      expect(problems(resumed.err)).toEqual([])
       expect(resumed.code).toBe(0)
       expect(resumed.out).toContain(`from the checkpoint after step ${Math.max(...saved)}`)
       const events = readEvents(path.join(dir, "events.jsonl"))

@@ -1,9 +1,11 @@
 /**
  * `rekindle compare <run-dir...>`: the comparison table of a study, from run folders (a folder
- * holding run folders, like a study's, counts as all of them): per run name, final eval loss and
- * mean training loss over the last 10% of steps, mean ± std over seeds.
+ * holding run folders, like a study's, counts as all of them): per configuration (the resolved
+ * pipeline with the seed left out), final eval loss and mean training loss over the last 10% of
+ * steps, mean ± std over seeds; the fields that differ between rows; warnings (on stderr) for rows
+ * that pool runs which may not compare (no pipeline.json, different backends or code versions).
  */
-import { UserError } from "@rekindle/core"
+import { UserError } from "@rekindle/core/Errors"
 import { Console, Effect, FileSystem, Path } from "effect"
 import { Argument, Command } from "effect/cli"
 import * as Summary from "../Summary.ts"
@@ -33,6 +35,10 @@ export const compare = Command.make(
   Effect.fn("compare")(function*({ runs }) {
     const dirs = (yield* Effect.forEach(runs, runDirs)).flat()
     const summaries = yield* Effect.forEach(dirs, Summary.read)
-    yield* Console.log(Summary.table(Summary.group(summaries)))
+    const groups = Summary.group(summaries)
+    yield* Console.log(Summary.table(groups))
+    const fields = Summary.differingFields(groups)
+    if (fields !== undefined) yield* Console.log(`\n${fields}`)
+    for (const w of Summary.warnings(groups)) yield* Console.error(`warning: ${w}`)
   })
-).pipe(Command.withDescription("Compare runs: final eval loss and late training loss, mean ± std over seeds"))
+).pipe(Command.withDescription("Compare runs by configuration: final eval loss and late training loss, mean ± std over seeds"))

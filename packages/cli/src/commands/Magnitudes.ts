@@ -4,10 +4,13 @@
  * user downloaded, or a rekindle checkpoint; nothing is fetched), per layer: a histogram and
  * quantiles in `magnitudes.json`, a self-contained `report.html`, and a table on stdout.
  */
-import { UserError } from "@rekindle/core"
-import { Pretrained, Write } from "@rekindle/report"
+import { UserError } from "@rekindle/core/Errors"
+import type { Pretrained } from "@rekindle/report"
+import { archs } from "@rekindle/report/Archs"
 import { Console, Effect, FileSystem, Option, Path } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
+import * as Lazy from "../Lazy.ts"
+import { describedDefault } from "./Shared.ts"
 
 const fmt = (x: number) => (Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(2) : x.toFixed(4))
 
@@ -37,11 +40,11 @@ export const magnitudes = Command.make(
   "magnitudes",
   {
     file: Argument.String("model.safetensors").pipe(Argument.withDescription("A safetensors checkpoint on disk (HuggingFace or rekindle)")),
-    arch: Flag.Literals("arch", Pretrained.archs).pipe(
+    arch: Flag.Literals("arch", archs).pipe(
       Flag.withDescription("Where the FF weights are and how they are laid out (default: detected from the tensor names)"),
       Flag.optional
     ),
-    bins: Flag.Int("bins").pipe(Flag.withDescription("Histogram bins per layer"), Flag.withDefault(50)),
+    bins: Flag.Int("bins").pipe(describedDefault("Histogram bins per layer", 50)),
     prefix: Flag.String("prefix").pipe(Flag.withDescription("Tensor-name prefix to use when FF weights appear under several"), Flag.optional),
     out: Flag.String("out").pipe(Flag.withDescription("Output folder (default runs/magnitudes/<folder>-<file>)"), Flag.optional)
   },
@@ -49,6 +52,7 @@ export const magnitudes = Command.make(
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
     if (bins < 1 || bins > 1000) return yield* new UserError({ message: `--bins: expected an integer in 1..1000, got ${bins}` })
+    const { Pretrained, Write } = yield* Lazy.report
     // everything is read and checked before anything is written
     const data = yield* Effect.try({
       try: () =>

@@ -5,10 +5,11 @@
  * the midpoint-loss settings, ...).
  * A stage that can never fire is an error (exit 2), reported by resolution.
  */
-import { Plan, Resolve } from "@rekindle/pipeline"
+import type { Plan } from "@rekindle/pipeline"
 import { Console, Effect } from "effect"
 import { Command } from "effect/cli"
 import * as Host from "../Host.ts"
+import * as Lazy from "../Lazy.ts"
 import { pipelineArg, setFlag } from "./Shared.ts"
 
 /** A list of at most `max` items: a longer one keeps its first `max − 3` and last 2 around "…". */
@@ -46,6 +47,7 @@ export const plan = Command.make(
   "plan",
   { pipeline: pipelineArg, set: setFlag },
   Effect.fn("plan")(function*({ pipeline, set }) {
+    const { Plan, Resolve } = yield* Lazy.pipeline
     const prepared = yield* Host.prepare(pipeline, set)
     const items = prepared._tag === "Pipeline"
       ? [{ label: "", pipeline: prepared.pipeline }]

@@ -2,10 +2,11 @@
  * `rekindle plugins`: every registered plugin and part, with descriptions and options
  * (type, default, description), read from the options schemas.
  */
-import { Registry } from "@rekindle/pipeline"
+import type { Registry } from "@rekindle/pipeline"
 import { Console, Effect, Result, Schema } from "effect"
 import { Command } from "effect/cli"
 import * as Host from "../Host.ts"
+import * as Lazy from "../Lazy.ts"
 
 type JsonSchemaObject = {
   readonly type?: unknown
@@ -65,13 +66,13 @@ export const describeOptions = (entry: Registry.Entry): Array<string> => {
 }
 
 /** Renders the registry as text. */
-export const render = (registry: Registry.Registry): string => {
+export const render = (registry: Registry.Registry, kindNoun: typeof Registry.kindNoun): string => {
   const lines: Array<string> = []
   for (const plugin of registry.plugins) {
     const { meta } = plugin
     lines.push(`${meta.name} ${meta.version} (namespace "${meta.namespace}", core ${meta.core})`)
     for (const e of registry.entries.filter((x) => x.plugin === meta)) {
-      lines.push(`  ${e.id} [${Registry.kindNoun[e.kind]}] ${e.part.description}`)
+      lines.push(`  ${e.id} [${kindNoun[e.kind]}] ${e.part.description}`)
       for (const o of describeOptions(e)) lines.push(`      ${o}`)
     }
   }
@@ -84,6 +85,7 @@ export const plugins = Command.make(
   "plugins",
   {},
   Effect.fn("plugins")(function*() {
-    yield* Console.log(render(yield* Host.registry()))
+    const { Registry } = yield* Lazy.pipeline
+    yield* Console.log(render(yield* Host.registry(), Registry.kindNoun))
   })
 ).pipe(Command.withDescription("List plugins and their parts, with descriptions and options"))

@@ -2,9 +2,9 @@
  * `rekindle report <run-or-study-dir...>`: (re)writes the self-contained `report.html` of a run
  * folder, of a study folder (and of each of its runs), or of a `rekindle magnitudes` folder.
  */
-import { Write } from "@rekindle/report"
 import { Console, Effect } from "effect"
 import { Argument, Command } from "effect/cli"
+import * as Lazy from "../Lazy.ts"
 
 /** The `report` command. */
 export const report = Command.make(
@@ -16,6 +16,7 @@ export const report = Command.make(
     )
   },
   Effect.fn("report")(function*({ dirs }) {
+    const { Write } = yield* Lazy.report
     for (const dir of dirs) {
       const files = yield* Write.write(dir)
       yield* Console.log(`report: ${files[0]}` + (files.length > 1 ? ` (and ${files.length - 1} run report${files.length === 2 ? "" : "s"})` : ""))

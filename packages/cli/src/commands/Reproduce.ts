@@ -5,7 +5,7 @@
  * resume markers. Exit 0 when they match, 1 when they differ (the first difference is printed and
  * the reproduction kept for inspection), 2 when the run folder cannot be reproduced.
  */
-import { RunError, UserError } from "@rekindle/core"
+import { RunError, UserError } from "@rekindle/core/Errors"
 import { Console, Effect, FileSystem, Option, Path } from "effect"
 import { Command, Flag } from "effect/cli"
 import * as os from "node:os"

@@ -5,15 +5,17 @@
  * run started with, and on the native BLAS it ran on (run's `SavedBlas`); `events.jsonl` is cut back to the checkpoint, so from there on the events are
  * those of an uninterrupted run. A finished run has nothing to resume (exit 0).
  */
-import { type BackendProvider, RunError, UserError } from "@rekindle/core"
-import { Compile, Load, type Registry } from "@rekindle/pipeline"
+import type { BackendProvider } from "@rekindle/core"
+import { RunError, UserError } from "@rekindle/core/Errors"
+import type { Registry } from "@rekindle/pipeline"
 import type { SavedRun } from "@rekindle/run"
 import type { RunPlan } from "@rekindle/training"
 import { Console, Effect, FileSystem, Path } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import * as Host from "../Host.ts"
+import * as Lazy from "../Lazy.ts"
 import { ExitCode } from "./Run.ts"
-import { keepCheckpointsFlag } from "./Shared.ts"
+import { cacheFlag, keepCheckpointsFlag } from "./Shared.ts"
 
 /** The training package, loaded lazily (commands that do not train never load TF.js). */
 export const training: Effect.Effect<{
@@ -30,10 +32,7 @@ export const training: Effect.Effect<{
 export const runDirArg = Argument.String("run-dir").pipe(Argument.withDescription("A run folder (runs/<name>-<hash>)"))
 
 /** The cache flag (as `rekindle run`'s). */
-export const cacheFlag = Flag.String("cache").pipe(
-  Flag.withDescription("Cache folder for tokenizers and tokenized corpora"),
-  Flag.withDefault(".cache/rekindle")
-)
+export { cacheFlag } from "./Shared.ts"
 
 /** A saved run's plan, rebuilt from its pipeline.json on the backend it ran on, and the registry's backends. */
 interface SavedPlan {
@@ -50,6 +49,7 @@ interface SavedPlan {
 export const savedPlan = (saved: SavedRun, hashOf: (v: unknown) => string) =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
+    const { Compile, Load } = yield* Lazy.pipeline
     const source = saved.manifest.source
     let extra: ReadonlyArray<Registry.AnyPlugin> = []
     if (source !== undefined && (yield* fs.exists(source).pipe(Effect.orElseSucceed(() => false)))) {

@@ -8,16 +8,16 @@
  * the comparison table.
  */
 import type { BackendProvider } from "@rekindle/core"
-import { Files, RunError } from "@rekindle/core"
-import { Compile } from "@rekindle/pipeline"
-import { Write } from "@rekindle/report"
-import { folderName, readManifest } from "@rekindle/run/RunFolder"
+import { RunError, UserError } from "@rekindle/core/Errors"
 import type { RunPlan } from "@rekindle/training"
-import { Console, Data, Effect, FileSystem, Path } from "effect"
+import { Console, Data, Effect, FileSystem, Option, Path } from "effect"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { Command, Flag } from "effect/cli"
 import * as Host from "../Host.ts"
+import * as Lazy from "../Lazy.ts"
 import * as Summary from "../Summary.ts"
-import { keepCheckpointsFlag, pipelineArg, setFlag } from "./Shared.ts"
+import { cacheFlag, keepCheckpointsFlag, outFlag, pipelineArg, setFlag } from "./Shared.ts"
 
 /** Where and how to run (the trainer's options). */
 export interface RunOptions {
@@ -58,6 +58,7 @@ const runOne = (run: RunFn, plan: RunPlan, options: RunOptions) =>
 const runPipeline = (run: RunFn, plan: RunPlan, options: RunOptions) =>
   Effect.gen(function*() {
     const path = yield* Path.Path
+    const { folderName, readManifest } = yield* Lazy.runFolder
     if (options.existing !== "replace") {
       const dir = path.resolve(options.outDir, folderName(plan.name, plan.resolved))
       const manifest = yield* readManifest(dir).pipe(Effect.orElseSucceed(() => undefined))
@@ -87,10 +88,11 @@ const runPipeline = (run: RunFn, plan: RunPlan, options: RunOptions) =>
 
 /** Compiles every variant of a study (a user error anywhere stops the study before anything is written). */
 const compileStudy = (prepared: Extract<Host.Prepared, { _tag: "Study" }>) =>
-  Effect.forEach(prepared.variants, (v) =>
-    Compile.compile(prepared.registry, v.pipeline).pipe(
-      Effect.mapError((e) => Host.within(`variant ${v.name} (seed ${v.seed})`, e))
-    ))
+  Effect.flatMap(Lazy.pipeline, ({ Compile }) =>
+    Effect.forEach(prepared.variants, (v) =>
+      Compile.compile(prepared.registry, v.pipeline).pipe(
+        Effect.mapError((e) => Host.within(`variant ${v.name} (seed ${v.seed})`, e))
+      )))
 
 const runStudy = (
   run: RunFn,
@@ -101,6 +103,8 @@ const runStudy = (
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
+    const { folderName, readManifest } = yield* Lazy.runFolder
+    const { Write } = yield* Lazy.report
     const root = path.resolve(options.outDir, prepared.study.name)
     const dirs: Array<string> = []
     let failures = 0
@@ -142,10 +146,39 @@ const runStudy = (
       groups: groups.map((g) => ({ name: g.name, seeds: g.runs.length, finalEvalLoss: g.evalLoss, trainLossLast10pct: g.trainLoss }))
     }
     yield* fs.makeDirectory(root, { recursive: true })
-    yield* Files.writeTextAtomic(path.join(root, "study.json"), JSON.stringify(study, null, 2) + "\n")
+    yield* (yield* Lazy.core).Files.writeTextAtomic(path.join(root, "study.json"), JSON.stringify(study, null, 2) + "\n")
     yield* Write.writeStudy(root, { runs: false })
     yield* Console.log(`\n${Summary.table(groups)}\n\nstudy: ${path.join(root, "study.json")}`)
     return failures > 0 ? 1 : 0
+  })
+
+/** The steps of a smoke run when `--smoke` is given without a number. */
+export const smokeDefaultSteps = 10
+
+/** Where smoke runs go: a scratch folder under the system's temporary folder. */
+export const smokeRoot = (): string => join(tmpdir(), "rekindle-smoke")
+
+/**
+ * The smoke version of a prepared file and its compiled plans: every run shortened to `steps`
+ * steps (`Smoke.shorten` of @rekindle/pipeline) and compiled again; a study keeps one seed (the
+ * first) of each variant.
+ */
+const smokeOf = (prepared: Host.Prepared, plans: ReadonlyArray<RunPlan>, steps: number) =>
+  Effect.gen(function*() {
+    if (steps < 2) return yield* new UserError({ message: `--smoke: expected at least 2 steps, got ${steps}` })
+    const { Compile, Smoke } = yield* Lazy.pipeline
+    const shorten = (plan: RunPlan, where: string) =>
+      Compile.compile(prepared.registry, Smoke.shorten(plan.resolved, steps)).pipe(
+        Effect.mapError((e) => Host.within(`--smoke ${steps}${where}`, e))
+      )
+    if (prepared._tag === "Pipeline") return { prepared, plans: [yield* shorten(plans[0]!, "")] }
+    const chosen = prepared.variants.flatMap((v, i) =>
+      prepared.variants.findIndex((w) => w.name === v.name) === i ? [{ variant: v, plan: plans[i]! }] : [])
+    const shortened = yield* Effect.forEach(chosen, ({ variant, plan }) => shorten(plan, ` (variant ${variant.name})`))
+    return {
+      prepared: { ...prepared, variants: chosen.map(({ variant }, i) => ({ ...variant, pipeline: shortened[i]!.resolved as typeof variant.pipeline })) },
+      plans: shortened
+    }
   })
 
 /** A command that finished but asks for a non-zero exit code (a run failed numerically; already reported). */
@@ -157,34 +190,49 @@ export const make = (trainer: Effect.Effect<RunFn> = experiment) =>
     "run",
     {
       pipeline: pipelineArg,
-      out: Flag.String("out").pipe(Flag.withDescription("Root folder of runs"), Flag.withDefault("runs")),
+      out: outFlag,
       set: setFlag,
-      cache: Flag.String("cache").pipe(
-        Flag.withDescription("Cache folder for tokenizers and tokenized corpora"),
-        Flag.withDefault(".cache/rekindle")
-      ),
+      cache: cacheFlag,
       force: Flag.Boolean("force").pipe(
         Flag.withDescription("Run again from scratch even when the run folder holds a finished or resumable run (it is replaced)"),
         Flag.withDefault(false)
       ),
-      keepCheckpoints: keepCheckpointsFlag
+      keepCheckpoints: keepCheckpointsFlag,
+      smoke: Flag.Int("smoke").pipe(
+        Flag.withDescription(
+          `Smoke run: N steps (default ${smokeDefaultSteps}) with every stage, probe, evaluation and checkpoint compressed so each happens ` +
+            `at least once; one seed per study variant; written to ${smokeRoot()} (or --out), replaced each time`
+        ),
+        Flag.optional
+      )
     },
-    Effect.fn("run")(function*({ pipeline, out, set, cache, force, keepCheckpoints }) {
+    Effect.fn("run")(function*({ pipeline, out, set, cache, force, keepCheckpoints, smoke }) {
       const path = yield* Path.Path
-      const prepared = yield* Host.prepare(pipeline, set)
+      const { Compile } = yield* Lazy.pipeline
+      const original = yield* Host.prepare(pipeline, set)
       // everything is checked before the trainer loads or anything is written
-      const plans = prepared._tag === "Pipeline"
-        ? [yield* Compile.compile(prepared.registry, prepared.pipeline)]
-        : yield* compileStudy(prepared)
+      const full = original._tag === "Pipeline"
+        ? [yield* Compile.compile(original.registry, original.pipeline)]
+        : yield* compileStudy(original)
+      const { prepared, plans } = Option.isSome(smoke)
+        ? yield* smokeOf(original, full, smoke.value)
+        : { prepared: original, plans: full }
       const backends = yield* Compile.backendProviders(prepared.registry)
       const run = yield* trainer
+      const outDir = Option.getOrElse(out, () => (Option.isSome(smoke) ? smokeRoot() : "runs"))
       const options: RunOptions = {
-        outDir: out,
+        outDir,
         cacheDir: cache,
         backends,
         keepCheckpoints,
         source: path.resolve(pipeline),
-        ...(force ? { existing: "replace" as const } : {})
+        ...(force || Option.isSome(smoke) ? { existing: "replace" as const } : {})
+      }
+      if (Option.isSome(smoke)) {
+        yield* Console.log(
+          `smoke run: ${plans[0]!.train.steps} steps of ${plans.length} run(s), every stage, probe, evaluation and checkpoint ` +
+            `compressed into them, written to ${path.resolve(outDir)} (replaced by the next smoke run)`
+        )
       }
       const code = prepared._tag === "Pipeline"
         ? yield* runPipeline(run, plans[0]!, options)

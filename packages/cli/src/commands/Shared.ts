@@ -15,9 +15,23 @@ export const setFlag = Flag.String("set").pipe(
   Flag.atLeast(0)
 )
 
+/** A flag's description and default, with the default named in `--help` (effect/cli does not show it). */
+export const describedDefault = <A>(description: string, value: NoInfer<A>) => (flag: Flag.Flag<A>): Flag.Flag<A> =>
+  flag.pipe(Flag.withDescription(`${description} (default: ${String(value)})`), Flag.withDefault(value))
+
 /** `--keep-checkpoints N`: how many of the newest checkpoints a run keeps. */
 export const keepCheckpointsFlag = Flag.Int("keep-checkpoints").pipe(
-  Flag.withDescription("Keep this many of the newest checkpoints (older ones are deleted once a new one is complete)"),
   Flag.withSchema(Schema.Int.pipe(Schema.check(Schema.isGreaterThan(0)))),
-  Flag.withDefault(3)
+  describedDefault("Keep this many of the newest checkpoints (older ones are deleted once a new one is complete)", 3)
+)
+
+/** `--cache DIR`: where tokenizers and tokenized corpora are cached. */
+export const cacheFlag = Flag.String("cache").pipe(
+  describedDefault("Cache folder for tokenizers and tokenized corpora", ".cache/rekindle")
+)
+
+/** `--out DIR`: the root folder of runs (optional: `rekindle run --smoke` has its own default). */
+export const outFlag = Flag.String("out").pipe(
+  Flag.withDescription("Root folder of runs (default: runs; with --smoke: the smoke scratch folder)"),
+  Flag.optional
 )

@@ -2,10 +2,10 @@
  * `rekindle validate <pipeline>`: decodes and resolves everything (every part built) without
  * training; prints every problem with its field path, what was expected and what was found.
  */
-import { Compile } from "@rekindle/pipeline"
 import { Console, Effect } from "effect"
 import { Command } from "effect/cli"
 import * as Host from "../Host.ts"
+import * as Lazy from "../Lazy.ts"
 import { pipelineArg, setFlag } from "./Shared.ts"
 
 /** The `validate` command. */
@@ -13,6 +13,7 @@ export const validate = Command.make(
   "validate",
   { pipeline: pipelineArg, set: setFlag },
   Effect.fn("validate")(function*({ pipeline, set }) {
+    const { Compile } = yield* Lazy.pipeline
     const prepared = yield* Host.prepare(pipeline, set)
     if (prepared._tag === "Pipeline") {
       const plan = yield* Compile.compile(prepared.registry, prepared.pipeline)
