@@ -12,6 +12,8 @@ export interface BackendInfo {
   readonly simd: boolean
   /** Whether rekindle's kernel overrides are installed. */
   readonly overrides: boolean
+  /** Why fewer threads than asked for run, when that happened (e.g. the threaded wasm start-up failed). */
+  readonly fallback?: string
 }
 
 /** A backend a plugin can provide. */

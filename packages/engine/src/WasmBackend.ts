@@ -25,15 +25,16 @@ export const make = (options: WasmProviderOptions = {}): BackendProvider => ({
       try: () => WasmInit.initWasm(threads, options.threadedAttempt),
       catch: (cause) => new Error(`wasm backend failed to initialise: ${String(cause)}`, { cause })
     }).pipe(
-      Effect.tap((s) =>
-        s.fallbackReason === undefined
-          ? Effect.void
-          : Effect.logWarning(`wasm: running on 1 thread; the threaded binary failed: ${s.fallbackReason}`)
-      ),
       Effect.map((s): BackendInfo => {
         if (options.overrides === false) WasmOverrides.uninstall()
         else WasmOverrides.install()
-        return { name: "wasm", threads: s.threads, simd: s.simd, overrides: WasmOverrides.isInstalled() }
+        return {
+          name: "wasm",
+          threads: s.threads,
+          simd: s.simd,
+          overrides: WasmOverrides.isInstalled(),
+          ...(s.fallbackReason !== undefined ? { fallback: `the threaded wasm binary failed: ${s.fallbackReason}` } : {})
+        }
       })
     )
 })

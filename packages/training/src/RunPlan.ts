@@ -18,6 +18,8 @@ export interface BackendRequest {
   readonly name: string
   /** Threads for wasm; absent = all available cores. */
   readonly threads?: number
+  /** The thread count must be had exactly (resume and reproduce): fewer is an error, not a warning. */
+  readonly pinned?: boolean
 }
 
 /** A fully resolved run. */

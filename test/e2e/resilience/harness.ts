@@ -80,15 +80,20 @@ export interface Outcome {
 }
 
 /**
- * Runs `rekindle <args>`; when `until` is given, sends `until.signal` once the run folder's
- * events.jsonl holds a TrainStep at or after `until.step` (the folder is found under `until.out`).
+ * Runs `rekindle <args>` (with `env` added to this process's environment); when `until` is given,
+ * sends `until.signal` once the run folder's events.jsonl holds a TrainStep at or after
+ * `until.step` (the folder is found under `until.out`).
  */
 export const rekindle = (
   args: ReadonlyArray<string>,
-  until?: { readonly out: string; readonly step: number; readonly signal: NodeJS.Signals }
+  until?: { readonly out: string; readonly step: number; readonly signal: NodeJS.Signals },
+  env?: Readonly<Record<string, string>>
 ): Promise<Outcome & { readonly signalled: boolean }> =>
   new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"] })
+    const child = spawn(process.execPath, [bin, ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+      ...(env !== undefined ? { env: { ...process.env, ...env } } : {})
+    })
     let out = ""
     let err = ""
     let signalled = false

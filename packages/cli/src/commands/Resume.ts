@@ -65,7 +65,7 @@ export const savedPlan = (saved: SavedRun, hashOf: (v: unknown) => string) =>
       })
     }
     const backend = saved.manifest.backend
-    const plan: RunPlan = backend === undefined ? compiled : { ...compiled, backend: { name: backend.name, threads: backend.threads } }
+    const plan: RunPlan = backend === undefined ? compiled : { ...compiled, backend: { name: backend.name, threads: backend.threads, pinned: true } }
     const backends = yield* Compile.backendProviders(registry)
     return { plan, backends, source } satisfies SavedPlan
   })
