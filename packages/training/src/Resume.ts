@@ -17,7 +17,7 @@
  * the old folder out, or cuts `events.jsonl` back to the checkpoint (the cut lines, including a
  * torn last line, are kept in `events.jsonl.cut`).
  */
-import { UserError } from "@rekindle/core"
+import { Folders, UserError } from "@rekindle/core"
 import { Effect, FileSystem, Path, type Scope } from "effect"
 import * as Checkpoint from "./Checkpoint.ts"
 import { splitLines } from "./Determinism.ts"
@@ -64,6 +64,9 @@ export const claim = (
     const info = yield* fs.stat(dir).pipe(Effect.option)
     if (info._tag === "None") {
       if (existing === "resume") return yield* userError(`${dir}: no such run folder`)
+      // refused before anything loads (Node's recursive mkdir would spin forever under /proc)
+      const pseudo = Folders.pseudoFilesystemOf(dir)
+      if (pseudo !== undefined) return yield* userError(`--out: ${dir} is on a ${pseudo} pseudo-file system that cannot hold files; choose a folder on a disk`)
       return { _tag: "Fresh", dir } as const
     }
     if (info.value.type !== "Directory") return yield* userError(`${dir}: exists and is not a folder`)
@@ -169,7 +172,7 @@ export const materialize = (c: Claim, eventFiles: ReadonlyArray<string>, command
       for (const f of eventFiles) yield* truncateEvents(path.join(c.dir, f), c.checkpoint.state.events, c.checkpoint.state.step)
       return
     }
-    yield* fs.makeDirectory(parent, { recursive: true }).pipe(Effect.mapError((e) => cannot(`cannot create ${parent}`, e)))
+    yield* Folders.make(parent, "--out")
     let trash: string | undefined
     if (c._tag === "Replace") {
       trash = path.join(parent, `.${path.basename(c.dir)}.replaced-${process.pid}-${Date.now()}`)

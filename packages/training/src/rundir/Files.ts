@@ -7,34 +7,8 @@
  */
 import { Effect, FileSystem, Path } from "effect"
 
-/** The Node errno code behind a file-system failure (`ENOSPC`, `EACCES`, ...), if any. */
-export const errnoOf = (e: unknown): string | undefined => {
-  const cause = (e as { reason?: { cause?: unknown } } | undefined)?.reason?.cause ?? (e as { cause?: unknown } | undefined)?.cause
-  const code = (cause as { code?: unknown } | undefined)?.code ?? (e as { code?: unknown } | undefined)?.code
-  return typeof code === "string" ? code : undefined
-}
-
-const hints: Readonly<Record<string, string>> = {
-  ENOSPC: "the disk is full",
-  EDQUOT: "the disk quota is exhausted",
-  EACCES: "permission denied",
-  EPERM: "operation not permitted",
-  EROFS: "the file system is read-only",
-  ENOTDIR: "a parent path is a file, not a folder",
-  EISDIR: "the path is a folder",
-  ENOENT: "no such file or folder",
-  EEXIST: "it already exists"
-}
-
-/** A readable description of a file-system failure: `ENOSPC (the disk is full): ENOSPC: no space left on device, write`. */
-export const describe = (e: unknown): string => {
-  const code = errnoOf(e)
-  const cause = (e as { reason?: { cause?: unknown } } | undefined)?.reason?.cause
-  const message = cause instanceof Error ? cause.message : e instanceof Error ? e.message : String(e)
-  if (code === undefined) return message
-  const hint = hints[code]
-  return hint === undefined ? message : `${hint} (${message})`
-}
+/** The errno behind a file-system failure, and the failure in words (shared with every package). */
+export { describe, errnoOf } from "@rekindle/core/FileErrors"
 
 /** Fsyncs a folder (so a rename inside it is durable). Best effort: some file systems refuse. */
 export const syncFolder = (dir: string) =>
