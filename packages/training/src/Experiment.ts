@@ -182,6 +182,8 @@ export const run = (plan: RunPlan, options: RunOptions) =>
     }).pipe(
       Effect.tap(() => (probes !== undefined ? probes.end(loop) : Effect.void)),
       Effect.provideService(Events, events),
+      // every failure says what is left on disk to continue from
+      Effect.mapError((e: RunError) => new RunError({ step: e.step, message: `${e.message}; ${session.kept()}` })),
       Effect.tapError((e: RunError) =>
         Effect.gen(function*() {
           yield* events.emit(Event.RunFailed.make({

@@ -58,6 +58,11 @@ export interface Session {
   readonly skipped: ReadonlyArray<{ readonly file: string; readonly problem: string }>
   /** Writes manifest.json with a status and extra fields. */
   readonly manifest: (status: Manifest["status"], extra?: Partial<Manifest>) => Effect.Effect<void, unknown, FileSystem.FileSystem | Path.Path>
+  /**
+   * What a failed run leaves on disk to continue from, in words: the newest checkpoint, or that
+   * there is none (the parameters in memory are lost with the process).
+   */
+  readonly kept: () => string
   /** The trainer's checkpoint callback, over the run's counted events bus and data stream. */
   readonly checkpointer: (events: Counted, stream: BatchStream) => (done: number, state: TrainerState, reason: CheckpointReason) => Effect.Effect<void, RunError, FileSystem.FileSystem | Path.Path>
 }
@@ -152,12 +157,11 @@ export const open = (input: OpenInput) =>
     (done: number, state: TrainerState, reason: CheckpointReason) =>
       Effect.gen(function*() {
         const rel = path.join(Checkpoint.folder, Checkpoint.fileName(done))
-        const keptMessage = last !== undefined ? `the checkpoint after step ${last.step} is kept` : "no earlier checkpoint exists"
         const bad = nonFinite(loop)
         if (bad !== undefined) {
           return yield* new RunError({
             step: done,
-            message: `${bad} after step ${done}; no checkpoint is written for it (${keptMessage})`
+            message: `${bad} after step ${done}; no checkpoint is written for it`
           })
         }
         if (reason === "scheduled") yield* events.bus.emit(Event.Checkpoint.make({ step: done, path: rel }))
@@ -187,7 +191,7 @@ export const open = (input: OpenInput) =>
           Effect.mapError((e) =>
             new RunError({
               step: done,
-              message: `the checkpoint after step ${done} could not be written to ${path.join(dir, rel)}: ${Files.describe(e)}; ${keptMessage}`
+              message: `the checkpoint after step ${done} could not be written to ${path.join(dir, rel)}: ${Files.describe(e)}`
             })
           )
         )
@@ -195,8 +199,17 @@ export const open = (input: OpenInput) =>
         yield* manifest(reason === "interrupt" ? "interrupted" : "running").pipe(Effect.ignore)
       })
 
+    const every = plan.train.checkpointEvery
+    const kept = () =>
+      last !== undefined
+        ? `the checkpoint after step ${last.step} is kept (\`rekindle resume ${dir}\` continues from it)`
+        : `nothing is kept on disk to continue from: no checkpoint was written yet (${
+          every > 0 ? `train.checkpointEvery is ${every}` : "train.checkpointEvery is 0: checkpoints are off"
+        }); the run must start again`
+
     const session: Session = {
       dir,
+      kept,
       resumedFrom,
       trainerState,
       eventsSoFar,
