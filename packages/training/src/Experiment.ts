@@ -43,6 +43,23 @@ export interface RunOptions {
   readonly keepCheckpoints?: number
   /** The pipeline file the plan came from (recorded in the manifest; resume and reproduce load its plugins). */
   readonly source?: string
+  /**
+   * Called once a resume is certain: the folder is locked, the checkpoint chosen (newer ones that
+   * do not read or belong to another pipeline or seed are in `skipped`, with why), checked against
+   * the model and optimizer, and the backend is up. `rekindle resume` announces it here.
+   */
+  readonly onResume?: (resume: ResumeInfo) => Effect.Effect<void>
+}
+
+/** What a resumed run continues from (see `RunOptions.onResume`). */
+export interface ResumeInfo {
+  readonly dir: string
+  readonly step: number
+  readonly file: string
+  readonly skipped: ReadonlyArray<{ readonly file: string; readonly problem: string }>
+  /** Lines of the events files after the checkpoint that are not events (cut with the rest). */
+  readonly badLines: ReadonlyArray<Resume.BadLine>
+  readonly backend: BackendInfo
 }
 
 /** What a finished run reports. */
@@ -72,7 +89,12 @@ export const run = (plan: RunPlan, options: RunOptions) =>
     const dir = options.dir !== undefined ? path.resolve(options.dir) : path.resolve(options.outDir, folderName(plan.name, plan.resolved))
     const pipelineHash = hashOf(plan.resolved)
     // what to do with an existing folder is decided (under its lock) before anything loads
-    const claim = yield* Resume.claim(dir, { seed: plan.seed, pipelineHash }, options.existing ?? "refuse")
+    const claim = yield* Resume.claim(dir, {
+      seed: plan.seed,
+      pipelineHash,
+      checkpointEvery: plan.train.checkpointEvery,
+      eventFiles: Resume.eventFiles(plan.resolved)
+    }, options.existing ?? "refuse")
     const from = claim._tag === "Resume" ? claim.checkpoint.state.stream : undefined
     const info: BackendInfo = yield* Backends.init(plan.backend, options.backends)
     const root = Key.make(plan.seed)
@@ -146,6 +168,16 @@ export const run = (plan: RunPlan, options: RunOptions) =>
       ...(options.source !== undefined ? { source: options.source } : {}),
       ...(options.keepCheckpoints !== undefined ? { keep: options.keepCheckpoints } : {})
     })
+    if (claim._tag === "Resume" && options.onResume !== undefined) {
+      yield* options.onResume({
+        dir,
+        step: claim.checkpoint.state.step,
+        file: claim.checkpoint.file,
+        skipped: claim.skipped,
+        badLines: claim.badLines,
+        backend: info
+      })
+    }
     const startedAt = new Date().toISOString()
     const sinks = yield* Effect.forEach(plan.sinks, (s) => s.acquire).pipe(
       Effect.provideService(RunDir, RunDir.of({ path: dir }))

@@ -5,15 +5,23 @@
  * - a `.ts` pipeline whose top-level await never settles: `validate` and `run` stop with a clear
  *   error after the load time-box; `--out` under /proc is refused up front;
  * - a read-only nested `--out` and a read-only `--cache` name the real cause (read-only file
- *   system as root, where a read-only tmpfs is mounted; permission denied otherwise).
+ *   system as root, where a read-only tmpfs is mounted; permission denied otherwise);
+ * - resume announces the checkpoint it really continues from, only once the folder is locked and
+ *   the checkpoint checked, and says why it skipped newer ones (another seed, events that do not
+ *   cover them); events.jsonl cut between two checkpoints or holding a garbage line falls back to
+ *   the newest checkpoint the events cover.
  */
+import { NodeServices } from "@effect/platform-node"
+import * as Checkpoint from "@rekindle/training/Checkpoint"
+import * as Lock from "@rekindle/training/Lock"
+import { Effect } from "effect"
 import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
 import { fileURLToPath } from "node:url"
-import { readJson, rekindle, runFolder, tinyProject } from "./harness.ts"
+import { readEvents, readJson, rekindle, runFolder, tinyProject } from "./harness.ts"
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "rekindle-faults-cli-"))
 const cache = path.join(root, "cache")
@@ -102,5 +110,111 @@ describe("faults through the bin", { timeout: 300_000 }, () => {
     expect(cached.err).toContain(cause)
     expect(cached.err).not.toMatch(/ENOENT|NotFound/)
     expect(fs.existsSync(path.join(root, "ro", "runs"))).toBe(false)
+  })
+
+  describe("resume picks and names the right checkpoint", () => {
+    const base = path.join(root, "resume")
+    let interrupted = ""
+    let coverage = new Map<number, number>()
+    let foreign = ""
+    const steps = 60
+
+    /** A copy of the interrupted run folder to resume in one scenario. */
+    const copy = (name: string) => {
+      const dir = path.join(base, "copies", name, path.basename(interrupted))
+      fs.cpSync(interrupted, dir, { recursive: true })
+      return dir
+    }
+    const lines = (dir: string) => fs.readFileSync(path.join(dir, "events.jsonl"), "utf8").split("\n").slice(0, -1)
+    const checkpointsOf = (dir: string) =>
+      Effect.runPromise(Checkpoint.list(dir).pipe(Effect.provide(NodeServices.layer))).then((l) => l.map((c) => c.step).sort((a, b) => a - b))
+
+    it("setup: an interrupted run with three checkpoints, and a newer checkpoint of another seed", async () => {
+      const { file } = tinyProject(base, { steps, checkpointEvery: 5, recycling: false })
+      const out = path.join(base, "runs")
+      const first = await rekindle(["run", file, "--out", out, "--cache", cache], { out, step: 22, signal: "SIGTERM" })
+      expect(first.code, first.err).toBe(130)
+      interrupted = runFolder(out)!
+      for (const step of await checkpointsOf(interrupted)) {
+        const c = await Effect.runPromise(Checkpoint.read(path.join(interrupted, Checkpoint.folder, Checkpoint.fileName(step))).pipe(Effect.provide(NodeServices.layer)))
+        coverage.set(step, c.state.events)
+      }
+      expect(coverage.size).toBe(3)
+      const other = path.join(base, "other")
+      const second = await rekindle(["run", file, "--out", other, "--cache", cache, "--set", "seed=8"])
+      expect(second.code, second.err).toBe(0)
+      foreign = path.join(runFolder(other)!, Checkpoint.folder, Checkpoint.fileName(steps))
+      expect(fs.existsSync(foreign)).toBe(true)
+    })
+
+    it("a newer checkpoint of another seed is skipped with its reason, and the announcement names the one used", async () => {
+      const dir = copy("seed")
+      fs.copyFileSync(foreign, path.join(dir, Checkpoint.folder, Checkpoint.fileName(steps)))
+      const newest = Math.max(...coverage.keys())
+      const r = await rekindle(["resume", dir, "--cache", cache])
+      expect(r.code, r.err).toBe(0)
+      expect(r.err).toContain(`warning: skipping ${path.join(dir, Checkpoint.folder, Checkpoint.fileName(steps))}: its seed 8 is not the pipeline's 7`)
+      expect(r.out).toContain(`resuming ${path.basename(dir)} from the checkpoint after step ${newest} of ${steps} (backend cpu, 1 thread)`)
+      expect(r.out).not.toContain(`after step ${steps} of`)
+      expect(readEvents(path.join(dir, "events.jsonl")).find((e) => e._tag === "RunStarted" && e.resumedFrom !== undefined)).toMatchObject({ resumedFrom: newest })
+    })
+
+    it("a locked folder is refused before anything is announced", async () => {
+      const dir = copy("locked")
+      const r = await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+        yield* Lock.acquire(dir, "test")
+        return yield* Effect.promise(() => rekindle(["resume", dir, "--cache", cache]))
+      })).pipe(Effect.provide(NodeServices.layer)))
+      expect(r.code, r.err).toBe(2)
+      expect(r.err).toContain(String(process.pid))
+      expect(r.out).not.toContain("resuming")
+    })
+
+    it("events.jsonl cut between two checkpoints: falls back to the newest checkpoint the events cover", async () => {
+      const dir = copy("cut")
+      const [older, newest] = [...coverage.keys()].sort((a, b) => a - b).slice(-2) as [number, number]
+      const keep = coverage.get(older)! + 1
+      expect(keep).toBeLessThan(coverage.get(newest)!)
+      fs.writeFileSync(path.join(dir, "events.jsonl"), lines(dir).slice(0, keep).join("\n") + "\n")
+      const r = await rekindle(["resume", dir, "--cache", cache])
+      expect(r.code, r.err).toBe(0)
+      expect(r.err).toContain(
+        `skipping ${path.join(dir, Checkpoint.folder, Checkpoint.fileName(newest))}: events.jsonl holds ${keep} complete lines but this checkpoint was written after line ${coverage.get(newest)}`
+      )
+      expect(r.out).toContain(`from the checkpoint after step ${older} of ${steps}`)
+      expect(readJson(path.join(dir, "manifest.json")).status).toBe("finished")
+      // the record is whole: every line an event, one TrainStep... up to the end
+      const events = readEvents(path.join(dir, "events.jsonl"))
+      expect(events.at(-1)).toMatchObject({ _tag: "RunFinished", step: steps })
+    })
+
+    it("a garbage line in the middle of events.jsonl is detected and reported, and the resume falls back before it", async () => {
+      const dir = copy("garbage")
+      const [oldest, middle] = [...coverage.keys()].sort((a, b) => a - b) as [number, number, number]
+      const at = coverage.get(oldest)! + 1 // a line covered by the middle checkpoint, not by the oldest
+      expect(at).toBeLessThanOrEqual(coverage.get(middle)!)
+      const all = lines(dir)
+      all[at - 1] = "{\"_tag\":\"TrainStep\",garbage"
+      fs.writeFileSync(path.join(dir, "events.jsonl"), all.join("\n") + "\n")
+      const r = await rekindle(["resume", dir, "--cache", cache])
+      expect(r.code, r.err).toBe(0)
+      expect(r.err).toMatch(new RegExp(`skipping \\S+${Checkpoint.fileName(middle)}: line ${at} of events.jsonl, which this checkpoint covers, is not an event`))
+      expect(r.out).toContain(`from the checkpoint after step ${oldest} of ${steps}`)
+      expect(fs.readFileSync(path.join(dir, "events.jsonl.cut"), "utf8")).toContain("garbage")
+      expect(readEvents(path.join(dir, "events.jsonl")).at(-1)).toMatchObject({ _tag: "RunFinished", step: steps })
+    })
+
+    it("a garbage line after the newest checkpoint is reported and cut", async () => {
+      const dir = copy("garbage-late")
+      const all = lines(dir)
+      const newest = Math.max(...coverage.keys())
+      expect(all.length).toBeGreaterThanOrEqual(coverage.get(newest)!)
+      all.push("not json at all")
+      fs.writeFileSync(path.join(dir, "events.jsonl"), all.join("\n") + "\n")
+      const r = await rekindle(["resume", dir, "--cache", cache])
+      expect(r.code, r.err).toBe(0)
+      expect(r.err).toContain(`warning: line ${all.length} of events.jsonl is not an event`)
+      expect(r.out).toContain(`from the checkpoint after step ${newest} of ${steps}`)
+    })
   })
 })
