@@ -3,7 +3,7 @@
  * magnitudes folder. Files are written atomically (a temporary file renamed over the target), so
  * a reader never sees half a report.
  */
-import { UserError } from "@rekindle/core"
+import { FileErrors, UserError } from "@rekindle/core"
 import { Effect, FileSystem, Path } from "effect"
 import * as Data from "./Data.ts"
 import * as Html from "./Html.ts"
@@ -17,9 +17,12 @@ export const writeAtomic = (file: string, text: string) =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const tmp = `${file}.tmp-${process.pid}`
-    yield* fs.writeFileString(tmp, text)
-    yield* fs.rename(tmp, file).pipe(Effect.tapError(() => fs.remove(tmp).pipe(Effect.ignore)))
-  }).pipe(Effect.mapError((e) => new UserError({ message: `${file}: cannot write the report (${e.message})` })))
+    // on any failure (a full disk while writing, a failed rename) the temporary file goes too
+    yield* fs.writeFileString(tmp, text).pipe(
+      Effect.andThen(fs.rename(tmp, file)),
+      Effect.tapError(() => fs.remove(tmp, { force: true }).pipe(Effect.ignore))
+    )
+  }).pipe(Effect.mapError((e) => new UserError({ message: `${file}: cannot write the report: ${FileErrors.describe(e)}` })))
 
 /** Renders `data` into `<dir>/report.html`; returns the file. */
 export const writeData = (dir: string, data: Html.ReportData) =>

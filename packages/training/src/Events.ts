@@ -1,9 +1,10 @@
 /**
- * The run's event bus: every event goes to every sink in order. A sink that fails is logged and
- * dropped, unless it is `required` (events.jsonl), in which case the run fails.
+ * The run's event bus: every event goes to every sink in order. A sink that fails is dropped with
+ * one `warning:` line on stderr, unless it is `required` (events.jsonl), in which case the run
+ * fails; either way the failure is said in words (`the disk is full (ENOSPC: ...)`).
  */
-import { type Event, RunError, type Sink } from "@rekindle/core"
-import { Context, Effect } from "effect"
+import { type Event, FileErrors, RunError, type Sink } from "@rekindle/core"
+import { Cause, Console, Context, Effect } from "effect"
 
 /** Emits events to the run's sinks. */
 export class Events extends Context.Service<Events, {
@@ -18,8 +19,8 @@ export class Events extends Context.Service<Events, {
         eff.pipe(
           Effect.catchCause((cause) =>
             sink.required
-              ? Effect.fail(new RunError({ step, message: `sink ${sink.name} failed: ${String(cause)}` }))
-              : Effect.logWarning(`sink ${sink.name} failed and was removed`, cause).pipe(
+              ? Effect.fail(new RunError({ step, message: `sink ${sink.name} failed: ${FileErrors.describe(Cause.squash(cause))}` }))
+              : Console.error(`warning: sink ${sink.name} failed and was removed: ${FileErrors.describe(Cause.squash(cause))}`).pipe(
                 Effect.andThen(Effect.sync(() => {
                   active = active.filter((s) => s !== sink)
                 }))
@@ -31,7 +32,8 @@ export class Events extends Context.Service<Events, {
           Effect.forEach(active, (sink) => guard(sink, sink.write(event), "step" in event ? event.step : 0), {
             discard: true
           }),
-        flush: Effect.forEach(active, (sink) => guard(sink, sink.flush, 0), { discard: true })
+        // suspended: the sinks still active when it runs (a removed sink is not flushed again)
+        flush: Effect.suspend(() => Effect.forEach(active, (sink) => guard(sink, sink.flush, 0), { discard: true }))
       })
     })
 

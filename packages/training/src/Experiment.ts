@@ -218,6 +218,7 @@ export const run = (plan: RunPlan, options: RunOptions) =>
       Effect.mapError((e: RunError) => new RunError({ step: e.step, message: `${e.message}; ${session.kept()}` })),
       Effect.tapError((e: RunError) =>
         Effect.gen(function*() {
+          yield* session.release
           yield* events.emit(Event.RunFailed.make({
             time: new Date().toISOString(),
             step: e.step,
@@ -235,6 +236,7 @@ export const run = (plan: RunPlan, options: RunOptions) =>
       // SIGINT/SIGTERM: the trainer has written a checkpoint; say so in the events and the manifest
       Effect.onInterrupt(() =>
         Effect.gen(function*() {
+          yield* session.release
           yield* events.emit(Event.RunFailed.make({
             time: new Date().toISOString(),
             step: loop.stepsDone(),
@@ -251,6 +253,7 @@ export const run = (plan: RunPlan, options: RunOptions) =>
     )
 
     const endedAt = new Date().toISOString()
+    yield* session.release
     yield* events.emit(Event.RunFinished.make({
       time: endedAt,
       step: result.steps,

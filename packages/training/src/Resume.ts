@@ -255,7 +255,15 @@ export const materialize = (c: Claim, eventFiles: ReadonlyArray<string>, command
           : cannot(`cannot create the run folder ${c.dir}`, e)
       )
     )
-    yield* Lock.acquire(c.dir, command)
+    // a lock that cannot be written (a full disk) leaves no folder behind: a re-run can start at once
+    yield* Lock.acquire(c.dir, command).pipe(
+      Effect.tapError(() =>
+        fs.remove(c.dir, { recursive: true }).pipe(
+          Effect.andThen(trash !== undefined ? fs.rename(trash, c.dir) : Effect.void),
+          Effect.ignore
+        )
+      )
+    )
     if (trash !== undefined) yield* fs.remove(trash, { recursive: true }).pipe(Effect.ignore)
   })
 

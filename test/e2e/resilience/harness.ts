@@ -33,6 +33,8 @@ export interface TinyOptions {
   readonly dFF?: number
   readonly lr?: number
   readonly recycling?: boolean
+  /** The sinks (default: events.jsonl only). */
+  readonly log?: ReadonlyArray<{ readonly use: string }>
 }
 
 /** Writes corpus.txt, vocab.txt and a pipeline JSON under `dir`; returns the pipeline (as JSON) and its file. */
@@ -64,7 +66,7 @@ export const tinyProject = (dir: string, o: TinyOptions = {}) => {
       immunity: 2,
       shadow: [{ use: "select/random" }]
     }],
-    log: [{ use: "log/jsonl" }]
+    log: o.log ?? [{ use: "log/jsonl" }]
   }
   const file = path.join(dir, `${pipeline.name}.json`)
   fs.writeFileSync(file, JSON.stringify(pipeline, null, 2))
@@ -81,12 +83,12 @@ export interface Outcome {
 
 /**
  * Runs `rekindle <args>` (with `env` added to this process's environment); when `until` is given,
- * sends `until.signal` once the run folder's events.jsonl holds a TrainStep at or after
- * `until.step` (the folder is found under `until.out`).
+ * runs `until.action` and sends `until.signal` once the run folder's events.jsonl holds a
+ * TrainStep at or after `until.step` (the folder is found under `until.out`).
  */
 export const rekindle = (
   args: ReadonlyArray<string>,
-  until?: { readonly out: string; readonly step: number; readonly signal: NodeJS.Signals },
+  until?: { readonly out: string; readonly step: number; readonly signal?: NodeJS.Signals; readonly action?: () => void },
   env?: Readonly<Record<string, string>>
 ): Promise<Outcome & { readonly signalled: boolean }> =>
   new Promise((resolve, reject) => {
@@ -104,7 +106,8 @@ export const rekindle = (
       const step = lastStep(until.out)
       if (step !== undefined && step >= until.step) {
         signalled = true
-        child.kill(until.signal)
+        until.action?.()
+        if (until.signal !== undefined) child.kill(until.signal)
       }
     }, 5)
     child.on("error", reject)

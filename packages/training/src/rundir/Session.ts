@@ -17,6 +17,7 @@ import type { CheckpointReason, StepHook, TrainerState } from "../Trainer.ts"
 import { nonFiniteParams, type TrainLoop } from "../TrainLoop.ts"
 import * as Files from "./Files.ts"
 import * as Manifests from "./Manifests.ts"
+import * as Reserve from "./Reserve.ts"
 
 /** What `open` needs. */
 export interface OpenInput {
@@ -63,6 +64,8 @@ export interface Session {
    * there is none (the parameters in memory are lost with the process).
    */
   readonly kept: () => string
+  /** Frees the space the session holds back (call before a run's last writes: RunFailed, RunFinished, the manifest). */
+  readonly release: Effect.Effect<void, never, FileSystem.FileSystem>
   /** The trainer's checkpoint callback, over the run's counted events bus and data stream. */
   readonly checkpointer: (events: Counted, stream: BatchStream) => (done: number, state: TrainerState, reason: CheckpointReason) => Effect.Effect<void, RunError, FileSystem.FileSystem | Path.Path>
 }
@@ -118,6 +121,8 @@ export const open = (input: OpenInput) =>
       eventsSoFar = c.state.events
     }
     yield* Resume.materialize(claim, Resume.eventFiles(plan.resolved))
+    // room kept back for the last words of a run that fills the disk (RunFailed, the manifest)
+    const reserve = yield* Effect.acquireRelease(Reserve.make(dir), (r) => r.release)
 
     const now = new Date().toISOString()
     const previous = claim._tag === "Resume" ? claim.previous : undefined
@@ -147,7 +152,8 @@ export const open = (input: OpenInput) =>
         ...(last !== undefined ? { checkpoint: last } : {}),
         ...extra
       })
-    const cannotWrite = (what: string) => (e: unknown) => new UserError({ message: `${what}: ${Files.describe(e)}` })
+    const cannotWrite = (what: string) => (e: unknown) =>
+      new UserError({ message: `${what}: ${Files.describe(e)}${claim._tag === "Resume" ? "" : `; nothing was run (run it again when there is room)`}` })
     if (claim._tag !== "Resume") {
       yield* writeJsonAtomic(path.join(dir, "pipeline.json"), plan.resolved).pipe(Effect.mapError(cannotWrite(`cannot write ${dir}/pipeline.json`)))
     }
@@ -210,6 +216,7 @@ export const open = (input: OpenInput) =>
     const session: Session = {
       dir,
       kept,
+      release: reserve.release,
       resumedFrom,
       trainerState,
       eventsSoFar,
