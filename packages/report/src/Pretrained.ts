@@ -20,9 +20,8 @@
  *   is `[dModel, dFF]` (neuron = column) and W_out `[dFF, dModel]` (neuron = row).
  * - rekindle (`layers.N.ff.win` / `layers.N.ff.wout`, or `param/…` in a checkpoint): as GPT-2.
  */
-import { UserError } from "@rekindle/core"
-import * as Safetensors from "@rekindle/model/Safetensors"
-import { Stats } from "@rekindle/plugin-probe"
+import { Stats, UserError } from "@rekindle/core"
+import { Safetensors } from "@rekindle/model"
 import * as nodeFs from "node:fs"
 
 /** Architectures whose FF weights this module can find. */

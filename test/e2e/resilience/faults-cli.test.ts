@@ -12,8 +12,7 @@
  *   the newest checkpoint the events cover.
  */
 import { NodeServices } from "@effect/platform-node"
-import * as Checkpoint from "@rekindle/training/Checkpoint"
-import * as Lock from "@rekindle/training/Lock"
+import { Checkpoint, Lock } from "@rekindle/run"
 import { Effect } from "effect"
 import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
