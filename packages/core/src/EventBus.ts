@@ -7,7 +7,7 @@ import type * as Event from "./Event.ts"
 import { RunError } from "./Errors.ts"
 import * as FileErrors from "./FileErrors.ts"
 import type { Sink } from "./Sink.ts"
-import { Cause, Console, Context, Effect } from "effect"
+import { Console, Context, Effect } from "effect"
 
 /** Emits events to the run's sinks. */
 export class EventBus extends Context.Service<EventBus, {
@@ -22,8 +22,8 @@ export class EventBus extends Context.Service<EventBus, {
         eff.pipe(
           Effect.catchCause((cause) =>
             sink.required
-              ? Effect.fail(new RunError({ step, message: `sink ${sink.name} failed: ${FileErrors.describe(Cause.squash(cause))}` }))
-              : Console.error(`warning: sink ${sink.name} failed and was removed: ${FileErrors.describe(Cause.squash(cause))}`).pipe(
+              ? Effect.fail(new RunError({ step, message: `sink ${sink.name} failed: ${FileErrors.describeCause(cause)}` }))
+              : Console.error(`warning: sink ${sink.name} failed and was removed: ${FileErrors.describeCause(cause)}`).pipe(
                 Effect.andThen(Effect.sync(() => {
                   active = active.filter((s) => s !== sink)
                 }))

@@ -3,6 +3,7 @@
  * and hide the errno; these read the Node error underneath (`EROFS`, `ENOSPC`, ...) and say it
  * plainly, for every writer of every package (run folders, the data cache, reports).
  */
+import { Cause } from "effect"
 
 /** The Node errno code behind a file-system failure (`ENOSPC`, `EACCES`, ...), if any. */
 export const errnoOf = (e: unknown): string | undefined => {
@@ -32,3 +33,6 @@ export const describe = (e: unknown): string => {
   const hint = hints[code]
   return hint === undefined ? message : `${hint} (${message})`
 }
+
+/** {@link describe} for the (first) failure of a `Cause`: one line, no `Cause([Fail(...` dump. */
+export const describeCause = (cause: Cause.Cause<unknown>): string => describe(Cause.squash(cause))

@@ -3,13 +3,13 @@
  * loop, and the bookkeeping files (pipeline.json, manifest.json). It is the only place that knows
  * the order of things.
  */
-import { type BackendInfo, type BackendProvider, Event, EventBus, Key, RunDir, RunError, type StepHook, UserError } from "@rekindle/core"
+import { type BackendInfo, type BackendProvider, Event, EventBus, FileErrors, Key, RunDir, RunError, type Sink, type StepHook, UserError } from "@rekindle/core"
 import { Datasets } from "@rekindle/data"
 import { Backends } from "@rekindle/engine"
 import { Model, Transformer } from "@rekindle/model"
 import { Recycler, hook as recyclingHook, state as recyclingState } from "@rekindle/recycling"
 import { folderName, hashOf, Resume } from "@rekindle/run"
-import { Effect, FileSystem, Path } from "effect"
+import { type Cause, Effect, FileSystem, Path } from "effect"
 import { hooks as experimentHooks } from "./experiments/index.ts"
 import * as Session from "./Session.ts"
 import * as ProbeHook from "./probes/Hook.ts"
@@ -178,7 +178,19 @@ export const run = (plan: RunPlan, options: RunOptions) =>
     const sinks = yield* Effect.forEach(plan.sinks, (s) => s.acquire).pipe(
       Effect.provideService(RunDir, RunDir.of({ path: dir }))
     )
-    const counted = Session.counted(yield* EventBus.make(sinks), session.eventsSoFar)
+    // failures of optional sinks (dropped by the bus with a warning) are recorded in the manifest
+    const warnings: Array<string> = []
+    const noted = sinks.map((sink): Sink =>
+      sink.required ? sink : {
+        ...sink,
+        write: (event) => sink.write(event).pipe(Effect.tapCause((c) => note(sink, c))),
+        flush: sink.flush.pipe(Effect.tapCause((c) => note(sink, c)))
+      }
+    )
+    const note = (sink: Sink, cause: Cause.Cause<unknown>) =>
+      Effect.sync(() => void warnings.push(`sink ${sink.name} failed and was removed: ${FileErrors.describeCause(cause)}`))
+    const warned = () => (warnings.length > 0 ? { warnings: [...warnings] } : {})
+    const counted = Session.counted(yield* EventBus.make(noted), session.eventsSoFar)
     const events = counted.bus
     yield* Effect.addFinalizer(() => events.flush.pipe(Effect.ignore))
     const checkpoint = session.checkpointer(counted, stream)
@@ -223,6 +235,7 @@ export const run = (plan: RunPlan, options: RunOptions) =>
           })).pipe(Effect.ignore)
           yield* events.flush.pipe(Effect.ignore)
           yield* session.manifest("failed", {
+            ...warned(),
             endedAt: new Date().toISOString(),
             error: e.message,
             exit: { status: "failed", code: 1 }
@@ -241,6 +254,7 @@ export const run = (plan: RunPlan, options: RunOptions) =>
           })).pipe(Effect.ignore)
           yield* events.flush.pipe(Effect.ignore)
           yield* session.manifest("interrupted", {
+            ...warned(),
             endedAt: new Date().toISOString(),
             exit: { status: "interrupted", code: 130 }
           }).pipe(Effect.ignore)
@@ -257,7 +271,7 @@ export const run = (plan: RunPlan, options: RunOptions) =>
       ...(result.finalEvalLoss !== undefined ? { finalEvalLoss: result.finalEvalLoss } : {})
     }))
     yield* events.flush
-    yield* session.manifest("finished", { endedAt, exit: { status: "finished", code: 0 } })
+    yield* session.manifest("finished", { ...warned(), endedAt, exit: { status: "finished", code: 0 } })
     const out: RunResult = {
       dir,
       steps: result.steps,

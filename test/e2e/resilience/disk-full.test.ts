@@ -7,7 +7,7 @@
  *   with the cause, events.jsonl whole (no torn line), no temporary files; re-runnable at once;
  * - full while a checkpoint is written: the same, and `resume` continues once there is room;
  * - full while report.html is written: one warning line, no `report.html.tmp-*` left, the run
- *   finishes and its manifest says so.
+ *   finishes and its manifest says so, recording the dropped sink under `warnings`.
  */
 import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
@@ -140,6 +140,8 @@ describe.skipIf(!isRoot)("a full disk (tmpfs)", { timeout: 300_000 }, () => {
     expect(r.err.match(/sink log\/report failed/g)).toHaveLength(1)
     const dir = runFolder(out)!
     expect(files(dir).sort()).toEqual(["events.jsonl", "manifest.json", "pipeline.json"])
-    expect(readJson(path.join(dir, "manifest.json")).status).toBe("finished")
+    const manifest = readJson(path.join(dir, "manifest.json"))
+    expect(manifest.status).toBe("finished")
+    expect(manifest.warnings).toEqual([expect.stringMatching(/^sink log\/report failed and was removed: .*the disk is full \(ENOSPC/)])
   })
 })
