@@ -178,8 +178,10 @@ export const run = (plan: RunPlan, options: RunOptions) =>
     const sinks = yield* Effect.forEach(plan.sinks, (s) => s.acquire).pipe(
       Effect.provideService(RunDir, RunDir.of({ path: dir }))
     )
-    // failures of optional sinks (dropped by the bus with a warning) are recorded in the manifest
-    const warnings: Array<string> = []
+    // a backend fallback and failures of optional sinks (dropped by the bus with a warning) are recorded in the manifest
+    const warnings: Array<string> = info.fallback !== undefined
+      ? [`${info.name} ran on ${info.threads} thread${info.threads === 1 ? "" : "s"}, not the ${plan.backend.threads ?? "all available"} asked for: ${info.fallback}`]
+      : []
     const noted = sinks.map((sink): Sink =>
       sink.required ? sink : {
         ...sink,

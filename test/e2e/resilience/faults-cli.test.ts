@@ -73,7 +73,9 @@ describe("faults through the bin", { timeout: 300_000 }, () => {
     const ran = await rekindle(["run", fresh.file, "--out", freshOut, "--cache", cache], undefined, brokenEnv)
     expect(ran.code, ran.err).toBe(0)
     expect(ran.err).toMatch(/warning: wasm runs on 1 thread, not the 2 asked for: the threaded wasm binary failed/)
-    expect(readJson(path.join(runFolder(freshOut)!, "manifest.json")).backend.threads).toBe(1)
+    const manifest = readJson(path.join(runFolder(freshOut)!, "manifest.json"))
+    expect(manifest.backend.threads).toBe(1)
+    expect(manifest.warnings).toEqual([expect.stringMatching(/^wasm ran on 1 thread, not the 2 asked for: the threaded wasm binary failed/)])
   })
 
   it("a pipeline file whose top-level await never settles: validate and run stop with a clear error", async () => {
