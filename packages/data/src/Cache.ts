@@ -4,7 +4,7 @@
  * rename), so a crashed or concurrent run never leaves a half-written entry behind.
  */
 import { createHash } from "node:crypto"
-import { FileErrors, Folders, UserError } from "@rekindle/core"
+import { Files, Folders, UserError } from "@rekindle/core"
 import { Effect } from "effect"
 import { FileSystem } from "effect/FileSystem"
 import { Path } from "effect/Path"
@@ -20,7 +20,7 @@ export const hashStrings = (parts: Iterable<string>): string => {
 }
 
 const cacheProblem = (file: string, e: unknown) =>
-  new UserError({ message: `cache (--cache): cannot write ${file}: ${FileErrors.describe(e)}` })
+  new UserError({ message: `cache (--cache): cannot write ${file}: ${Files.describe(e)}` })
 
 /** A unique temporary name beside `file`. */
 export const temporaryName = (file: string): string =>
@@ -37,7 +37,7 @@ export const writeAtomically = (
     yield* Folders.make(path.dirname(file), "cache (--cache)")
     const tmp = temporaryName(file)
     yield* write(tmp).pipe(
-      Effect.andThen(fs.rename(tmp, file).pipe(Effect.mapError((e) => cacheProblem(file, e)))),
+      Effect.andThen(Files.commit(tmp, file).pipe(Effect.mapError((e) => cacheProblem(file, e)))),
       Effect.tapError(() => fs.remove(tmp, { force: true }).pipe(Effect.ignore))
     )
   })

@@ -9,7 +9,7 @@ import type { AnyPlugin } from "./Registry.ts"
 import type { PipelineSpec, StageSection } from "./Spec.ts"
 
 /** Flattens an intersection for readable hovers. */
-export type Simplify<T> = { [K in keyof T]: T[K] } & {}
+type Simplify<T> = { [K in keyof T]: T[K] } & {}
 
 /** A ref to a part no plugin in scope describes (any id, any options). */
 export type AnyRef<Extra = {}> = Simplify<{ readonly use: string } & Extra> & { readonly [option: string]: unknown }

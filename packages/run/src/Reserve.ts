@@ -5,9 +5,8 @@
  * and to record the failure in `manifest.json`, so the folder never stays `running` after a clean
  * failure. Removed when the run ends in any way but SIGKILL; a later run or resume reuses it.
  */
+import { Files, UserError } from "@rekindle/core"
 import { Effect, FileSystem, Path } from "effect"
-import * as Files from "./Files.ts"
-import { UserError } from "@rekindle/core"
 
 /** The reserve's file name in the run folder. */
 export const fileName = ".rekindle-reserve"

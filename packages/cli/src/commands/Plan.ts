@@ -12,14 +12,14 @@ import * as Host from "../Host.ts"
 import { pipelineArg, setFlag } from "./Shared.ts"
 
 /** A list of at most `max` items: a longer one keeps its first `max − 3` and last 2 around "…". */
-export const elide = <A>(xs: ReadonlyArray<A>, max: number): Array<A | "…"> =>
+const elide = <A>(xs: ReadonlyArray<A>, max: number): Array<A | "…"> =>
   xs.length <= max ? [...xs] : [...xs.slice(0, max - 3), "…", ...xs.slice(-2)]
 
 /** A list of steps, elided in the middle when long. */
-export const steps = (xs: ReadonlyArray<number>, max = 12): string => (xs.length === 0 ? "none" : elide(xs, max).join(", "))
+const steps = (xs: ReadonlyArray<number>, max = 12): string => (xs.length === 0 ? "none" : elide(xs, max).join(", "))
 
 /** Renders a schedule as text. */
-export const render = (name: string, p: Plan.SchedulePlan): string => {
+const render = (name: string, p: Plan.SchedulePlan): string => {
   const lines = [
     `${name}: ${p.steps} steps, ${p.layers} layer(s) × ${p.dFF} FF neurons`,
     `  evaluations after steps: ${steps(p.evals)}`,
