@@ -14,6 +14,8 @@ export interface BackendInfo {
   readonly overrides: boolean
   /** Which library runs the matrix products (wasm backend only; absent elsewhere). */
   readonly blas?: BlasInfo
+  /** Why fewer threads than asked for run, when that happened (e.g. the threaded wasm start-up failed). */
+  readonly fallback?: string
 }
 
 /**

@@ -1,11 +1,13 @@
 /**
- * The run's event bus: every event goes to every sink in order. A sink that fails is logged and
- * dropped, unless it is `required` (events.jsonl), in which case the run fails.
+ * The run's event bus: every event goes to every sink in order. A sink that fails is dropped with
+ * one `warning:` line on stderr, unless it is `required` (events.jsonl), in which case the run
+ * fails; either way the failure is said in words (`the disk is full (ENOSPC: ...)`).
  */
 import type * as Event from "./Event.ts"
 import { RunError } from "./Errors.ts"
+import * as FileErrors from "./FileErrors.ts"
 import type { Sink } from "./Sink.ts"
-import { Context, Effect } from "effect"
+import { Console, Context, Effect } from "effect"
 
 /** Emits events to the run's sinks. */
 export class EventBus extends Context.Service<EventBus, {
@@ -20,8 +22,8 @@ export class EventBus extends Context.Service<EventBus, {
         eff.pipe(
           Effect.catchCause((cause) =>
             sink.required
-              ? Effect.fail(new RunError({ step, message: `sink ${sink.name} failed: ${String(cause)}` }))
-              : Effect.logWarning(`sink ${sink.name} failed and was removed`, cause).pipe(
+              ? Effect.fail(new RunError({ step, message: `sink ${sink.name} failed: ${FileErrors.describeCause(cause)}` }))
+              : Console.error(`warning: sink ${sink.name} failed and was removed: ${FileErrors.describeCause(cause)}`).pipe(
                 Effect.andThen(Effect.sync(() => {
                   active = active.filter((s) => s !== sink)
                 }))
@@ -33,7 +35,8 @@ export class EventBus extends Context.Service<EventBus, {
           Effect.forEach(active, (sink) => guard(sink, sink.write(event), "step" in event ? event.step : 0), {
             discard: true
           }),
-        flush: Effect.forEach(active, (sink) => guard(sink, sink.flush, 0), { discard: true })
+        // suspended: the sinks still active when it runs (a removed sink is not flushed again)
+        flush: Effect.suspend(() => Effect.forEach(active, (sink) => guard(sink, sink.flush, 0), { discard: true }))
       })
     })
 

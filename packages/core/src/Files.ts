@@ -6,35 +6,13 @@
  * instead of Effect's terse `Unknown: FileSystem.writeAll (32)`.
  */
 import { Effect, FileSystem, Path } from "effect"
+import * as FileErrors from "./FileErrors.ts"
 
-/** The Node errno code behind a file-system failure (`ENOSPC`, `EACCES`, ...), if any. */
-export const errnoOf = (e: unknown): string | undefined => {
-  const cause = (e as { reason?: { cause?: unknown } } | undefined)?.reason?.cause ?? (e as { cause?: unknown } | undefined)?.cause
-  const code = (cause as { code?: unknown } | undefined)?.code ?? (e as { code?: unknown } | undefined)?.code
-  return typeof code === "string" ? code : undefined
-}
+/** The Node errno code behind a file-system failure (core `FileErrors`, shared with every package). */
+export const errnoOf = FileErrors.errnoOf
 
-const hints: Readonly<Record<string, string>> = {
-  ENOSPC: "the disk is full",
-  EDQUOT: "the disk quota is exhausted",
-  EACCES: "permission denied",
-  EPERM: "operation not permitted",
-  EROFS: "the file system is read-only",
-  ENOTDIR: "a parent path is a file, not a folder",
-  EISDIR: "the path is a folder",
-  ENOENT: "no such file or folder",
-  EEXIST: "it already exists"
-}
-
-/** A readable description of a file-system failure: `ENOSPC (the disk is full): ENOSPC: no space left on device, write`. */
-export const describe = (e: unknown): string => {
-  const code = errnoOf(e)
-  const cause = (e as { reason?: { cause?: unknown } } | undefined)?.reason?.cause
-  const message = cause instanceof Error ? cause.message : e instanceof Error ? e.message : String(e)
-  if (code === undefined) return message
-  const hint = hints[code]
-  return hint === undefined ? message : `${hint} (${message})`
-}
+/** A file-system failure in words: `the disk is full (ENOSPC: ...)` (core `FileErrors`). */
+export const describe = FileErrors.describe
 
 /** Fsyncs a folder (so a rename inside it is durable). Best effort: some file systems refuse. */
 export const syncFolder = (dir: string) =>

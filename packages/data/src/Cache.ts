@@ -4,7 +4,7 @@
  * rename), so a crashed or concurrent run never leaves a half-written entry behind.
  */
 import { createHash } from "node:crypto"
-import { Files, UserError } from "@rekindle/core"
+import { Files, Folders, UserError } from "@rekindle/core"
 import { Effect } from "effect"
 import { FileSystem } from "effect/FileSystem"
 import { Path } from "effect/Path"
@@ -19,8 +19,8 @@ export const hashStrings = (parts: Iterable<string>): string => {
   return h.digest("hex")
 }
 
-const cacheProblem = (file: string, e: { readonly message: string }) =>
-  new UserError({ message: `cache: cannot write ${file} (${e.message}); check the cache folder (cacheDir)` })
+const cacheProblem = (file: string, e: unknown) =>
+  new UserError({ message: `cache (--cache): cannot write ${file}: ${Files.describe(e)}` })
 
 /** A unique temporary name beside `file`. */
 export const temporaryName = (file: string): string =>
@@ -34,7 +34,7 @@ export const writeAtomically = (
   Effect.gen(function*() {
     const fs = yield* FileSystem
     const path = yield* Path
-    yield* fs.makeDirectory(path.dirname(file), { recursive: true }).pipe(Effect.mapError((e) => cacheProblem(file, e)))
+    yield* Folders.make(path.dirname(file), "cache (--cache)")
     const tmp = temporaryName(file)
     yield* write(tmp).pipe(
       Effect.andThen(Files.commit(tmp, file).pipe(Effect.mapError((e) => cacheProblem(file, e)))),

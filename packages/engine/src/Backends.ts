@@ -8,7 +8,7 @@
 import * as os from "node:os"
 import { type BackendInfo, type BackendInitOptions, type BackendProvider, UserError } from "@rekindle/core"
 import * as tf from "@tensorflow/tfjs-core"
-import { Effect, Semaphore } from "effect"
+import { Console, Effect, Semaphore } from "effect"
 import * as CpuBackend from "./CpuBackend.ts"
 import * as WasmBackend from "./WasmBackend.ts"
 
@@ -29,6 +29,11 @@ export interface BackendRequest {
   readonly threads?: number
   readonly blas?: string
   readonly blasThreads?: number
+  /**
+   * The thread count must be had exactly (resume and reproduce pin the one a run recorded): getting
+   * fewer is a `UserError` instead of a warning.
+   */
+  readonly pinned?: boolean
 }
 
 /** Cores this process may use (`os.availableParallelism()`). */
@@ -67,6 +72,26 @@ const initOne = (p: BackendProvider, options: BackendInitOptions): Effect.Effect
   )
 
 /**
+ * A backend that runs fewer threads than asked for: loud (one `warning:` line on stderr) for a
+ * fresh run, a `UserError` when the count is pinned (a resumed or reproduced run on another
+ * thread count would not be the same run).
+ */
+const checkThreads = (request: BackendRequest, threads: number, info: BackendInfo): Effect.Effect<BackendInfo, UserError> => {
+  if (info.threads >= threads || info.fallback === undefined && !request.pinned) return Effect.succeed(info)
+  const why = info.fallback ?? "the backend gave fewer threads"
+  if (request.pinned) {
+    const message = `this run was recorded on ${info.name} with ${threads} threads, but only ${info.threads} could be had here ` +
+      `(${why}); on another thread count it would not continue the same run, so nothing was changed. ` +
+      `Try again (a heavily loaded machine can make the threaded start-up fail)`
+    return Effect.fail(new UserError({ message: `backend: ${message}`, problems: [{ path: "backend.threads", message }] }))
+  }
+  return Console.error(
+    `warning: ${info.name} runs on ${info.threads} thread${info.threads === 1 ? "" : "s"}, not the ${threads} asked for: ${why}. ` +
+      `The run continues (slower); its manifest records ${info.threads}`
+  ).pipe(Effect.as(info))
+}
+
+/**
  * Initialises and selects a backend. Unknown name -> `UserError` naming `backend` and listing the
  * known names; a known but unavailable one -> `UserError`; `auto` -> the available provider with
  * the highest priority (falling to the next one if its init fails).
@@ -98,7 +123,7 @@ export const init = (
       const candidates = yield* availableByPriority(all)
       const failures: Array<string> = []
       for (const p of candidates) {
-        const r = yield* Effect.result(initOne(p, options))
+        const r = yield* Effect.result(initOne(p, options).pipe(Effect.flatMap((info) => checkThreads(request, threads, info))))
         if (r._tag === "Success") return r.success
         // a setting the user got wrong (e.g. blas: "openblas" without OpenBLAS) is not a reason to fall back
         if (r.failure.problems !== undefined && r.failure.problems.length > 0) return yield* r.failure
@@ -119,7 +144,7 @@ export const init = (
         : `"${p.name}" is not available here; it needs: ${p.requires}`
       return yield* new UserError({ message: `backend: ${message}`, problems: [{ path: "backend", message }] })
     }
-    return yield* initOne(p, options)
+    return yield* checkThreads(request, threads, yield* initOne(p, options))
   }).pipe(lock.withPermit)
 
 /** The name of the tfjs backend in use now (`""` before any init). */

@@ -6,8 +6,8 @@
  * so `setThreadsCount(n)` does nothing and one thread runs. Forcing the flag alone fails too:
  *  1. the emscripten glue starts its pthread workers from `blob:` URLs, which `node:worker_threads`
  *     rejects. The shim records the text of the two blobs the glue creates and turns
- *     `URL.createObjectURL(blob)` into a temp `.cjs` file; inside a worker, the main-script blob
- *     resolves to a temp copy of `wasm-out/tfjs-backend-wasm-threaded-simd.js` (the bundled
+ *     `URL.createObjectURL(blob)` into a `.cjs` file; inside a worker, the main-script blob
+ *     resolves to a copy of `wasm-out/tfjs-backend-wasm-threaded-simd.js` (the bundled
  *     `factory.toString()` is not self-contained);
  *  2. the C++ side caps its pthreadpool at `emscripten_num_logical_cores() / 2` (it assumes SMT),
  *     which is 1 on a 2-vCPU machine: {@link withCpuCount} reports more cores during the init.
@@ -15,6 +15,7 @@
  * Install before the wasm backend initialises. Every step throws on failure; the wasm provider
  * catches that and falls back to one thread.
  */
+import { createHash, randomBytes } from "node:crypto"
 import * as fs from "node:fs"
 import { createRequire } from "node:module"
 import * as os from "node:os"
@@ -29,10 +30,12 @@ const workerScriptMarker = "WasmBackendModuleThreadedSimd(Module)"
 
 /** What the installed shim wrote and where. */
 export interface Shim {
-  /** Temp folder holding `main.cjs` and `worker.cjs`. */
+  /** The folder holding `main.cjs` and the `worker-<digest>.cjs` scripts. */
   readonly dir: string
   /** The copy of the threaded factory script the workers import. */
   readonly mainScript: string
+  /** Whether `dir` is the shared per-user folder (kept, reused by every process) or a private one. */
+  readonly shared: boolean
 }
 
 const installedKey = Symbol.for("rekindle/engine/threaded-wasm-shim")
@@ -45,21 +48,68 @@ export const threadedFactoryScript = (): string =>
 /** The installed shim, if any. */
 export const installed = (): Shim | undefined => (globalThis as GlobalWithShim)[installedKey]
 
+const digest = (text: string): string => createHash("sha256").update(text).digest("hex").slice(0, 16)
+
+/**
+ * Makes `file` hold exactly `text`, never showing a reader a partial file: an existing file with
+ * that text is left alone (another process or an earlier call wrote it); otherwise the text goes
+ * to a unique temporary file that is renamed over `file` (atomic on POSIX).
+ */
+export const writeOnce = (file: string, text: string): void => {
+  try {
+    if (fs.readFileSync(file, "utf8") === text) return
+  } catch {
+    // absent or unreadable: (re)write it
+  }
+  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`
+  try {
+    fs.writeFileSync(tmp, text, { mode: 0o600 })
+    fs.renameSync(tmp, file)
+  } finally {
+    fs.rmSync(tmp, { force: true })
+  }
+}
+
+/**
+ * The shared folder `<tmp>/rekindle-wasm-mt-<uid>-<digest of the factory>`: created 0700 by the
+ * first process and reused by every later one (so a killed process leaves nothing new behind).
+ * `undefined` when it exists but is not a plain folder owned by this user and closed to others.
+ */
+const sharedDir = (factory: string): string | undefined => {
+  const uid = process.getuid?.() ?? 0
+  const dir = path.join(os.tmpdir(), `rekindle-wasm-mt-${uid}-${digest(factory)}`)
+  try {
+    fs.mkdirSync(dir, { mode: 0o700 })
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e
+  }
+  const st = fs.lstatSync(dir)
+  const ownedAndClosed = st.isDirectory() && (process.getuid === undefined || st.uid === uid) && (st.mode & 0o022) === 0
+  return ownedAndClosed ? dir : undefined
+}
+
 /**
  * Installs the shim (idempotent; the second call returns the first shim). Patches `globalThis.Blob`
  * (a subclass that remembers the text of all-string blobs that carry the markers) and
- * `URL.createObjectURL` (marked worker blobs become temp files; everything else goes to the
- * original). Throws if the factory script cannot be found or the temp files cannot be written.
+ * `URL.createObjectURL` (marked worker blobs become files; everything else goes to the original).
+ *
+ * The scripts live in a per-user folder shared by all processes and are written once, atomically:
+ * the glue asks for the worker URL once per pool worker, and a worker thread reads its script
+ * asynchronously after `new Worker()` returns, so rewriting one file in place (truncate, write) let
+ * a worker started a moment earlier read it empty or half-written under load: that worker never
+ * reported "loaded" and the init hung until its timeout. Throws if the factory script cannot be
+ * found or the files cannot be written.
  */
 export const install = (): Shim => {
   const g = globalThis as GlobalWithShim
   const existing = g[installedKey]
   if (existing !== undefined) return existing
-  const source = threadedFactoryScript()
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rekindle-wasm-mt-"))
+  const factory = fs.readFileSync(threadedFactoryScript(), "utf8")
+  const shared = sharedDir(factory)
+  const dir = shared ?? fs.mkdtempSync(path.join(os.tmpdir(), "rekindle-wasm-mt-"))
+  if (shared === undefined) process.once("exit", () => fs.rmSync(dir, { recursive: true, force: true }))
   const mainScript = path.join(dir, "main.cjs")
-  fs.writeFileSync(mainScript, fs.readFileSync(source, "utf8"))
-  process.once("exit", () => fs.rmSync(dir, { recursive: true, force: true }))
+  writeOnce(mainScript, factory)
 
   const texts = new WeakMap<Blob, string>()
   const OriginalBlob = globalThis.Blob
@@ -83,13 +133,14 @@ export const install = (): Shim => {
       // Inside the worker, the main-script blob arrives structured-cloned (its text is not
       // recorded there): point it at the standalone copy of the factory instead.
       const prefix = `URL.createObjectURL=function(){return ${JSON.stringify(mainScript)}};URL.revokeObjectURL=function(){};`
-      const worker = path.join(dir, "worker.cjs")
-      fs.writeFileSync(worker, prefix + text)
+      const script = prefix + text
+      const worker = path.join(dir, `worker-${digest(script)}.cjs`)
+      writeOnce(worker, script)
       return worker
     }
     return originalCreate(obj)
   }
-  const shim: Shim = { dir, mainScript }
+  const shim: Shim = { dir, mainScript, shared: shared !== undefined }
   g[installedKey] = shim
   return shim
 }

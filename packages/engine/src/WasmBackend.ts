@@ -32,18 +32,20 @@ export const make = (options: WasmProviderOptions = {}): BackendProvider => ({
       try: () => WasmInit.initWasm(threads, options.threadedAttempt),
       catch: (cause) => new Error(`wasm backend failed to initialise: ${String(cause)}`, { cause })
     }).pipe(
-      Effect.tap((s) =>
-        s.fallbackReason === undefined
-          ? Effect.void
-          : Effect.logWarning(`wasm: running on 1 thread; the threaded binary failed: ${s.fallbackReason}`)
-      ),
       Effect.map((s): BackendInfo => {
         if (options.overrides === false) WasmOverrides.uninstall()
         else WasmOverrides.install()
         const overrides = WasmOverrides.isInstalled()
         // the native path lives in the BatchMatMul override: without overrides XNNPACK runs
         const info = overrides ? selection.info : { ...selection.info, library: "none", reason: "kernel overrides off: matrix products on XNNPACK (wasm)" }
-        return { name: "wasm", threads: s.threads, simd: s.simd, overrides, blas: info }
+        return {
+          name: "wasm",
+          threads: s.threads,
+          simd: s.simd,
+          overrides,
+          blas: info,
+          ...(s.fallbackReason !== undefined ? { fallback: `the threaded wasm binary failed: ${s.fallbackReason}` } : {})
+        }
       })
     )))
 })

@@ -3,9 +3,10 @@
  * bytes of JSON `{ name: { dtype, shape, data_offsets: [begin, end] }, "__metadata__"?: {...} }`,
  * then the raw little-endian tensor bytes (offsets relative to the start of that data).
  *
- * The reader is defensive: the header length is bounds-checked, every entry's dtype, shape and
- * offsets are validated (in range, sized to match the shape, no two tensors overlapping), and any
- * problem is a `UserError` naming the tensor. Supported dtypes: F32, F16, BF16, I32. No npm
+ * The reader is defensive ({@link readLayout}, shared with `rekindle magnitudes`): the header
+ * length is bounds-checked, every entry's dtype, shape and offsets are validated (in range, sized
+ * to match the shape, the tensors tiling the data exactly), and any problem is a `UserError`
+ * naming the tensor. Supported dtypes: F32, F16, BF16, I32. No npm
  * package for safetensors exists in the registry list, so this is a small hand reader; half
  * floats are converted with `@petamoriken/float16`.
  */
@@ -162,23 +163,80 @@ export const encode = (tensors: Readonly<Record<string, Entry>>, metadata?: Read
 // ---------------------------------------------------------------------------------------------
 // decode
 
-interface Placed {
+/**
+ * Bytes per element of every dtype of the safetensors format. A header may name any of them (a
+ * HuggingFace file holds I64 position ids, BOOL masks); only {@link dtypeSizes} can be decoded.
+ */
+export const formatDtypeSizes: Readonly<Record<string, number>> = {
+  BOOL: 1, U8: 1, I8: 1, F8_E5M2: 1, F8_E4M3: 1, F8_E8M0: 1, I16: 2, U16: 2, F16: 2, BF16: 2,
+  I32: 4, U32: 4, F32: 4, F64: 8, I64: 8, U64: 8
+}
+
+/** One tensor's place in a safetensors file. */
+export interface TensorInfo {
   readonly name: string
-  readonly dtype: Dtype
-  readonly shape: Array<number>
+  readonly dtype: string
+  readonly shape: ReadonlyArray<number>
+  /** Absolute byte offsets in the file. */
   readonly begin: number
   readonly end: number
 }
 
-const parseHeader = (bytes: Uint8Array): { header: Record<string, unknown>; dataStart: number } => {
-  if (bytes.length < 8) fail("header", `file is ${bytes.length} bytes, shorter than the 8-byte header length`)
-  const n = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(0, true)
-  if (n > BigInt(bytes.length - 8)) fail("header", `header length ${n} exceeds the ${bytes.length - 8} bytes after it`)
+/** A validated header: every tensor's place, and the string metadata. */
+export interface Layout {
+  /** Tensors in header order. */
+  readonly tensors: ReadonlyMap<string, TensorInfo>
+  readonly metadata: Readonly<Record<string, string>>
+}
+
+const isIndex = (x: unknown): x is number => typeof x === "number" && Number.isSafeInteger(x) && x >= 0
+
+const placeEntry = (name: string, raw: unknown, dataLength: number, dtypes: Readonly<Record<string, number>>): Omit<TensorInfo, "name"> => {
+  const path = `tensor "${name}"`
+  // JSON.parse keeps "__proto__" as a key; stored into a plain object it would replace the prototype instead
+  if (name === "__proto__") return fail(path, "is not an allowed tensor name")
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return fail(path, "entry must be an object with dtype, shape and data_offsets")
+  const { dtype, shape, data_offsets: offsets } = raw as Record<string, unknown>
+  if (typeof dtype !== "string" || !Object.hasOwn(dtypes, dtype)) {
+    return fail(path, `unsupported dtype ${JSON.stringify(dtype)} (supported: ${Object.keys(dtypes).join(", ")})`)
+  }
+  if (!Array.isArray(shape) || !shape.every(isIndex)) return fail(path, `shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`)
+  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isIndex)) {
+    return fail(path, `data_offsets must be [begin, end] non-negative integers, got ${JSON.stringify(offsets)}`)
+  }
+  const [begin, end] = offsets as [number, number]
+  if (begin > end) return fail(path, `data_offsets [${begin}, ${end}] run backwards`)
+  if (end > dataLength) return fail(path, `data_offsets [${begin}, ${end}] exceed the ${dataLength} data bytes (file truncated?)`)
+  const expected = numel(shape) * dtypes[dtype]!
+  if (!Number.isSafeInteger(expected) || end - begin !== expected) {
+    return fail(path, `holds ${end - begin} bytes but ${dtype}[${shape.join(", ")}] needs ${expected}`)
+  }
+  return { dtype, shape: shape as Array<number>, begin, end }
+}
+
+/**
+ * Reads and validates a safetensors header through `read(position, length)` from a file of `size`
+ * bytes: the one set of checks for checkpoints and for `rekindle magnitudes`. The header length
+ * is bounded by the file and {@link maxHeaderBytes}; the header is UTF-8 JSON of an object;
+ * metadata values are strings; every tensor has a known dtype (`dtypes`, default every dtype of
+ * the format), a shape, offsets in range sized to match; no tensor is named `__proto__`; and the
+ * tensors tile the data region exactly: no overlap, no gap, no unindexed bytes after the last.
+ * Throws a `UserError` naming the field (`header`, `__metadata__.k`, `tensor "name"`).
+ */
+export const readLayout = (
+  size: number,
+  read: (position: number, length: number) => Uint8Array,
+  dtypes: Readonly<Record<string, number>> = formatDtypeSizes
+): Layout => {
+  if (size < 8) fail("header", `file is ${size} bytes, shorter than the 8-byte header length`)
+  const first = read(0, 8)
+  const n = new DataView(first.buffer, first.byteOffset, 8).getBigUint64(0, true)
+  if (n > BigInt(size - 8)) fail("header", `header length ${n} exceeds the ${size - 8} bytes after it (not a safetensors file, or truncated)`)
   if (n > BigInt(maxHeaderBytes)) fail("header", `header length ${n} exceeds the ${maxHeaderBytes}-byte limit`)
   const length = Number(n)
   let text = ""
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + length))
+    text = new TextDecoder("utf-8", { fatal: true }).decode(read(8, length))
   } catch {
     fail("header", "header is not valid UTF-8")
   }
@@ -189,32 +247,41 @@ const parseHeader = (bytes: Uint8Array): { header: Record<string, unknown>; data
     fail("header", `header is not valid JSON (${e instanceof Error ? e.message : String(e)})`)
   }
   if (typeof header !== "object" || header === null || Array.isArray(header)) fail("header", "header must be a JSON object")
-  return { header: header as Record<string, unknown>, dataStart: 8 + length }
+  const dataStart = 8 + length
+  const dataLength = size - dataStart
+  const metadata: Record<string, string> = {}
+  const tensors = new Map<string, TensorInfo>()
+  for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
+    if (name === metadataKey) {
+      if (typeof raw !== "object" || raw === null || Array.isArray(raw)) fail(metadataKey, "must be an object of strings")
+      for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
+        if (k === "__proto__") fail(`${metadataKey}.${k}`, "is not an allowed key")
+        if (typeof v !== "string") fail(`${metadataKey}.${k}`, `must be a string, got ${JSON.stringify(v)}`)
+        metadata[k] = v as string
+      }
+      continue
+    }
+    const placed = placeEntry(name, raw, dataLength, dtypes)
+    tensors.set(name, { name, ...placed, begin: dataStart + placed.begin, end: dataStart + placed.end })
+  }
+  const byOffset = [...tensors.values()].sort((a, b) => a.begin - b.begin || a.end - b.end)
+  let at = dataStart
+  let previous: TensorInfo | undefined
+  for (const cur of byOffset) {
+    const offsets = `[${cur.begin - dataStart}, ${cur.end - dataStart}]`
+    if (cur.begin < at && previous !== undefined) {
+      fail(`tensor "${cur.name}"`, `data_offsets ${offsets} overlaps tensor "${previous.name}" [${previous.begin - dataStart}, ${previous.end - dataStart}]`)
+    }
+    if (cur.begin > at) fail(`tensor "${cur.name}"`, `data_offsets ${offsets} leave ${cur.begin - at} bytes before it that no tensor indexes`)
+    at = cur.end
+    previous = cur
+  }
+  if (at < size) fail("data", `${size - at} bytes after the last tensor are not indexed by the header (a corrupt or tampered file)`)
+  return { tensors, metadata }
 }
 
-const isIndex = (x: unknown): x is number => typeof x === "number" && Number.isSafeInteger(x) && x >= 0
-
-const placeEntry = (name: string, raw: unknown, dataLength: number): Placed => {
-  const path = `tensor "${name}"`
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return fail(path, "entry must be an object with dtype, shape and data_offsets")
-  const { dtype, shape, data_offsets: offsets } = raw as Record<string, unknown>
-  if (!isDtype(dtype)) return fail(path, `unsupported dtype ${JSON.stringify(dtype)} (supported: ${Object.keys(dtypeSizes).join(", ")})`)
-  if (!Array.isArray(shape) || !shape.every(isIndex)) return fail(path, `shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`)
-  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isIndex)) {
-    return fail(path, `data_offsets must be [begin, end] non-negative integers, got ${JSON.stringify(offsets)}`)
-  }
-  const [begin, end] = offsets as [number, number]
-  if (begin > end) return fail(path, `data_offsets [${begin}, ${end}] run backwards`)
-  if (end > dataLength) return fail(path, `data_offsets [${begin}, ${end}] exceed the ${dataLength} data bytes`)
-  const expected = numel(shape) * dtypeSizes[dtype]
-  if (!Number.isSafeInteger(expected) || end - begin !== expected) {
-    return fail(path, `holds ${end - begin} bytes but ${dtype}[${shape.join(", ")}] needs ${expected}`)
-  }
-  return { name, dtype, shape: shape as Array<number>, begin, end }
-}
-
-const readData = (bytes: Uint8Array, p: Placed): Float32Array | Int32Array | Uint16Array => {
-  const size = dtypeSizes[p.dtype]
+const readData = (bytes: Uint8Array, p: TensorInfo): Float32Array | Int32Array | Uint16Array => {
+  const size = dtypeSizes[p.dtype as Dtype]
   // an explicit copy: on a Node Buffer (what fs.readFile returns) `slice` is a view into a shared,
   // offset pool, and the typed arrays below would read the wrong bytes
   const copy = new Uint8Array(p.end - p.begin)
@@ -223,7 +290,7 @@ const readData = (bytes: Uint8Array, p: Placed): Float32Array | Int32Array | Uin
     for (let i = 0; i < copy.length; i += size) copy.subarray(i, i + size).reverse()
   }
   const count = (p.end - p.begin) / size
-  switch (p.dtype) {
+  switch (p.dtype as Dtype) {
     case "F32":
       return new Float32Array(copy.buffer, 0, count)
     case "I32":
@@ -234,37 +301,12 @@ const readData = (bytes: Uint8Array, p: Placed): Float32Array | Int32Array | Uin
   }
 }
 
-/** Parses safetensors bytes, validating everything; throws a `UserError` naming the bad tensor. */
+/** Parses safetensors bytes, validating everything ({@link readLayout}); throws a `UserError` naming the bad field. */
 export const decode = (bytes: Uint8Array): Decoded => {
-  const { header, dataStart } = parseHeader(bytes)
-  const data = bytes.subarray(dataStart)
-  const metadata: Record<string, string> = {}
-  const placed: Array<Placed> = []
-  for (const [name, raw] of Object.entries(header)) {
-    if (name === metadataKey) {
-      if (typeof raw !== "object" || raw === null || Array.isArray(raw)) fail(metadataKey, "must be an object of strings")
-      for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
-        if (k === "__proto__") fail(`${metadataKey}.${k}`, "is not an allowed key")
-        if (typeof v !== "string") fail(`${metadataKey}.${k}`, `must be a string, got ${JSON.stringify(v)}`)
-        metadata[k] = v as string
-      }
-      continue
-    }
-    // JSON.parse keeps "__proto__" as a key; stored into a plain object it would replace the prototype instead
-    if (name === "__proto__") fail(`tensor "${name}"`, "is not an allowed tensor name")
-    placed.push(placeEntry(name, raw, data.length))
-  }
-  const byOffset = [...placed].sort((a, b) => a.begin - b.begin || a.end - b.end)
-  for (let i = 1; i < byOffset.length; i++) {
-    const prev = byOffset[i - 1]!
-    const cur = byOffset[i]!
-    if (cur.begin < prev.end) {
-      fail(`tensor "${cur.name}"`, `data_offsets [${cur.begin}, ${cur.end}] overlap tensor "${prev.name}" [${prev.begin}, ${prev.end}]`)
-    }
-  }
+  const layout = readLayout(bytes.length, (p, l) => bytes.subarray(p, p + l), dtypeSizes)
   const tensors: Record<string, Entry> = {}
-  for (const p of placed) tensors[p.name] = { dtype: p.dtype, shape: p.shape, data: readData(data, p) }
-  return { tensors, metadata }
+  for (const p of layout.tensors.values()) tensors[p.name] = { dtype: p.dtype as Dtype, shape: p.shape, data: readData(bytes, p) }
+  return { tensors, metadata: { ...layout.metadata } }
 }
 
 /** `decode` as an Effect failing with the `UserError`. */

@@ -92,7 +92,7 @@ describe("Safetensors", () => {
     expect(errorOf(fileOf({
       a: { dtype: "F32", shape: [2], data_offsets: [0, 8] },
       b: { dtype: "F32", shape: [2], data_offsets: [4, 12] }
-    }, new Uint8Array(12))).message).toMatch(/tensor "b": data_offsets \[4, 12\] overlap tensor "a"/)
+    }, new Uint8Array(12))).message).toMatch(/tensor "b": data_offsets \[4, 12\] overlaps tensor "a"/)
     expect(errorOf(fileOf({ __metadata__: { n: 1 } }, new Uint8Array(0))).message).toMatch(/__metadata__.n: must be a string/)
   })
 

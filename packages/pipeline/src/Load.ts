@@ -21,15 +21,38 @@ const fail = (message: string) => Effect.fail(new UserError({ message }))
 
 const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e))
 
-/** Imports a TypeScript/JavaScript module; a throw on import is the user's to fix. */
-const importModule = (file: string) =>
-  Effect.tryPromise({
+/** Environment variable that sets how long loading a `.ts`/`.js` file may take, in seconds. */
+export const loadTimeoutVariable = "REKINDLE_LOAD_TIMEOUT"
+
+/** Seconds a module may take to load: `REKINDLE_LOAD_TIMEOUT`, default 60. */
+export const loadTimeoutSeconds = (): number => {
+  const v = Number(process.env[loadTimeoutVariable])
+  return Number.isFinite(v) && v > 0 ? v : 60
+}
+
+/**
+ * Imports a TypeScript/JavaScript module; a throw on import is the user's to fix. Loading is
+ * time-boxed: a top-level `await` that never settles would otherwise hang `run` and `validate`.
+ */
+const importModule = (file: string) => {
+  const seconds = loadTimeoutSeconds()
+  return Effect.tryPromise({
     try: () => import(pathToFileURL(file).href) as Promise<Record<string, unknown>>,
     catch: (e) =>
       e instanceof UserError
         ? new UserError({ message: `${file}: ${e.message}`, ...(e.problems !== undefined ? { problems: e.problems } : {}) })
         : new UserError({ message: `${file}: failed to load: ${errorMessage(e)}` })
-  })
+  }).pipe(
+    Effect.timeoutOrElse({
+      duration: `${seconds} seconds`,
+      orElse: () =>
+        fail(
+          `${file}: loading did not finish within ${seconds} s (a top-level await that never settles?); ` +
+            `set ${loadTimeoutVariable}=<seconds> if the file really needs longer`
+        )
+    })
+  )
+}
 
 /** Line and column (1-based) of a character offset. */
 const lineCol = (text: string, offset: number): { line: number; col: number } => {

@@ -2,9 +2,11 @@
  * FF neuron magnitudes of a checkpoint on disk (HuggingFace safetensors, or rekindle's own
  * checkpoints): M_i = ‖W_in[:, i]‖₂ · ‖W_out[i, :]‖₂ for every FF neuron of every layer.
  *
- * The file is read lazily: the header is read and validated (length bounded by the file and
- * 100 MB; every entry's dtype, shape and `data_offsets` checked against the data region, sizes
- * checked, no two tensors overlapping), then only the FF weights are read, one tensor at a time,
+ * The file is read lazily: the header is read and validated with the checkpoint reader's checks
+ * (`Safetensors.readLayout`: length bounded by the file and 100 MB; every entry's dtype, shape and
+ * `data_offsets` checked against the data region, sizes checked, the tensors tiling the data with
+ * no overlap, gap or unindexed trailing bytes; no `__proto__` name), then only the FF weights are
+ * read, one tensor at a time,
  * so multi-GB checkpoints need little memory. Other tensors may have any dtype (I64 position ids,
  * BOOL masks); FF weights must be F32, F16 or BF16, anything else is a UserError naming the tensor.
  *
@@ -26,24 +28,8 @@ import { type Arch, archs } from "./Archs.ts"
 
 export { type Arch, archs }
 
-/** Bytes per element of every safetensors dtype (sub-byte and unknown dtypes are only rejected when read). */
-export const dtypeSizes: Readonly<Record<string, number>> = {
-  BOOL: 1, U8: 1, I8: 1, F8_E5M2: 1, F8_E4M3: 1, F8_E8M0: 1, I16: 2, U16: 2, F16: 2, BF16: 2,
-  I32: 4, U32: 4, F32: 4, F64: 8, I64: 8, U64: 8
-}
-
-/** The largest header accepted (as HuggingFace's reader). */
-export const maxHeaderBytes = 100_000_000
-
 /** One tensor's place in the file. */
-export interface TensorInfo {
-  readonly name: string
-  readonly dtype: string
-  readonly shape: ReadonlyArray<number>
-  /** Absolute byte offsets in the file. */
-  readonly begin: number
-  readonly end: number
-}
+export type TensorInfo = Safetensors.TensorInfo
 
 /** A validated safetensors header. */
 export interface Index {
@@ -56,8 +42,6 @@ export interface Index {
 const fail = (file: string, path: string, message: string): never => {
   throw new UserError({ message: `${file}: ${path}: ${message}`, problems: [{ path, message }] })
 }
-
-const isIndex = (x: unknown): x is number => typeof x === "number" && Number.isSafeInteger(x) && x >= 0
 
 const readAt = (fd: number, position: number, length: number): Uint8Array => {
   const out = new Uint8Array(length)
@@ -87,57 +71,19 @@ const withFile = <A>(file: string, f: (fd: number, size: number) => A): A => {
   }
 }
 
-/** Reads and validates the header of a safetensors file (no tensor data is read). */
+/**
+ * Reads and validates the header of a safetensors file (no tensor data is read) with the same
+ * checks as the checkpoint reader (`Safetensors.readLayout`); a problem names the file and field.
+ */
 export const readIndex = (file: string): Index =>
   withFile(file, (fd, size) => {
-    if (size < 8) fail(file, "header", `file is ${size} bytes, shorter than the 8-byte header length`)
-    const n = new DataView(readAt(fd, 0, 8).buffer).getBigUint64(0, true)
-    if (n > BigInt(size - 8)) fail(file, "header", `header length ${n} exceeds the ${size - 8} bytes after it (not a safetensors file, or truncated)`)
-    if (n > BigInt(maxHeaderBytes)) fail(file, "header", `header length ${n} exceeds the ${maxHeaderBytes}-byte limit`)
-    const length = Number(n)
-    let header: unknown
     try {
-      header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(readAt(fd, 8, length)))
+      const layout = Safetensors.readLayout(size, (position, length) => readAt(fd, position, length))
+      return { file, size, tensors: layout.tensors, metadata: layout.metadata }
     } catch (e) {
-      fail(file, "header", `header is not valid UTF-8 JSON (${e instanceof Error ? e.message : String(e)})`)
+      if (!(e instanceof UserError)) throw e
+      throw new UserError({ message: `${file}: ${e.message.replace(/^safetensors: /, "")}`, ...(e.problems !== undefined ? { problems: e.problems } : {}) })
     }
-    if (typeof header !== "object" || header === null || Array.isArray(header)) fail(file, "header", "header must be a JSON object")
-    const dataStart = 8 + length
-    const dataLength = size - dataStart
-    const tensors = new Map<string, TensorInfo>()
-    const metadata: Record<string, string> = {}
-    for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
-      if (name === "__metadata__") {
-        if (typeof raw === "object" && raw !== null && !Array.isArray(raw)) {
-          for (const [k, v] of Object.entries(raw)) if (typeof v === "string") metadata[k] = v
-        }
-        continue
-      }
-      const path = `tensor "${name}"`
-      if (typeof raw !== "object" || raw === null || Array.isArray(raw)) fail(file, path, "entry must be an object with dtype, shape and data_offsets")
-      const { dtype, shape, data_offsets: offsets } = raw as Record<string, unknown>
-      if (typeof dtype !== "string") fail(file, path, `dtype must be a string, got ${JSON.stringify(dtype)}`)
-      if (!Array.isArray(shape) || !shape.every(isIndex)) fail(file, path, `shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`)
-      if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isIndex)) {
-        fail(file, path, `data_offsets must be [begin, end] non-negative integers, got ${JSON.stringify(offsets)}`)
-      }
-      const [begin, end] = offsets as [number, number]
-      if (begin > end) fail(file, path, `data_offsets [${begin}, ${end}] run backwards`)
-      if (end > dataLength) fail(file, path, `data_offsets [${begin}, ${end}] exceed the ${dataLength} data bytes (file truncated?)`)
-      const elementSize = dtypeSizes[dtype as string]
-      if (elementSize !== undefined) {
-        const expected = (shape as Array<number>).reduce((a, b) => a * b, 1) * elementSize
-        if (end - begin !== expected) fail(file, path, `holds ${end - begin} bytes but ${dtype}[${(shape as Array<number>).join(", ")}] needs ${expected}`)
-      }
-      tensors.set(name, { name, dtype: dtype as string, shape: shape as Array<number>, begin: dataStart + begin, end: dataStart + end })
-    }
-    const byOffset = [...tensors.values()].sort((a, b) => a.begin - b.begin || a.end - b.end)
-    for (let i = 1; i < byOffset.length; i++) {
-      const prev = byOffset[i - 1]!
-      const cur = byOffset[i]!
-      if (cur.begin < prev.end) fail(file, `tensor "${cur.name}"`, `data overlaps tensor "${prev.name}"`)
-    }
-    return { file, size, tensors, metadata }
   })
 
 /** Reads one tensor as float32 (F32, F16 or BF16; any other dtype is a UserError naming the tensor). */
@@ -148,7 +94,7 @@ export const readFloat32 = (index: Index, name: string): Float32Array => {
     return fail(index.file, `tensor "${name}"`, `dtype ${t.dtype} is not supported for FF weights (supported: F32, F16, BF16)`)
   }
   const bytes = withFile(index.file, (fd) => readAt(fd, t.begin, t.end - t.begin))
-  const count = (t.end - t.begin) / dtypeSizes[t.dtype]!
+  const count = (t.end - t.begin) / Safetensors.formatDtypeSizes[t.dtype]!
   const view = new DataView(bytes.buffer)
   if (t.dtype === "F32") {
     const out = new Float32Array(count)
@@ -368,8 +314,11 @@ export const analyze = (file: string, options: { readonly arch?: Arch; readonly 
     const found = detectArchs(index)
     if (found.length === 0) {
       throw new UserError({
-        message: `${file}: no FF weights of a known architecture (${archs.join(", ")}) found; ${index.tensors.size} tensors, e.g. ` +
-          [...index.tensors.keys()].slice(0, 3).map((n) => `"${n}"`).join(", ")
+        message: `${file}: no FF weights of a known architecture (${archs.join(", ")}) found; ` +
+          (index.tensors.size === 0
+            ? "the file holds no tensors"
+            : `${index.tensors.size} tensor${index.tensors.size === 1 ? "" : "s"}, e.g. ` +
+              [...index.tensors.keys()].slice(0, 3).map((n) => `"${n}"`).join(", "))
       })
     }
     if (found.length > 1) throw new UserError({ message: `${file}: FF weights of ${found.join(" and ")} found; pick one with --arch` })

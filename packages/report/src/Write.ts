@@ -14,7 +14,7 @@ export const fileName = "report.html"
 
 /** Writes text to `file` atomically and durably (core's `Files.writeTextAtomic`). */
 export const writeAtomic = (file: string, text: string) =>
-  Files.writeTextAtomic(file, text).pipe(Effect.mapError((e) => new UserError({ message: `${file}: cannot write the report (${e.message})` })))
+  Files.writeTextAtomic(file, text).pipe(Effect.mapError((e) => new UserError({ message: `${file}: cannot write the report: ${Files.describe(e)}` })))
 
 /** Renders `data` into `<dir>/report.html`; returns the file. */
 export const writeData = (dir: string, data: Html.ReportData) =>

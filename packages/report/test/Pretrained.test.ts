@@ -186,4 +186,38 @@ describe("FF magnitudes of pretrained checkpoints", () => {
     expect(userError(() => Pretrained.analyze(writeRaw({ "h.0.mlp.c_fc.weight": f32(win) }), { arch: "gpt2", bins: 4 }))).toMatch(/output matrix missing/)
     expect(userError(() => Pretrained.analyze(writeRaw({ "a.weight": f32(win) }), { bins: 4 }))).toMatch(/no FF weights of a known architecture/)
   })
+
+  it("one set of checks with the checkpoint reader: a __proto__ name, unindexed trailing bytes, a gap, bad metadata", () => {
+    const { win, wout } = logical(0)
+    const ok = { "h.0.mlp.c_fc.weight": f32(win), "h.0.mlp.c_proj.weight": f32(wout) }
+    const edit = (file: string, f: (bytes: Buffer) => Buffer) => {
+      fs.writeFileSync(file, f(fs.readFileSync(file)))
+      return file
+    }
+    // a same-length rename keeps every offset valid
+    const proto = edit(writeRaw({ ...ok, "PROTO_XYZ": f32([[1]]) }), (b) => Buffer.from(b.toString("latin1").replace('"PROTO_XYZ"', '"__proto__"'), "latin1"))
+    const trailing = edit(writeRaw(ok), (b) => Buffer.concat([b, Buffer.from([1, 2, 3, 4])]))
+    const gap = writeRaw({ "h.0.mlp.c_fc.weight": f32(win), pad: f32([[1]]), "h.0.mlp.c_proj.weight": f32(wout) }, (h) => delete h["pad"])
+    const metadata = writeRaw(ok, (h) => (h["__metadata__"] = { format: 3 }))
+    const cases: Array<[string, RegExp]> = [
+      [proto, /tensor "__proto__": is not an allowed tensor name/],
+      [trailing, /data: 4 bytes after the last tensor are not indexed by the header/],
+      [gap, /tensor "h\.0\.mlp\.c_proj\.weight": data_offsets \[\d+, \d+\] leave 4 bytes before it that no tensor indexes/],
+      [metadata, /__metadata__\.format: must be a string, got 3/]
+    ]
+    for (const [file, expected] of cases) {
+      const viaMagnitudes = userError(() => Pretrained.analyze(file, { bins: 4 }))
+      expect(viaMagnitudes).toMatch(expected)
+      expect(viaMagnitudes.startsWith(`${file}: `)).toBe(true)
+      // the checkpoint reader says the same thing
+      const viaCheckpoint = userError(() => Safetensors.decode(new Uint8Array(fs.readFileSync(file))))
+      expect(viaCheckpoint.replace(/^safetensors: /, "")).toBe(viaMagnitudes.slice(file.length + 2))
+    }
+  })
+
+  it("a file without tensors says so instead of listing no examples", () => {
+    expect(userError(() => Pretrained.analyze(writeRaw({}), { bins: 4 }))).toMatch(/no FF weights of a known architecture \(bert, t5, gpt2, rekindle\) found; the file holds no tensors$/)
+    const one = userError(() => Pretrained.analyze(writeRaw({ "a.weight": f32([[1]]) }), { bins: 4 }))
+    expect(one).toMatch(/found; 1 tensor, e\.g\. "a\.weight"$/)
+  })
 })

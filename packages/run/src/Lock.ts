@@ -150,7 +150,11 @@ export const acquire = (dir: string, command?: string): Effect.Effect<Lock, User
         Effect.catch((e) =>
           e.reason._tag === "AlreadyExists"
             ? Effect.succeed(false)
-            : Effect.fail(new UserError({ message: `cannot lock ${dir}: ${Files.describe(e)}` }))
+            // the file may exist, empty or torn (a full disk): remove it, or it would refuse a re-run as "in use"
+            : fs.remove(file, { force: true }).pipe(
+              Effect.ignore,
+              Effect.andThen(Effect.fail(new UserError({ message: `cannot lock ${dir}: ${Files.describe(e)}` })))
+            )
         )
       )
       if (created) {

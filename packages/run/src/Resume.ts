@@ -13,11 +13,17 @@
  * - `resume` (`rekindle resume`): continue from the newest usable checkpoint, or fail;
  * - `continue` (studies): resume when there is a usable checkpoint, else replace.
  *
+ * A checkpoint is usable when it reads and verifies, belongs to this pipeline and seed, and the
+ * events files cover it: they hold at least the lines it was written after, and each of those
+ * lines is an event. So an events file cut between two checkpoints falls back to the older one,
+ * and a garbage line falls back to a checkpoint written before it (a garbage line after the
+ * chosen checkpoint is reported and cut).
+ *
  * `materialize` then makes it so: creates the folder (exclusively) and takes its lock, or swaps
  * the old folder out, or cuts `events.jsonl` back to the checkpoint (the cut lines, including a
  * torn last line, are kept in `events.jsonl.cut`).
  */
-import { Files, UserError } from "@rekindle/core"
+import { Event, Files, Folders, UserError } from "@rekindle/core"
 import { Effect, FileSystem, Path, type Scope } from "effect"
 import * as Checkpoint from "./Checkpoint.ts"
 import { splitLines } from "./Determinism.ts"
@@ -37,6 +43,8 @@ export type Claim =
     readonly checkpoint: Checkpoint.Loaded
     /** Newer checkpoints that could not be used, and why. */
     readonly skipped: ReadonlyArray<{ readonly file: string; readonly problem: string }>
+    /** Lines of the events files that are not events but lie after the checkpoint (they are cut). */
+    readonly badLines: ReadonlyArray<BadLine>
     readonly previous: Manifest | undefined
   }
 
@@ -44,9 +52,22 @@ export type Claim =
 export interface Identity {
   readonly seed: number
   readonly pipelineHash: string
+  /** The pipeline's `train.checkpointEvery`, for saying why a run has no checkpoint. */
+  readonly checkpointEvery?: number
+  /** The run's events files (relative to the folder): a checkpoint is usable only if they cover it. */
+  readonly eventFiles?: ReadonlyArray<string>
 }
 
 const userError = (message: string) => new UserError({ message })
+
+/** Why a run folder holds no checkpoint, from the pipeline's real `train.checkpointEvery`. */
+const noCheckpointReason = (every: number | undefined, stepsDone: number | undefined): string =>
+  every === undefined
+    ? "the run wrote none"
+    : every === 0
+    ? "the run wrote none: checkpoints are off (train.checkpointEvery is 0)"
+    : `the run wrote none: train.checkpointEvery is ${every}, and the run stopped after ${stepsDone ?? "fewer than that many"} step${stepsDone === 1 ? "" : "s"}` +
+      `${stepsDone !== undefined && stepsDone >= every ? " (its checkpoint writes failed)" : ", before the first was due"}`
 
 const listSkipped = (skipped: ReadonlyArray<{ readonly file: string; readonly problem: string }>) =>
   skipped.length === 0 ? "" : "\n" + skipped.map((s) => `  skipped ${s.file}: ${s.problem}`).join("\n")
@@ -63,18 +84,22 @@ export const claim = (
     const info = yield* fs.stat(dir).pipe(Effect.option)
     if (info._tag === "None") {
       if (existing === "resume") return yield* userError(`${dir}: no such run folder`)
+      // refused before anything loads (Node's recursive mkdir would spin forever under /proc)
+      const pseudo = Folders.pseudoFilesystemOf(dir)
+      if (pseudo !== undefined) return yield* userError(`--out: ${dir} is on a ${pseudo} pseudo-file system that cannot hold files; choose a folder on a disk`)
       return { _tag: "Fresh", dir } as const
     }
     if (info.value.type !== "Directory") return yield* userError(`${dir}: exists and is not a folder`)
     yield* Lock.acquire(dir, command)
     const previous = yield* readManifest(dir).pipe(Effect.orElseSucceed(() => undefined))
     if (existing === "replace") return { _tag: "Replace", dir, previous } as const
+    const events = yield* Effect.forEach(run.eventFiles ?? [], (f) => readEventLines(dir, f))
     const accept = (c: Checkpoint.Loaded) =>
       c.state.seed !== run.seed
         ? `its seed ${c.state.seed} is not the pipeline's ${run.seed}`
         : c.state.pipelineHash !== run.pipelineHash
         ? `it belongs to pipeline ${c.state.pipelineHash}, not ${run.pipelineHash}`
-        : undefined
+        : uncovered(events, c.state.events)
     if (previous?.status === "finished") {
       return yield* userError(
         existing === "refuse"
@@ -92,12 +117,14 @@ export const claim = (
             `or pass --force to start over`
         )
       }
-      return { _tag: "Resume", dir, checkpoint: latest.checkpoint, skipped: latest.skipped, previous } as const
+      const covered = latest.checkpoint.state.events
+      const badLines = events.flatMap((e) => (e.bad !== undefined && e.bad.line > covered ? [e.bad] : []))
+      return { _tag: "Resume", dir, checkpoint: latest.checkpoint, skipped: latest.skipped, badLines, previous } as const
     }
     if (existing === "resume") {
       return yield* userError(
         `${dir}: no usable checkpoint to resume from` +
-          (latest.skipped.length === 0 ? " (the run wrote none: set train.checkpointEvery > 0)" : "") +
+          (latest.skipped.length === 0 ? ` (${noCheckpointReason(run.checkpointEvery, previous?.stepsDone)})` : "") +
           listSkipped(latest.skipped)
       )
     }
@@ -105,6 +132,52 @@ export const claim = (
   })
 
 const cannot = (what: string, e: unknown) => userError(`${what}: ${Files.describe(e)}`)
+
+/** A line of an events file that is not an event. */
+export interface BadLine {
+  readonly file: string
+  /** 1-based line number. */
+  readonly line: number
+  readonly problem: string
+}
+
+/** An events file as resume sees it: its complete lines, and the first one that is not an event. */
+interface EventLines {
+  readonly file: string
+  readonly lines: number
+  readonly bad: BadLine | undefined
+}
+
+const readEventLines = (dir: string, name: string): Effect.Effect<EventLines, UserError, FileSystem.FileSystem | Path.Path> =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const file = path.join(dir, name)
+    if (!(yield* fs.exists(file).pipe(Effect.orElseSucceed(() => false)))) return { file: name, lines: 0, bad: undefined }
+    const bytes = yield* fs.readFile(file).pipe(Effect.mapError((e) => cannot(`cannot read ${file}`, e)))
+    const { lines } = splitLines(bytes)
+    let bad: BadLine | undefined
+    for (let i = 0; i < lines.length && bad === undefined; i++) {
+      try {
+        Event.decodeLine(lines[i]!)
+      } catch (e) {
+        const problem = e instanceof Error ? e.message.split("\n")[0]! : String(e)
+        bad = { file: name, line: i + 1, problem: `not an event (${problem}): ${JSON.stringify(lines[i]!.slice(0, 60))}` }
+      }
+    }
+    return { file: name, lines: lines.length, bad }
+  })
+
+/** Why the events files do not cover a checkpoint written after line `covered`, or undefined when they do. */
+const uncovered = (files: ReadonlyArray<EventLines>, covered: number): string | undefined => {
+  for (const f of files) {
+    if (f.lines < covered) {
+      return `${f.file} holds ${f.lines} complete lines but this checkpoint was written after line ${covered} (the file was cut or lost data)`
+    }
+    if (f.bad !== undefined && f.bad.line <= covered) return `line ${f.bad.line} of ${f.file}, which this checkpoint covers, is ${f.bad.problem}`
+  }
+  return undefined
+}
 
 /** Byte offset just after the `n`-th newline (0 for n = 0), or undefined when there are fewer. */
 const afterLine = (bytes: Uint8Array, n: number): number | undefined => {
@@ -168,7 +241,7 @@ export const materialize = (c: Claim, eventFiles: ReadonlyArray<string>, command
       for (const f of eventFiles) yield* truncateEvents(path.join(c.dir, f), c.checkpoint.state.events, c.checkpoint.state.step)
       return
     }
-    yield* fs.makeDirectory(parent, { recursive: true }).pipe(Effect.mapError((e) => cannot(`cannot create ${parent}`, e)))
+    yield* Folders.make(parent, "--out")
     let trash: string | undefined
     if (c._tag === "Replace") {
       trash = path.join(parent, `.${path.basename(c.dir)}.replaced-${process.pid}-${Date.now()}`)
@@ -181,7 +254,15 @@ export const materialize = (c: Claim, eventFiles: ReadonlyArray<string>, command
           : cannot(`cannot create the run folder ${c.dir}`, e)
       )
     )
-    yield* Lock.acquire(c.dir, command)
+    // a lock that cannot be written (a full disk) leaves no folder behind: a re-run can start at once
+    yield* Lock.acquire(c.dir, command).pipe(
+      Effect.tapError(() =>
+        fs.remove(c.dir, { recursive: true }).pipe(
+          Effect.andThen(trash !== undefined ? fs.rename(trash, c.dir) : Effect.void),
+          Effect.ignore
+        )
+      )
+    )
     if (trash !== undefined) yield* fs.remove(trash, { recursive: true }).pipe(Effect.ignore)
   })
 

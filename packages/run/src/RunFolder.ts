@@ -60,6 +60,8 @@ export interface Manifest {
   readonly checkpoint?: { readonly step: number; readonly file: string }
   /** Every resume of this run: when, and from which checkpoint step. */
   readonly resumes?: ReadonlyArray<{ readonly at: string; readonly fromStep: number }>
+  /** Failures that did not stop the run: a sink dropped after it failed (report.html on a full disk). */
+  readonly warnings?: ReadonlyArray<string>
 }
 
 /** Reads the manifest of a run folder, if any. */

@@ -18,6 +18,8 @@ export interface BackendRequest {
   readonly blas?: string
   /** wasm: OpenBLAS threads (absent = `threads`). */
   readonly blasThreads?: number
+  /** The thread count must be had exactly (resume and reproduce): fewer is an error, not a warning. */
+  readonly pinned?: boolean
 }
 
 /** A fully resolved run. */

@@ -3,13 +3,13 @@
  * loop, and the bookkeeping files (pipeline.json, manifest.json). It is the only place that knows
  * the order of things.
  */
-import { type BackendInfo, type BackendProvider, Event, EventBus, Key, RunDir, RunError, type StepHook, UserError } from "@rekindle/core"
+import { type BackendInfo, type BackendProvider, Event, EventBus, FileErrors, Key, RunDir, RunError, type Sink, type StepHook, UserError } from "@rekindle/core"
 import { Datasets } from "@rekindle/data"
 import { Backends } from "@rekindle/engine"
 import { Model, Transformer } from "@rekindle/model"
 import { Recycler, hook as recyclingHook, SignalConsumers, SignalHook, SignalHost, state as recyclingState } from "@rekindle/recycling"
 import { folderName, hashOf, Resume } from "@rekindle/run"
-import { Effect, FileSystem, Path } from "effect"
+import { type Cause, Effect, FileSystem, Path } from "effect"
 import * as Session from "./Session.ts"
 import * as ProbeHook from "./probes/Hook.ts"
 import type { RunPlan } from "./RunPlan.ts"
@@ -38,6 +38,23 @@ export interface RunOptions {
   readonly keepCheckpoints?: number
   /** The pipeline file the plan came from (recorded in the manifest; resume and reproduce load its plugins). */
   readonly source?: string
+  /**
+   * Called once a resume is certain: the folder is locked, the checkpoint chosen (newer ones that
+   * do not read or belong to another pipeline or seed are in `skipped`, with why), checked against
+   * the model and optimizer, and the backend is up. `rekindle resume` announces it here.
+   */
+  readonly onResume?: (resume: ResumeInfo) => Effect.Effect<void>
+}
+
+/** What a resumed run continues from (see `RunOptions.onResume`). */
+export interface ResumeInfo {
+  readonly dir: string
+  readonly step: number
+  readonly file: string
+  readonly skipped: ReadonlyArray<{ readonly file: string; readonly problem: string }>
+  /** Lines of the events files after the checkpoint that are not events (cut with the rest). */
+  readonly badLines: ReadonlyArray<Resume.BadLine>
+  readonly backend: BackendInfo
 }
 
 /** What a finished run reports. */
@@ -67,7 +84,12 @@ export const run = (plan: RunPlan, options: RunOptions) =>
     const dir = options.dir !== undefined ? path.resolve(options.dir) : path.resolve(options.outDir, folderName(plan.name, plan.resolved))
     const pipelineHash = hashOf(plan.resolved)
     // what to do with an existing folder is decided (under its lock) before anything loads
-    const claim = yield* Resume.claim(dir, { seed: plan.seed, pipelineHash }, options.existing ?? "refuse")
+    const claim = yield* Resume.claim(dir, {
+      seed: plan.seed,
+      pipelineHash,
+      checkpointEvery: plan.train.checkpointEvery,
+      eventFiles: Resume.eventFiles(plan.resolved)
+    }, options.existing ?? "refuse")
     const from = claim._tag === "Resume" ? claim.checkpoint.state.stream : undefined
     const info: BackendInfo = yield* Backends.init(plan.backend, options.backends)
     const root = Key.make(plan.seed)
@@ -154,11 +176,35 @@ export const run = (plan: RunPlan, options: RunOptions) =>
       ...(options.source !== undefined ? { source: options.source } : {}),
       ...(options.keepCheckpoints !== undefined ? { keep: options.keepCheckpoints } : {})
     })
+    if (claim._tag === "Resume" && options.onResume !== undefined) {
+      yield* options.onResume({
+        dir,
+        step: claim.checkpoint.state.step,
+        file: claim.checkpoint.file,
+        skipped: claim.skipped,
+        badLines: claim.badLines,
+        backend: info
+      })
+    }
     const startedAt = new Date().toISOString()
     const sinks = yield* Effect.forEach(plan.sinks, (s) => s.acquire).pipe(
       Effect.provideService(RunDir, RunDir.of({ path: dir }))
     )
-    const counted = Session.counted(yield* EventBus.make(sinks), session.eventsSoFar)
+    // a backend fallback and failures of optional sinks (dropped by the bus with a warning) are recorded in the manifest
+    const warnings: Array<string> = info.fallback !== undefined
+      ? [`${info.name} ran on ${info.threads} thread${info.threads === 1 ? "" : "s"}, not the ${plan.backend.threads ?? "all available"} asked for: ${info.fallback}`]
+      : []
+    const noted = sinks.map((sink): Sink =>
+      sink.required ? sink : {
+        ...sink,
+        write: (event) => sink.write(event).pipe(Effect.tapCause((c) => note(sink, c))),
+        flush: sink.flush.pipe(Effect.tapCause((c) => note(sink, c)))
+      }
+    )
+    const note = (sink: Sink, cause: Cause.Cause<unknown>) =>
+      Effect.sync(() => void warnings.push(`sink ${sink.name} failed and was removed: ${FileErrors.describeCause(cause)}`))
+    const warned = () => (warnings.length > 0 ? { warnings: [...warnings] } : {})
+    const counted = Session.counted(yield* EventBus.make(noted), session.eventsSoFar)
     const events = counted.bus
     yield* Effect.addFinalizer(() => events.flush.pipe(Effect.ignore))
     const checkpoint = session.checkpointer(counted, stream)
@@ -196,8 +242,11 @@ export const run = (plan: RunPlan, options: RunOptions) =>
     }).pipe(
       Effect.tap(() => (probes !== undefined ? probes.end(loop) : Effect.void)),
       Effect.provideService(EventBus, events),
+      // every failure says what is left on disk to continue from
+      Effect.mapError((e: RunError) => new RunError({ step: e.step, message: `${e.message}; ${session.kept()}` })),
       Effect.tapError((e: RunError) =>
         Effect.gen(function*() {
+          yield* session.release
           yield* events.emit(Event.RunFailed.make({
             time: new Date().toISOString(),
             step: e.step,
@@ -206,6 +255,7 @@ export const run = (plan: RunPlan, options: RunOptions) =>
           })).pipe(Effect.ignore)
           yield* events.flush.pipe(Effect.ignore)
           yield* session.manifest("failed", {
+            ...warned(),
             endedAt: new Date().toISOString(),
             error: e.message,
             exit: { status: "failed", code: 1 }
@@ -215,6 +265,7 @@ export const run = (plan: RunPlan, options: RunOptions) =>
       // SIGINT/SIGTERM: the trainer has written a checkpoint; say so in the events and the manifest
       Effect.onInterrupt(() =>
         Effect.gen(function*() {
+          yield* session.release
           yield* events.emit(Event.RunFailed.make({
             time: new Date().toISOString(),
             step: loop.stepsDone(),
@@ -223,6 +274,7 @@ export const run = (plan: RunPlan, options: RunOptions) =>
           })).pipe(Effect.ignore)
           yield* events.flush.pipe(Effect.ignore)
           yield* session.manifest("interrupted", {
+            ...warned(),
             endedAt: new Date().toISOString(),
             exit: { status: "interrupted", code: 130 }
           }).pipe(Effect.ignore)
@@ -231,6 +283,7 @@ export const run = (plan: RunPlan, options: RunOptions) =>
     )
 
     const endedAt = new Date().toISOString()
+    yield* session.release
     yield* events.emit(Event.RunFinished.make({
       time: endedAt,
       step: result.steps,
@@ -238,7 +291,7 @@ export const run = (plan: RunPlan, options: RunOptions) =>
       ...(result.finalEvalLoss !== undefined ? { finalEvalLoss: result.finalEvalLoss } : {})
     }))
     yield* events.flush
-    yield* session.manifest("finished", { endedAt, exit: { status: "finished", code: 0 } })
+    yield* session.manifest("finished", { ...warned(), endedAt, exit: { status: "finished", code: 0 } })
     const out: RunResult = {
       dir,
       steps: result.steps,

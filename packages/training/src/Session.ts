@@ -8,7 +8,7 @@
 import { type BackendInfo, Event, EventBus, Files, RunError, type StepHook, UserError } from "@rekindle/core"
 import type { BatchStream } from "@rekindle/data"
 import { Effect, FileSystem, Path } from "effect"
-import { Checkpoint, type Manifest, Manifests, Resume, type TrainerState, writeJsonAtomic } from "@rekindle/run"
+import { Checkpoint, type Manifest, Manifests, Reserve, Resume, type TrainerState, writeJsonAtomic } from "@rekindle/run"
 import type { RunPlan } from "./RunPlan.ts"
 import type { CheckpointReason } from "./Trainer.ts"
 import { nonFiniteParams, type TrainLoop } from "./TrainLoop.ts"
@@ -53,6 +53,13 @@ export interface Session {
   readonly skipped: ReadonlyArray<{ readonly file: string; readonly problem: string }>
   /** Writes manifest.json with a status and extra fields. */
   readonly manifest: (status: Manifest["status"], extra?: Partial<Manifest>) => Effect.Effect<void, unknown, FileSystem.FileSystem | Path.Path>
+  /**
+   * What a failed run leaves on disk to continue from, in words: the newest checkpoint, or that
+   * there is none (the parameters in memory are lost with the process).
+   */
+  readonly kept: () => string
+  /** Frees the space the session holds back (call before a run's last writes: RunFailed, RunFinished, the manifest). */
+  readonly release: Effect.Effect<void, never, FileSystem.FileSystem>
   /** The trainer's checkpoint callback, over the run's counted events bus and data stream. */
   readonly checkpointer: (events: Counted, stream: BatchStream) => (done: number, state: TrainerState, reason: CheckpointReason) => Effect.Effect<void, RunError, FileSystem.FileSystem | Path.Path>
 }
@@ -99,6 +106,8 @@ export const open = (input: OpenInput) =>
       eventsSoFar = c.state.events
     }
     yield* Resume.materialize(claim, Resume.eventFiles(plan.resolved))
+    // room kept back for the last words of a run that fills the disk (RunFailed, the manifest)
+    const reserve = yield* Effect.acquireRelease(Reserve.make(dir), (r) => r.release)
 
     const now = new Date().toISOString()
     const previous = claim._tag === "Resume" ? claim.previous : undefined
@@ -128,7 +137,8 @@ export const open = (input: OpenInput) =>
         ...(last !== undefined ? { checkpoint: last } : {}),
         ...extra
       })
-    const cannotWrite = (what: string) => (e: unknown) => new UserError({ message: `${what}: ${Files.describe(e)}` })
+    const cannotWrite = (what: string) => (e: unknown) =>
+      new UserError({ message: `${what}: ${Files.describe(e)}${claim._tag === "Resume" ? "" : `; nothing was run (run it again when there is room)`}` })
     if (claim._tag !== "Resume") {
       yield* writeJsonAtomic(path.join(dir, "pipeline.json"), plan.resolved).pipe(Effect.mapError(cannotWrite(`cannot write ${dir}/pipeline.json`)))
     }
@@ -138,12 +148,11 @@ export const open = (input: OpenInput) =>
     (done: number, state: TrainerState, reason: CheckpointReason) =>
       Effect.gen(function*() {
         const rel = path.join(Checkpoint.folder, Checkpoint.fileName(done))
-        const keptMessage = last !== undefined ? `the checkpoint after step ${last.step} is kept` : "no earlier checkpoint exists"
         const bad = nonFinite(loop)
         if (bad !== undefined) {
           return yield* new RunError({
             step: done,
-            message: `${bad} after step ${done}; no checkpoint is written for it (${keptMessage})`
+            message: `${bad} after step ${done}; no checkpoint is written for it`
           })
         }
         if (reason === "scheduled") yield* events.bus.emit(Event.Checkpoint.make({ step: done, path: rel }))
@@ -173,7 +182,7 @@ export const open = (input: OpenInput) =>
           Effect.mapError((e) =>
             new RunError({
               step: done,
-              message: `the checkpoint after step ${done} could not be written to ${path.join(dir, rel)}: ${Files.describe(e)}; ${keptMessage}`
+              message: `the checkpoint after step ${done} could not be written to ${path.join(dir, rel)}: ${Files.describe(e)}`
             })
           )
         )
@@ -181,8 +190,18 @@ export const open = (input: OpenInput) =>
         yield* manifest(reason === "interrupt" ? "interrupted" : "running").pipe(Effect.ignore)
       })
 
+    const every = plan.train.checkpointEvery
+    const kept = () =>
+      last !== undefined
+        ? `the checkpoint after step ${last.step} is kept (\`rekindle resume ${dir}\` continues from it)`
+        : `nothing is kept on disk to continue from: no checkpoint was written yet (${
+          every > 0 ? `train.checkpointEvery is ${every}` : "train.checkpointEvery is 0: checkpoints are off"
+        }); the run must start again`
+
     const session: Session = {
       dir,
+      kept,
+      release: reserve.release,
       resumedFrom,
       trainerState,
       eventsSoFar,

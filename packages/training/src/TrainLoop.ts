@@ -105,7 +105,7 @@ export const make = (
           message: `loss became ${lossValue} at step ${done + 1}; ` +
             (bad.length > 0
               ? `first non-finite parameter: ${bad[0]}`
-              : "all parameters are finite (the forward pass overflowed); the last good parameters are kept")
+              : "all parameters are finite (the forward pass overflowed); this step's update was not applied")
         })
       }
       if (observers.length > 0) {

@@ -164,7 +164,7 @@ describe("resume guard", () => {
       const checkpoint = yield* Checkpoint.decode(bytes, "c")
       const open = (extra: object) =>
         Session.open({
-          claim: { _tag: "Resume", dir, checkpoint, skipped: [], previous: undefined },
+          claim: { _tag: "Resume", dir, checkpoint, skipped: [], badLines: [], previous: undefined },
           plan: { name: "x", seed: 1, resolved: {}, train: train_, ...extra } as any,
           pipelineHash: "h",
           info: { name: "cpu", threads: 1, simd: false, overrides: false } as any,

@@ -106,7 +106,11 @@ describe("claim (what happens to an existing run folder)", () => {
 
       const noCheckpoint = folder("failed", [])
       expect(Exit.isSuccess(yield* claim(noCheckpoint, "refuse")) ).toBe(true)
-      expect(failure(yield* claim(noCheckpoint, "resume"))).toContain("set train.checkpointEvery > 0")
+      // the reason uses the pipeline's real checkpointEvery (the manifest says 7 steps were done)
+      const resumeWith = (checkpointEvery: number) => Effect.scoped(Resume.claim(noCheckpoint, { ...run, checkpointEvery }, "resume")).pipe(Effect.exit)
+      expect(failure(yield* resumeWith(10))).toContain("(the run wrote none: train.checkpointEvery is 10, and the run stopped after 7 steps, before the first was due)")
+      expect(failure(yield* resumeWith(5))).toContain("(the run wrote none: train.checkpointEvery is 5, and the run stopped after 7 steps (its checkpoint writes failed))")
+      expect(failure(yield* resumeWith(0))).toContain("(the run wrote none: checkpoints are off (train.checkpointEvery is 0))")
 
       // a checkpoint of another seed or pipeline is not resumed from
       const other = folder("running", [])

@@ -27,10 +27,18 @@ export const make = (options: { readonly file: string }) =>
     if (complete < existing.length) yield* fs.truncate(name, complete)
     const file = yield* fs.open(name, { flag: "a" })
     const encoder = new TextEncoder()
+    let size = complete
     const sink: Sink = {
       name: "log/jsonl",
       required: true,
-      write: (event) => file.writeAll(encoder.encode(Event.encodeLine(event) + "\n")),
+      // a line that could not be written whole (a full disk) is cut off again: no torn line mid-file
+      write: (event) => {
+        const bytes = encoder.encode(Event.encodeLine(event) + "\n")
+        return file.writeAll(bytes).pipe(
+          Effect.tap(() => Effect.sync(() => void (size += bytes.length))),
+          Effect.tapError(() => fs.truncate(name, size).pipe(Effect.ignore))
+        )
+      },
       flush: file.sync
     }
     return sink

@@ -147,6 +147,21 @@ describe("faults (in-process)", { timeout: 300_000 }, () => {
       if (saved.checkpoint !== undefined) expect(saved.checkpoint.state.step).toBeLessThan(last.step)
     }))
 
+  it.effect("a non-finite loss before the first checkpoint says that nothing is kept on disk", () =>
+    Effect.gen(function*() {
+      const plan = yield* compile("nan-early", { recycling: false, checkpointEvery: 50 }, (p) => ({ ...p, optimizer: { use: "optim/sgd", lr: 1e6 } }))
+      const out = path.join(root, "nan-early", "out")
+      const failed = yield* failureOf(run(plan, out))
+      expect(failed).toBeInstanceOf(RunError)
+      const dir = runFolder(out)!
+      expect(fs.existsSync(path.join(dir, Checkpoint.folder))).toBe(false)
+      expect(failed.message).not.toContain("last good parameters are kept")
+      expect(failed.message).toContain("nothing is kept on disk to continue from: no checkpoint was written yet (train.checkpointEvery is 50)")
+      const last = eventsOf(dir).at(-1)!
+      expect(last._tag === "RunFailed" && last.message).toBe(failed.message)
+      expect(readJson(path.join(dir, "manifest.json")).error).toBe(failed.message)
+    }))
+
   it.effect("user errors write or change nothing: a checkpoint that does not fit, an unwritable folder, a finished run", () =>
     Effect.gen(function*() {
       // a checkpoint whose shapes do not match the model (same pipeline hash, other dFF)

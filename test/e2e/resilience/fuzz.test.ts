@@ -54,7 +54,7 @@ describe("safetensors reader (property)", () => {
     fc.assert(fc.property(fc.uint8Array({ maxLength: 256 }), (bytes) => void attempt(bytes)), { numRuns: 500 })
   })
 
-  it("hostile headers: decoded tensors are exactly in bounds and never overlap, or a UserError names the problem", () => {
+  it("hostile headers: decoded tensors are exactly in bounds, never overlap and tile the data, or a UserError names the problem", () => {
     let decoded = 0
     // mostly well-formed files (tensors laid out back to back), then 0-2 hostile edits
     const layout = fc.array(fc.record({ dtype: fc.constantFrom(...dtypes), shape: fc.array(fc.nat(3), { maxLength: 3 }) }), { maxLength: 3 })
@@ -67,7 +67,7 @@ describe("safetensors reader (property)", () => {
       fc.record({ kind: fc.constant("offsets" as const), v: fc.oneof(fc.jsonValue({ maxDepth: 1 }), fc.array(fc.integer({ min: -5, max: 300 }), { maxLength: 3 })) }),
       fc.record({ kind: fc.constant("name" as const), v: fc.constantFrom("__metadata__", "__proto__", "constructor", "") })
     )
-    const header = fc.tuple(layout, fc.array(fc.tuple(fc.nat(2), hostile), { maxLength: 2 }), fc.integer({ min: -4, max: 4 })).map(([ts, edits, slack]) => {
+    const header = fc.tuple(layout, fc.array(fc.tuple(fc.nat(2), hostile), { maxLength: 2 }), fc.oneof({ arbitrary: fc.constant(0), weight: 3 }, { arbitrary: fc.integer({ min: -4, max: 4 }), weight: 1 })).map(([ts, edits, slack]) => {
       const h: Record<string, any> = {}
       const names: Array<string> = []
       let offset = 0
@@ -126,6 +126,13 @@ describe("safetensors reader (property)", () => {
         // non-empty spans never overlap (an empty tensor occupies no bytes wherever it points)
         const filled = spans.filter(([b, e]) => e > b).sort((a, b) => a[0] - b[0])
         for (let i = 1; i < filled.length; i++) expect(filled[i]![0]).toBeGreaterThanOrEqual(filled[i - 1]![1])
+        // and tile the data: no gap, no unindexed byte after the last tensor
+        let at = 0
+        for (const [b, e] of filled) {
+          expect(b).toBe(at)
+          at = e
+        }
+        expect(at).toBe(data.length)
         for (const [, end] of spans) expect(end).toBeLessThanOrEqual(data.length)
       }),
       { numRuns: 1000 }

@@ -38,6 +38,8 @@ export interface TinyOptions {
    * firing) with a `select/snip` shadow (EMA), both measured inside the training steps.
    */
   readonly gradient?: boolean
+  /** The sinks (default: events.jsonl only). */
+  readonly log?: ReadonlyArray<{ readonly use: string }>
 }
 
 /** Writes corpus.txt, vocab.txt and a pipeline JSON under `dir`; returns the pipeline (as JSON) and its file. */
@@ -76,7 +78,7 @@ export const tinyProject = (dir: string, o: TinyOptions = {}) => {
       immunity: 2,
       shadow: [{ use: "select/random" }]
     }],
-    log: [{ use: "log/jsonl" }]
+    log: o.log ?? [{ use: "log/jsonl" }]
   }
   const file = path.join(dir, `${pipeline.name}.json`)
   fs.writeFileSync(file, JSON.stringify(pipeline, null, 2))
@@ -98,15 +100,20 @@ export interface Outcome {
 }
 
 /**
- * Runs `rekindle <args>`; when `until` is given, sends `until.signal` once the run folder's
- * events.jsonl holds a TrainStep at or after `until.step` (the folder is found under `until.out`).
+ * Runs `rekindle <args>` (with `env` added to this process's environment); when `until` is given,
+ * runs `until.action` and sends `until.signal` once the run folder's events.jsonl holds a
+ * TrainStep at or after `until.step` (the folder is found under `until.out`).
  */
 export const rekindle = (
   args: ReadonlyArray<string>,
-  until?: { readonly out: string; readonly step: number; readonly signal: NodeJS.Signals }
+  until?: { readonly out: string; readonly step: number; readonly signal?: NodeJS.Signals; readonly action?: () => void },
+  env?: Readonly<Record<string, string>>
 ): Promise<Outcome & { readonly signalled: boolean }> =>
   new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"] })
+    const child = spawn(process.execPath, [bin, ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+      ...(env !== undefined ? { env: { ...process.env, ...env } } : {})
+    })
     let out = ""
     let err = ""
     let signalled = false
@@ -117,7 +124,8 @@ export const rekindle = (
       const step = lastStep(until.out)
       if (step !== undefined && step >= until.step) {
         signalled = true
-        child.kill(until.signal)
+        until.action?.()
+        if (until.signal !== undefined) child.kill(until.signal)
       }
     }, 5)
     child.on("error", reject)

@@ -64,7 +64,7 @@ export const magnitudes = Command.make(
       catch: (e) => (e instanceof UserError ? e : new UserError({ message: `${file}: ${e instanceof Error ? e.message : String(e)}` }))
     })
     const dir = Option.getOrElse(out, () => defaultOut(path, file))
-    yield* fs.makeDirectory(dir, { recursive: true }).pipe(Effect.mapError((e) => new UserError({ message: `--out ${dir}: ${e.message}` })))
+    yield* (yield* Lazy.core).Folders.make(dir, "--out")
     yield* Write.writeAtomic(path.join(dir, "magnitudes.json"), JSON.stringify(data) + "\n")
     const html = yield* Write.writeData(dir, data)
     yield* Console.log(`${data.file}: ${data.layers.length} FF layers (${data.arch})\n\n${table(data)}\n\nmagnitudes: ${path.join(dir, "magnitudes.json")}\nreport: ${html}`)

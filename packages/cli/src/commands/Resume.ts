@@ -71,7 +71,7 @@ export const savedPlan = (saved: SavedRun, hashOf: (v: unknown) => string) =>
     const { SavedBlas } = yield* Effect.promise(() => import("@rekindle/run"))
     const plan: RunPlan = backend === undefined
       ? compiled
-      : { ...compiled, backend: { name: backend.name, threads: backend.threads, ...SavedBlas.pinned(backend) } }
+      : { ...compiled, backend: { name: backend.name, threads: backend.threads, pinned: true, ...SavedBlas.pinned(backend) } }
     const warning = backend === undefined ? undefined : yield* SavedBlas.check(backend)
     if (warning !== undefined) yield* Console.error(warning)
     const backends = yield* Compile.backendProviders(registry)
@@ -91,15 +91,19 @@ export const resume = Command.make(
       return
     }
     const { plan, backends, source } = yield* savedPlan(saved, t.RunFolder.hashOf)
-    const latest = yield* t.Checkpoint.latest(saved.dir)
-    for (const s of latest.skipped) yield* Console.error(`warning: skipping ${s.file}: ${s.problem}`)
-    if (latest.checkpoint !== undefined) {
-      yield* Console.log(
-        `resuming ${path.basename(saved.dir)} from the checkpoint after step ${latest.checkpoint.state.step} of ${plan.train.steps}` +
-          ` (backend ${plan.backend.name}${plan.backend.threads !== undefined ? `, ${plan.backend.threads} threads` : ""})`
-      )
-    }
     const result = yield* t.Runner.run(plan, {
+      // announced only once the resume is certain: locked, the checkpoint chosen and checked
+      onResume: (r) =>
+        Effect.gen(function*() {
+          for (const s of r.skipped) yield* Console.error(`warning: skipping ${s.file}: ${s.problem}`)
+          for (const b of r.badLines) {
+            yield* Console.error(`warning: line ${b.line} of ${b.file} is ${b.problem}; it comes after the checkpoint and is cut (kept in ${b.file}.cut)`)
+          }
+          yield* Console.log(
+            `resuming ${path.basename(r.dir)} from the checkpoint after step ${r.step} of ${plan.train.steps}` +
+              ` (backend ${r.backend.name}, ${r.backend.threads} thread${r.backend.threads === 1 ? "" : "s"})`
+          )
+        }),
       outDir: path.dirname(saved.dir),
       dir: saved.dir,
       existing: "resume",

@@ -145,7 +145,7 @@ const runStudy = (
       }),
       groups: groups.map((g) => ({ name: g.name, seeds: g.runs.length, finalEvalLoss: g.evalLoss, trainLossLast10pct: g.trainLoss }))
     }
-    yield* fs.makeDirectory(root, { recursive: true })
+    yield* (yield* Lazy.core).Folders.make(root, "--out")
     yield* (yield* Lazy.core).Files.writeTextAtomic(path.join(root, "study.json"), JSON.stringify(study, null, 2) + "\n")
     yield* Write.writeStudy(root, { runs: false })
     yield* Console.log(`\n${Summary.table(groups)}\n\nstudy: ${path.join(root, "study.json")}`)
