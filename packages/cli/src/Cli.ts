@@ -8,6 +8,7 @@ import { Cause, Console, Effect } from "effect"
 import { CliError, Command } from "effect/cli"
 import { compare } from "./commands/Compare.ts"
 import { magnitudes } from "./commands/Magnitudes.ts"
+import { newPackage } from "./commands/New.ts"
 import { plan } from "./commands/Plan.ts"
 import { plugins } from "./commands/Plugins.ts"
 import { report } from "./commands/Report.ts"
@@ -22,7 +23,7 @@ import { bench } from "@rekindle/bench/Command"
 export const version = "0.1.0"
 
 /** The built-in subcommands (a host may add more, e.g. `bench`, with `make`). */
-export const commands = [Run.make(), resume, reproduce, validate, plan, schema, plugins, compare, report, magnitudes, bench] as const
+export const commands = [Run.make(), resume, reproduce, validate, plan, schema, plugins, compare, report, magnitudes, newPackage, bench] as const
 
 /** The root command over the given subcommands. */
 export const make = <const Subs extends ReadonlyArray<Command.Command<any, any, any, any, any>>>(subcommands: Subs) =>

@@ -1,4 +1,9 @@
-import { Plugin } from "@rekindle/core"
+import { Plugin, Schemas } from "@rekindle/core"
+import { execFileSync } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { pathToFileURL } from "node:url"
 import { Effect, Schema } from "effect"
 import { describe, expect, it } from "vitest"
 import * as Registry from "../src/Registry.ts"
@@ -73,5 +78,46 @@ describe("Registry.make", () => {
     expect(r.lookup("optimizers", "t/initial")).toBe(`"t/initial" is a reinitializer, not an optimizer`)
     expect(r.lookup("probes", "zzz/qqq")).toBe(`unknown probe "zzz/qqq"; known: t/count`)
     expect(typeof r.lookup("criteria", "t/smallest")).toBe("object")
+  })
+})
+
+describe("Registry.make refuses options the host cannot read", () => {
+  const criterionWith = (options: Schema.Top) =>
+    pluginWith({}, {
+      criteria: {
+        c: Plugin.part<"criteria">()({
+          description: "x",
+          options,
+          make: () => Effect.die("not built")
+        })
+      }
+    })
+
+  it("a criterion option named like a stage field (fraction, scope, ...)", () => {
+    for (const name of ["fraction", "scope", "immunity", "use"]) {
+      const e = userErrorOf(Registry.make([criterionWith(Schema.Struct({ [name]: Schema.Number }))]))
+      expect(e.problems?.[0]?.message).toContain(`x/c: option "${name}" is reserved: use, fraction, schedule, select, reinit, optimizerState, immunity, scope, shadow are written next to a criterion's options`)
+    }
+    // other kinds only reserve "use"; a criterion option like "every" is fine
+    expect(Registry.reservedOptions("sinks")).toEqual(["use"])
+    valueOf(Registry.make([criterionWith(Schema.Struct({ every: Schema.Number }))]))
+  })
+
+  it("an options schema built by a second copy of effect (real copy, hard-linked files)", async () => {
+    const root = path.resolve(import.meta.dirname, "../../..")
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rekindle-effect-copy-"))
+    try {
+      fs.mkdirSync(path.join(dir, "node_modules"))
+      execFileSync("cp", ["-al", path.join(root, "node_modules", "effect"), path.join(dir, "node_modules", "effect")])
+      const other = await import(pathToFileURL(path.join(dir, "node_modules", "effect", "dist", "index.js")).href) as typeof import("effect")
+      const foreign = other.Schema.Struct({ tau: other.Schema.Number })
+      expect(Schemas.fromOtherEffect(foreign)).toBe(true)
+      expect(Schemas.fromOtherEffect(Schema.Struct({ tau: Schema.Number }))).toBe(false)
+      const e = userErrorOf(Registry.make([criterionWith(foreign as unknown as Schema.Top)]))
+      expect(e.problems?.[0]?.message).toContain(`x/c: its options schema was built by a second copy of "effect"`)
+      expect(e.problems?.[0]?.message).toContain(`list "effect" under "peerDependencies"`)
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
   })
 })

@@ -5,7 +5,12 @@
 import { type Criterion, Selection } from "@rekindle/core"
 import * as tf from "@tensorflow/tfjs-core"
 import { describe, expect, it } from "vitest"
-import { criterionChecks, criterionConformance } from "../src/CriterionSuite.ts"
+import { execFileSync } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { pathToFileURL } from "node:url"
+import { criterionChecks, criterionConformance, makeCriterion } from "../src/CriterionSuite.ts"
 
 /** Lowest magnitude, exactly k: correct. */
 const good = (): Criterion<void> => ({
@@ -66,5 +71,35 @@ describe("criterion suite catches", () => {
       return good().select(s, sig, r, k)
     })
     expect(() => criterionChecks.leaks(c)).toThrow(/leaked/)
+  })
+})
+
+describe("the kit refuses what the host cannot use", () => {
+  it("a NaN or infinite score of a chosen neuron", () => {
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY]) {
+      const withBadScore = broken((s, signals, request, key) => {
+        const chosen = good().select(s, signals, request, key)
+        return { layers: chosen.layers.map((l) => ({ ...l, scores: l.scores.map((x, j) => (j === 0 ? bad : x)) })) }
+      })
+      expect(() => criterionChecks.wellFormed(withBadScore)).toThrow(new RegExp(`score of neuron \\d+ is ${bad}; every score must be finite`))
+    }
+  })
+
+  it("a part whose options schema comes from a second copy of effect (real copy, hard-linked files)", async () => {
+    const root = path.resolve(import.meta.dirname, "../../..")
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rekindle-effect-copy-"))
+    try {
+      fs.mkdirSync(path.join(dir, "node_modules"))
+      execFileSync("cp", ["-al", path.join(root, "node_modules", "effect"), path.join(dir, "node_modules", "effect")])
+      const other = await import(pathToFileURL(path.join(dir, "node_modules", "effect", "dist", "index.js")).href) as typeof import("effect")
+      const part = {
+        description: "x",
+        options: other.Schema.Struct({ tau: other.Schema.Number.pipe(other.Schema.withDecodingDefaultKey(other.Effect.succeed(1))) }),
+        make: () => other.Effect.succeed(good())
+      }
+      expect(() => makeCriterion(part as never)).toThrow(/makeCriterion: its options schema was built by a second copy of "effect".*peerDependencies/)
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
   })
 })
