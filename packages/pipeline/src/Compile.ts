@@ -7,6 +7,7 @@ import { type BackendProvider, type Plugin, UserError } from "@rekindle/core"
 import type { RunPlan } from "@rekindle/training/RunPlan"
 import type { Stage } from "@rekindle/training/Stage"
 import { runLength } from "@rekindle/training/experiments/Retrain"
+import { hashOf } from "@rekindle/training/RunFolder"
 import { Effect, Schema } from "effect"
 import type { Registry } from "./Registry.ts"
 import { type Resolved, type ResolvedPart, resolve } from "./Resolve.ts"
@@ -35,7 +36,10 @@ export const instantiate = (resolved: Resolved): Effect.Effect<RunPlan, UserErro
       const criterion = yield* build(s.select, context)
       const reinitializer = yield* build(s.reinit, context)
       const shadow: Array<Stage["shadow"][number]> = []
-      for (const sh of s.shadow) shadow.push({ id: sh.id, criterion: yield* build(sh, context) })
+      for (const sh of s.shadow) {
+        const { use: _, ...options } = sh.json
+        shadow.push({ id: sh.id, optionsHash: hashOf(options), criterion: yield* build(sh, context) })
+      }
       recycling.push({
         index: s.index,
         schedule: s.schedule,

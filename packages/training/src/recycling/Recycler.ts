@@ -20,6 +20,7 @@ import * as Immunity from "./Immunity.ts"
 import * as Invariants from "./Invariants.ts"
 import * as Lineage from "./Lineage.ts"
 import * as Measure from "./Measure.ts"
+import * as ReadOnly from "./ReadOnly.ts"
 import { reinitialize } from "./Reinitializer.ts"
 import { due } from "./RecyclingSchedule.ts"
 import * as Selector from "./Selector.ts"
@@ -164,10 +165,11 @@ export const make = (options: RecyclerOptions): Recycler => {
   const observe = (step: number, params: Readonly<Record<string, tf.Tensor>>, probe?: BatchTensors): void => {
     const now = instances.filter((c) => c.criterion.observeEvery !== undefined && step % c.criterion.observeEvery === 0)
     if (now.length === 0) return
-    const signals = signalsAt(step, params, probeFor(step, now, probe))
+    const guarded = ReadOnly.guard(signalsAt(step, params, probeFor(step, now, probe)))
     for (const c of now) {
       const i = instances.indexOf(c)
-      states[i] = c.criterion.observe(states[i], signals)
+      states[i] = c.criterion.observe(states[i], guarded.signals)
+      guarded.check(c.id)
     }
   }
 
@@ -184,7 +186,7 @@ export const make = (options: RecyclerOptions): Recycler => {
       options.key,
       step
     )
-    const where = { step, stage: stage.index }
+    const where = { step, stage: stage.index, criterion: stage.criterion.id }
     Invariants.checkSelection(where, topology, request, stage.criterion.criterion.count, choice.selection)
     const reinitKey = Selector.keyFor(options.key, "reinit", stage.index, step)
     const next = reinitialize({

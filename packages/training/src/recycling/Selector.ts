@@ -7,6 +7,7 @@
  */
 import { type Criterion, Key, Selection, type Signals, type Topology } from "@rekindle/core"
 import type { Stage } from "../Stage.ts"
+import * as ReadOnly from "./ReadOnly.ts"
 
 /** The key of a purpose ("selection", "reinit") for one stage firing. */
 export const keyFor = (root: Key.Key, purpose: string, stage: number, step: number): Key.Key =>
@@ -32,6 +33,7 @@ export const intersect = (...masks: ReadonlyArray<ReadonlyArray<Uint8Array>>): A
 /** A shadow criterion's choice. */
 export interface ShadowChoice {
   readonly id: string
+  readonly optionsHash?: string
   readonly selection: Selection.Selection
 }
 
@@ -59,14 +61,20 @@ export const choose = (
   step: number
 ): Choice => {
   const key = keyFor(root, "selection", stage.index, step)
-  const run = (c: Criterion<any>, state: unknown, k: Key.Key) => c.select(state, signals, req, k)
+  const guarded = ReadOnly.guard(signals)
+  const run = (id: string, c: Criterion<any>, state: unknown, k: Key.Key) => {
+    const selection = c.select(state, guarded.signals, req, k)
+    guarded.check(id)
+    return selection
+  }
   return {
     request: req,
     key,
-    selection: run(stage.criterion.criterion, states.main, key),
+    selection: run(stage.criterion.id, stage.criterion.criterion, states.main, key),
     shadows: stage.shadow.map((s, j) => ({
       id: s.id,
-      selection: run(s.criterion, states.shadows[j], Key.fold(Key.split(key, "shadow"), j))
+      ...(s.optionsHash !== undefined ? { optionsHash: s.optionsHash } : {}),
+      selection: run(s.id, s.criterion, states.shadows[j], Key.fold(Key.split(key, "shadow"), j))
     }))
   }
 }
@@ -80,9 +88,10 @@ const onLayer = (s: Selection.Selection, position: number): Selection.Selection 
 export const overlaps = (
   choice: Choice,
   position: number
-): Array<{ criterion: string; chosen: number; jaccard: number }> =>
+): Array<{ criterion: string; optionsHash?: string; chosen: number; jaccard: number }> =>
   choice.shadows.map((s) => ({
     criterion: s.id,
+    ...(s.optionsHash !== undefined ? { optionsHash: s.optionsHash } : {}),
     chosen: s.selection.layers[position]?.indices.length ?? 0,
     jaccard: Selection.jaccard(onLayer(choice.selection, position), onLayer(s.selection, position))
   }))
