@@ -295,7 +295,7 @@ describe("Recycler guards", () => {
 
   it("Recycle events name each shadow by id and options hash", () => {
     const w = world()
-    const st = stage({ shadow: [["select/dormant", dormant({ tau: 0.1 })], ["select/dormant", dormant({ tau: 0.5 })]] })
+    const st = stage({ shadow: [["select/dormant", dormant({ tau: 0.1, cap: true })], ["select/dormant", dormant({ tau: 0.5, cap: true })]] })
     const hashed: Stage = { ...st, shadow: st.shadow.map((s, j) => ({ ...s, optionsHash: ["aaaa0001", "aaaa0002"][j]! })) }
     const r = Recycler.make({ model: w.model, stages: [hashed], key: w.root })
     for (const e of recycles(drive(w, r, 1))) {
