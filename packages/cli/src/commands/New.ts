@@ -35,6 +35,10 @@ export const newPackage = Command.make(
       [
         `created ${made.dir} (${made.names.namespace}/${made.names.id}):`,
         ...made.files.map((f) => `  ${f}`),
+        ...(Option.isNone(packs)
+          ? ["note: until rekindle is on the npm registry, make the package depend on packed tarballs instead:",
+            "  (in a rekindle checkout) npm run pack, then rekindle new ... --packs <rekindle>/dist/packs"]
+          : []),
         "next:",
         `  cd ${made.dir}`,
         "  npm install",
