@@ -1,9 +1,5 @@
 import { Plugin, Schemas } from "@rekindle/core"
-import { execFileSync } from "node:child_process"
-import * as fs from "node:fs"
-import * as os from "node:os"
-import * as path from "node:path"
-import { pathToFileURL } from "node:url"
+import { otherEffect } from "@rekindle/testing"
 import { Effect, Schema } from "effect"
 import { describe, expect, it } from "vitest"
 import * as Registry from "../src/Registry.ts"
@@ -104,20 +100,16 @@ describe("Registry.make refuses options the host cannot read", () => {
   })
 
   it("an options schema built by a second copy of effect (real copy, hard-linked files)", async () => {
-    const root = path.resolve(import.meta.dirname, "../../..")
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rekindle-effect-copy-"))
+    const other = await otherEffect()
     try {
-      fs.mkdirSync(path.join(dir, "node_modules"))
-      execFileSync("cp", ["-al", path.join(root, "node_modules", "effect"), path.join(dir, "node_modules", "effect")])
-      const other = await import(pathToFileURL(path.join(dir, "node_modules", "effect", "dist", "index.js")).href) as typeof import("effect")
-      const foreign = other.Schema.Struct({ tau: other.Schema.Number })
+      const foreign = other.effect.Schema.Struct({ tau: other.effect.Schema.Number })
       expect(Schemas.fromOtherEffect(foreign)).toBe(true)
       expect(Schemas.fromOtherEffect(Schema.Struct({ tau: Schema.Number }))).toBe(false)
       const e = userErrorOf(Registry.make([criterionWith(foreign as unknown as Schema.Top)]))
       expect(e.problems?.[0]?.message).toContain(`x/c: its options schema was built by a second copy of "effect"`)
       expect(e.problems?.[0]?.message).toContain(`list "effect" under "peerDependencies"`)
     } finally {
-      fs.rmSync(dir, { recursive: true, force: true })
+      other.dispose()
     }
   })
 })

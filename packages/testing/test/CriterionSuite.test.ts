@@ -5,11 +5,7 @@
 import { type Criterion, Selection } from "@rekindle/core"
 import * as tf from "@tensorflow/tfjs-core"
 import { describe, expect, it } from "vitest"
-import { execFileSync } from "node:child_process"
-import * as fs from "node:fs"
-import * as os from "node:os"
-import * as path from "node:path"
-import { pathToFileURL } from "node:url"
+import { otherEffect } from "../src/OtherEffect.ts"
 import { criterionChecks, criterionConformance, makeCriterion } from "../src/CriterionSuite.ts"
 
 /** Lowest magnitude, exactly k: correct. */
@@ -86,20 +82,18 @@ describe("the kit refuses what the host cannot use", () => {
   })
 
   it("a part whose options schema comes from a second copy of effect (real copy, hard-linked files)", async () => {
-    const root = path.resolve(import.meta.dirname, "../../..")
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rekindle-effect-copy-"))
+    const other = await otherEffect()
     try {
-      fs.mkdirSync(path.join(dir, "node_modules"))
-      execFileSync("cp", ["-al", path.join(root, "node_modules", "effect"), path.join(dir, "node_modules", "effect")])
-      const other = await import(pathToFileURL(path.join(dir, "node_modules", "effect", "dist", "index.js")).href) as typeof import("effect")
+      const { Effect, Schema } = other.effect
       const part = {
         description: "x",
-        options: other.Schema.Struct({ tau: other.Schema.Number.pipe(other.Schema.withDecodingDefaultKey(other.Effect.succeed(1))) }),
-        make: () => other.Effect.succeed(good())
+        options: Schema.Struct({ tau: Schema.Number.pipe(Schema.withDecodingDefaultKey(Effect.succeed(1))) }),
+        make: () => Effect.succeed(good())
       }
       expect(() => makeCriterion(part as never)).toThrow(/makeCriterion: its options schema was built by a second copy of "effect".*peerDependencies/)
     } finally {
-      fs.rmSync(dir, { recursive: true, force: true })
+      other.dispose()
     }
   })
+
 })
