@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run pack [-- --out DIR]`: packs every rekindle package a plugin author installs (@rekindle/cli,
-// @rekindle/pipeline, @rekindle/testing and everything they depend on in this repo) into
+// @rekindle/builtins, @rekindle/pipeline, @rekindle/testing and everything they depend on in this repo) into
 // dist/packs/*.tgz with `npm pack`. Install them into a plugin folder with
 // `rekindle new <kind> <name> --packs dist/packs` (or npm install dist/packs/*.tgz). The packages
 // ship their TypeScript sources (`files`); tsx (the rekindle bin) and vitest load them from
@@ -29,7 +29,7 @@ for (const pattern of rootPkg.workspaces) {
 }
 
 /** What a plugin author installs, and everything it depends on within the repo. */
-const wanted = ["@rekindle/cli", "@rekindle/pipeline", "@rekindle/testing", "@rekindle/core"]
+const wanted = ["@rekindle/cli", "@rekindle/builtins", "@rekindle/pipeline", "@rekindle/testing", "@rekindle/core"]
 const packed = new Set()
 const visit = (name) => {
   if (packed.has(name) || !workspaces.has(name)) return

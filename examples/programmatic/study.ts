@@ -5,8 +5,9 @@
  */
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
 import { Summary } from "@rekindle/cli"
-import { builtins, Compile, definePipeline, Registry, Studies, study } from "@rekindle/pipeline"
-import { Experiment } from "@rekindle/training"
+import { builtins } from "@rekindle/builtins"
+import { Compile, definePipeline, Registry, Studies, study } from "@rekindle/pipeline"
+import { Runner } from "@rekindle/training"
 import { Console, Effect } from "effect"
 
 /** A tiny pipeline: one FF layer of 64 neurons, 6 steps, a recycling stage every 2 steps. */
@@ -34,7 +35,7 @@ export const runStudy = (outDir: string, cacheDir = ".cache/rekindle") =>
     const dirs: Array<string> = []
     for (const variant of yield* Studies.variants(magnitudeVsRandom)) {
       const plan = yield* Compile.compile(registry, variant.pipeline)
-      dirs.push((yield* Experiment.run(plan, { outDir, cacheDir, backends: [] })).dir)
+      dirs.push((yield* Runner.run(plan, { outDir, cacheDir, backends: [] })).dir)
     }
     const summaries = yield* Effect.forEach(dirs, Summary.read)
     return { dirs, table: Summary.table(Summary.group(summaries)) }

@@ -74,7 +74,7 @@ const json = (value: unknown) => JSON.stringify(value, null, 2) + "\n"
 /** Every file of the package. */
 export const files = (kind: Kind, names: Names, packs?: Record<string, string>): Files => {
   const range = `^${versions.rekindle}`
-  const rekindle = packs ?? Object.fromEntries(["@rekindle/cli", "@rekindle/core", "@rekindle/pipeline", "@rekindle/testing"].map((p) => [p, range]))
+  const rekindle = packs ?? Object.fromEntries(["@rekindle/builtins", "@rekindle/cli", "@rekindle/core", "@rekindle/pipeline", "@rekindle/testing"].map((p) => [p, range]))
   const ref = `${names.namespace}/${names.id}`
   return {
     "package.json": json({
@@ -122,6 +122,8 @@ export const files = (kind: Kind, names: Names, packs?: Record<string, string>):
     [`test/${names.id}.test.ts`]: kind.test(names),
     "pipeline.ts": pipeline(kind, names),
     "rekindle.config.ts": `// Registers the plugin for every rekindle command run in this folder (rekindle plugins, YAML pipelines).
+// the built-in plugins' ids and options in scope for definePipeline in this folder
+import "@rekindle/builtins"
 import { defineConfig } from "@rekindle/pipeline"
 import { plugin } from "./src/index.ts"
 
