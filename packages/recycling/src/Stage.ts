@@ -44,6 +44,35 @@ export interface Stage {
   readonly shadow: ReadonlyArray<{ readonly id: string; readonly optionsHash?: string; readonly criterion: Criterion<any> }>
 }
 
+/** What `make` needs: the criterion and the reinitializer as `[id, part]`; every other field may be left out. */
+export interface StageFields {
+  readonly criterion: readonly [string, Criterion<any>]
+  readonly reinit: readonly [string, Reinitializer]
+  readonly index?: number
+  readonly schedule?: Partial<StageSchedule>
+  readonly fraction?: number
+  readonly scope?: Stage["scope"]
+  readonly optimizerState?: Stage["optimizerState"]
+  readonly immunity?: number
+  readonly shadow?: ReadonlyArray<readonly [string, Criterion<any>]>
+}
+
+/**
+ * A stage from its parts, with defaults for the rest (index 0, every 10 steps from 0, 25% per
+ * layer, zero-moments, no immunity, no shadows): for hosts and tests that build stages by hand.
+ */
+export const make = (fields: StageFields): Stage => ({
+  index: fields.index ?? 0,
+  schedule: { every: 10, from: 0, ...fields.schedule },
+  criterion: { id: fields.criterion[0], criterion: fields.criterion[1] },
+  fraction: fields.fraction ?? 0.25,
+  scope: fields.scope ?? "per-layer",
+  reinit: { id: fields.reinit[0], reinitializer: fields.reinit[1] },
+  optimizerState: fields.optimizerState ?? "zero-moments",
+  immunity: fields.immunity ?? 0,
+  shadow: (fields.shadow ?? []).map(([id, c]) => ({ id, criterion: c }))
+})
+
 /** Whether the schedule fires at step `s`, given how many times it already fired. */
 export const fires = (schedule: StageSchedule, s: number, firedSoFar: number): boolean =>
   s >= schedule.from &&

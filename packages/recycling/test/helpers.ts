@@ -1,41 +1,16 @@
 /** Shared fixtures of the recycling tests: stages from the built-in plugins and a tiny training state. */
-import { type Criterion, Key, type Optimizer, type Reinitializer } from "@rekindle/core"
+import { Key, type Optimizer } from "@rekindle/core"
 import type { ModelConfig } from "@rekindle/model"
 import { adam } from "@rekindle/plugin-optim"
 import { initial } from "@rekindle/plugin-reinit"
 import { magnitudeSmallest } from "@rekindle/plugin-select"
 import { disposeState, tinyBatch, tinyModel, tinyOptState, tinyParams } from "@rekindle/testing"
 import * as tf from "@tensorflow/tfjs-core"
-import type { Stage, StageSchedule } from "../src/Stage.ts"
+import * as Stage from "../src/Stage.ts"
 
 /** A stage with sensible defaults (magnitude-smallest, initial, zero-moments, every 10 from 0). */
-export const stage = (
-  fields: {
-    index?: number
-    schedule?: Partial<StageSchedule>
-    criterion?: [string, Criterion<any>]
-    reinit?: [string, Reinitializer]
-    fraction?: number
-    scope?: Stage["scope"]
-    optimizerState?: Stage["optimizerState"]
-    immunity?: number
-    shadow?: ReadonlyArray<[string, Criterion<any>]>
-  } = {}
-): Stage => {
-  const [cid, criterion] = fields.criterion ?? ["select/magnitude-smallest", magnitudeSmallest()]
-  const [rid, reinitializer] = fields.reinit ?? ["reinit/initial", initial()]
-  return {
-    index: fields.index ?? 0,
-    schedule: { every: 10, from: 0, ...fields.schedule },
-    criterion: { id: cid, criterion },
-    fraction: fields.fraction ?? 0.25,
-    scope: fields.scope ?? "per-layer",
-    reinit: { id: rid, reinitializer },
-    optimizerState: fields.optimizerState ?? "zero-moments",
-    immunity: fields.immunity ?? 0,
-    shadow: (fields.shadow ?? []).map(([id, c]) => ({ id, criterion: c }))
-  }
-}
+export const stage = (fields: Partial<Stage.StageFields> = {}): Stage.Stage =>
+  Stage.make({ criterion: ["select/magnitude-smallest", magnitudeSmallest()], reinit: ["reinit/initial", initial()], ...fields })
 
 /** A tiny model with Variables, an optimizer, a non-trivial optimizer state and a probe batch. */
 export const world = (config: Partial<ModelConfig> = {}, optimizer: Optimizer.Optimizer = adam({ lr: 1e-2 }), seed = 1) => {
