@@ -2,7 +2,8 @@
  * The plugin author's path outside the repo, end to end: `npm run pack` packs the rekindle
  * packages, `rekindle new criterion` scaffolds a package into a temporary folder outside the
  * repository, `npm install` installs the tarballs there (from the npm cache where it can:
- * --prefer-offline), the package's own conformance test passes under its own vitest, and a 5-step
+ * --prefer-offline), it type-checks with its own tsconfig, its own conformance test passes under its
+ * own vitest, and a 5-step
  * `rekindle run` of its pipeline recycles with its criterion: the Recycle events carry its picks
  * (its id, k = round(0.1 · 64) = 6 neurons, scores = the chosen neurons' magnitudes, the same
  * picks as the magnitude-smallest shadow). The phases' times are printed.
@@ -47,6 +48,8 @@ describe("a criterion package outside the repo", () => {
       const copies = sh(`npm ls ${shared}`, "npm", ["ls", shared, "--all", "--parseable"], pkg).trim().split("\n")
       expect(new Set(copies.map((c) => fs.realpathSync(c))).size, shared).toBe(1)
     }
+    // its tsconfig type-checks its files and the rekindle sources they import from node_modules
+    sh("npm run typecheck", "npm", ["run", "typecheck"], pkg)
     const test = sh("npm test", "npm", ["test"], pkg)
     expect(test).toMatch(/Test Files\s+1 passed/)
     expect(test).toMatch(/Tests\s+11 passed/)
