@@ -2,9 +2,8 @@
  * The plugin author's path outside the repo, end to end: `npm run pack` packs the rekindle
  * packages, `rekindle new criterion` scaffolds a package into a temporary folder outside the
  * repository, `npm install` installs the tarballs there (from the npm cache where it can:
- * --prefer-offline), it type-checks with its own tsconfig, its own conformance test passes under its
- * own vitest, and a 5-step
- * `rekindle run` of its pipeline recycles with its criterion: the Recycle events carry its picks
+ * --prefer-offline), it type-checks with its own tsconfig, its own conformance test passes under
+ * its own vitest, and a 5-step `rekindle run` of its pipeline recycles with its criterion: the Recycle events carry its picks
  * (its id, k = round(0.1 · 64) = 6 neurons, scores = the chosen neurons' magnitudes, the same
  * picks as the magnitude-smallest shadow). The phases' times are printed.
  */
