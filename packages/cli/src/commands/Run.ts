@@ -178,6 +178,8 @@ export const make = (trainer: Effect.Effect<RunFn> = experiment) =>
         : yield* compileStudy(prepared)
       const backends = yield* Compile.backendProviders(prepared.registry)
       const run = yield* trainer
+      // the trainer brings rekindle's TF.js: a plugin's own copy shows up only now
+      yield* Host.singleCopies
       const options: RunOptions = {
         outDir: out,
         cacheDir: cache,
