@@ -47,4 +47,4 @@ export const newPackage = Command.make(
       ].join("\n")
     )
   })
-).pipe(Command.withDescription("Scaffold a plugin package (criterion, reinit, sink) in its own folder"))
+).pipe(Command.withDescription(`Scaffold a plugin package (${kinds.map((k) => k.name).join(", ")}) in its own folder`))
