@@ -18,7 +18,15 @@ const root = path.resolve(import.meta.dirname, "../..")
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "rekindle-scaffold-"))
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }))
 
-const env = { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" }
+/**
+ * The environment of a user's shell: without the npm_* variables of the `npm test` running this
+ * (a nested npm would otherwise take them as its own config), without colours.
+ */
+const env = {
+  ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith("npm_"))),
+  NO_COLOR: "1",
+  FORCE_COLOR: "0"
+}
 const times: Array<string> = []
 /** Runs a command, records its time, and fails with its output when it fails. */
 const sh = (label: string, cmd: string, args: ReadonlyArray<string>, cwd: string) => {
