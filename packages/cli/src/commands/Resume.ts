@@ -36,7 +36,7 @@ export const cacheFlag = Flag.String("cache").pipe(
 )
 
 /** A saved run's plan, rebuilt from its pipeline.json on the backend it ran on, and the registry's backends. */
-export interface SavedPlan {
+interface SavedPlan {
   readonly plan: RunPlan
   readonly backends: ReadonlyArray<BackendProvider>
   readonly source: string | undefined
