@@ -8,11 +8,10 @@
  * another host (a shared folder) always counts as held. Two processes taking over the same stale
  * lock in the same instant are not told apart.
  */
-import { UserError } from "@rekindle/core"
+import { Files, UserError } from "@rekindle/core"
 import { Effect, FileSystem, Path, type Scope } from "effect"
 import * as fsSync from "node:fs"
 import * as os from "node:os"
-import * as Files from "./Files.ts"
 
 /** The lock file's name inside a run folder. */
 export const fileName = "run.lock"

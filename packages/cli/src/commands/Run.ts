@@ -8,7 +8,7 @@
  * the comparison table.
  */
 import type { BackendProvider } from "@rekindle/core"
-import { RunError } from "@rekindle/core"
+import { Files, RunError } from "@rekindle/core"
 import { Compile } from "@rekindle/pipeline"
 import { Write } from "@rekindle/report"
 import { folderName, readManifest } from "@rekindle/run/RunFolder"
@@ -142,7 +142,7 @@ const runStudy = (
       groups: groups.map((g) => ({ name: g.name, seeds: g.runs.length, finalEvalLoss: g.evalLoss, trainLossLast10pct: g.trainLoss }))
     }
     yield* fs.makeDirectory(root, { recursive: true })
-    yield* fs.writeFileString(path.join(root, "study.json"), JSON.stringify(study, null, 2) + "\n")
+    yield* Files.writeTextAtomic(path.join(root, "study.json"), JSON.stringify(study, null, 2) + "\n")
     yield* Write.writeStudy(root, { runs: false })
     yield* Console.log(`\n${Summary.table(groups)}\n\nstudy: ${path.join(root, "study.json")}`)
     return failures > 0 ? 1 : 0
