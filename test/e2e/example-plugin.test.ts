@@ -6,7 +6,7 @@
  */
 import { NodeServices } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Plugins } from "@rekindle/cli"
+import { Plugins, Scaffold } from "@rekindle/cli"
 import { Event, UserError } from "@rekindle/core"
 import { builtins } from "@rekindle/builtins"
 import { Compile, Load, override, Registry } from "@rekindle/pipeline"
@@ -104,7 +104,7 @@ describe("example plugin lab/contribution (out of tree)", () => {
       ])
     }).pipe(Effect.provide(NodeServices.layer)))
 
-  it("docs/writing-a-criterion.md shows only code that is in the example (every ts block marked with its file)", () => {
+  it("docs/writing-a-criterion.md shows only code that is in the example or the scaffold (every ts block marked)", () => {
     const doc = fs.readFileSync(path.join(root, "docs/writing-a-criterion.md"), "utf8").split("\n")
     const blocks: Array<{ file: string | undefined; lang: string; body: string }> = []
     for (let i = 0; i < doc.length; i++) {
@@ -112,11 +112,23 @@ describe("example plugin lab/contribution (out of tree)", () => {
       if (open === null) continue
       const end = doc.indexOf("```", i + 1)
       const marker = /^<!-- file: (\S+) -->$/.exec(doc[i - 1] ?? "")
-      blocks.push({ file: marker?.[1], lang: open[1]!, body: doc.slice(i + 1, end).join("\n") + "\n" })
+      const scaffolded = /^<!-- scaffold: (\S+) (\S+) (\S+) -->$/.exec(doc[i - 1] ?? "")
+      const body = doc.slice(i + 1, end).join("\n") + "\n"
+      if (scaffolded !== null) {
+        const [, kind, name, file] = scaffolded
+        const generated = Scaffold.files(Scaffold.kindOf(kind!), Scaffold.namesOf(name!))[file!]
+        expect(generated, `the scaffold of ${kind} ${name} has no ${file}`).toBeDefined()
+        expect(generated, `the doc's block no longer matches what rekindle new writes to ${file}`).toBe(body)
+      }
+      blocks.push({ file: marker?.[1] ?? (scaffolded !== null ? `scaffold:${scaffolded[3]}` : undefined), lang: open[1]!, body })
       i = end
     }
     const marked = blocks.filter((b) => b.file !== undefined)
     expect(marked.map((b) => b.file)).toEqual(expect.arrayContaining([
+      "scaffold:package.json",
+      "scaffold:src/index.ts",
+      "scaffold:test/my-criterion.test.ts",
+      "scaffold:pipeline.ts",
       "examples/criterion-contribution/src/index.ts",
       "examples/criterion-contribution/test/contribution.test.ts",
       "examples/criterion-contribution/pipeline.ts",
@@ -124,7 +136,7 @@ describe("example plugin lab/contribution (out of tree)", () => {
     ]))
     for (const b of blocks) {
       if (b.lang === "ts") expect(b.file, `unmarked ts block:\n${b.body.slice(0, 120)}`).toBeDefined()
-      if (b.file !== undefined) expect(fs.readFileSync(path.join(root, b.file), "utf8"), `${b.file} no longer contains the doc's block`).toContain(b.body)
+      if (b.file !== undefined && !b.file.startsWith("scaffold:")) expect(fs.readFileSync(path.join(root, b.file), "utf8"), `${b.file} no longer contains the doc's block`).toContain(b.body)
     }
   })
 

@@ -9,6 +9,7 @@ import { createRequire } from "node:module"
 import { CliError, Command } from "effect/cli"
 import { compare } from "./commands/Compare.ts"
 import { magnitudes } from "./commands/Magnitudes.ts"
+import { newPackage } from "./commands/New.ts"
 import { plan } from "./commands/Plan.ts"
 import { plugins } from "./commands/Plugins.ts"
 import { report } from "./commands/Report.ts"
@@ -23,7 +24,7 @@ import { validate } from "./commands/Validate.ts"
 export const version: string = (createRequire(import.meta.url)("../package.json") as { version: string }).version
 
 /** The built-in subcommands (a host may add more with `make`). */
-export const commands = [Run.make(), resume, reproduce, validate, plan, schema, plugins, compare, report, magnitudes] as const
+export const commands = [Run.make(), resume, reproduce, validate, plan, schema, plugins, compare, report, magnitudes, newPackage] as const
 
 /** The root command over the given subcommands. */
 export const make = <const Subs extends ReadonlyArray<Command.Command<any, any, any, any, any>>>(subcommands: Subs) =>

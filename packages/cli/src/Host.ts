@@ -7,14 +7,28 @@ import { UserError } from "@rekindle/core/Errors"
 import type { Registry, Study, Variant } from "@rekindle/pipeline"
 import { Effect, type FileSystem, type Path } from "effect"
 import * as Lazy from "./Lazy.ts"
+import * as Copies from "./Copies.ts"
 import * as Overrides from "./Overrides.ts"
+
+/**
+ * Fails when a second copy of `effect` or `@tensorflow/tfjs-core` has been loaded (recorded by the
+ * bin's resolution hook, see Copies.ts): the message names every copy's folder and the fix.
+ */
+export const singleCopies = Effect.suspend(() => {
+  const found = Copies.duplicates()
+  return found.length === 0 ? Effect.void : Effect.fail(new UserError({ message: Copies.message(found) }))
+})
+
+/** `load`, but when it fails and a second copy was loaded meanwhile, the second copy is the error. */
+const loading = <A, R>(load: Effect.Effect<A, UserError, R>): Effect.Effect<A, UserError, R> =>
+  load.pipe(Effect.catch((e) => Effect.andThen(singleCopies, Effect.fail(e))), Effect.tap(() => singleCopies))
 
 /** Builds the registry from the built-ins, the working directory's config and extra plugins. */
 export const registry = (extra: ReadonlyArray<Registry.AnyPlugin> = []) =>
   Effect.gen(function*() {
     const { Load, Registry } = yield* Lazy.pipeline
     const { builtins } = yield* Lazy.builtins
-    const config = yield* Load.loadConfig(process.cwd())
+    const config = yield* loading(Load.loadConfig(process.cwd()))
     return yield* Registry.make([...builtins, ...(config.plugins ?? []), ...extra])
   })
 
@@ -37,7 +51,7 @@ export const prepare = (
   Effect.gen(function*() {
     const { Load, Studies } = yield* Lazy.pipeline
     const overrides = yield* Overrides.parse(sets)
-    const loaded = yield* Load.loadFile(file)
+    const loaded = yield* loading(Load.loadFile(file))
     const reg = yield* registry(loaded.plugins)
     if (loaded._tag === "Pipeline") {
       return { _tag: "Pipeline", file, registry: reg, pipeline: yield* Overrides.apply(loaded.pipeline, overrides) } as const

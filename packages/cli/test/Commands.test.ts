@@ -1,9 +1,10 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Event } from "@rekindle/core"
-import { Effect } from "effect"
+import { Event, Plugin } from "@rekindle/core"
+import { Effect, Schema } from "effect"
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { describeOptions, defaultsOf } from "../src/commands/Plugins.ts"
 import { calls, cli, cliWithFakeTrainer, fixture } from "./helpers.ts"
 
 const tmp = () => mkdtempSync(join(tmpdir(), "rekindle-cli-"))
@@ -95,6 +96,24 @@ describe("schema and plugins", () => {
       expect(r.out).toContain(`schedule: { kind: "constant" } | { kind: "warmup", ... } |`)
       expect(r.out).toContain("backends: auto, wasm, cpu")
     }))
+})
+
+describe("plugins: option defaults", () => {
+  it("a required option does not hide the defaults of the others", () => {
+    const options = Schema.Struct({
+      tau: Schema.Finite.pipe(Schema.annotate({ description: "required threshold" })),
+      every: Schema.Int.pipe(Schema.withDecodingDefaultKey(Effect.succeed(5))),
+      note: Schema.optionalKey(Schema.String)
+    })
+    expect(defaultsOf(options)).toEqual({ every: 5 })
+    const part = Plugin.part<"criteria">()({ description: "x", options, make: () => Effect.die("unused") })
+    const entry = { id: "x/c", kind: "criteria", plugin: { name: "x", version: "1", namespace: "x", core: "^0.1.0" }, part, optionNames: ["tau", "every", "note"] } as const
+    expect(describeOptions(entry as never)).toEqual([
+      "tau: number (required) — required threshold",
+      "every: integer (default 5)",
+      "note: string (optional)"
+    ])
+  })
 })
 
 describe("cli basics", () => {

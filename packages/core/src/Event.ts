@@ -61,7 +61,13 @@ export const Eval = Schema.TaggedStruct("Eval", {
 })
 
 /** How a shadow criterion's choice compared with the acting one. */
-export const ShadowOverlap = Schema.Struct({ criterion: Schema.String, chosen: Int, jaccard: Num })
+export const ShadowOverlap = Schema.Struct({
+  criterion: Schema.String,
+  /** 8 hex digits of the shadow's options (canonical JSON): two shadows with one id and different options differ here. */
+  optionsHash: Schema.optionalKey(Schema.String),
+  chosen: Int,
+  jaccard: Num
+})
 
 /** One recycling event of one stage on one FF layer. */
 export const Recycle = Schema.TaggedStruct("Recycle", {

@@ -22,3 +22,24 @@ export const PartRef = Schema.StructWithRest(
 )
 /** A part ref (decoded). */
 export type PartRef = typeof PartRef.Type
+
+/** The class every schema AST node of one copy of `effect` extends (the root of its prototype chain). */
+const astRoot = (ast: unknown): unknown => {
+  let proto: unknown = typeof ast === "object" && ast !== null ? Object.getPrototypeOf(ast) : null
+  while (proto !== null && Object.getPrototypeOf(proto) !== Object.prototype) proto = Object.getPrototypeOf(proto)
+  return proto
+}
+
+const ours = astRoot(Schema.String.ast)
+
+/**
+ * Whether `schema` was built by another copy of `effect` than rekindle's (a plugin package that
+ * depends on its own `effect` instead of sharing rekindle's as a peer): such a schema cannot be
+ * decoded or described by rekindle's copy.
+ */
+export const fromOtherEffect = (schema: { readonly ast: unknown }): boolean => astRoot(schema.ast) !== ours
+
+/** What to tell the author of a plugin whose schemas come from another copy of `effect`. */
+export const otherEffectFix =
+  `its options schema was built by a second copy of "effect" (the plugin package's own dependency); ` +
+  `list "effect" under "peerDependencies" of the plugin package (not "dependencies"), with the version rekindle uses, and reinstall`

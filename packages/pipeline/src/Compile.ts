@@ -7,6 +7,7 @@ import { type BackendProvider, type Plugin, UserError } from "@rekindle/core"
 import type { Problem } from "@rekindle/core"
 import { Model } from "@rekindle/model"
 import { SignalConsumers, type SignalHost, type Stage } from "@rekindle/recycling"
+import { hashOf } from "@rekindle/run/RunFolder"
 import type { RunPlan } from "@rekindle/training"
 import { Effect, Schema } from "effect"
 import { userError } from "./Problems.ts"
@@ -63,7 +64,8 @@ export const instantiate = (resolved: Resolved, registry?: Registry): Effect.Eff
       for (const [j, sh] of s.shadow.entries()) {
         const c = yield* build(sh, context)
         yield* bind(c.signals, SignalConsumers.consumerOf(s.index, j), sh.path)
-        shadow.push({ id: sh.id, criterion: c })
+        const { use: _, ...options } = sh.json
+        shadow.push({ id: sh.id, optionsHash: hashOf(options), criterion: c })
       }
       recycling.push({
         index: s.index,

@@ -4,11 +4,12 @@
  * `namespace/id`. Building fails with a UserError when two plugins claim a namespace or an id,
  * when a plugin does not support this core version, or when a part's options schema is unusable.
  */
-import { Plugin, type UserError } from "@rekindle/core"
+import { Plugin, Schemas, type UserError } from "@rekindle/core"
 import type { Problem } from "@rekindle/core"
 import { Effect, Schema, SchemaAST } from "effect"
 import semver from "semver"
 import { userError } from "./Problems.ts"
+import { StageSection } from "./Spec.ts"
 import { closest } from "./Suggest.ts"
 
 /** Any plugin value. */
@@ -63,6 +64,14 @@ export interface Registry {
 
 const NAME = /^[a-z][a-z0-9-]*$/
 
+/**
+ * Option names a part of `kind` may not have: `use` (it names the part), and for criteria every
+ * field of a recycling stage and the stage's `fraction`, which are written next to the criterion's
+ * options (`select: { use, fraction, ...options }`) and would shadow or be confused with them.
+ */
+export const reservedOptions = (kind: Plugin.PartKind): ReadonlyArray<string> =>
+  kind === "criteria" ? ["use", "fraction", ...Object.keys(StageSection.fields)] : ["use"]
+
 const optionNamesOf = (schema: Schema.Top): ReadonlyArray<string> | undefined => {
   const ast = SchemaAST.toType(schema.ast)
   return SchemaAST.isObjects(ast) ? ast.propertySignatures.map((p) => String(p.name)) : undefined
@@ -74,6 +83,7 @@ const optionNamesOf = (schema: Schema.Top): ReadonlyArray<string> | undefined =>
  */
 const checkOptions = (id: string, options: unknown): string | undefined => {
   if (!Schema.isSchema(options)) return `${id}: "options" is not a Schema`
+  if (Schemas.fromOtherEffect(options)) return `${id}: ${Schemas.otherEffectFix}`
   if (optionNamesOf(options) === undefined) {
     return `${id}: options must be a Schema.Struct (options are written inline next to "use")`
   }
@@ -153,6 +163,15 @@ export const make = (plugins: ReadonlyArray<AnyPlugin>): Effect.Effect<Registry,
           const bad = checkOptions(id, (part as { options?: unknown }).options)
           if (bad !== undefined) {
             problems.push({ path: where, message: bad })
+            continue
+          }
+          const clash = optionNamesOf(part.options)!.filter((o) => reservedOptions(kind).includes(o))
+          if (clash.length > 0) {
+            problems.push({
+              path: where,
+              message: `${id}: option ${clash.map((o) => `"${o}"`).join(", ")} is reserved: ` +
+                `${reservedOptions(kind).join(", ")} are written next to ${withArticle(kindNoun[kind])}'s options in a pipeline; rename it`
+            })
             continue
           }
           if (typeof part.make !== "function") {

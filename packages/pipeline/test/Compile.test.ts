@@ -187,3 +187,15 @@ describe("every problem at once", () => {
     ])
   })
 })
+
+describe("compile: shadows", () => {
+  it("gives each shadow the hash of its decoded options, so one id with two option sets is told apart", () => {
+    const hashes = (shadow: ReadonlyArray<Record<string, unknown>>) =>
+      valueOf(Compile.compile(registry, { ...good, recycling: [{ ...good.recycling[0]!, shadow }] })).recycling[0]!.shadow.map((s) => s.optionsHash)
+    const [a, b, c] = hashes([{ use: "t/dormant", tau: 0.2 }, { use: "t/dormant", tau: 0.3 }, { use: "t/dormant" }])
+    expect(a).toMatch(/^[0-9a-f]{8}$/)
+    expect(a).not.toBe(b)
+    // defaults are filled in before hashing: the bare ref is the same shadow as the default written out
+    expect(hashes([{ use: "t/dormant", tau: 0.1 }])).toEqual([c])
+  })
+})

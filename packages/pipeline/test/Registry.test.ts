@@ -1,4 +1,5 @@
-import { Plugin } from "@rekindle/core"
+import { Plugin, Schemas } from "@rekindle/core"
+import { otherEffect } from "@rekindle/testing"
 import { Effect, Schema } from "effect"
 import { describe, expect, it } from "vitest"
 import * as Registry from "../src/Registry.ts"
@@ -73,5 +74,42 @@ describe("Registry.make", () => {
     expect(r.lookup("optimizers", "t/initial")).toBe(`"t/initial" is a reinitializer, not an optimizer`)
     expect(r.lookup("probes", "zzz/qqq")).toBe(`unknown probe "zzz/qqq"; known: t/count`)
     expect(typeof r.lookup("criteria", "t/smallest")).toBe("object")
+  })
+})
+
+describe("Registry.make refuses options the host cannot read", () => {
+  const criterionWith = (options: Schema.Top) =>
+    pluginWith({}, {
+      criteria: {
+        c: Plugin.part<"criteria">()({
+          description: "x",
+          options,
+          make: () => Effect.die("not built")
+        })
+      }
+    })
+
+  it("a criterion option named like a stage field (fraction, scope, ...)", () => {
+    for (const name of ["fraction", "scope", "immunity", "use"]) {
+      const e = userErrorOf(Registry.make([criterionWith(Schema.Struct({ [name]: Schema.Number }))]))
+      expect(e.problems?.[0]?.message).toContain(`x/c: option "${name}" is reserved: use, fraction, schedule, select, reinit, optimizerState, immunity, scope, shadow are written next to a criterion's options`)
+    }
+    // other kinds only reserve "use"; a criterion option like "every" is fine
+    expect(Registry.reservedOptions("sinks")).toEqual(["use"])
+    valueOf(Registry.make([criterionWith(Schema.Struct({ every: Schema.Number }))]))
+  })
+
+  it("an options schema built by a second copy of effect (real copy, hard-linked files)", async () => {
+    const other = await otherEffect()
+    try {
+      const foreign = other.effect.Schema.Struct({ tau: other.effect.Schema.Number })
+      expect(Schemas.fromOtherEffect(foreign)).toBe(true)
+      expect(Schemas.fromOtherEffect(Schema.Struct({ tau: Schema.Number }))).toBe(false)
+      const e = userErrorOf(Registry.make([criterionWith(foreign as unknown as Schema.Top)]))
+      expect(e.problems?.[0]?.message).toContain(`x/c: its options schema was built by a second copy of "effect"`)
+      expect(e.problems?.[0]?.message).toContain(`list "effect" under "peerDependencies"`)
+    } finally {
+      other.dispose()
+    }
   })
 })

@@ -1,8 +1,8 @@
 /**
  * Checks run after every recycling event; each throws a RunError naming the stage, step and what
  * broke, so a bug never silently corrupts an experiment:
- * - the selection is well formed (sorted unique in-range indices, one entry per layer), chooses no
- *   ineligible (immune or blending) neuron, and has the size its count kind documents
+ * - the selection is well formed (sorted unique in-range indices, one entry per layer, finite
+ *   scores: they are written to events), chooses no ineligible (immune or blending) neuron, and has the size its count kind documents
  *   (rank: exactly min(k, eligible); threshold: at most eligible; bernoulli: at most eligible);
  * - the reinitializer replaced only parameters holding neuron slices, kept shapes and dtypes, wrote
  *   finite values, and changed nothing but the chosen neurons' slices (slicesOnly reinitializers);
@@ -22,6 +22,8 @@ import * as tf from "@tensorflow/tfjs-core"
 export interface Where {
   readonly step: number
   readonly stage: number
+  /** The acting criterion's id, when the check is about its choice. */
+  readonly criterion?: string
 }
 
 const fail = (where: Where, message: string): never => {
@@ -53,6 +55,10 @@ export const checkSelection = (
       if (!Number.isInteger(i) || i < 0 || i >= n) fail(where, `layer ${p}: index ${i} out of range [0, ${n})`)
       if (j > 0 && i <= l.indices[j - 1]!) fail(where, `layer ${p}: indices not sorted and unique`)
       if (eligible[i] !== 1) fail(where, `layer ${p}: neuron ${i} was chosen but is not eligible (immune or blending)`)
+      const score = l.scores[j]!
+      if (!Number.isFinite(score)) {
+        fail(where, `criterion ${where.criterion ?? "(unnamed)"} gave neuron ${i} of FF layer ${topology.layers[p]!.layer} the score ${score}; scores must be finite`)
+      }
     })
     if (count === "rank" && request.scope === "per-layer") {
       const want = Math.min(request.k[p]!, nEligible)

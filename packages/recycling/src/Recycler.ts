@@ -19,6 +19,7 @@ import { Blends, type LayerBlendJson } from "./Blends.ts"
 import * as Immunity from "./Immunity.ts"
 import * as Invariants from "./Invariants.ts"
 import * as Lineage from "./Lineage.ts"
+import * as ReadOnly from "./ReadOnly.ts"
 import { reinitialize } from "./Apply.ts"
 import { due } from "./RecyclingSchedule.ts"
 import * as Selector from "./Selector.ts"
@@ -182,7 +183,9 @@ export const make = (options: RecyclerOptions): Recycler => {
     const signals = signalsAt(step, params, probeFor(step, now, probe))
     for (const c of now) {
       const i = instances.indexOf(c)
-      states[i] = c.criterion.observe(states[i], withValues(signals, c))
+      const guarded = ReadOnly.guard(withValues(signals, c))
+      states[i] = c.criterion.observe(states[i], guarded.signals)
+      guarded.check(c.id)
     }
   }
 
@@ -199,7 +202,7 @@ export const make = (options: RecyclerOptions): Recycler => {
       options.key,
       step
     )
-    const where = { step, stage: stage.index }
+    const where = { step, stage: stage.index, criterion: stage.criterion.id }
     Invariants.checkSelection(where, topology, request, stage.criterion.criterion.count, choice.selection)
     const reinitKey = Selector.keyFor(options.key, "reinit", stage.index, step)
     const next = reinitialize({

@@ -7,6 +7,7 @@
  */
 import { type Criterion, Key, Selection, type Signals, type Topology } from "@rekindle/core"
 import type { Stage } from "./Stage.ts"
+import * as ReadOnly from "./ReadOnly.ts"
 
 /** The key of a purpose ("selection", "reinit") for one stage firing. */
 export const keyFor = (root: Key.Key, purpose: string, stage: number, step: number): Key.Key =>
@@ -32,6 +33,7 @@ export const intersect = (...masks: ReadonlyArray<ReadonlyArray<Uint8Array>>): A
 /** A shadow criterion's choice. */
 export interface ShadowChoice {
   readonly id: string
+  readonly optionsHash?: string
   readonly selection: Selection.Selection
 }
 
@@ -64,14 +66,20 @@ export const choose = (
 ): Choice => {
   const key = keyFor(root, "selection", stage.index, step)
   const signalsOf = typeof signals === "function" ? signals : () => signals
-  const run = (c: Criterion<any>, state: unknown, k: Key.Key, shadow: number) => c.select(state, signalsOf(shadow), req, k)
+  const run = (id: string, c: Criterion<any>, state: unknown, k: Key.Key, shadow: number) => {
+    const guarded = ReadOnly.guard(signalsOf(shadow))
+    const selection = c.select(state, guarded.signals, req, k)
+    guarded.check(id)
+    return selection
+  }
   return {
     request: req,
     key,
-    selection: run(stage.criterion.criterion, states.main, key, -1),
+    selection: run(stage.criterion.id, stage.criterion.criterion, states.main, key, -1),
     shadows: stage.shadow.map((s, j) => ({
       id: s.id,
-      selection: run(s.criterion, states.shadows[j], Key.fold(Key.split(key, "shadow"), j), j)
+      ...(s.optionsHash !== undefined ? { optionsHash: s.optionsHash } : {}),
+      selection: run(s.id, s.criterion, states.shadows[j], Key.fold(Key.split(key, "shadow"), j), j)
     }))
   }
 }
@@ -85,9 +93,10 @@ const onLayer = (s: Selection.Selection, position: number): Selection.Selection 
 export const overlaps = (
   choice: Choice,
   position: number
-): Array<{ criterion: string; chosen: number; jaccard: number }> =>
+): Array<{ criterion: string; optionsHash?: string; chosen: number; jaccard: number }> =>
   choice.shadows.map((s) => ({
     criterion: s.id,
+    ...(s.optionsHash !== undefined ? { optionsHash: s.optionsHash } : {}),
     chosen: s.selection.layers[position]?.indices.length ?? 0,
     jaccard: Selection.jaccard(onLayer(choice.selection, position), onLayer(s.selection, position))
   }))

@@ -37,7 +37,11 @@ export interface Stage {
   /** Rounds during which a recycled neuron cannot be chosen again (0 = none). */
   readonly immunity: number
   /** Criteria that choose without acting; their overlap with the real choice is recorded. */
-  readonly shadow: ReadonlyArray<{ readonly id: string; readonly criterion: Criterion<any> }>
+  /**
+   * Criteria that choose without acting. `optionsHash` (8 hex digits of the options' canonical JSON)
+   * tells apart two shadows with the same id and different options in events.
+   */
+  readonly shadow: ReadonlyArray<{ readonly id: string; readonly optionsHash?: string; readonly criterion: Criterion<any> }>
 }
 
 /** What `make` needs: the criterion and the reinitializer as `[id, part]`; every other field may be left out. */

@@ -1,5 +1,5 @@
 /** The Recycler end to end on a tiny model: events, keys, shadows, immunity, cadence, snapshots, leaks. */
-import { Event, Key, Selection } from "@rekindle/core"
+import { type Criterion, Event, Key, RunError, Selection } from "@rekindle/core"
 import { copy, initial } from "@rekindle/plugin-reinit"
 import { dormant, magnitudeLargest, magnitudeSmallest, random, utility } from "@rekindle/plugin-select"
 import "@tensorflow/tfjs-backend-cpu"
@@ -235,5 +235,72 @@ describe("Recycler", () => {
     expect(tf.memory().numTensors).toBe(at3)
     r.dispose()
     w.dispose()
+  })
+})
+
+describe("Recycler guards", () => {
+  const nanAt = (position: number): Criterion<void> => ({
+    ...magnitudeSmallest(),
+    select: (state, signals, request, key) => {
+      const s = magnitudeSmallest().select(state, signals, request, key)
+      return { layers: s.layers.map((l, p) => (p === position ? { ...l, scores: l.scores.map((x, j) => (j === 1 ? Number.NaN : x)) } : l)) }
+    }
+  })
+
+  it("a non-finite score fails the run, naming the criterion, the layer and the neuron", () => {
+    const w = world()
+    const r = Recycler.make({ model: w.model, stages: [stage({ criterion: ["lab/nan", nanAt(1)] })], key: w.root })
+    let error: unknown
+    try {
+      drive(w, r, 1)
+    } catch (e) {
+      error = e
+    }
+    expect(error).toBeInstanceOf(RunError)
+    expect((error as RunError).message).toMatch(/recycling stage 0 at step 0: criterion lab\/nan gave neuron \d+ of FF layer 1 the score NaN; scores must be finite/)
+  })
+
+  it("signals are read-only: writing a vector or assigning a field throws, naming the criterion", () => {
+    const writer = (where: "select" | "observe"): Criterion<void> => ({
+      ...magnitudeSmallest(),
+      ...(where === "observe" ? { observeEvery: 1 } : {}),
+      observe: (s, signals) => {
+        if (where === "observe") signals.layers[0]!.magnitude[2] = 0
+        return s
+      },
+      select: (state, signals, request, key) => {
+        if (where === "select") signals.layers[1]!.inNorm[0] = -1
+        return magnitudeSmallest().select(state, signals, request, key)
+      }
+    })
+    for (const [id, c, pattern] of [
+      ["lab/writes-in-select", writer("select"), /criterion lab\/writes-in-select wrote into its signals \(layers\[1\]\.inNorm\[0\]: [\d.e-]+ -> -1\) at step 0; signals are read-only/],
+      ["lab/writes-in-observe", writer("observe"), /criterion lab\/writes-in-observe wrote into its signals \(layers\[0\]\.magnitude\[2\]/]
+    ] as const) {
+      const w = world()
+      const r = Recycler.make({ model: w.model, stages: [stage({ criterion: [id, c] })], key: w.root })
+      expect(() => drive(w, r, 1)).toThrow(pattern)
+    }
+    const assigns: Criterion<void> = {
+      ...magnitudeSmallest(),
+      select: (state, signals, request, key) => {
+        ;(signals.layers[0] as { magnitude: Float32Array }).magnitude = new Float32Array(12)
+        return magnitudeSmallest().select(state, signals, request, key)
+      }
+    }
+    const w = world()
+    const r = Recycler.make({ model: w.model, stages: [stage({ criterion: ["lab/assigns", assigns] })], key: w.root })
+    expect(() => drive(w, r, 1)).toThrow(/read only|read-only|Cannot assign/)
+  })
+
+  it("Recycle events name each shadow by id and options hash", () => {
+    const w = world()
+    const st = stage({ shadow: [["select/dormant", dormant({ tau: 0.1, cap: true })], ["select/dormant", dormant({ tau: 0.5, cap: true })]] })
+    const hashed: Stage = { ...st, shadow: st.shadow.map((s, j) => ({ ...s, optionsHash: ["aaaa0001", "aaaa0002"][j]! })) }
+    const r = Recycler.make({ model: w.model, stages: [hashed], key: w.root })
+    for (const e of recycles(drive(w, r, 1))) {
+      expect(e.shadow.map((s) => [s.criterion, s.optionsHash])).toEqual([["select/dormant", "aaaa0001"], ["select/dormant", "aaaa0002"]])
+      expect(Event.Recycle.make(e)).toEqual(e)
+    }
   })
 })

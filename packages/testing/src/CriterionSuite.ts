@@ -12,9 +12,10 @@ import { isDeepStrictEqual } from "node:util"
 import { type Criterion, Key, Plugin, Selection, type Signals, type Topology } from "@rekindle/core"
 import "@tensorflow/tfjs-backend-cpu"
 import * as tf from "@tensorflow/tfjs-core"
-import { Effect, Schema } from "effect"
+import { Effect } from "effect"
 import { beforeAll, describe, it } from "vitest"
 import { syntheticSignals, syntheticTopology } from "./Fixtures.ts"
+import { decodeOptions } from "./Options.ts"
 
 /** A criterion part or a factory of criteria. */
 export type CriterionSource = Plugin.Part<"criteria", any, any> | (() => Criterion<any>)
@@ -41,7 +42,7 @@ const isPart = (source: CriterionSource): source is Plugin.Part<"criteria", any,
 /** Builds a fresh criterion from a part (decoding `options`) or a factory. */
 export const makeCriterion = (source: CriterionSource, options: unknown = {}): Criterion<any> => {
   if (!isPart(source)) return source()
-  const decoded = Schema.decodeUnknownSync(source.options as Schema.Codec<unknown, unknown>)(options)
+  const decoded = decodeOptions("makeCriterion", source.options, options)
   return Effect.runSync(source.make(decoded, { totalSteps: 1000 }) as Effect.Effect<Criterion<any>, unknown>)
 }
 
@@ -113,6 +114,7 @@ export const checkWellFormed = (s: Selection.Selection, topology: Topology.Topol
       if (j > 0 && i <= l.indices[j - 1]!) fail(`${where}: indices not sorted ascending and unique (${l.indices[j - 1]} then ${i})`)
       if (request.eligible[p]![i] !== 1) fail(`${where}: chose neuron ${i}, which is not eligible (immune)`)
       if (typeof l.scores[j] !== "number") fail(`${where}: score of neuron ${i} is not a number`)
+      if (!Number.isFinite(l.scores[j])) fail(`${where}: score of neuron ${i} is ${l.scores[j]}; every score must be finite`)
     })
   })
 }

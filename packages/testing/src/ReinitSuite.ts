@@ -11,9 +11,10 @@ import { Key, Plugin, type Reinitializer, type ReinitContext, type Selection, Sl
 import type { ModelConfig, Transformer } from "@rekindle/model"
 import "@tensorflow/tfjs-backend-cpu"
 import * as tf from "@tensorflow/tfjs-core"
-import { Effect, Schema } from "effect"
+import { Effect } from "effect"
 import { beforeAll, describe, it } from "vitest"
 import { tinyModel, tinyParams } from "./Fixtures.ts"
+import { decodeOptions } from "./Options.ts"
 
 /** A reinitializer part or a factory of reinitializers. */
 export type ReinitSource = Plugin.Part<"reinitializers", any, any> | (() => Reinitializer)
@@ -36,7 +37,7 @@ const isPart = (source: ReinitSource): source is Plugin.Part<"reinitializers", a
 /** Builds a fresh reinitializer from a part (decoding `options`) or a factory. */
 export const makeReinit = (source: ReinitSource, options: unknown = {}): Reinitializer => {
   if (!isPart(source)) return source()
-  const decoded = Schema.decodeUnknownSync(source.options as Schema.Codec<unknown, unknown>)(options)
+  const decoded = decodeOptions("makeReinit", source.options, options)
   return Effect.runSync(source.make(decoded, { totalSteps: 1000 }) as Effect.Effect<Reinitializer, unknown>)
 }
 

@@ -4,12 +4,13 @@
  * with its scope, leaving only files inside the run folder.
  */
 import { Event, type Plugin, RunDir } from "@rekindle/core"
-import { Effect, Layer, Schema } from "effect"
+import { Effect, Layer } from "effect"
 import { NodeServices } from "@effect/platform-node"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
+import { decodeOptions } from "./Options.ts"
 
 /** One event of every kind, in a plausible run order. */
 export const sampleEvents = (): ReadonlyArray<Event.Event> => [
@@ -44,7 +45,7 @@ export const sinkConformance = (id: string, part: Plugin.Part<"sinks", any, any>
       return Effect.runPromise(Effect.scoped(body(dir)).pipe(Effect.provide(layer)) as Effect.Effect<void, unknown>).then(() => dir)
     }
     const build = Effect.gen(function*() {
-      const decoded = yield* Schema.decodeUnknownEffect(part.options)(options)
+      const decoded = yield* Effect.try({ try: () => decodeOptions(`sink ${id}`, part.options, options), catch: (e) => e })
       return yield* part.make(decoded, { totalSteps: 20 })
     })
 

@@ -5,7 +5,8 @@
 import { type Criterion, Selection } from "@rekindle/core"
 import * as tf from "@tensorflow/tfjs-core"
 import { describe, expect, it } from "vitest"
-import { criterionChecks, criterionConformance } from "../src/CriterionSuite.ts"
+import { otherEffect } from "../src/OtherEffect.ts"
+import { criterionChecks, criterionConformance, makeCriterion } from "../src/CriterionSuite.ts"
 
 /** Lowest magnitude, exactly k: correct. */
 const good = (): Criterion<void> => ({
@@ -67,4 +68,32 @@ describe("criterion suite catches", () => {
     })
     expect(() => criterionChecks.leaks(c)).toThrow(/leaked/)
   })
+})
+
+describe("the kit refuses what the host cannot use", () => {
+  it("a NaN or infinite score of a chosen neuron", () => {
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY]) {
+      const withBadScore = broken((s, signals, request, key) => {
+        const chosen = good().select(s, signals, request, key)
+        return { layers: chosen.layers.map((l) => ({ ...l, scores: l.scores.map((x, j) => (j === 0 ? bad : x)) })) }
+      })
+      expect(() => criterionChecks.wellFormed(withBadScore)).toThrow(new RegExp(`score of neuron \\d+ is ${bad}; every score must be finite`))
+    }
+  })
+
+  it("a part whose options schema comes from a second copy of effect (real copy, hard-linked files)", async () => {
+    const other = await otherEffect()
+    try {
+      const { Effect, Schema } = other.effect
+      const part = {
+        description: "x",
+        options: Schema.Struct({ tau: Schema.Number.pipe(Schema.withDecodingDefaultKey(Effect.succeed(1))) }),
+        make: () => Effect.succeed(good())
+      }
+      expect(() => makeCriterion(part as never)).toThrow(/makeCriterion: its options schema was built by a second copy of "effect".*peerDependencies/)
+    } finally {
+      other.dispose()
+    }
+  })
+
 })

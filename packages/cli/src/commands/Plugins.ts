@@ -49,14 +49,27 @@ export const typeOf = (s: JsonSchemaObject): string => {
   return base
 }
 
+/**
+ * The decoding default of every option that has one. Each field is decoded from nothing on its
+ * own, so one required option does not hide the defaults of the others.
+ */
+export const defaultsOf = (options: Schema.Top): Record<string, unknown> => {
+  const fields = (options as { fields?: Record<string, Schema.Top> }).fields
+  const out: Record<string, unknown> = {}
+  for (const [name, field] of Object.entries(fields ?? {})) {
+    const decoded = Schema.decodeUnknownResult(Schema.Struct({ [name]: field }) as unknown as Schema.Codec<unknown, unknown>)({})
+    if (Result.isSuccess(decoded) && typeof decoded.success === "object" && decoded.success !== null && name in decoded.success) {
+      out[name] = (decoded.success as Record<string, unknown>)[name]
+    }
+  }
+  return out
+}
+
 /** Describes one part's options, one line each. */
 export const describeOptions = (entry: Registry.Entry): Array<string> => {
   const doc = Schema.toJsonSchemaDocument(entry.part.options).schema as JsonSchemaObject
   const props = doc.properties ?? {}
-  const decoded = Schema.decodeUnknownResult(entry.part.options as Schema.Codec<unknown, unknown>)({})
-  const defaults = Result.isSuccess(decoded) && typeof decoded.success === "object" && decoded.success !== null
-    ? decoded.success as Record<string, unknown>
-    : {}
+  const defaults = defaultsOf(entry.part.options)
   const required = new Set(doc.required ?? [])
   return Object.entries(props).map(([name, s]) => {
     const d = name in defaults ? `default ${JSON.stringify(defaults[name])}` : required.has(name) ? "required" : "optional"

@@ -220,6 +220,8 @@ export const make = (trainer: Effect.Effect<RunFn> = experiment) =>
       const backends = yield* Compile.backendProviders(prepared.registry)
       const run = yield* trainer
       const outDir = Option.getOrElse(out, () => (Option.isSome(smoke) ? smokeRoot() : "runs"))
+      // the trainer brings rekindle's TF.js: a plugin's own copy shows up only now
+      yield* Host.singleCopies
       const options: RunOptions = {
         outDir,
         cacheDir: cache,

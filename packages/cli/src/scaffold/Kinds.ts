@@ -1,0 +1,262 @@
+/**
+ * The part kinds `rekindle new` can scaffold, one table entry each: the plugin kind the part is
+ * registered under, its source file, its test file (running the kit's conformance suite) and the
+ * recycling stage or log entry of the pipeline that uses it. Adding a kind is adding one entry.
+ */
+
+/** Names a template is filled with. */
+export interface Names {
+  /** The plugin's namespace (`lab` in `lab/my-criterion`). */
+  readonly namespace: string
+  /** The part's id within the namespace. */
+  readonly id: string
+  /** The package name written to package.json. */
+  readonly packageName: string
+}
+
+/** One scaffoldable kind. */
+export interface Kind {
+  /** The word after `rekindle new`. */
+  readonly name: string
+  /** The key of the part in the plugin value (`Plugin.partKinds`). */
+  readonly partKind: "criteria" | "reinitializers" | "sinks"
+  /** Packages the part's source imports besides `@rekindle/core` and `effect` (shared with rekindle: peers). */
+  readonly peers: Readonly<Record<string, string>>
+  /** One line for `rekindle new --help` and the README. */
+  readonly summary: string
+  /** `src/index.ts`. */
+  readonly source: (n: Names) => string
+  /** `test/<id>.test.ts`. */
+  readonly test: (n: Names) => string
+  /** The fields of the pipeline (after `name`, `model`, `optimizer`, `train`) that use the part. */
+  readonly pipeline: (n: Names) => string
+}
+
+const ref = (n: Names) => `${n.namespace}/${n.id}`
+/** The part's key in the plugin value, quoted when the id has dashes. */
+const key = (n: Names) => (/^[a-z][a-z0-9]*$/.test(n.id) ? n.id : JSON.stringify(n.id))
+/** `plugin.criteria.x` or `plugin.criteria["x-y"]`. */
+const access = (n: Names, kind: string) => (/^[a-z][a-z0-9]*$/.test(n.id) ? `plugin.${kind}.${n.id}` : `plugin.${kind}[${JSON.stringify(n.id)}]`)
+const meta = (n: Names) => `{ name: ${JSON.stringify(n.packageName)}, version: "0.1.0", namespace: ${JSON.stringify(n.namespace)}, core: "^0.1.0" }`
+
+const criterion: Kind = {
+  name: "criterion",
+  partKind: "criteria",
+  peers: {},
+  summary: "a selection criterion: which FF neurons a recycling stage recycles",
+  source: (n) => `/**
+ * \`${ref(n)}\`: a selection criterion. As scaffolded it recycles the neurons with the smallest
+ * magnitude M_i = ‖W_in[:, i]‖₂ · ‖W_out[i, :]‖₂ raised to \`power\`; replace \`scores\` with your own
+ * per-neuron score (see docs/writing-a-criterion.md of rekindle for the contract and the signals).
+ *
+ * Rank count: exactly k per layer (per-layer scope) or in total (global scope), lowest score first;
+ * ties go to the lower layer, then the lower index (\`Selection.byRank\`).
+ */
+import { type Criterion, Plugin, Selection, type Signals } from "@rekindle/core"
+import { Effect, Schema } from "effect"
+
+/** Options of \`${ref(n)}\`, written next to \`use\` in a pipeline. */
+export const Options = Schema.Struct({
+  power: Schema.Finite.pipe(
+    Schema.check(Schema.isGreaterThan(0)),
+    Schema.annotate({ description: "Exponent applied to each neuron's magnitude (ranking is the same for any power > 0)" }),
+    Schema.withDecodingDefaultKey(Effect.succeed(1))
+  )
+})
+
+/** Per layer, one score per neuron: M_i^power. The lowest are recycled. */
+export const scores = (signals: Signals, power: number): Array<Float32Array> =>
+  signals.layers.map((layer) => layer.magnitude.map((m) => m ** power))
+
+/** The criterion: stateless, deterministic, reads only weight norms. */
+export const criterion = (options: typeof Options.Type): Criterion<void> => ({
+  needs: { activations: false },
+  count: "rank",
+  init: () => undefined,
+  observe: (state) => state,
+  select: (_state, signals, request) => Selection.byRank(scores(signals, options.power), request, "lowest")
+})
+
+/** The plugin value: register it in a pipeline (\`definePipeline.with([plugin])\`) or in rekindle.config.ts. */
+export const plugin = Plugin.make({
+  meta: ${meta(n)},
+  criteria: {
+    ${key(n)}: Plugin.part<"criteria">()({
+      description: "The k neurons with the smallest magnitude^power (rank: exactly k)",
+      options: Options,
+      make: (options) => Effect.succeed(criterion(options))
+    })
+  }
+})
+`,
+  test: (n) => `import { Key, type Selection, type Signals } from "@rekindle/core"
+import { criterionConformance, makeCriterion } from "@rekindle/testing"
+import { describe, expect, it } from "vitest"
+import { plugin } from "../src/index.ts"
+
+// the core contract: well-formed selections, exact rank counts, determinism, immunity, purity,
+// finite scores, no tensor leaks
+criterionConformance(${JSON.stringify(ref(n))}, ${access(n, "criteria")})
+criterionConformance(${JSON.stringify(`${ref(n)} (power 2)`)}, ${access(n, "criteria")}, { options: { power: 2 } })
+
+const request = (k: number): Selection.SelectRequest => ({
+  scope: "per-layer",
+  fraction: 0.5,
+  k: [k],
+  total: k,
+  eligible: [new Uint8Array(4).fill(1)]
+})
+
+describe(${JSON.stringify(ref(n))}, () => {
+  it("recycles the neurons with the smallest magnitude", () => {
+    const magnitude = Float32Array.from([3, 1, 2, 0.5])
+    const signals: Signals = {
+      step: 0,
+      layers: [{ layer: 0, dFF: 4, inNorm: magnitude, outNorm: new Float32Array(4).fill(1), magnitude }]
+    }
+    const chosen = makeCriterion(${access(n, "criteria")}).select(undefined, signals, request(2), Key.make(1))
+    expect(chosen.layers[0]!.indices).toEqual([1, 3])
+    expect(chosen.layers[0]!.scores).toEqual([1, 0.5])
+  })
+})
+`,
+  pipeline: (n) => `  recycling: [{
+    schedule: { every: 2, from: 2 },
+    select: { use: ${JSON.stringify(ref(n))}, fraction: 0.1 },
+    reinit: { use: "reinit/initial" },
+    optimizerState: "zero-moments"
+  }]`
+}
+
+const reinit: Kind = {
+  name: "reinit",
+  partKind: "reinitializers",
+  peers: { "@tensorflow/tfjs-core": "4.22.0" },
+  summary: "a reinitializer: the new weights of recycled neurons",
+  source: (n) => `/**
+ * \`${ref(n)}\`: a reinitializer. As scaffolded it draws fresh incoming weights from the model's own
+ * init distribution, scaled by \`scale\`, and zeroes the outgoing weights, so a recycled neuron starts
+ * silent to the rest of the network. Only the chosen slices change (\`slicesOnly\`): the host checks it.
+ */
+import { Key, Plugin, type Reinitializer, Slices } from "@rekindle/core"
+import * as tf from "@tensorflow/tfjs-core"
+import { Effect, Schema } from "effect"
+
+/** Options of \`${ref(n)}\`, written next to \`use\` in a pipeline. */
+export const Options = Schema.Struct({
+  scale: Schema.Finite.pipe(
+    Schema.check(Schema.isGreaterThan(0)),
+    Schema.annotate({ description: "Factor applied to the fresh incoming weights" }),
+    Schema.withDecodingDefaultKey(Effect.succeed(1))
+  )
+})
+
+/** The reinitializer. */
+export const reinitializer = (options: typeof Options.Type): Reinitializer => ({
+  slicesOnly: true,
+  apply: (ctx) => {
+    const out: Record<string, tf.Tensor> = {}
+    ctx.topology.layers.forEach((layer, position) => {
+      const indices = ctx.selection.layers[position]?.indices ?? []
+      if (indices.length === 0) return
+      const key = Key.fold(ctx.key, position)
+      for (const slice of layer.slices) {
+        const current = out[slice.param] ?? ctx.params[slice.param]!
+        out[slice.param] = slice.role === "out"
+          ? Slices.fillAlong(current, slice.axis, indices, 0)
+          : Slices.mergeAlong(current, slice.axis, indices, tf.mul(ctx.initial(slice.param, Key.split(key, slice.param)), options.scale))
+      }
+    })
+    return out
+  }
+})
+
+/** The plugin value: register it in a pipeline (\`definePipeline.with([plugin])\`) or in rekindle.config.ts. */
+export const plugin = Plugin.make({
+  meta: ${meta(n)},
+  reinitializers: {
+    ${key(n)}: Plugin.part<"reinitializers">()({
+      description: "Fresh incoming weights (init distribution × scale), zero outgoing weights",
+      options: Options,
+      make: (options) => Effect.succeed(reinitializer(options))
+    })
+  }
+})
+`,
+  test: (n) => `import { reinitConformance } from "@rekindle/testing"
+import { plugin } from "../src/index.ts"
+
+// the core contract: only the chosen slices change, shapes kept, deterministic per key, no leaks
+reinitConformance(${JSON.stringify(ref(n))}, ${access(n, "reinitializers")})
+reinitConformance(${JSON.stringify(`${ref(n)} (scale 0.5)`)}, ${access(n, "reinitializers")}, { options: { scale: 0.5 } })
+`,
+  pipeline: (n) => `  recycling: [{
+    schedule: { every: 2, from: 2 },
+    select: { use: "select/magnitude-smallest", fraction: 0.1 },
+    reinit: { use: ${JSON.stringify(ref(n))} },
+    optimizerState: "zero-moments"
+  }]`
+}
+
+const sink: Kind = {
+  name: "sink",
+  partKind: "sinks",
+  peers: {},
+  summary: "a sink: receives every event of a run (logging, files, dashboards)",
+  source: (n) => `/**
+ * \`${ref(n)}\`: a sink. As scaffolded it counts the events of each kind and writes the counts to
+ * \`<run folder>/${n.id}.json\` at every flush (checkpoints and the end of the run).
+ */
+import { Plugin, RunDir, type Sink } from "@rekindle/core"
+import { Effect, FileSystem, Path, Schema } from "effect"
+
+/** Options of \`${ref(n)}\`, written next to \`use\` in a pipeline's \`log\` list. */
+export const Options = Schema.Struct({
+  file: Schema.String.pipe(
+    Schema.annotate({ description: "File name inside the run folder" }),
+    Schema.withDecodingDefaultKey(Effect.succeed(${JSON.stringify(`${n.id}.json`)}))
+  )
+})
+
+/** The sink, writing into the run folder. */
+export const sink = (options: typeof Options.Type) =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const dir = yield* RunDir
+    const counts: Record<string, number> = {}
+    const flush = fs.writeFileString(path.join(dir.path, options.file), JSON.stringify(counts, null, 2) + "\\n")
+    yield* Effect.addFinalizer(() => Effect.ignore(flush))
+    const out: Sink = {
+      name: ${JSON.stringify(ref(n))},
+      required: false,
+      write: (event) => Effect.sync(() => void (counts[event._tag] = (counts[event._tag] ?? 0) + 1)),
+      flush
+    }
+    return out
+  })
+
+/** The plugin value: register it in a pipeline (\`definePipeline.with([plugin])\`) or in rekindle.config.ts. */
+export const plugin = Plugin.make({
+  meta: ${meta(n)},
+  sinks: {
+    ${key(n)}: Plugin.part<"sinks">()({
+      description: "Counts the events of each kind into a JSON file of the run folder",
+      options: Options,
+      make: (options) => sink(options)
+    })
+  }
+})
+`,
+  test: (n) => `import { sinkConformance } from "@rekindle/testing"
+import { plugin } from "../src/index.ts"
+
+// the core contract: takes every kind of event, flushes twice, writes after a flush, closes with
+// its scope, leaves files only in the run folder
+sinkConformance(${JSON.stringify(ref(n))}, ${access(n, "sinks")})
+`,
+  pipeline: (n) => `  log: [{ use: "log/console" }, { use: "log/jsonl" }, { use: ${JSON.stringify(ref(n))} }]`
+}
+
+/** Every kind `rekindle new` scaffolds, by name. */
+export const kinds: ReadonlyArray<Kind> = [criterion, reinit, sink]

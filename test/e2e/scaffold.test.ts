@@ -1,0 +1,79 @@
+/**
+ * The plugin author's path outside the repo, end to end: `npm run pack` packs the rekindle
+ * packages, `rekindle new criterion` scaffolds a package into a temporary folder outside the
+ * repository, `npm install` installs the tarballs there (from the npm cache where it can:
+ * --prefer-offline), it type-checks with its own tsconfig, its own conformance test passes under
+ * its own vitest, and a 5-step `rekindle run` of its pipeline recycles with its criterion: the Recycle events carry its picks
+ * (its id, k = round(0.1 · 64) = 6 neurons, scores = the chosen neurons' magnitudes, the same
+ * picks as the magnitude-smallest shadow). The phases' times are printed.
+ */
+import { Event } from "@rekindle/core"
+import { spawnSync } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { afterAll, describe, expect, it } from "vitest"
+
+const root = path.resolve(import.meta.dirname, "../..")
+const work = fs.mkdtempSync(path.join(os.tmpdir(), "rekindle-scaffold-"))
+afterAll(() => fs.rmSync(work, { recursive: true, force: true }))
+
+/**
+ * The environment of a user's shell: without the npm_* variables of the `npm test` running this
+ * (a nested npm would otherwise take them as its own config), without colours.
+ */
+const env = {
+  ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith("npm_"))),
+  NO_COLOR: "1",
+  FORCE_COLOR: "0"
+}
+const times: Array<string> = []
+/** Runs a command, records its time, and fails with its output when it fails. */
+const sh = (label: string, cmd: string, args: ReadonlyArray<string>, cwd: string) => {
+  const t0 = performance.now()
+  const r = spawnSync(cmd, args, { cwd, env, encoding: "utf8", timeout: 400_000 })
+  times.push(`${label} ${((performance.now() - t0) / 1000).toFixed(1)} s`)
+  const out = `${r.stdout ?? ""}${r.stderr ?? ""}`
+  if (r.status !== 0) throw new Error(`${label} (${cmd} ${args.join(" ")}) exited ${r.status}:\n${out}`)
+  return out
+}
+
+describe("a criterion package outside the repo", () => {
+  it("scaffolds, installs the packed packages, passes its conformance test and drives a 5-step run", () => {
+    expect(path.relative(root, work).startsWith("..")).toBe(true)
+    const packs = path.join(work, "packs")
+    sh("pack", process.execPath, [path.join(root, "scripts/pack.mjs"), "--out", packs], root)
+    const pkg = path.join(work, "picks")
+    sh("new", process.execPath, [path.join(root, "packages/cli/bin/rekindle.mjs"), "new", "criterion", "e2e/picks", "--dir", pkg, "--packs", packs], work)
+    // a shadow with the built-in equivalent, to compare the picks
+    const pipeline = path.join(pkg, "pipeline.ts")
+    fs.writeFileSync(pipeline, fs.readFileSync(pipeline, "utf8").replace(`optimizerState: "zero-moments"`, `optimizerState: "zero-moments",\n    shadow: [{ use: "select/magnitude-smallest" }]`))
+
+    sh("npm install", "npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], pkg)
+    // one copy of each shared package, resolved inside the folder
+    for (const shared of ["effect", "@tensorflow/tfjs-core", "@rekindle/core"]) {
+      const copies = sh(`npm ls ${shared}`, "npm", ["ls", shared, "--all", "--parseable"], pkg).trim().split("\n")
+      expect(new Set(copies.map((c) => fs.realpathSync(c))).size, shared).toBe(1)
+    }
+    // its tsconfig type-checks its files and the rekindle sources they import from node_modules
+    sh("npm run typecheck", "npm", ["run", "typecheck"], pkg)
+    const test = sh("npm test", "npm", ["test"], pkg)
+    expect(test).toMatch(/Test Files\s+1 passed/)
+    expect(test).toMatch(/Tests\s+11 passed/)
+
+    const run = sh("rekindle run", "npx", ["rekindle", "run", "pipeline.ts"], pkg)
+    expect(run).toContain("done: 5 steps")
+    const [folder] = fs.readdirSync(path.join(pkg, "runs"))
+    const events = Event.decodeLines(fs.readFileSync(path.join(pkg, "runs", folder!, "events.jsonl"), "utf8"))
+    const recycles = events.flatMap((e) => (e._tag === "Recycle" ? [e] : []))
+    expect(recycles.map((e) => [e.step, e.layer])).toEqual([[2, 0], [4, 0]])
+    for (const e of recycles) {
+      expect(e.criterion).toBe("e2e/picks")
+      expect(e.indices).toHaveLength(6)
+      // power 1: each score is the chosen neuron's magnitude, and their mean is magnitudeBefore
+      expect(e.scores.reduce((a, b) => a + b, 0) / 6).toBeCloseTo(e.magnitudeBefore, 4)
+      expect(e.shadow).toEqual([expect.objectContaining({ criterion: "select/magnitude-smallest", chosen: 6, jaccard: 1 })])
+    }
+    console.log(`scaffold e2e: ${times.join(", ")}`)
+  })
+})
