@@ -4,7 +4,8 @@
  * submitter leaves the study running and a new one joins it; a worker killed with SIGKILL
  * mid-cell loses nothing (the other takes the cell over and resumes it to identical events);
  * a failing cell is reported once; bad URLs, a runs dir that is not shared and a study file that
- * differs between submitter and worker are clear errors.
+ * differs between submitter and worker are clear errors; a PostgreSQL restart mid-study is
+ * ridden out.
  */
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -118,6 +119,26 @@ describe("studies on a cluster (real PostgreSQL, loopback)", { timeout: 900_000 
     expect(fs.readFileSync(path.join(dir, "events.jsonl"), "utf8")).toMatch(/"resumedFrom":\d+/)
     const status = await run(["study", "status", file, "--cluster", pg.url, "--out", runs])
     expect(status.out).toMatch(new RegExp(`${runId.replace(/[.=]/g, "\\$&")}  finished on kb \\(attempt 2\\)`))
+    await stop(b)
+  })
+
+  it("PostgreSQL restarted mid-study: workers and submitter reconnect and the study completes", async () => {
+    const file = tinyStudy(path.join(root, "restart"), { name: "restart", steps: 60, checkpointEvery: 10, lrs: [0.01, 0.02], seeds: [1] })
+    const runs = path.join(root, "runs")
+    const a = await startWorker("ra", runs)
+    const b = await startWorker("rb", runs)
+    const submitter = start(["run", file, "--out", runs, "--cluster", pg.url, "--cache", cache])
+    procs.push(submitter)
+    await submitter.waitFor(/running \(cell/)
+    pg.halt()
+    // the server stays down until a worker has noticed it is gone
+    await Promise.race([a.waitFor(/ECONNREFUSED|Failed to connect|terminating connection|Connection terminated/i), b.waitFor(/ECONNREFUSED|Failed to connect|terminating connection|Connection terminated/i)])
+    pg.restart()
+    const { code } = await submitter.exited
+    expect(code, submitter.output()).toBe(0)
+    expect(submitter.output()).toMatch(/2\/2 done, 0 running, 0 failed/)
+    expect(runDirs(path.join(runs, "restart")).length).toBe(2)
+    await stop(a)
     await stop(b)
   })
 
