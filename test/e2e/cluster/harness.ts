@@ -17,11 +17,12 @@ export interface StudyOptions {
   readonly lrs?: ReadonlyArray<number>
   readonly seeds?: ReadonlyArray<number>
   readonly optimizer?: string
+  readonly backend?: { readonly name: string; readonly threads?: number }
 }
 
 /** Writes a tiny project and a study file over it (lrs × seeds); returns the study file. */
 export const tinyStudy = (dir: string, o: StudyOptions): string => {
-  const { pipeline } = tinyProject(dir, { name: o.name, steps: o.steps ?? 24, checkpointEvery: o.checkpointEvery ?? 8, recycling: false })
+  const { pipeline } = tinyProject(dir, { name: o.name, steps: o.steps ?? 24, checkpointEvery: o.checkpointEvery ?? 8, recycling: false, ...(o.backend !== undefined ? { backend: o.backend } : {}) })
   const base = { ...pipeline, optimizer: { use: o.optimizer ?? "optim/adam", lr: 0.01 } }
   const study = { _tag: "Study", name: o.name, base, grid: { "optimizer.lr": o.lrs ?? [0.01, 0.02] }, seeds: o.seeds ?? [1, 2] }
   const file = path.join(dir, `${o.name}.study.ts`)

@@ -13,7 +13,8 @@ import * as os from "node:os"
 import { fileURLToPath } from "node:url"
 import type { CellRef, CellResult } from "@rekindle/cluster/Cell"
 import * as Cells from "../Cells.ts"
-import { pipelineArg, setFlag } from "./Shared.ts"
+import { cacheFlag } from "./Resume.ts"
+import { pipelineArg, runsDirFlag, setFlag, threadsFlag } from "./Shared.ts"
 
 /** `@rekindle/cluster`, loaded on demand (the single-machine path never loads it). */
 const cluster = Effect.promise(() => import("@rekindle/cluster"))
@@ -194,16 +195,9 @@ export const worker = Command.make(
       Flag.withSchema(Schema.Int.pipe(Schema.check(Schema.isGreaterThan(0)))),
       Flag.withDefault(1)
     ),
-    runsDir: Flag.String("runs-dir").pipe(
-      Flag.withDescription("Root folder of runs, shared with the submitter (its --out)"),
-      Flag.withDefault("runs")
-    ),
-    threads: Flag.Int("threads").pipe(
-      Flag.withDescription("Backend threads per cell (default: the pipeline's)"),
-      Flag.withSchema(Schema.Int.pipe(Schema.check(Schema.isGreaterThan(0)))),
-      Flag.optional
-    ),
-    cache: Flag.String("cache").pipe(Flag.withDescription("Cache folder for tokenizers and tokenized corpora"), Flag.withDefault(".cache/rekindle")),
+    runsDir: runsDirFlag,
+    threads: threadsFlag,
+    cache: cacheFlag,
     name: Flag.String("name").pipe(Flag.withDescription("This worker's name in progress reports (default: host-pid)"), Flag.optional),
     host: Flag.String("host").pipe(
       Flag.withDescription("Address the other cluster members reach this worker at (default: this machine's host name)"),

@@ -8,31 +8,13 @@
 import { UserError } from "@rekindle/core"
 import { Compile } from "@rekindle/pipeline"
 import { ForeignLocks } from "@rekindle/training/Lock"
-import { Console, Effect, Option, Path, Schema } from "effect"
+import { Console, Effect, Option, Path } from "effect"
 import { Command, Flag } from "effect/cli"
 import * as Cells from "../Cells.ts"
 import * as Cluster from "./Cluster.ts"
 import { experiment, ExitCode } from "./Run.ts"
-import { keepCheckpointsFlag, pipelineArg, setFlag } from "./Shared.ts"
-
-/** `--runs-dir DIR`: the root folder of runs (as `rekindle run --out`). */
-export const runsDirFlag = Flag.String("runs-dir").pipe(
-  Flag.withDescription("Root folder of runs (the study's runs go to DIR/<study>/); shared by every machine of a cluster"),
-  Flag.withDefault("runs")
-)
-
-/** `--cache DIR` (as `rekindle run`'s). */
-export const cacheFlag = Flag.String("cache").pipe(
-  Flag.withDescription("Cache folder for tokenizers and tokenized corpora"),
-  Flag.withDefault(".cache/rekindle")
-)
-
-/** `--threads T`: the backend's thread count for this cell. */
-export const threadsFlag = Flag.Int("threads").pipe(
-  Flag.withDescription("Backend threads (overrides the pipeline's backend.threads; wasm results depend on it)"),
-  Flag.withSchema(Schema.Int.pipe(Schema.check(Schema.isGreaterThan(0)))),
-  Flag.optional
-)
+import { cacheFlag } from "./Resume.ts"
+import { keepCheckpointsFlag, pipelineArg, runsDirFlag, setFlag, threadsFlag } from "./Shared.ts"
 
 const cells = Command.make(
   "cells",
