@@ -162,7 +162,10 @@ const performCell = (o: { readonly runsDir: string; readonly cache: string; read
       })
       child.on("error", (e) => resume(Effect.succeed({ code: null, signal: null, err: e.message })))
       child.on("close", (code, signal) => resume(Effect.succeed({ code, signal, err })))
-      return Effect.sync(() => {
+      // interrupted (the worker stops): the child checkpoints and stops before the worker goes
+      return Effect.callback<void>((done) => {
+        if (child.exitCode !== null || child.signalCode !== null) return done(Effect.void)
+        child.once("close", () => done(Effect.void))
         child.kill("SIGTERM")
       })
     })
