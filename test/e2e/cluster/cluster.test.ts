@@ -4,7 +4,7 @@
  * submitter leaves the study running and a new one joins it; a worker killed with SIGKILL
  * mid-cell loses nothing (the other takes the cell over and resumes it to identical events);
  * a failing cell is reported once; bad URLs, a runs dir that is not shared and a study file that
- * differs between submitter and worker are clear errors; a PostgreSQL restart mid-study is
+ * differs between submitter and worker, a worker without a plugin the study needs are clear errors; a PostgreSQL restart mid-study is
  * ridden out.
  */
 import * as fs from "node:fs"
@@ -142,7 +142,7 @@ describe("studies on a cluster (real PostgreSQL, loopback)", { timeout: 900_000 
     await stop(b)
   })
 
-  it("a failing cell is reported once; a runs dir that is not shared, a study file that differs and bad URLs are clear errors", async () => {
+  it("a failing cell is reported once; a runs dir that is not shared, a study file that differs, a missing plugin and bad URLs are clear errors", async () => {
     const runs = path.join(root, "runs")
     // non-finite loss: failed once, with its error, never retried
     const nan = tinyStudy(path.join(root, "nan"), { name: "nan", optimizer: "optim/sgd", lrs: [0.01, 1e6], seeds: [1] })
@@ -176,6 +176,21 @@ describe("studies on a cluster (real PostgreSQL, loopback)", { timeout: 900_000 
     expect(code, submitter.output()).toBe(1)
     expect(submitter.output()).toMatch(/study file \S+ on worker fc differs from the submitted one \(sha256 \w+ here, \w+ submitted\)/)
     await stop(late)
+
+    // the submitter's rekindle.config.ts registers a plugin the worker (another working directory) lacks
+    const project = path.join(root, "plugin")
+    const extra = tinyStudy(project, { name: "extra", lrs: [0.01], seeds: [1], optimizer: "extra/sgd" })
+    const repo = path.resolve(import.meta.dirname, "../../..")
+    fs.writeFileSync(path.join(project, "rekindle.config.ts"), [
+      `import { Plugin } from ${JSON.stringify(path.join(repo, "packages/core/src/index.ts"))}`,
+      `import { optim } from ${JSON.stringify(path.join(repo, "plugins/optim/src/index.ts"))}`,
+      `export default { plugins: [Plugin.make({ meta: { name: "@test/extra", version: "1.0.0", namespace: "extra", core: "^0.1.0" }, optimizers: { sgd: optim.optimizers.sgd } })] }`
+    ].join("\n") + "\n")
+    const bare = await startWorker("fd", runs)
+    const noPlugin = await run(["run", extra, "--out", runs, "--cluster", pg.url, "--cache", cache], project)
+    expect(noPlugin.code, noPlugin.out).toBe(1)
+    expect(noPlugin.out).toMatch(/cell 0 \(extra-lr=0\.01-\w+\) failed on fd: [^]*extra\/sgd/)
+    await stop(bare)
 
     // an unreachable database and a URL that is not PostgreSQL's: exit 2, nothing written
     const nowhere = path.join(root, "nowhere")
