@@ -11,7 +11,7 @@ import { spawn } from "node:child_process"
 import { createHash } from "node:crypto"
 import * as os from "node:os"
 import { fileURLToPath } from "node:url"
-import type { CellRef, CellResult } from "@rekindle/cluster/Cell"
+import type { Cell } from "@rekindle/cluster"
 import * as Cells from "../Cells.ts"
 import { cacheFlag } from "./Resume.ts"
 import { pipelineArg, runsDirFlag, setFlag, threadsFlag } from "./Shared.ts"
@@ -50,7 +50,7 @@ export const refs = (file: string, sets: ReadonlyArray<string>, runsDir: string,
     const fileHash = yield* Cells.fileHash(abs)
     const root = yield* Cells.studyRoot(runsDir, prepared)
     const id = studyId(prepared, cells, fileHash, sets, root)
-    const out: Array<CellRef> = cells.map((c) => ({
+    const out: Array<Cell.CellRef> = cells.map((c) => ({
       studyId: id,
       study: prepared.study.name,
       file: abs,
@@ -121,14 +121,14 @@ export const submitStudy = (
 
 /** Runs one cell as a child `rekindle study run-cell`; never fails (a failure is a `failed` result). */
 const performCell = (o: { readonly runsDir: string; readonly cache: string; readonly threads: Option.Option<number> }) =>
-(cell: CellRef, worker: string): Effect.Effect<CellResult, never, FileSystem.FileSystem | Path.Path> =>
+(cell: Cell.CellRef, worker: string): Effect.Effect<Cell.CellResult, never, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
     const t0 = Date.now()
     const root = path.resolve(o.runsDir, cell.study)
     const dir = path.join(root, cell.runId)
-    const failed = (error: string): CellResult => ({ index: cell.index, runId: cell.runId, status: "failed", worker, dir, error, ms: Date.now() - t0 })
+    const failed = (error: string): Cell.CellResult => ({ index: cell.index, runId: cell.runId, status: "failed", worker, dir, error, ms: Date.now() - t0 })
     if (!(yield* fs.exists(cell.file).pipe(Effect.orElseSucceed(() => false)))) {
       return failed(`the study file ${cell.file} does not exist on worker ${worker} (every machine must see it at the same path)`)
     }
@@ -169,7 +169,7 @@ const performCell = (o: { readonly runsDir: string; readonly cache: string; read
         child.kill("SIGTERM")
       })
     })
-    if (exit.code === 0) return { index: cell.index, runId: cell.runId, status: "finished", worker, dir, ms: Date.now() - t0 } satisfies CellResult
+    if (exit.code === 0) return { index: cell.index, runId: cell.runId, status: "finished", worker, dir, ms: Date.now() - t0 } satisfies Cell.CellResult
     const why = exit.err.trim().split("\n").slice(-8).join("\n")
     return failed(exit.signal !== null ? `the cell's process was killed by ${exit.signal}${why !== "" ? `:\n${why}` : ""}` : why !== "" ? why : `exit code ${exit.code}`)
   })
