@@ -38,6 +38,8 @@ export const CellResult = Schema.Struct({
   worker: Schema.String,
   /** The run folder, as the worker saw it. */
   dir: Schema.String,
+  /** The run's final eval loss, for a finished cell (read from its run folder). */
+  finalEvalLoss: Schema.optionalKey(Schema.Number),
   /** Why it failed (user error or numerical failure), for a failed cell. */
   error: Schema.optionalKey(Schema.String),
   /** Wall time of the child process, in milliseconds. */

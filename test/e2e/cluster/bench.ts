@@ -50,6 +50,7 @@ try {
   t0 = Date.now()
   const sub = await run(["run", file, "--out", runs, "--cluster", pg.url, "--cache", cache])
   const clusterSecs = secs(t0)
+  const status = await run(["study", "status", file, "--cluster", pg.url, "--out", runs])
   for (const w of workers) await stop(w)
   if (sub.code !== 0) throw new Error(sub.out)
 
@@ -59,6 +60,7 @@ try {
   console.log(`two workers (1 slot each):      ${clusterSecs.toFixed(1)} s`)
   console.log(`speedup:                        ${(seqSecs / clusterSecs).toFixed(2)}x`)
   console.log(`dispatch overhead per cell:     ${((2 * clusterSecs - seqSecs) / cells).toFixed(2)} s`)
+  console.log(status.out.trim())
   console.log(`run-cell with nothing to do:    ${noopSecs.toFixed(1)} s (process start-up, study load and compile)`)
 } finally {
   pg.stop()

@@ -69,6 +69,7 @@ describe("studies on a cluster (real PostgreSQL, loopback)", { timeout: 900_000 
     // both workers took cells
     expect(a.output()).toMatch(/\[wa cell \d\] cell \d: finished/)
     expect(b.output()).toMatch(/\[wb cell \d\] cell \d: finished/)
+    expect(a.output()).toMatch(/\[wa cell \d\] reported: grid-\S+ finished, final eval loss \d+\.\d{4}/)
     expect(readJson(path.join(runs, "grid", "study.json")).variants.map((v: { status: string }) => v.status)).toEqual(["finished", "finished", "finished", "finished"])
 
     // re-submitting returns the stored results and runs nothing

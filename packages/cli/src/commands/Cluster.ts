@@ -13,6 +13,7 @@ import * as os from "node:os"
 import { fileURLToPath } from "node:url"
 import type { Cell } from "@rekindle/cluster"
 import * as Cells from "../Cells.ts"
+import * as Summary from "../Summary.ts"
 import { cacheFlag } from "./Resume.ts"
 import { pipelineArg, runsDirFlag, setFlag, threadsFlag } from "./Shared.ts"
 
@@ -169,7 +170,20 @@ const performCell = (o: { readonly runsDir: string; readonly cache: string; read
         child.kill("SIGTERM")
       })
     })
-    if (exit.code === 0) return { index: cell.index, runId: cell.runId, status: "finished", worker, dir, ms: Date.now() - t0 } satisfies Cell.CellResult
+    if (exit.code === 0) {
+      const summary = yield* Summary.read(dir).pipe(Effect.option)
+      const evalLoss = summary._tag === "Some" ? summary.value.finalEvalLoss : undefined
+      yield* Console.log(`[${worker} cell ${cell.index}] reported: ${cell.runId} finished` + (evalLoss !== undefined ? `, final eval loss ${evalLoss.toFixed(4)}` : ""))
+      return {
+        index: cell.index,
+        runId: cell.runId,
+        status: "finished",
+        worker,
+        dir,
+        ms: Date.now() - t0,
+        ...(evalLoss !== undefined ? { finalEvalLoss: evalLoss } : {})
+      } satisfies Cell.CellResult
+    }
     const why = exit.err.trim().split("\n").slice(-8).join("\n")
     return failed(exit.signal !== null ? `the cell's process was killed by ${exit.signal}${why !== "" ? `:\n${why}` : ""}` : why !== "" ? why : `exit code ${exit.code}`)
   })
@@ -248,6 +262,8 @@ export const status = Command.make(
         `${String(c.index).padStart(5)}  ${c.runId}  ${c.status}` +
           (c.worker !== null ? ` on ${c.worker}` : "") +
           (c.attempts > 1 ? ` (attempt ${c.attempts})` : "") +
+          (c.startedAt !== null ? ` from ${c.startedAt.toISOString().slice(11, 19)}` : "") +
+          (c.startedAt !== null && c.finishedAt !== null ? ` for ${((c.finishedAt.getTime() - c.startedAt.getTime()) / 1000).toFixed(1)} s` : "") +
           (c.error !== null ? `: ${c.error.split("\n")[0]}` : "")
       )
     }
