@@ -153,7 +153,7 @@ describe("studies on a cluster (real PostgreSQL, loopback)", { timeout: 900_000 
     expect(failed.out).toMatch(/1\/2 done, 0 running, 1 failed/)
     expect(failed.out).toMatch(/cell 1 \(nan-lr=1000000-\w+\) failed on fa: .*run failed at step \d+/)
     const nanStatus = await run(["study", "status", nan, "--cluster", pg.url, "--out", runs])
-    expect(nanStatus.out).toMatch(/nan-lr=1000000-\w+  failed on fa: /)
+    expect(nanStatus.out).toMatch(/nan-lr=1000000-\w+  failed on fa from \S+ for [\d.]+ s: cell 1: run failed at step \d+/)
     expect(nanStatus.out).not.toContain("attempt 2")
     await stop(w)
 

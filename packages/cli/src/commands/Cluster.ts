@@ -7,11 +7,10 @@
 import { UserError } from "@rekindle/core"
 import { Console, Effect, FileSystem, Option, Path, Schema } from "effect"
 import { Command, Flag } from "effect/cli"
-import { spawn } from "node:child_process"
 import { createHash } from "node:crypto"
 import * as os from "node:os"
-import { fileURLToPath } from "node:url"
 import type { Cell } from "@rekindle/cluster"
+import * as CellProcesses from "../CellProcesses.ts"
 import * as Cells from "../Cells.ts"
 import * as Summary from "../Summary.ts"
 import { cacheFlag } from "./Resume.ts"
@@ -19,21 +18,6 @@ import { pipelineArg, runsDirFlag, setFlag, threadsFlag } from "./Shared.ts"
 
 /** `@rekindle/cluster`, loaded on demand (the single-machine path never loads it). */
 const cluster = Effect.promise(() => import("@rekindle/cluster"))
-
-/** The rekindle bin (run by workers for each cell). */
-const bin = fileURLToPath(new URL("../../bin/rekindle.mjs", import.meta.url))
-
-/** Marks a child `run-cell` that must die with its parent worker (set by the worker). */
-export const exitWithParentEnv = "REKINDLE_EXIT_WITH_PARENT"
-
-/** In a child started by a worker: dies at once when the worker does (its stdin pipe closes). */
-export const exitWithParent = Effect.sync(() => {
-  if (process.env[exitWithParentEnv] !== "1") return
-  process.stdin.on("end", () => process.kill(process.pid, "SIGKILL"))
-  process.stdin.on("close", () => process.kill(process.pid, "SIGKILL"))
-  process.stdin.resume()
-  process.stdin.unref?.()
-})
 
 /** The marker a submitter leaves in its study folder; a worker that cannot see it does not share the runs dir. */
 const marker = (studyId: string) => `.rekindle-study-${studyId}`
@@ -120,8 +104,13 @@ export const submitStudy = (
     return failed.length > 0 ? 1 : 0
   })
 
-/** Runs one cell as a child `rekindle study run-cell`; never fails (a failure is a `failed` result). */
-const performCell = (o: { readonly runsDir: string; readonly cache: string; readonly threads: Option.Option<number> }) =>
+/** Runs one cell in a child process (`CellProcesses`); never fails (a failure is a `failed` result). */
+const performCell = (o: {
+  readonly runsDir: string
+  readonly cache: string
+  readonly threads: Option.Option<number>
+  readonly children: ReturnType<typeof CellProcesses.make>
+}) =>
 (cell: Cell.CellRef, worker: string): Effect.Effect<Cell.CellResult, never, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
@@ -144,32 +133,12 @@ const performCell = (o: { readonly runsDir: string; readonly cache: string; read
     }
     const threads = Option.isSome(o.threads) ? o.threads.value : cell.threads
     const args = [
-      bin, "study", "run-cell", cell.file, "--index", String(cell.index), "--runs-dir", o.runsDir, "--cache", o.cache,
+      cell.file, "--index", String(cell.index), "--runs-dir", o.runsDir, "--cache", o.cache,
       "--expect-hash", cell.pipelineHash, "--take-over-lock",
       ...(threads !== undefined ? ["--threads", String(threads)] : []),
       ...cell.sets.flatMap((s) => ["--set", s])
     ]
-    const exit = yield* Effect.callback<{ code: number | null; signal: NodeJS.Signals | null; err: string }>((resume) => {
-      const child = spawn(process.execPath, args, {
-        stdio: ["pipe", "pipe", "pipe"],
-        env: { ...process.env, [exitWithParentEnv]: "1" }
-      })
-      let err = ""
-      const prefix = `[${worker} cell ${cell.index}] `
-      child.stdout.on("data", (d) => process.stdout.write(String(d).split("\n").filter((l) => l !== "").map((l) => prefix + l + "\n").join("")))
-      child.stderr.on("data", (d) => {
-        err = (err + String(d)).slice(-4000)
-        process.stderr.write(String(d).split("\n").filter((l) => l !== "").map((l) => prefix + l + "\n").join(""))
-      })
-      child.on("error", (e) => resume(Effect.succeed({ code: null, signal: null, err: e.message })))
-      child.on("close", (code, signal) => resume(Effect.succeed({ code, signal, err })))
-      // interrupted (the worker stops): the child checkpoints and stops before the worker goes
-      return Effect.callback<void>((done) => {
-        if (child.exitCode !== null || child.signalCode !== null) return done(Effect.void)
-        child.once("close", () => done(Effect.void))
-        child.kill("SIGTERM")
-      })
-    })
+    const exit = yield* o.children.run(`${cell.file} ${cell.fileHash} ${threads ?? "-"}`, args, `[${worker} cell ${cell.index}] `)
     if (exit.code === 0) {
       const summary = yield* Summary.read(dir).pipe(Effect.option)
       const evalLoss = summary._tag === "Some" ? summary.value.finalEvalLoss : undefined
@@ -228,7 +197,8 @@ export const worker = Command.make(
     const me = Option.getOrElse(name, () => `${os.hostname()}-${process.pid}`)
     const listen = Option.isSome(port) ? port.value : yield* freePort
     const address = Option.getOrElse(host, () => os.hostname())
-    const perform = performCell({ runsDir, cache, threads })
+    const children = CellProcesses.make()
+    const perform = performCell({ runsDir, cache, threads, children })
     const services = yield* Effect.context<FileSystem.FileSystem | Path.Path>()
     return yield* Worker.serve({
       db,
@@ -238,7 +208,7 @@ export const worker = Command.make(
       port: listen,
       perform: (cell, w) => Effect.provide(perform(cell, w), services),
       onReady: Console.log(`worker ${me}: ready on ${address}:${listen}, ${slots} slot${slots === 1 ? "" : "s"}, runs in ${runsDir}`)
-    })
+    }).pipe(Effect.ensuring(children.shutdown))
   })
 ).pipe(Command.withDescription("Serve study cells from a cluster (PostgreSQL): each cell runs as a child process"))
 

@@ -5,11 +5,13 @@
  * than `--expect-hash`: refused); `collect` writes study.json, the comparison and report.html from
  * the run folders; `status --cluster` shows a study's progress on a cluster without submitting.
  */
+import type { NodeServices } from "@effect/platform-node"
 import { UserError } from "@rekindle/core"
 import { Compile } from "@rekindle/pipeline"
 import { ForeignLocks } from "@rekindle/training/Lock"
 import { Console, Effect, Option, Path } from "effect"
 import { Command, Flag } from "effect/cli"
+import * as CellProcesses from "../CellProcesses.ts"
 import * as Cells from "../Cells.ts"
 import * as Cluster from "./Cluster.ts"
 import { experiment, ExitCode } from "./Run.ts"
@@ -53,7 +55,7 @@ const runCell = Command.make(
     )
   },
   Effect.fn("study.run-cell")(function*({ study, index, runsDir, set, cache, keepCheckpoints, threads, expectHash, takeOverLock }) {
-    yield* Cluster.exitWithParent
+    yield* CellProcesses.exitWithParent
     const path = yield* Path.Path
     const { prepared, cells } = yield* Cells.load(study, set)
     const cell = yield* Cells.pick(cells, index)
@@ -95,8 +97,28 @@ const collect = Command.make(
   })
 ).pipe(Command.withDescription("Write study.json, the comparison table and report.html from the study's run folders"))
 
+const serveCells = Command.make(
+  "serve-cells",
+  {},
+  Effect.fn("study.serve-cells")(function*() {
+    yield* CellProcesses.exitWithParent
+    // the CLI itself, typed by hand (Cli.ts imports this module)
+    const { run } = (yield* Effect.promise(() => import("../Cli.ts"))) as {
+      readonly run: (argv: ReadonlyArray<string>) => Effect.Effect<number, unknown, NodeServices.NodeServices>
+    }
+    const next = CellProcesses.requests()
+    while (true) {
+      const line = yield* next
+      if (line === undefined) return
+      const args = JSON.parse(line) as Array<string>
+      const code = yield* run(["study", "run-cell", ...args])
+      process.stderr.write(`${CellProcesses.doneMarker} ${code}\n`)
+    }
+  })
+).pipe(Command.withDescription("For workers: run `study run-cell` argument lists read from stdin (one JSON array per line), one at a time"))
+
 /** The `study` command and its subcommands. */
 export const studyCommand = Command.make("study").pipe(
   Command.withDescription("A study's cells, for schedulers: list, run one, collect, cluster status"),
-  Command.withSubcommands([cells, runCell, collect, Cluster.status])
+  Command.withSubcommands([cells, runCell, collect, Cluster.status, serveCells])
 )
