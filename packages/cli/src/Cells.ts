@@ -8,8 +8,8 @@ import type { BackendProvider } from "@rekindle/core"
 import { RunError, UserError } from "@rekindle/core"
 import { Compile } from "@rekindle/pipeline"
 import { Write } from "@rekindle/report"
-import { folderName, hashOf, readManifest } from "@rekindle/training/RunFolder"
-import type { RunPlan } from "@rekindle/training/RunPlan"
+import { folderName, hashOf, readManifest } from "@rekindle/run/RunFolder"
+import type { RunPlan } from "@rekindle/training"
 import { Console, Effect, FileSystem, Path } from "effect"
 import { createHash } from "node:crypto"
 import * as Host from "./Host.ts"
@@ -47,7 +47,10 @@ export const cells = (prepared: PreparedStudy): Effect.Effect<ReadonlyArray<Cell
     ))
 
 /** Loads a study file (a single pipeline is a user error) and compiles its cells. */
-export const load = (file: string, sets: ReadonlyArray<string>) =>
+export const load = (
+  file: string,
+  sets: ReadonlyArray<string>
+): Effect.Effect<{ readonly prepared: PreparedStudy; readonly cells: ReadonlyArray<Cell> }, UserError, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function*() {
     const prepared = yield* Host.prepare(file, sets)
     if (prepared._tag !== "Study") {

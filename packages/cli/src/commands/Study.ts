@@ -8,7 +8,6 @@
 import type { NodeServices } from "@effect/platform-node"
 import { UserError } from "@rekindle/core"
 import { Compile } from "@rekindle/pipeline"
-import { ForeignLocks } from "@rekindle/training/Lock"
 import { Console, Effect, Option, Path } from "effect"
 import { Command, Flag } from "effect/cli"
 import * as CellProcesses from "../CellProcesses.ts"
@@ -69,13 +68,14 @@ const runCell = Command.make(
     const root = yield* Cells.studyRoot(runsDir, prepared)
     const backends = yield* Compile.backendProviders(prepared.registry)
     const trainer = yield* experiment
+    const { Lock } = yield* Effect.promise(() => import("@rekindle/run"))
     const outcome = yield* Cells.runCell(trainer, { ...cell, plan }, root, {
       cacheDir: cache,
       backends,
       keepCheckpoints,
       source: path.resolve(study),
       onStart: Console.log(`cell ${index}: ${cell.runId} (${cell.name} seed ${cell.seed})`)
-    }).pipe(Effect.provideService(ForeignLocks, takeOverLock ? "stale" : "held"))
+    }).pipe(Effect.provideService(Lock.ForeignLocks, takeOverLock ? "stale" : "held"))
     if (outcome._tag === "Skipped") yield* Console.log(`cell ${index}: ${cell.runId} already finished in ${outcome.dir}; nothing to do`)
     else if (outcome._tag === "Finished") yield* Console.log(`cell ${index}: finished in ${outcome.dir}`)
     else {
