@@ -92,7 +92,7 @@ export interface CellOptions {
   readonly onStart?: Effect.Effect<void>
 }
 
-/** The trainer, as `runCell` calls it (`Experiment.run`). */
+/** The trainer, as `runCell` calls it (`Runner.run` of @rekindle/training). */
 export type Trainer = (plan: RunPlan, options: {
   readonly outDir: string
   readonly cacheDir: string
