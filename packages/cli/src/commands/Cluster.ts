@@ -232,8 +232,8 @@ export const status = Command.make(
         `${String(c.index).padStart(5)}  ${c.runId}  ${c.status}` +
           (c.worker !== null ? ` on ${c.worker}` : "") +
           (c.attempts > 1 ? ` (attempt ${c.attempts})` : "") +
-          (c.startedAt !== null ? ` from ${c.startedAt.toISOString().slice(11, 19)}` : "") +
-          (c.startedAt !== null && c.finishedAt !== null ? ` for ${((c.finishedAt.getTime() - c.startedAt.getTime()) / 1000).toFixed(1)} s` : "") +
+          (c.startedAt !== null ? ` from ${c.startedAt.toISOString().slice(11, 23)}` : "") +
+          (c.startedAt !== null && c.finishedAt !== null ? ` for ${((c.finishedAt.getTime() - c.startedAt.getTime()) / 1000).toFixed(3)} s` : "") +
           (c.error !== null ? `: ${c.error.split("\n")[0]}` : "")
       )
     }
