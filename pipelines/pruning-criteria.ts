@@ -10,12 +10,12 @@ import baseline from "./baseline.ts"
 const base = definePipeline({
   ...baseline,
   name: "pruning-criteria",
-  pruning: { from: 50, until: 300, final: 0.5, every: 10, criterion: { use: "select/magnitude-smallest" } }
+  hooks: [{ use: "hooks/pruning", from: 50, until: 300, final: 0.5, every: 10, criterion: { use: "select/magnitude-smallest" } }]
 })
 
 export default study({
   base,
   grid: {
-    "pruning.criterion": [{ use: "select/magnitude-smallest" }, { use: "select/magnitude-largest" }, { use: "select/random" }]
+    "hooks.0.criterion": [{ use: "select/magnitude-smallest" }, { use: "select/magnitude-largest" }, { use: "select/random" }]
   }
 })

@@ -14,10 +14,10 @@ const base = definePipeline({
   // the study's report overlays the subsets' loss curves and their magnitude distributions
   probes: [{ use: "probe/magnitudes" }, { use: "probe/activations" }],
   log: [{ use: "log/console" }, { use: "log/jsonl" }, { use: "log/report" }],
-  retrain: { at: 300, subset: "smallest", fraction: 0.1, steps: 100, warmup: 10, lr: 1e-3, then: "stop" }
+  hooks: [{ use: "hooks/retrain", at: 300, subset: "smallest", fraction: 0.1, steps: 100, warmup: 10, lr: 1e-3, then: "stop" }]
 })
 
 export default study({
   base,
-  grid: { "retrain.subset": ["smallest", "largest", "random", "all"] }
+  grid: { "hooks.0.subset": ["smallest", "largest", "random", "all"] }
 })

@@ -52,7 +52,7 @@ export const parseArgs = (argv: ReadonlyArray<string>): BenchArgs => {
 const fmt = (x: number, digits = 1) => x.toFixed(digits)
 
 /** The PyTorch peer's result (a JSON line of bench/peers/pytorch_reference.py), or why there is none. */
-export const pytorchPeer = (config: string, threads: number, steps: number, warmup: number): { tokensPerSec: number; line: string } | { error: string } => {
+const pytorchPeer = (config: string, threads: number, steps: number, warmup: number): { tokensPerSec: number; line: string } | { error: string } => {
   // REKINDLE_PYTHON, else the first of python3 on PATH and the system's (Debian's python3-torch) that has torch
   const pythons = process.env["REKINDLE_PYTHON"] !== undefined ? [process.env["REKINDLE_PYTHON"]] : ["python3", "/usr/bin/python3"]
   let last: { error: string } = { error: "no python3" }

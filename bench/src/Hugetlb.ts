@@ -7,7 +7,7 @@
 import { spawnSync } from "node:child_process"
 
 /** The tunable the benchmark and the CLI set. */
-export const tunable = "glibc.malloc.hugetlb=1"
+const tunable = "glibc.malloc.hugetlb=1"
 
 /**
  * Re-executes this process with the tunable and exits with the child's code (returns `true`

@@ -95,7 +95,7 @@ const matmulRate = (c: BenchConfig, options: BenchOptions, backend: string): num
 }
 
 /** The recycling stage the benchmark fires: magnitude-smallest 5% per layer + initial + zero-moments, every step. */
-export const recyclingStage: Recycling.Stage.Stage = {
+const recyclingStage: Recycling.Stage.Stage = {
   index: 0,
   schedule: { every: 1, from: 0 },
   criterion: { id: "select/magnitude-smallest", criterion: magnitudeSmallest() },

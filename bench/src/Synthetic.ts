@@ -6,7 +6,7 @@ import { type Batch, Key } from "@rekindle/core"
 import type { BatchStream } from "@rekindle/data"
 
 /** A deterministic batch with ~15% target positions. */
-export const batch = (batchSize: number, seqLen: number, vocabSize: number, index: number): Batch.Batch => {
+const batch = (batchSize: number, seqLen: number, vocabSize: number, index: number): Batch.Batch => {
   const u = Key.uniform(Key.fold(Key.make(1234), index))
   const n = batchSize * seqLen
   const inputIds = new Int32Array(n)

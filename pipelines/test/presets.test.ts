@@ -4,6 +4,8 @@ import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { builtins } from "@rekindle/builtins"
 import { type AnyPipeline, Compile, isStudy, override, Plan, Registry, Resolve, Studies, type Study } from "@rekindle/pipeline"
+import type { MidpointLoss, Pruning, Retrain } from "@rekindle/plugin-hooks"
+import type { RunPlan } from "@rekindle/training"
 import * as presets from "../src/index.ts"
 import {
   baseline,
@@ -25,6 +27,14 @@ const registry = Effect.runSync(Registry.make(builtins))
 const compile = (p: unknown) => Effect.runSync(Compile.compile(registry, p))
 const schedule = (p: unknown) => Plan.schedule(Effect.runSync(Resolve.resolve(registry, p)))
 const variants = (s: Study) => Effect.runSync(Studies.variants(s))
+/** The built hook part `id` of a plan (undefined when the plan has none). */
+const hook = <A>(plan: RunPlan, id: string): A | undefined => plan.hooks.find((h) => h.id === id)?.hook as A | undefined
+const pruningOf = (plan: RunPlan) => hook<Pruning.PruningPart>(plan, "hooks/pruning")?.pruning
+const retrainOf = (plan: RunPlan) => hook<Retrain.RetrainPart>(plan, "hooks/retrain")?.retrain
+const midpointOf = (plan: RunPlan) => hook<MidpointLoss.MidpointLossPart>(plan, "hooks/midpoint-loss")?.config
+/** The plan rows of a pipeline's hook `id`: its summary and rows. */
+const hookPlan = (p: unknown, id: string) => schedule(p).hooks.find((h) => h.id === id)!
+
 /** The problems of a pipeline that must not compile. */
 const problems = (p: unknown): Array<{ path: string; message: string }> => {
   const exit = Effect.runSyncExit(Compile.compile(registry, p))
@@ -61,17 +71,13 @@ describe("presets", () => {
   it("baseline: a small BERT (minutes on 2 cores), BERT-style AdamW with warm-up, nothing else", () => {
     const plan = compile(baseline)
     expect(plan.recycling).toEqual([])
-    expect(plan.pruning).toBeUndefined()
-    expect(plan.retrain).toBeUndefined()
-    expect(plan.midpointLoss).toBeUndefined()
+    expect(plan.hooks).toEqual([])
     expect(plan.optimizer.id).toBe("optim/adamw")
     expect(plan.model).toMatchObject({ dModel: 128, heads: 4, layers: 2, dFF: 512, seqLen: 64 })
     expect(plan.train).toMatchObject({ steps: 400, batchSize: 32 })
-    // no experiment sections in the resolved pipeline, so run hashes of plain pipelines are unchanged
+    // no hooks key in the resolved pipeline, so run hashes of plain pipelines are unchanged
     const json = Effect.runSync(Resolve.resolve(registry, baseline)).json
-    expect(Object.keys(json)).not.toContain("pruning")
-    expect(Object.keys(json)).not.toContain("retrain")
-    expect(Object.keys(json)).not.toContain("midpointLoss")
+    expect(Object.keys(json)).not.toContain("hooks")
   })
 
   it("recycle-initial: 10% smallest every 50 steps from 50 to 300, initial reinit, a dormant shadow", () => {
@@ -119,57 +125,68 @@ describe("presets", () => {
 
   it("pruning-criteria: a mask ramping to half of each layer between steps 50 and 300, by three rank criteria", () => {
     const vs = variants(pruningCriteria)
-    expect(vs.map((v) => compile(v.pipeline).pruning!.criterion.id)).toEqual([
+    expect(vs.map((v) => pruningOf(compile(v.pipeline))!.criterion.id)).toEqual([
       "select/magnitude-smallest", "select/magnitude-largest", "select/random"
     ])
-    const p = schedule(vs[0]!.pipeline).pruning!
-    expect(p.updates[0]).toEqual({ step: 50, fraction: 0, prunedPerLayer: 0 })
-    expect(p.updates.at(-1)).toEqual({ step: 300, fraction: 0.5, prunedPerLayer: 256 })
-    expect(p.updates).toHaveLength(26)
-    expect(p.updates.map((u) => u.prunedPerLayer)).toEqual([...p.updates.map((u) => u.prunedPerLayer)].sort((a, b) => a - b))
+    const p = hookPlan(vs[0]!.pipeline, "hooks/pruning")
+    expect(p.summary).toBe("pruning: select/magnitude-smallest, to 0.5 of every layer; the mask may grow before 26 step(s):")
+    expect(p.rows[0]).toBe("step 50: target 0 -> 0 pruned per layer")
+    expect(p.rows.at(-1)).toBe("step 300: target 0.5 -> 256 pruned per layer")
+    expect(p.rows).toHaveLength(26)
+    const pruned = p.rows.map((r) => Number(/-> (\d+) pruned/.exec(r)![1]))
+    expect(pruned).toEqual([...pruned].sort((a, b) => a - b))
   })
 
   it("retrain-subsets: 300 steps, then 100 steps retraining one subset under a fresh warm-up optimizer, then stop", () => {
     const vs = variants(retrainSubsets)
     const plans = vs.map((v) => compile(v.pipeline))
-    expect(plans.map((p) => p.retrain!.subset)).toEqual(["smallest", "largest", "random", "all"])
-    expect(plans.map((p) => p.retrain!.criterion?.id)).toEqual(["select/magnitude-smallest", "select/magnitude-largest", "select/random", undefined])
+    expect(plans.map((p) => retrainOf(p)!.subset)).toEqual(["smallest", "largest", "random", "all"])
+    expect(plans.map((p) => retrainOf(p)!.criterion?.id)).toEqual(["select/magnitude-smallest", "select/magnitude-largest", "select/random", undefined])
     for (const p of plans) {
       expect(p.train.steps).toBe(400)
-      expect(p.retrain!.optimizer.name).toContain("warmup(10)")
-      expect(p.retrain!.optimizer.learningRate(0)).toBeCloseTo(1e-4)
-      expect(p.retrain!.optimizer.learningRate(50)).toBeCloseTo(1e-3)
+      expect(retrainOf(p)!.optimizer.name).toContain("warmup(10)")
+      expect(retrainOf(p)!.optimizer.learningRate(0)).toBeCloseTo(1e-4)
+      expect(retrainOf(p)!.optimizer.learningRate(50)).toBeCloseTo(1e-3)
     }
-    expect(schedule(vs[0]!.pipeline).retrain).toMatchObject({ at: 300, until: 400, neuronsPerLayer: 51, then: "stop" })
-    expect(schedule(vs[3]!.pipeline).retrain!.neuronsPerLayer).toBe(512)
+    expect(hookPlan(vs[0]!.pipeline, "hooks/retrain").summary).toBe(
+      `retraining: steps 300-399 train only the "smallest" subset (51 neuron(s) per layer), lr 0.001, warm-up 10; then the run stops`
+    )
+    expect(hookPlan(vs[3]!.pipeline, "hooks/retrain").summary).toContain("(512 neuron(s) per layer)")
   })
 
   it("midpoint-loss: coefficient 0 / 0.01 / 0.1 × p 1 / 2", () => {
     const vs = variants(midpointLoss)
     expect(vs.map((v) => {
-      const m = compile(v.pipeline).midpointLoss!
+      const m = midpointOf(compile(v.pipeline))!
       return [m.coefficient, m.p, m.center]
     })).toEqual([[0, 1, "mean"], [0, 2, "mean"], [0.01, 1, "mean"], [0.01, 2, "mean"], [0.1, 1, "mean"], [0.1, 2, "mean"]])
   })
 })
 
-describe("experiment sections", () => {
+describe("experiment hooks", () => {
   it("defaults: pruning every 10 with the smallest magnitudes; retrain fraction 0.1, no warm-up, the run's lr, continue; midpoint p 2, mean", () => {
-    const p = { ...baseline, pruning: { from: 0, until: 100, final: 0.2 }, retrain: { at: 200, subset: "random" as const, steps: 10 }, midpointLoss: { coefficient: 0.1 } }
+    const p = {
+      ...baseline,
+      hooks: [
+        { use: "hooks/pruning" as const, from: 0, until: 100, final: 0.2 },
+        { use: "hooks/retrain" as const, at: 200, subset: "random" as const, steps: 10 },
+        { use: "hooks/midpoint-loss" as const, coefficient: 0.1 }
+      ]
+    }
     const plan = compile(p)
-    expect(plan.pruning!.schedule).toEqual({ from: 0, until: 100, final: 0.2, every: 10 })
-    expect(plan.pruning!.criterion.id).toBe("select/magnitude-smallest")
-    expect(plan.retrain).toMatchObject({ at: 200, steps: 10, fraction: 0.1, then: "continue", lr: 1e-3 })
-    expect(plan.retrain!.optimizer.learningRate(0)).toBe(1e-3)
-    expect(plan.midpointLoss).toEqual({ coefficient: 0.1, p: 2, center: "mean", log: false, belowOnly: false })
+    expect(pruningOf(plan)!.schedule).toEqual({ from: 0, until: 100, final: 0.2, every: 10 })
+    expect(pruningOf(plan)!.criterion.id).toBe("select/magnitude-smallest")
+    expect(retrainOf(plan)).toMatchObject({ at: 200, steps: 10, fraction: 0.1, then: "continue", lr: 1e-3 })
+    expect(retrainOf(plan)!.optimizer.learningRate(0)).toBe(1e-3)
+    expect(midpointOf(plan)).toEqual({ coefficient: 0.1, p: 2, center: "mean", log: false, belowOnly: false })
     const json = plan.resolved as Record<string, any>
-    expect(json.pruning).toEqual({ from: 0, until: 100, final: 0.2, every: 10, criterion: { use: "select/magnitude-smallest" } })
-    expect(json.retrain).toEqual({ at: 200, subset: "random", fraction: 0.1, steps: 10, warmup: 0, then: "continue" })
+    expect(json.hooks[0]).toEqual({ use: "hooks/pruning", from: 0, until: 100, final: 0.2, every: 10, criterion: { use: "select/magnitude-smallest" } })
+    expect(json.hooks[1]).toEqual({ use: "hooks/retrain", at: 200, subset: "random", fraction: 0.1, steps: 10, warmup: 0, then: "continue" })
     expect(plan.train.steps).toBe(400)
   })
 
   it("retraining that stops ends the run at at + steps (plan and schedule agree)", () => {
-    const p = override(override(retrainSubsets.base, "retrain.at", 100), "retrain.steps", 50)
+    const p = override(override(retrainSubsets.base, "hooks.0.at", 100), "hooks.0.steps", 50)
     expect(compile(p).train.steps).toBe(150)
     const s = schedule(p)
     expect(s.steps).toBe(150)
@@ -177,19 +194,24 @@ describe("experiment sections", () => {
   })
 
   it("reports every problem with its path", () => {
+    // each hook reports its first problem (its make checks in order); hooks are checked independently
     const found = problems({
       ...baseline,
-      pruning: { from: 10, until: 500, final: 0.5, criterion: { use: "select/magnitude-smalest" } },
-      retrain: { at: 350, subset: "random", steps: 100 }
+      hooks: [
+        { use: "hooks/pruning", from: 10, until: 500, final: 0.5 },
+        { use: "hooks/pruning", from: 10, until: 50, final: 0.5, criterion: { use: "select/magnitude-smalest" } },
+        { use: "hooks/retrain", at: 350, subset: "random", steps: 100 }
+      ]
     })
-    expect(found.map((p) => p.path)).toEqual(["pruning.until", "pruning.criterion.use", "retrain.steps"])
+    expect(found.map((p) => p.path)).toEqual(["hooks.0.until", "hooks.1.criterion.use", "hooks.2.steps"])
     expect(found[0]!.message).toContain("training runs steps 0..399")
     expect(found[1]!.message).toContain("select/magnitude-smallest")
-    expect(problems({ ...baseline, pruning: { from: 50, until: 10, final: 0.5 } }).map((p) => p.path)).toEqual(["pruning.until"])
-    expect(problems({ ...baseline, midpointLoss: { coefficient: 1, center: "middle" } }).map((p) => p.path)).toEqual(["midpointLoss.center"])
-    expect(problems({ ...baseline, retrain: { at: 1, subset: "all", steps: 1, extra: 1 } }).map((p) => p.path)).toEqual(["retrain.extra"])
-    expect(problems(override({ ...baseline, pruning: { from: 0, until: 10, final: 0.5 } }, "model.dFF", 0)).map((p) => p.path)).toEqual(["pruning"])
-    expect(problems({ ...baseline, pruning: { from: 0, until: 10, final: 0.5, criterion: { use: "select/dormant" } } }))
-      .toEqual([{ path: "pruning.criterion", message: expect.stringContaining("rank criterion") }])
+    expect(problems({ ...baseline, hooks: [{ use: "hooks/pruning", from: 50, until: 10, final: 0.5 }] }).map((p) => p.path)).toEqual(["hooks.0.until"])
+    expect(problems({ ...baseline, hooks: [{ use: "hooks/midpoint-loss", coefficient: 1, center: "middle" }] }).map((p) => p.path)).toEqual(["hooks.0.center"])
+    expect(problems({ ...baseline, hooks: [{ use: "hooks/retrain", at: 1, subset: "all", steps: 1, extra: 1 }] }).map((p) => p.path)).toEqual(["hooks.0.extra"])
+    expect(problems(override({ ...baseline, hooks: [{ use: "hooks/pruning", from: 0, until: 10, final: 0.5 }] }, "model.dFF", 0)).map((p) => p.path))
+      .toEqual(["hooks.0"])
+    expect(problems({ ...baseline, hooks: [{ use: "hooks/pruning", from: 0, until: 10, final: 0.5, criterion: { use: "select/dormant" } }] }))
+      .toEqual([{ path: "hooks.0.criterion", message: expect.stringContaining("rank criterion") }])
   })
 })

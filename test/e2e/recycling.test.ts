@@ -3,9 +3,10 @@
  * compiled against the built-in plugins and run on the embedded engine over the Brown corpus.
  * - recycle-initial: `Recycle` events land at exactly the steps `rekindle plan` predicts (one per
  *   layer and firing, k neurons each), and the run folder is complete.
- * - the other experiments through the Experiment: gradual pruning (`Prune` events at the planned
- *   updates, reaching the final fraction), retraining that stops the run (a `Retrain` event per
- *   layer at `at`, the run ends at at + steps) and the midpoint loss (`Scalar` events).
+ * - the step hooks through the Runner, from a pipeline's `hooks`: gradual pruning (`Prune` events
+ *   at the planned updates, reaching the final fraction), retraining that stops the run (a
+ *   `Retrain` event per layer at `at`, the run ends at at + steps), the midpoint loss and the
+ *   one-file example hook `hooks/l1-ff` (`Scalar` events).
  */
 import { NodeServices } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
@@ -74,24 +75,34 @@ describe("reference study presets (scaled down)", () => {
       expect(manifest).toMatchObject({ status: "finished", stepsDone: 40 })
     }).pipe(Effect.provide(NodeServices.layer)), 600_000)
 
-  it.effect("pruning, retraining that stops the run, and the midpoint loss run through the Experiment", () =>
+  it.effect("pruning, retraining that stops the run, the midpoint loss and the L1 example hook run through the Runner", () =>
     Effect.gen(function*() {
       const p = yield* load("baseline.ts", {
         "train.steps": 60,
-        pruning: { from: 4, until: 16, final: 0.25, every: 4 },
-        retrain: { at: 20, subset: "smallest", fraction: 0.25, steps: 10, warmup: 2, then: "stop" },
-        midpointLoss: { coefficient: 0.01 }
+        hooks: [
+          { use: "hooks/pruning", from: 4, until: 16, final: 0.25, every: 4 },
+          { use: "hooks/retrain", at: 20, subset: "smallest", fraction: 0.25, steps: 10, warmup: 2, then: "stop" },
+          { use: "hooks/midpoint-loss", coefficient: 0.01 },
+          { use: "hooks/l1-ff", coefficient: 1e-4 }
+        ]
       })
       const { schedule, plan, events, manifest } = yield* runAndRead(p)
       expect(plan.train.steps).toBe(30)
       const prunes = events.filter((e): e is Event.EventOf<"Prune"> => e._tag === "Prune")
-      const growing = schedule.pruning!.updates.filter((u) => u.prunedPerLayer > 0)
+      const growing = schedule.hooks.find((h) => h.id === "hooks/pruning")!.rows
+        .map((r) => /^step (\d+): target [\d.]+ -> (\d+) pruned per layer$/.exec(r)!)
+        .map((m) => ({ step: Number(m[1]), prunedPerLayer: Number(m[2]) }))
+        .filter((u) => u.prunedPerLayer > 0)
+      expect(growing.length).toBeGreaterThan(0)
       expect(prunes.map((e) => [e.step, e.layer, e.pruned])).toEqual(growing.flatMap((u) => [[u.step, 0, u.prunedPerLayer], [u.step, 1, u.prunedPerLayer]]))
       expect(prunes.at(-1)!.pruned).toBe(16)
       const retrains = events.filter((e): e is Event.EventOf<"Retrain"> => e._tag === "Retrain")
       expect(retrains.map((e) => [e.step, e.until, e.layer, e.indices.length])).toEqual([[20, 30, 0, 16], [20, 30, 1, 16]])
       const aux = events.filter((e): e is Event.EventOf<"Scalar"> => e._tag === "Scalar" && e.probe === "midpoint-loss" && e.name === "aux").map((e) => e.step)
       expect(aux).toEqual([0, 10, 20])
+      const l1 = events.filter((e): e is Event.EventOf<"Scalar"> => e._tag === "Scalar" && e.probe === "l1-ff")
+      expect(l1.map((e) => [e.step, e.name])).toEqual([[0, "l1"], [10, "l1"], [20, "l1"]])
+      expect(l1.every((e) => Number.isFinite(e.value) && e.value > 0)).toBe(true)
       const steps = events.filter((e): e is Event.EventOf<"TrainStep"> => e._tag === "TrainStep").map((e) => e.step)
       expect(steps).toEqual([10, 20, 30])
       expect(manifest).toMatchObject({ status: "finished", stepsDone: 30 })

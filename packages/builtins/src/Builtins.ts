@@ -3,6 +3,7 @@
  * core's `InScope`, by declaration merging).
  */
 import { backendNode } from "@rekindle/plugin-backend-node"
+import { hooks } from "@rekindle/plugin-hooks"
 import { log } from "@rekindle/plugin-log"
 import { optim } from "@rekindle/plugin-optim"
 import { probe } from "@rekindle/plugin-probe"
@@ -10,7 +11,7 @@ import { reinit } from "@rekindle/plugin-reinit"
 import { select } from "@rekindle/plugin-select"
 
 /** The built-in plugin values, in registration order. */
-export const builtins = [optim, select, reinit, probe, log, backendNode] as const
+export const builtins = [optim, select, reinit, probe, log, backendNode, hooks] as const
 
 /** The built-in plugins (type). */
 export type Builtins = typeof builtins

@@ -5,7 +5,7 @@ import { builtins } from "../src/index.ts"
 describe("the built-in registry", () => {
   it("holds every plugins/* family once, each under its own namespace", () => {
     const namespaces = builtins.map((p) => p.meta.namespace)
-    expect(namespaces).toEqual(["optim", "select", "reinit", "probe", "log", "backend"])
+    expect(namespaces).toEqual(["optim", "select", "reinit", "probe", "log", "backend", "hooks"])
     expect(new Set(namespaces).size).toBe(namespaces.length)
   })
 

@@ -16,7 +16,7 @@ import { fileURLToPath } from "node:url"
 const bin = fileURLToPath(new URL("../bin/rekindle.mjs", import.meta.url))
 
 /** Set in a child's environment: it must die with its parent. */
-export const exitWithParentEnv = "REKINDLE_EXIT_WITH_PARENT"
+const exitWithParentEnv = "REKINDLE_EXIT_WITH_PARENT"
 
 /** The line a child writes on stderr after each request: the marker and the exit code. */
 export const doneMarker = "\u001erekindle-cell-done"

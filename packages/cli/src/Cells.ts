@@ -103,7 +103,7 @@ export type Trainer = (plan: RunPlan, options: {
 }) => Effect.Effect<unknown, unknown, FileSystem.FileSystem | Path.Path>
 
 /** What running a cell did. */
-export type CellOutcome =
+type CellOutcome =
   | { readonly _tag: "Skipped"; readonly dir: string }
   | { readonly _tag: "Finished"; readonly dir: string }
   | { readonly _tag: "Failed"; readonly dir: string; readonly error: RunError }

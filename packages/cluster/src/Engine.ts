@@ -23,7 +23,7 @@ const shardingConfig = {
 } as const
 
 /** The durable queue's store: leases of 10 s, refreshed every 2 s, polled every 300 ms. */
-export const queue = PersistedQueue.layer.pipe(
+const queue = PersistedQueue.layer.pipe(
   Layer.provide(PersistedQueue.layerStoreSql({ lockExpiration: "10 seconds", lockRefreshInterval: "2 seconds", pollInterval: "300 millis" }))
 )
 

@@ -2,14 +2,30 @@
  * The step-hook contract: work a run does around each optimizer step (recycling, probes, gradual
  * pruning, subset retraining, auxiliary losses). A hook sees the training state through `Loop`,
  * may change the step's forward pass (`ForwardOptions`) and its update (`StepOptions`), emits
- * events on the run's `EventBus`, and exposes its own state for checkpoints (`HookState`).
+ * events on the run's `EventBus`, and exposes its own state for checkpoints (`HookState`). Hooks
+ * are a plugin part kind (`hooks`): a part's `make` returns a `HookPart`, which the runner builds
+ * into a `StepHook` once the model exists (`HookContext`).
  */
-import type { Effect } from "effect"
+import type { Effect, Scope } from "effect"
 import type * as tf from "@tensorflow/tfjs-core"
 import type { RunError } from "./Errors.ts"
 import type { EventBus } from "./EventBus.ts"
+import type * as Key from "./Key.ts"
 import type * as Optimizer from "./Optimizer.ts"
 import type * as Params from "./Params.ts"
+import type * as Topology from "./Topology.ts"
+
+/** A batch on device (the model package moves a core `Batch` there). */
+export interface BatchTensors {
+  /** Input token ids, int32 `[B, T]`. */
+  readonly inputIds: tf.Tensor2D
+  /** Flat indices into `B·T` of the scored positions, int32 `[M]`. */
+  readonly targetPositions: tf.Tensor1D
+  /** The token to predict at each scored position, int32 `[M]`. */
+  readonly targetIds: tf.Tensor1D
+  readonly batchSize: number
+  readonly seqLen: number
+}
 
 /** Smooth-reinit state of one FF layer: the weights before reinitialization and the per-neuron blend. */
 export interface Blend {
@@ -111,4 +127,42 @@ export interface StepHook {
    * a resumed run differ from an uninterrupted one.
    */
   readonly state?: HookState
+}
+
+/** What a hook may ask of the model: its FF topology and activation statistics on a batch. */
+export interface HookModel {
+  readonly topology: Topology.Topology
+  /** Per FF layer on a batch: mean |h_i| and the fraction of tokens with h_i > 0, each `[dFF]`. */
+  readonly activationStats: (
+    params: Params.ParamMap,
+    batch: BatchTensors,
+    options?: ForwardOptions
+  ) => Array<{ meanAbs: tf.Tensor1D; firingRate: tf.Tensor1D }>
+}
+
+/** What the runner hands a hook part when it builds the run's hook (after the model exists). */
+export interface HookContext {
+  readonly model: HookModel
+  /** The run's root key: a hook splits its own purposes from it (`Key.split(key, "pruning")`). */
+  readonly key: Key.Key
+  /** The run's `train.logEvery` (hooks that report scalars use it as their cadence). */
+  readonly logEvery: number
+  /** The run's probe batch, when one exists (criteria that need activation statistics). */
+  readonly probe?: BatchTensors
+}
+
+/** What `rekindle plan` shows for a hook: one summary line and, where useful, rows (elided when long). */
+export interface HookDescription {
+  readonly summary: string
+  readonly rows?: ReadonlyArray<string>
+}
+
+/** What a `hooks` part's `make` returns: the plan's view of the hook and how to build it for a run. */
+export interface HookPart {
+  /** Builds the hook in the run's scope (tensors it keeps are released when the scope closes). */
+  readonly build: (context: HookContext) => Effect.Effect<StepHook, RunError, Scope.Scope>
+  /** The run's length with this hook, given the pipeline's `train.steps` (a hook may end the run early). */
+  readonly runLength?: (steps: number) => number
+  /** What the hook will do in a run of `steps` steps. */
+  readonly describe: (steps: number) => HookDescription
 }

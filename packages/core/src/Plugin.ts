@@ -4,10 +4,11 @@
  * `namespace/id`. Nothing registers itself by import; the host builds a registry from the plugin
  * values it is given.
  */
-import type { Effect, Schema } from "effect"
+import { Effect, type Schema } from "effect"
 import type { BackendProvider } from "./Backend.ts"
 import type { Criterion } from "./Criterion.ts"
-import type { PluginError } from "./Errors.ts"
+import { PluginError } from "./Errors.ts"
+import type { HookPart } from "./Hook.ts"
 import type { Optimizer } from "./Optimizer.ts"
 import type { Probe } from "./Probe.ts"
 import type { Reinitializer } from "./Reinitializer.ts"
@@ -24,19 +25,42 @@ export interface PartProducts {
   readonly sinks: Sink
   readonly probes: Probe
   readonly backends: BackendProvider
+  readonly hooks: HookPart
 }
 
 /** A kind of part. */
 export type PartKind = keyof PartProducts
 
 /** All part kinds, in a fixed order. */
-export const partKinds: ReadonlyArray<PartKind> = ["criteria", "reinitializers", "optimizers", "sinks", "probes", "backends"]
+export const partKinds: ReadonlyArray<PartKind> = ["criteria", "reinitializers", "optimizers", "sinks", "probes", "backends", "hooks"]
 
 /** What the host tells a part's `make` about the run it is built for. */
 export interface BuildContext {
   /** Total optimizer steps of the run (schedules default to it). */
   readonly totalSteps: number
+  /** FF neurons per layer of the run's model (0 = no FF sublayer); given by the pipeline compiler. */
+  readonly dFF?: number
+  /** The run's optimizer as a ref (`{ use, ...options }`), for parts that build a fresh copy of it. */
+  readonly optimizer?: { readonly use: string; readonly [option: string]: unknown }
+  /**
+   * Builds another part from a ref through the run's registry (a hook choosing neurons with a
+   * criterion). `path` names the option holding the ref, for error messages.
+   */
+  readonly part?: <K extends Exclude<PartKind, "sinks" | "hooks">>(
+    kind: K,
+    ref: { readonly use: string; readonly [option: string]: unknown },
+    path: string
+  ) => Effect.Effect<PartProducts[K], PluginError>
 }
+
+/** A build context with everything the pipeline compiler gives (hooks need all of it). */
+export type RunBuildContext = Required<BuildContext>
+
+/** The context as a `RunBuildContext`, or a PluginError when a host built the part outside a pipeline. */
+export const runContext = (context: BuildContext): Effect.Effect<RunBuildContext, PluginError> =>
+  context.dFF !== undefined && context.optimizer !== undefined && context.part !== undefined
+    ? Effect.succeed(context as RunBuildContext)
+    : Effect.fail(new PluginError({ part: "", message: "this part is built by the pipeline compiler (its context lacks dFF, optimizer or part)" }))
 
 /** One named part: its options schema and how to build it. `R` = services `make` needs. */
 export interface Part<K extends PartKind, S extends Schema.Top = Schema.Top, R = never> {

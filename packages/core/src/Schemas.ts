@@ -12,3 +12,13 @@ export const NonNegativeInt = Schema.Int.pipe(Schema.check(Schema.isGreaterThanO
 
 /** A finite number in [0, 1]. */
 export const Probability = Schema.Finite.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 1 })))
+
+/** A reference to a plugin part: `{ use: "namespace/id", ...its options }` (options decoded by the part's own schema). */
+export const PartRef = Schema.StructWithRest(
+  Schema.Struct({
+    use: Schema.String.pipe(Schema.annotate({ description: "The part, as namespace/id (see `rekindle plugins`)" }))
+  }),
+  [Schema.Record(Schema.String, Schema.Unknown)]
+)
+/** A part ref (decoded). */
+export type PartRef = typeof PartRef.Type

@@ -41,7 +41,7 @@ const streamVersion = "packed-sep-v1"
 const magic = 0x54444b52 // "RKDT" little-endian
 
 /** Packs documents: ids of each followed by `sep`. */
-export const pack = (docs: ReadonlyArray<Int32Array>, sep: number): Int32Array => {
+const pack = (docs: ReadonlyArray<Int32Array>, sep: number): Int32Array => {
   let n = 0
   for (const d of docs) n += d.length + 1
   const out = new Int32Array(n)

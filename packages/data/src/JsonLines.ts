@@ -13,7 +13,7 @@ import type { Path } from "effect/Path"
 import { sourceFiles } from "./SourceFiles.ts"
 
 /** File names read from a JSON-lines folder: `.jsonl`, `.json`, and their `.gz` forms. */
-export const isJsonLinesFile = (name: string): boolean => /\.(jsonl|json)(\.gz)?$/.test(name)
+const isJsonLinesFile = (name: string): boolean => /\.(jsonl|json)(\.gz)?$/.test(name)
 
 /** Thrown inside the streaming reader to stop with a user-facing problem. */
 class LineProblem extends Error {}

@@ -9,7 +9,7 @@ import type { Path } from "effect/Path"
 import { sourceFiles } from "./SourceFiles.ts"
 
 /** Splits text into paragraphs at blank lines; whitespace inside a paragraph is collapsed to single spaces. */
-export const paragraphs = (text: string): Array<string> =>
+const paragraphs = (text: string): Array<string> =>
   text.split(/\r?\n[ \t]*\r?\n/).map((p) => p.replace(/\s+/g, " ").trim()).filter((p) => p.length > 0)
 
 /** Reads documents from `.txt` files at `path` (a file or a folder). */

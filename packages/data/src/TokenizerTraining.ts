@@ -63,7 +63,7 @@ export const truncateVocab = (learned: Readonly<Record<string, number>>, vocabSi
 }
 
 /** Checks `data.tokenizer.vocabSize` (the schema checks it too; this guards configs built in code). */
-export const checkVocabSize = (vocabSize: number): Effect.Effect<void, UserError> =>
+const checkVocabSize = (vocabSize: number): Effect.Effect<void, UserError> =>
   Number.isInteger(vocabSize) && vocabSize >= minVocabSize
     ? Effect.void
     : Effect.fail(new UserError({
@@ -72,7 +72,7 @@ export const checkVocabSize = (vocabSize: number): Effect.Effect<void, UserError
     }))
 
 /** The cache file of a trained tokenizer for these documents and settings. */
-export const cacheFile = (path: Path, cacheDir: string, trainHash: string, settings: TrainSettings): string =>
+const cacheFile = (path: Path, cacheDir: string, trainHash: string, settings: TrainSettings): string =>
   path.join(
     cacheDir,
     "tokenizers",

@@ -2,20 +2,11 @@
  * A core `Batch` (plain typed arrays) as tensors on the current backend. The caller owns the
  * tensors: dispose them with `disposeBatch` when the step is done.
  */
-import type { Batch } from "@rekindle/core"
+import type { Batch, BatchTensors } from "@rekindle/core"
 import * as tf from "@tensorflow/tfjs-core"
 
-/** A batch on device. */
-export interface BatchTensors {
-  /** Input token ids, int32 `[B, T]`. */
-  readonly inputIds: tf.Tensor2D
-  /** Flat indices into `B·T` of the scored positions, int32 `[M]`. */
-  readonly targetPositions: tf.Tensor1D
-  /** The token to predict at each scored position, int32 `[M]`. */
-  readonly targetIds: tf.Tensor1D
-  readonly batchSize: number
-  readonly seqLen: number
-}
+/** A batch on device (the interface lives in core: step hooks see it). */
+export type { BatchTensors }
 
 /** Moves a batch to the current backend; throws on inconsistent lengths (a data bug). */
 export const toTensors = (b: Batch.Batch): BatchTensors => {

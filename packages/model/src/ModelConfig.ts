@@ -33,7 +33,7 @@ export const ModelConfig = Schema.Struct({
 export type ModelConfig = typeof ModelConfig.Type
 
 /** Defaults applied by pipelines for omitted fields (except sizes). */
-export const defaults = {
+const defaults = {
   activation: "relu",
   ffBias: false,
   causal: false,

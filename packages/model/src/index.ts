@@ -15,6 +15,7 @@ export * as Model from "./Model.ts"
 export { ModelConfig } from "./ModelConfig.ts"
 export * as Names from "./Names.ts"
 export * as Neurons from "./Neurons.ts"
+export * as Measure from "./Measure.ts"
 export * as Safetensors from "./Safetensors.ts"
 export * as Transformer from "./Transformer.ts"
 // the model type by name as well, so declaration emit can name it from the package root

@@ -5,7 +5,7 @@
  */
 import { type BackendProvider, type Plugin, UserError } from "@rekindle/core"
 import type { Stage } from "@rekindle/recycling"
-import { type RunPlan, runLength } from "@rekindle/training"
+import type { RunPlan } from "@rekindle/training"
 import { Effect, Schema } from "effect"
 import type { Registry } from "./Registry.ts"
 import { type Resolved, type ResolvedPart, resolve } from "./Resolve.ts"
@@ -23,7 +23,11 @@ const build = <K extends Exclude<Plugin.PartKind, "sinks">>(
     )
   )
 
-/** Instantiates every part of a resolved pipeline. */
+/** The steps a resolved pipeline trains: `train.steps`, or less where a hook ends the run early. */
+export const runLength = (resolved: Resolved): number =>
+  resolved.hooks.reduce((steps, h) => h.part.runLength?.(steps) ?? steps, resolved.spec.train.steps)
+
+/** Instantiates every part of a resolved pipeline (its hooks were made by `resolve`). */
 export const instantiate = (resolved: Resolved): Effect.Effect<RunPlan, UserError> =>
   Effect.gen(function*() {
     const { spec } = resolved
@@ -47,34 +51,6 @@ export const instantiate = (resolved: Resolved): Effect.Effect<RunPlan, UserErro
         shadow
       })
     }
-    let pruning: RunPlan["pruning"]
-    if (resolved.pruning !== undefined) {
-      const ref = resolved.pruning.criterion
-      const criterion = yield* build(ref, context)
-      if (criterion.count !== "rank") {
-        return yield* new UserError({
-          message: `pruning.criterion (${ref.id}): pruning needs a rank criterion (exact counts); ${ref.id} chooses by ${criterion.count}`,
-          problems: [{ path: ref.path, message: `${ref.id} chooses by ${criterion.count}; pruning needs a rank criterion (exact counts)` }]
-        })
-      }
-      pruning = { schedule: resolved.pruning.schedule, criterion: { id: ref.id, criterion } }
-    }
-    let retrain: RunPlan["retrain"]
-    if (resolved.retrain !== undefined) {
-      const r = resolved.retrain
-      const optimizer = yield* build(r.optimizer, context)
-      const criterion = r.criterion === undefined ? undefined : { id: r.criterion.id, criterion: yield* build(r.criterion, context) }
-      retrain = {
-        at: r.settings.at,
-        steps: r.settings.steps,
-        subset: r.settings.subset,
-        fraction: r.settings.fraction,
-        then: r.settings.then,
-        lr: r.lr,
-        optimizer,
-        ...(criterion !== undefined ? { criterion } : {})
-      }
-    }
     const probes: Array<RunPlan["probes"][number]> = []
     for (const p of resolved.probes) probes.push({ id: p.id, probe: yield* build(p, context) })
     const sinks: RunPlan["sinks"] = resolved.sinks.map((s) => ({
@@ -89,12 +65,10 @@ export const instantiate = (resolved: Resolved): Effect.Effect<RunPlan, UserErro
       data: spec.data,
       model: vocabSize === undefined ? model : { ...model, vocabSize },
       optimizer: { id: resolved.optimizer.id, optimizer },
-      // retraining that stops ends the run early; schedules keep the pipeline's train.steps as their length
-      train: { ...spec.train, steps: runLength(retrain, spec.train.steps) },
+      // a hook may end the run early (retraining that stops); schedules keep the pipeline's train.steps as their length
+      train: { ...spec.train, steps: runLength(resolved) },
       recycling,
-      ...(pruning !== undefined ? { pruning } : {}),
-      ...(retrain !== undefined ? { retrain } : {}),
-      ...(resolved.midpointLoss !== undefined ? { midpointLoss: resolved.midpointLoss } : {}),
+      hooks: resolved.hooks.map((h) => ({ id: h.id, hook: h.part })),
       probes,
       sinks,
       resolved: resolved.json

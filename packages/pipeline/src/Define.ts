@@ -75,6 +75,6 @@ export interface Config {
 export const defineConfig = (config: Config): Config => config
 
 /** Shorthand: a stage for the built-in plugins. */
-export type Stage = StageInput<Builtins>
+type Stage = StageInput<Builtins>
 /** Shorthand: an optimizer ref for the built-in plugins. */
-export type OptimizerRef = RefOf<Builtins, "optimizers">
+type OptimizerRef = RefOf<Builtins, "optimizers">

@@ -7,7 +7,7 @@
 import type { Plugin } from "@rekindle/core"
 import { Schema } from "effect"
 import type { Entry, Registry } from "./Registry.ts"
-import { PartRef, PipelineSpec, PruningSection, SelectRef, StageSection } from "./Spec.ts"
+import { PartRef, PipelineSpec, SelectRef, StageSection } from "./Spec.ts"
 
 type Fields = Schema.Struct.Fields
 
@@ -41,7 +41,7 @@ export const pipelineSchema = (registry: Registry): Schema.Top => {
     backend: optional(Schema.Union([names, Schema.Struct({ name: names, threads: Schema.optionalKey(Schema.Int) })])),
     optimizer: optional(refOf(of("optimizers"), {}, PartRef)),
     recycling: optional(Schema.Array(stage)),
-    pruning: optional(Schema.Struct({ ...PruningSection.fields, criterion: optional(criterion) })),
+    hooks: optional(Schema.Array(refOf(of("hooks"), {}, PartRef))),
     probes: optional(Schema.Array(refOf(of("probes"), {}, PartRef))),
     log: optional(Schema.Array(refOf(of("sinks"), {}, PartRef)))
   }).annotate({ title: "rekindle pipeline", description: "A rekindle pipeline (see docs/pipelines.md)" })

@@ -5,7 +5,7 @@
  * over all layers in global scope).
  */
 import { firingSteps } from "@rekindle/recycling"
-import { countFor, prunedCount, runLength, targetFraction, updateSteps } from "@rekindle/training"
+import { runLength } from "./Compile.ts"
 import type { Resolved } from "./Resolve.ts"
 
 /** One stage's schedule. */
@@ -23,25 +23,11 @@ export interface StagePlan {
   readonly kTotal: number
 }
 
-/** When gradual pruning grows its mask and how far. */
-export interface PruningPlan {
-  readonly criterion: string
-  readonly final: number
-  /** Steps (before their update) at which the mask may grow, with the target fraction and pruned count per layer. */
-  readonly updates: ReadonlyArray<{ readonly step: number; readonly fraction: number; readonly prunedPerLayer: number }>
-}
-
-/** The retraining window. */
-export interface RetrainPlan {
-  readonly subset: string
-  /** First retraining step (before its update). */
-  readonly at: number
-  /** First step after retraining (normal training resumes here, or the run ends). */
-  readonly until: number
-  readonly neuronsPerLayer: number
-  readonly lr: number
-  readonly warmup: number
-  readonly then: "continue" | "stop"
+/** What one step hook will do (its part's own description). */
+export interface HookPlan {
+  readonly id: string
+  readonly summary: string
+  readonly rows: ReadonlyArray<string>
 }
 
 /** A pipeline's schedule. */
@@ -55,10 +41,8 @@ export interface SchedulePlan {
   /** Steps after which a checkpoint is written. */
   readonly checkpoints: ReadonlyArray<number>
   readonly stages: ReadonlyArray<StagePlan>
-  readonly pruning?: PruningPlan
-  readonly retrain?: RetrainPlan
-  /** The midpoint loss settings, when the pipeline has one. */
-  readonly midpointLoss?: { readonly coefficient: number; readonly p: 1 | 2; readonly center: "mean" | "median"; readonly log: boolean; readonly belowOnly: boolean }
+  /** The step hooks, in pipeline order. */
+  readonly hooks: ReadonlyArray<HookPlan>
 }
 
 const every = (n: number, steps: number): Array<number> => {
@@ -70,8 +54,7 @@ const every = (n: number, steps: number): Array<number> => {
 /** The schedule of a resolved pipeline. */
 export const schedule = (resolved: Resolved): SchedulePlan => {
   const { model } = resolved.spec
-  const r = resolved.retrain
-  const train = { ...resolved.spec.train, steps: runLength(r === undefined ? undefined : { ...r.settings }, resolved.spec.train.steps) }
+  const train = { ...resolved.spec.train, steps: runLength(resolved) }
   const evals = every(train.evalEvery, train.steps)
   if (evals.at(-1) !== train.steps) evals.push(train.steps)
   const checkpoints = every(train.checkpointEvery, train.steps)
@@ -95,32 +78,9 @@ export const schedule = (resolved: Resolved): SchedulePlan => {
         kTotal: s.scope === "global" ? Math.round(s.fraction * model.dFF * model.layers) : kPerLayer * model.layers
       }
     }),
-    ...(resolved.pruning !== undefined
-      ? {
-        pruning: {
-          criterion: resolved.pruning.criterion.id,
-          final: resolved.pruning.schedule.final,
-          updates: updateSteps(resolved.pruning.schedule, train.steps).map((step) => ({
-            step,
-            fraction: targetFraction(resolved.pruning!.schedule, step),
-            prunedPerLayer: prunedCount(resolved.pruning!.schedule, step, model.dFF)
-          }))
-        }
-      }
-      : {}),
-    ...(r !== undefined
-      ? {
-        retrain: {
-          subset: r.settings.subset,
-          at: r.settings.at,
-          until: r.settings.at + r.settings.steps,
-          neuronsPerLayer: countFor(r.settings, model.dFF),
-          lr: r.lr,
-          warmup: r.settings.warmup,
-          then: r.settings.then
-        }
-      }
-      : {}),
-    ...(resolved.midpointLoss !== undefined ? { midpointLoss: resolved.midpointLoss } : {})
+    hooks: resolved.hooks.map((h) => {
+      const d = h.part.describe(train.steps)
+      return { id: h.id, summary: d.summary, rows: d.rows ?? [] }
+    })
   }
 }

@@ -32,7 +32,8 @@ export const kindNoun: Record<Plugin.PartKind, string> = {
   optimizers: "optimizer",
   sinks: "sink",
   probes: "probe",
-  backends: "backend"
+  backends: "backend",
+  hooks: "hook"
 }
 
 /** "a criterion", "an optimizer". */

@@ -5,11 +5,9 @@
  * The result holds everything needed to instantiate the parts, plus the fully defaulted pipeline
  * as JSON (`json`), which names and hashes the run.
  */
-import type { Plugin } from "@rekindle/core"
-import type { Problem } from "@rekindle/core"
-import type { UserError } from "@rekindle/core"
+import { type HookPart, type Plugin, PluginError, type Problem, type UserError } from "@rekindle/core"
 import { firingSteps, type OptimizerStatePolicy, type StageSchedule } from "@rekindle/recycling"
-import { type BackendRequest, type MidpointLossConfig, type PruningSchedule, type RetrainSettings, subsetCriteria } from "@rekindle/training"
+import type { BackendRequest } from "@rekindle/training"
 import { DataConfig } from "@rekindle/data"
 import { Effect, Result, Schema } from "effect"
 import { decode, subPath, userError } from "./Problems.ts"
@@ -42,21 +40,12 @@ export interface ResolvedStage {
   readonly shadow: ReadonlyArray<ResolvedPart<"criteria">>
 }
 
-/** Resolved section `pruning`. */
-export interface ResolvedPruning {
-  readonly schedule: PruningSchedule
-  readonly criterion: ResolvedPart<"criteria">
-}
-
-/** Resolved section `retrain`: the settings, the subset's criterion and the fresh optimizer's ref. */
-export interface ResolvedRetrain {
-  readonly settings: RetrainSettings
-  /** The peak learning rate of the fresh optimizer (the section's `lr`, else the run optimizer's). */
-  readonly lr: number
-  /** Absent for subset `all`. */
-  readonly criterion?: ResolvedPart<"criteria">
-  /** The run optimizer's part with `lr` and a `warmup` schedule of `settings.warmup` steps. */
-  readonly optimizer: ResolvedPart<"optimizers">
+/** A resolved step hook: its part, options decoded and made (`make` checked it against the run). */
+export interface ResolvedHook {
+  readonly id: string
+  readonly path: string
+  readonly json: Record<string, unknown>
+  readonly part: HookPart
 }
 
 /** A fully resolved pipeline (parts known and their options decoded, nothing built yet). */
@@ -68,9 +57,7 @@ export interface Resolved {
   readonly stages: ReadonlyArray<ResolvedStage>
   readonly probes: ReadonlyArray<ResolvedPart<"probes">>
   readonly sinks: ReadonlyArray<ResolvedPart<"sinks">>
-  readonly pruning?: ResolvedPruning
-  readonly retrain?: ResolvedRetrain
-  readonly midpointLoss?: MidpointLossConfig
+  readonly hooks: ReadonlyArray<ResolvedHook>
   /** The fully defaulted pipeline as plain JSON. */
   readonly json: Record<string, unknown>
 }
@@ -146,7 +133,7 @@ const rawRefs = (input: unknown) => {
     add("reinitializers", at(st, "reinit"), `recycling.${i}.reinit`)
     listAt(st, "shadow").forEach((sh, j) => add("criteria", sh, `recycling.${i}.shadow.${j}`))
   })
-  add("criteria", at(at(input, "pruning"), "criterion"), "pruning.criterion")
+  listAt(input, "hooks").forEach((h, i) => add("hooks", h, `hooks.${i}`))
   listAt(input, "probes").forEach((p, i) => add("probes", p, `probes.${i}`))
   listAt(input, "log").forEach((p, i) => add("sinks", p, `log.${i}`))
   return out
@@ -160,7 +147,7 @@ const checkBackend = (registry: Registry, name: string, path: string, problems: 
 
 /** Problems in document order of their paths (stable for equal paths). */
 const sortByPath = (problems: ReadonlyArray<Problem>): Array<Problem> => {
-  const order = ["name", "seed", "backend", "data", "model", "optimizer", "train", "recycling", "pruning", "retrain", "midpointLoss", "probes", "log"]
+  const order = ["name", "seed", "backend", "data", "model", "optimizer", "train", "recycling", "hooks", "probes", "log"]
   const rank = (p: Problem) => {
     const i = order.indexOf(p.path.split(".")[0]!)
     return i < 0 ? order.length : i
@@ -182,67 +169,50 @@ const noNeurons = (spec: PipelineSpec, path: string, problems: Array<Problem>): 
   return true
 }
 
-/** Section `pruning`: the ramp must end inside training; the criterion must exist. */
-const resolvePruning = (registry: Registry, spec: PipelineSpec, problems: Array<Problem>): ResolvedPruning | undefined => {
-  const p = spec.pruning
-  if (p === undefined) return undefined
-  const { criterion: ref, ...schedule } = p
-  let ok = !noNeurons(spec, "pruning", problems)
-  if (schedule.until < schedule.from) {
-    problems.push({ path: "pruning.until", message: `the ramp ends (until = ${schedule.until}) before it starts (from = ${schedule.from})` })
-    ok = false
-  } else if (schedule.until >= spec.train.steps) {
-    problems.push({
-      path: "pruning.until",
-      message: `the final fraction is reached at step ${schedule.until}, but training runs steps 0..${spec.train.steps - 1} (train.steps = ${spec.train.steps})`
-    })
-    ok = false
-  }
-  const criterion = resolvePart(registry, "criteria", ref, "pruning.criterion", problems)
-  return ok && criterion !== undefined ? { schedule, criterion } : undefined
+/** Where a part's failure message points: `option: message` names an option of the part (or a path below it). */
+const problemOf = (path: string, id: string, optionNames: ReadonlyArray<string>, message: string): Problem => {
+  const m = /^([A-Za-z][\w-]*(?:\.[\w-]+)*): ([\s\S]*)$/.exec(message)
+  return m !== null && optionNames.includes(m[1]!.split(".")[0]!)
+    ? { path: subPath(path, m[1]!), message: m[2]! }
+    : { path, message: `${id}: ${message}` }
 }
 
-/** Section `retrain`: the window must fit in training; the run optimizer must take lr and schedule. */
-const resolveRetrain = (
+/**
+ * Makes each step hook against the run (its `make` checks its options against the training
+ * length, the model and the optimizer, and builds the parts it refers to through the registry).
+ */
+const makeHooks = (
   registry: Registry,
   spec: PipelineSpec,
-  main: ResolvedPart<"optimizers">,
+  optimizer: ResolvedPart<"optimizers">,
+  refs: ReadonlyArray<ResolvedPart<"hooks">>,
   problems: Array<Problem>
-): ResolvedRetrain | undefined => {
-  const r = spec.retrain
-  if (r === undefined) return undefined
-  let ok = !noNeurons(spec, "retrain", problems)
-  if (r.at + r.steps > spec.train.steps) {
-    problems.push({
-      path: "retrain.steps",
-      message: `retraining runs steps ${r.at}..${r.at + r.steps - 1}, but training runs steps 0..${spec.train.steps - 1} (train.steps = ${spec.train.steps})`
-    })
-    ok = false
-  }
-  const criterion = r.subset === "all"
-    ? undefined
-    : resolvePart(registry, "criteria", { use: subsetCriteria[r.subset] }, "retrain.subset", problems)
-  if (r.subset !== "all" && criterion === undefined) ok = false
-  const missing = ["lr", "schedule"].filter((k) => !main.entry.optionNames.includes(k))
-  if (missing.length > 0) {
-    problems.push({ path: "retrain", message: `the optimizer ${main.id} has no ${missing.join("/")} option, so retraining cannot build a fresh one with a warm-up` })
-    return undefined
-  }
-  const lr = r.lr ?? main.json["lr"]
-  if (typeof lr !== "number") {
-    problems.push({ path: "retrain.lr", message: `the optimizer ${main.id} has no numeric lr to default to; give retrain.lr` })
-    return undefined
-  }
-  const optimizer = resolvePart(
-    registry,
-    "optimizers",
-    { ...main.json, use: main.id, lr, schedule: { kind: "warmup", warmupSteps: r.warmup } },
-    "retrain",
-    problems
-  )
-  if (!ok || optimizer === undefined) return undefined
-  return { settings: r, lr, ...(criterion !== undefined ? { criterion } : {}), optimizer }
-}
+): Effect.Effect<Array<ResolvedHook>> =>
+  Effect.gen(function*() {
+    const out: Array<ResolvedHook> = []
+    for (const ref of refs) {
+      const context: Plugin.BuildContext = {
+        totalSteps: spec.train.steps,
+        dFF: spec.model.dFF,
+        optimizer: { ...optimizer.json, use: optimizer.id },
+        part: (kind, partRef, sub) =>
+          Effect.suspend(() => {
+            const local: Array<Problem> = []
+            const found = resolvePart(registry, kind, partRef, sub, local)
+            if (found === undefined) {
+              return Effect.fail(new PluginError({ part: ref.id, message: local.map((x) => `${x.path}: ${x.message}`).join("; ") }))
+            }
+            return (found.entry.part.make(found.options, context) as unknown as Effect.Effect<Plugin.PartProducts[typeof kind], { readonly message: string }>).pipe(
+              Effect.mapError((e) => new PluginError({ part: ref.id, message: `${sub}: ${found.id}: ${e.message}` }))
+            )
+          })
+      }
+      const made = yield* Effect.result(ref.entry.part.make(ref.options, context) as unknown as Effect.Effect<HookPart, { readonly message: string }>)
+      if (Result.isFailure(made)) problems.push(problemOf(ref.path, ref.id, ref.entry.optionNames, made.failure.message))
+      else out.push({ id: ref.id, path: ref.path, json: ref.json, part: made.success })
+    }
+    return out
+  })
 
 /** Resolves a pipeline value (already overridden, not yet decoded); every problem is reported. */
 export const resolve = (registry: Registry, input: unknown): Effect.Effect<Resolved, UserError> =>
@@ -292,17 +262,16 @@ export const resolve = (registry: Registry, input: unknown): Effect.Effect<Resol
         })
       }
     })
-    const pruning = resolvePruning(registry, spec, problems)
-    const retrain = optimizer === undefined ? undefined : resolveRetrain(registry, spec, optimizer, problems)
-    if (spec.midpointLoss !== undefined && spec.model.dFF === 0) {
-      problems.push({ path: "midpointLoss", message: "the model has no FF neurons (model.dFF is 0)" })
-    }
+    const hookRefs = spec.hooks.map((h, i) => resolvePart(registry, "hooks", h, `hooks.${i}`, problems))
     const probes = spec.probes.map((p, i) => resolvePart(registry, "probes", p, `probes.${i}`, problems))
     const sinks = spec.log.map((p, i) => resolvePart(registry, "sinks", p, `log.${i}`, problems))
     if (problems.length > 0 || optimizer === undefined) return Effect.fail(userError("invalid pipeline:", problems))
-
+    return makeHooks(registry, spec, optimizer, hookRefs as Array<ResolvedPart<"hooks">>, problems).pipe(Effect.flatMap((hooks) => {
+    if (problems.length > 0) return Effect.fail(userError("invalid pipeline:", sortByPath(problems)))
+    // no `hooks` key without hooks, so the hashes (run folder names) of plain pipelines are unchanged
+    const { hooks: _hooks, ...plain } = jsonSafe(spec) as Record<string, unknown>
     const json: Record<string, unknown> = {
-      ...(jsonSafe(spec) as Record<string, unknown>),
+      ...plain,
       backend,
       optimizer: optimizer.json,
       recycling: stages.map((s, i) => ({
@@ -312,7 +281,7 @@ export const resolve = (registry: Registry, input: unknown): Effect.Effect<Resol
         reinit: s.reinit.json,
         shadow: s.shadow.map((x) => x.json)
       })),
-      ...(pruning !== undefined ? { pruning: { ...(jsonSafe(pruning.schedule) as Record<string, unknown>), criterion: pruning.criterion.json } } : {}),
+      ...(hooks.length > 0 ? { hooks: hooks.map((h) => h.json) } : {}),
       probes: probes.map((p) => p!.json),
       log: sinks.map((p) => p!.json)
     }
@@ -323,9 +292,8 @@ export const resolve = (registry: Registry, input: unknown): Effect.Effect<Resol
       stages,
       probes: probes as Array<ResolvedPart<"probes">>,
       sinks: sinks as Array<ResolvedPart<"sinks">>,
-      ...(pruning !== undefined ? { pruning } : {}),
-      ...(retrain !== undefined ? { retrain } : {}),
-      ...(spec.midpointLoss !== undefined ? { midpointLoss: spec.midpointLoss } : {}),
+      hooks,
       json
     })
+    }))
   })

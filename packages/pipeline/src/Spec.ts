@@ -4,10 +4,11 @@
  * part refs (`{ use: "namespace/id", ...options }`) whose options are decoded later, by the
  * part's own schema, once the registry is known (see Resolve.ts).
  */
+import { Schemas } from "@rekindle/core"
 import { DataConfig } from "@rekindle/data"
 import { ModelConfig } from "@rekindle/model"
 import { Stage } from "@rekindle/recycling"
-import { MidpointLossConfig, PruningSchedule, RetrainSettings, TrainConfig } from "@rekindle/training"
+import { TrainConfig } from "@rekindle/training"
 import { Effect, Schema } from "effect"
 
 
@@ -15,12 +16,8 @@ const PositiveInt = Schema.Int.pipe(Schema.check(Schema.isGreaterThan(0)))
 const NonNegativeInt = Schema.Int.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0)))
 
 /** A reference to a plugin part: `use: "namespace/id"` plus the part's options inline. */
-export const PartRef = Schema.StructWithRest(
-  Schema.Struct({
-    use: Schema.String.pipe(Schema.annotate({ description: "The part, as namespace/id (see `rekindle plugins`)" }))
-  }),
-  [Schema.Record(Schema.String, Schema.Unknown)]
-)
+/** A part ref (core's `Schemas.PartRef`). */
+export const PartRef = Schemas.PartRef
 /** A part ref (decoded). */
 export type PartRef = typeof PartRef.Type
 
@@ -134,21 +131,6 @@ export const StageSection = Schema.Struct({
   shadow: Schema.Array(PartRef).pipe(Schema.annotate({ description: "Criteria that choose without acting (their overlap is recorded)" }), Schema.withDecodingDefaultKey(Effect.succeed([])))
 })
 
-/** Section `pruning`: the ramp of the cumulative mask and the criterion choosing what to prune. */
-export const PruningSection = Schema.Struct({
-  ...PruningSchedule.fields,
-  criterion: PartRef.pipe(
-    Schema.annotate({ description: "A rank criterion choosing which neurons to prune (default select/magnitude-smallest)" }),
-    Schema.withDecodingDefaultKey(Effect.succeed({ use: "select/magnitude-smallest" }))
-  )
-})
-
-/** Section `retrain`: retraining a subset of FF neurons under a fresh optimizer. */
-export const RetrainSection = RetrainSettings
-
-/** Section `midpointLoss`: the auxiliary loss on neuron magnitudes, applied decoupled. */
-export const MidpointLossSection = MidpointLossConfig
-
 /** Default optimizer and sinks. */
 export const sectionDefaults = {
   seed: 1,
@@ -170,9 +152,10 @@ export const PipelineSpec = Schema.Struct({
   optimizer: PartRef.pipe(Schema.withDecodingDefaultKey(Effect.succeed(sectionDefaults.optimizer))),
   train: TrainSection.pipe(Schema.withDecodingDefaultKey(Effect.succeed({}))),
   recycling: Schema.Array(StageSection).pipe(Schema.withDecodingDefaultKey(Effect.succeed([]))),
-  pruning: Schema.optionalKey(PruningSection.pipe(Schema.annotate({ description: "Gradual pruning (absent = none)" }))),
-  retrain: Schema.optionalKey(RetrainSection.pipe(Schema.annotate({ description: "Retrain a subset of FF neurons (absent = none)" }))),
-  midpointLoss: Schema.optionalKey(MidpointLossSection.pipe(Schema.annotate({ description: "Midpoint loss on FF magnitudes, applied decoupled (absent = none)" }))),
+  hooks: Schema.Array(PartRef).pipe(
+    Schema.annotate({ description: "Step hooks, run in order around every step (hooks/pruning, hooks/retrain, hooks/midpoint-loss, ...)" }),
+    Schema.withDecodingDefaultKey(Effect.succeed([]))
+  ),
   probes: Schema.Array(PartRef).pipe(Schema.withDecodingDefaultKey(Effect.succeed([]))),
   log: Schema.Array(PartRef).pipe(Schema.withDecodingDefaultKey(Effect.succeed([...sectionDefaults.log])))
 })

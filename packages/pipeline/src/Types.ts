@@ -6,10 +6,10 @@
 import type { Plugin } from "@rekindle/core"
 import type { Schema } from "effect"
 import type { AnyPlugin } from "./Registry.ts"
-import type { PipelineSpec, PruningSection, StageSection } from "./Spec.ts"
+import type { PipelineSpec, StageSection } from "./Spec.ts"
 
 /** Flattens an intersection for readable hovers. */
-export type Simplify<T> = { [K in keyof T]: T[K] } & {}
+type Simplify<T> = { [K in keyof T]: T[K] } & {}
 
 /** A ref to a part no plugin in scope describes (any id, any options). */
 export type AnyRef<Extra = {}> = Simplify<{ readonly use: string } & Extra> & { readonly [option: string]: unknown }
@@ -54,25 +54,17 @@ export type StageInput<Ps extends ReadonlyArray<AnyPlugin>> = Simplify<
   }
 >
 
-/** Section `pruning` as written. */
-export type PruningInput<Ps extends ReadonlyArray<AnyPlugin>> = Simplify<
-  Omit<typeof PruningSection.Encoded, "criterion"> & {
-    /** A rank criterion choosing which neurons to prune (default `select/magnitude-smallest`). */
-    readonly criterion?: RefOf<Ps, "criteria">
-  }
->
-
 /** A pipeline as written (before defaults), for plugins `Ps`. */
 export type PipelineInput<Ps extends ReadonlyArray<AnyPlugin>> = Simplify<
-  Omit<SpecInput, "backend" | "optimizer" | "recycling" | "pruning" | "probes" | "log"> & {
+  Omit<SpecInput, "backend" | "optimizer" | "recycling" | "hooks" | "probes" | "log"> & {
     /** `auto` (default), `wasm`, `cpu`, a plugin's backend, or `{ name, threads }`. */
     readonly backend?: BackendName<Ps> | { readonly name: BackendName<Ps>; readonly threads?: number }
     /** The optimizer (default `optim/adamw` with its defaults). */
     readonly optimizer?: RefOf<Ps, "optimizers">
     /** Recycling stages (default none). */
     readonly recycling?: ReadonlyArray<StageInput<Ps>>
-    /** Gradual pruning (default none). */
-    readonly pruning?: PruningInput<Ps>
+    /** Step hooks, run in order around every step (default none). */
+    readonly hooks?: ReadonlyArray<RefOf<Ps, "hooks">>
     /** Probes (default none). */
     readonly probes?: ReadonlyArray<RefOf<Ps, "probes">>
     /** Event sinks (default `log/console` and `log/jsonl`). */

@@ -10,8 +10,8 @@
  *   runDue(s, { params, opt, optimizer, probe? }) -> { opt, events }   fires the due stages
  *   forwardOptions(s)              the blend state of smooth reinits for step s's loss (or undefined)
  */
-import { type Criterion, Event, Key, type LineageView, type Optimizer, RunError, Selection, type Signals } from "@rekindle/core"
-import type { BatchTensors, ForwardOptions, Transformer } from "@rekindle/model"
+import { type Criterion, Event, Key, type LineageView, type Optimizer, RunError, Selection, type Signals, Snapshot } from "@rekindle/core"
+import { type BatchTensors, type ForwardOptions, Measure, type Transformer } from "@rekindle/model"
 import { tidy } from "@rekindle/engine"
 import * as tf from "@tensorflow/tfjs-core"
 import type { Stage } from "./Stage.ts"
@@ -19,11 +19,9 @@ import { Blends, type LayerBlendJson } from "./Blends.ts"
 import * as Immunity from "./Immunity.ts"
 import * as Invariants from "./Invariants.ts"
 import * as Lineage from "./Lineage.ts"
-import * as Measure from "./Measure.ts"
 import { reinitialize } from "./Apply.ts"
 import { due } from "./RecyclingSchedule.ts"
 import * as Selector from "./Selector.ts"
-import * as Snapshot from "./Snapshot.ts"
 
 /** What the recycler needs from the model. */
 export type RecyclingModel = Pick<Transformer.Transformer, "topology" | "activationStats" | "initParam">

@@ -10,7 +10,6 @@ import { Model, Transformer } from "@rekindle/model"
 import { Recycler, hook as recyclingHook, state as recyclingState } from "@rekindle/recycling"
 import { folderName, hashOf, Resume } from "@rekindle/run"
 import { Effect, FileSystem, Path } from "effect"
-import { hooks as experimentHooks } from "./experiments/index.ts"
 import * as Session from "./Session.ts"
 import * as ProbeHook from "./probes/Hook.ts"
 import type { RunPlan } from "./RunPlan.ts"
@@ -120,7 +119,8 @@ export const run = (plan: RunPlan, options: RunOptions) =>
       hooks.push({ ...recyclingHook(recycler), state: recyclingState(recycler) })
       recycling = recycler
     }
-    hooks.push(...(yield* experimentHooks(plan, { model, key: root, probe })))
+    // the pipeline's step hooks (hooks/pruning, hooks/retrain, ...), built now that the model exists
+    for (const h of plan.hooks) hooks.push(yield* h.hook.build({ model, key: root, logEvery: plan.train.logEvery, probe }))
     hooks.push(...(options.hooks ?? []))
     // probes run first, so they see each step's state before that step's recycling
     const probes = plan.probes.length === 0 ? undefined : ProbeHook.make({

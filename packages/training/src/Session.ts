@@ -16,7 +16,7 @@ import { nonFiniteParams, type TrainLoop } from "./TrainLoop.ts"
 /** What `open` needs. */
 export interface OpenInput {
   readonly claim: Resume.Claim
-  readonly plan: Pick<RunPlan, "name" | "seed" | "resolved" | "train" | "pruning" | "retrain">
+  readonly plan: Pick<RunPlan, "name" | "seed" | "resolved" | "train">
   readonly pipelineHash: string
   readonly info: BackendInfo
   readonly loop: TrainLoop
@@ -87,15 +87,6 @@ export const open = (input: OpenInput) =>
     let eventsSoFar = 0
     if (claim._tag === "Resume") {
       const c = claim.checkpoint
-      // experiments whose hooks keep state must save it (HookState named "pruning" / "retrain") to be resumable
-      const unsaved = [plan.pruning !== undefined ? "pruning" : undefined, plan.retrain !== undefined ? "retrain" : undefined]
-        .filter((n): n is string => n !== undefined && !stateful.some((h) => h.name === n))
-      if (unsaved.length > 0) {
-        return yield* new UserError({
-          message: `${dir}: cannot resume: the run uses ${unsaved.join(" and ")}, whose state checkpoints do not hold yet; ` +
-            `run it again from scratch with --force`
-        })
-      }
       const problems = Checkpoint.mismatches(c, Checkpoint.expectedOf(loop))
       const missing = stateful.filter((h) => !Object.hasOwn(c.state.hooks, h.name)).map((h) => `no saved state for hook "${h.name}"`)
       if (problems.length + missing.length > 0) return yield* fitError(c.file, [...problems, ...missing])

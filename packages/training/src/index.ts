@@ -1,8 +1,8 @@
 /**
  * @rekindle/training: the step loop (TrainLoop: one update in a tidy; Trainer: hooks, events,
- * evaluation, checkpoints) and the runner that composes a run from a RunPlan (Runner, Session).
+ * evaluation, checkpoints), the probe hook, and the runner that composes a run from a RunPlan
+ * (Runner, Session). Step hooks are plugin parts (see @rekindle/plugin-hooks).
  */
-export * as Experiments from "./experiments/index.ts"
 export * as ProbeHook from "./probes/Hook.ts"
 export type { BackendRequest, RunPlan } from "./RunPlan.ts"
 export * as Runner from "./Runner.ts"
@@ -10,6 +10,3 @@ export * as Session from "./Session.ts"
 export * as TrainConfig from "./TrainConfig.ts"
 export * as Trainer from "./Trainer.ts"
 export * as TrainLoop from "./TrainLoop.ts"
-export { MidpointLossConfig } from "./experiments/MidpointLoss.ts"
-export { prunedCount, PruningSchedule, targetFraction, updateSteps } from "./experiments/Pruning.ts"
-export { countFor, RetrainSettings, runLength, subsetCriteria } from "./experiments/Retrain.ts"

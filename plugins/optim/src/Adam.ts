@@ -42,7 +42,7 @@ export const adamComposed = (
 }
 
 /** The same rule through the fused kernel (float32 inputs of one shape). */
-export const adamFused = (
+const adamFused = (
   g: tf.Tensor, mu: tf.Tensor, nu: tf.Tensor, bc1: tf.Tensor, bc2: tf.Tensor, b1: number, b2: number, eps: number
 ): [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor] => {
   const [m, v, c1, c2, u] = tf.engine().runKernel(

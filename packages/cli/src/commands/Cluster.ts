@@ -13,8 +13,7 @@ import type { Cell } from "@rekindle/cluster"
 import * as CellProcesses from "../CellProcesses.ts"
 import * as Cells from "../Cells.ts"
 import * as Summary from "../Summary.ts"
-import { cacheFlag } from "./Resume.ts"
-import { pipelineArg, runsDirFlag, setFlag, threadsFlag } from "./Shared.ts"
+import { cacheFlag, pipelineArg, runsDirFlag, setFlag, threadsFlag } from "./Shared.ts"
 
 /** `@rekindle/cluster`, loaded on demand (the single-machine path never loads it). */
 const cluster = Effect.promise(() => import("@rekindle/cluster"))

@@ -9,7 +9,7 @@ import { Argument, Command } from "effect/cli"
 import * as Summary from "../Summary.ts"
 
 /** Run folders under `dir`: itself if it has events.jsonl, else its subfolders that do. */
-export const runDirs = (dir: string) =>
+const runDirs = (dir: string) =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path

@@ -12,7 +12,7 @@ import { Argument, Command, Flag } from "effect/cli"
 const fmt = (x: number) => (Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(2) : x.toFixed(4))
 
 /** The per-layer table printed to stdout. */
-export const table = (data: Pretrained.MagnitudesData): string => {
+const table = (data: Pretrained.MagnitudesData): string => {
   const rows = [
     ["layer", "dFF", "mean", "std", "p5", "median", "p95", "near zero"],
     ...data.layers.map((l) => [
@@ -25,7 +25,7 @@ export const table = (data: Pretrained.MagnitudesData): string => {
 }
 
 /** The default output folder: `runs/magnitudes/<parent folder>-<file name without extension>`. */
-export const defaultOut = (path: Path.Path, file: string): string => {
+const defaultOut = (path: Path.Path, file: string): string => {
   const abs = path.resolve(file)
   const base = path.basename(abs).replace(/\.safetensors$/i, "")
   const parent = path.basename(path.dirname(abs))

@@ -1,8 +1,8 @@
 /**
  * `rekindle plan <pipeline>`: from the pipeline alone, which steps fire which recycling stages,
- * when evaluations and checkpoints happen, how many neurons each recycling event touches, and,
- * where the pipeline has them, when gradual pruning grows its mask, the retraining window and the
- * midpoint-loss settings.
+ * when evaluations and checkpoints happen, how many neurons each recycling event touches, and what
+ * each step hook will do (its part's own description: pruning growth steps, the retraining window,
+ * the midpoint-loss settings, ...).
  * A stage that can never fire is an error (exit 2), reported by resolution.
  */
 import { Plan, Resolve } from "@rekindle/pipeline"
@@ -12,14 +12,14 @@ import * as Host from "../Host.ts"
 import { pipelineArg, setFlag } from "./Shared.ts"
 
 /** A list of at most `max` items: a longer one keeps its first `max − 3` and last 2 around "…". */
-export const elide = <A>(xs: ReadonlyArray<A>, max: number): Array<A | "…"> =>
+const elide = <A>(xs: ReadonlyArray<A>, max: number): Array<A | "…"> =>
   xs.length <= max ? [...xs] : [...xs.slice(0, max - 3), "…", ...xs.slice(-2)]
 
 /** A list of steps, elided in the middle when long. */
-export const steps = (xs: ReadonlyArray<number>, max = 12): string => (xs.length === 0 ? "none" : elide(xs, max).join(", "))
+const steps = (xs: ReadonlyArray<number>, max = 12): string => (xs.length === 0 ? "none" : elide(xs, max).join(", "))
 
 /** Renders a schedule as text. */
-export const render = (name: string, p: Plan.SchedulePlan): string => {
+const render = (name: string, p: Plan.SchedulePlan): string => {
   const lines = [
     `${name}: ${p.steps} steps, ${p.layers} layer(s) × ${p.dFF} FF neurons`,
     `  evaluations after steps: ${steps(p.evals)}`,
@@ -35,27 +35,8 @@ export const render = (name: string, p: Plan.SchedulePlan): string => {
       `    fires before steps: ${steps(s.firing)} (${s.firing.length} time(s), ${s.firing.length * s.kTotal} neuron resets in total)`
     )
   }
-  if (p.pruning !== undefined) {
-    const u = p.pruning.updates
-    lines.push(
-      `  pruning: ${p.pruning.criterion}, to ${p.pruning.final} of every layer; the mask may grow before ${u.length} step(s):`,
-      ...elide(u, 6).map((x) =>
-        x === "…" ? "    …" : `    step ${x.step}: target ${+x.fraction.toFixed(4)} -> ${x.prunedPerLayer} pruned per layer`)
-    )
-  }
-  if (p.retrain !== undefined) {
-    const r = p.retrain
-    lines.push(
-      `  retraining: steps ${r.at}-${r.until - 1} train only the "${r.subset}" subset (${r.neuronsPerLayer} neuron(s) per layer), ` +
-        `lr ${r.lr}, warm-up ${r.warmup}; then ${r.then === "stop" ? "the run stops" : "normal training continues"}`
-    )
-  }
-  if (p.midpointLoss !== undefined) {
-    const m = p.midpointLoss
-    lines.push(
-      `  midpoint loss: coefficient ${m.coefficient}, L${m.p} distance to the ${m.center}${m.log ? " of log-magnitudes" : ""}` +
-        `${m.belowOnly ? ", neurons below it only" : ""}`
-    )
+  for (const h of p.hooks) {
+    lines.push(`  ${h.summary}`, ...elide(h.rows, 6).map((x) => (x === "…" ? "    …" : `    ${x}`)))
   }
   return lines.join("\n")
 }

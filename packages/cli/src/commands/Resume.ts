@@ -13,7 +13,7 @@ import { Console, Effect, FileSystem, Path } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import * as Host from "../Host.ts"
 import { ExitCode } from "./Run.ts"
-import { keepCheckpointsFlag } from "./Shared.ts"
+import { cacheFlag, keepCheckpointsFlag } from "./Shared.ts"
 
 /** The training package, loaded lazily (commands that do not train never load TF.js). */
 export const training: Effect.Effect<{
@@ -29,14 +29,9 @@ export const training: Effect.Effect<{
 /** The run-folder argument. */
 export const runDirArg = Argument.String("run-dir").pipe(Argument.withDescription("A run folder (runs/<name>-<hash>)"))
 
-/** The cache flag (as `rekindle run`'s). */
-export const cacheFlag = Flag.String("cache").pipe(
-  Flag.withDescription("Cache folder for tokenizers and tokenized corpora"),
-  Flag.withDefault(".cache/rekindle")
-)
 
 /** A saved run's plan, rebuilt from its pipeline.json on the backend it ran on, and the registry's backends. */
-export interface SavedPlan {
+interface SavedPlan {
   readonly plan: RunPlan
   readonly backends: ReadonlyArray<BackendProvider>
   readonly source: string | undefined

@@ -34,3 +34,9 @@ export const threadsFlag = Flag.Int("threads").pipe(
   Flag.withSchema(Schema.Int.pipe(Schema.check(Schema.isGreaterThan(0)))),
   Flag.optional
 )
+
+/** The cache flag (as `rekindle run`'s). */
+export const cacheFlag = Flag.String("cache").pipe(
+  Flag.withDescription("Cache folder for tokenizers and tokenized corpora"),
+  Flag.withDefault(".cache/rekindle")
+)

@@ -5,17 +5,16 @@
  * than `--expect-hash`: refused); `collect` writes study.json, the comparison and report.html from
  * the run folders; `status --cluster` shows a study's progress on a cluster without submitting.
  */
-import type { NodeServices } from "@effect/platform-node"
 import { UserError } from "@rekindle/core"
 import { Compile } from "@rekindle/pipeline"
 import { Console, Effect, Option, Path } from "effect"
 import { Command, Flag } from "effect/cli"
 import * as CellProcesses from "../CellProcesses.ts"
 import * as Cells from "../Cells.ts"
+import { runCommand } from "../Exit.ts"
 import * as Cluster from "./Cluster.ts"
 import { experiment, ExitCode } from "./Run.ts"
-import { cacheFlag } from "./Resume.ts"
-import { keepCheckpointsFlag, pipelineArg, runsDirFlag, setFlag, threadsFlag } from "./Shared.ts"
+import { cacheFlag, keepCheckpointsFlag, pipelineArg, runsDirFlag, setFlag, threadsFlag } from "./Shared.ts"
 
 const cells = Command.make(
   "cells",
@@ -102,16 +101,13 @@ const serveCells = Command.make(
   {},
   Effect.fn("study.serve-cells")(function*() {
     yield* CellProcesses.exitWithParent
-    // the CLI itself, typed by hand (Cli.ts imports this module)
-    const { run } = (yield* Effect.promise(() => import("../Cli.ts"))) as {
-      readonly run: (argv: ReadonlyArray<string>) => Effect.Effect<number, unknown, NodeServices.NodeServices>
-    }
+    const runOne = runCommand(runCell)
     const next = CellProcesses.requests()
     while (true) {
       const line = yield* next
       if (line === undefined) return
       const args = JSON.parse(line) as Array<string>
-      const code = yield* run(["study", "run-cell", ...args])
+      const code = yield* runOne(args)
       process.stderr.write(`${CellProcesses.doneMarker} ${code}\n`)
     }
   })

@@ -22,10 +22,10 @@ export interface ChooserOptions {
 }
 
 /** Default {@link ChooserOptions}: 3 timings each, then 200 calls (50 steps of a 4-layer model). */
-export const defaultOptions: ChooserOptions = { trials: 3, exploitCalls: 200 }
+const defaultOptions: ChooserOptions = { trials: 3, exploitCalls: 200 }
 
 /** Which of the two variants won a key's last measuring round. */
-export type Choice = "first" | "second"
+type Choice = "first" | "second"
 
 /** Runs one of two equivalent thunks for a key, learning which one is faster. */
 export interface Chooser {

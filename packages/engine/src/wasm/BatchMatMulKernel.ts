@@ -49,7 +49,7 @@ export interface BatchMatMulOptions {
 export type SmallProducts = "adaptive" | "sequential" | "pool"
 
 /** Default {@link BatchMatMulOptions.sequentialMaxFlops}: attention slices yes, dense layers no. */
-export const defaultSequentialMaxFlops = 1 << 24
+const defaultSequentialMaxFlops = 1 << 24
 
 type CppBatchMatMul = (
   aId: number, aShape: Uint8Array, aRank: number, bId: number, bShape: Uint8Array, bRank: number,

@@ -19,7 +19,7 @@
 import type { WasmBackendInternals } from "./WasmHeap.ts"
 
 /** Addresses of `tfjs::backend::threadpool` in tfjs-backend-wasm 4.22.0 (threaded-SIMD, SIMD builds). */
-export const candidateAddresses: ReadonlyArray<number> = [23564, 23228]
+const candidateAddresses: ReadonlyArray<number> = [23564, 23228]
 
 /** Runs `f` with XNNPACK on the calling thread only. */
 export type Sequential = <A>(f: () => A) => A

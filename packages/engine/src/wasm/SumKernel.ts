@@ -8,7 +8,7 @@ import { type KernelFunc, util } from "@tensorflow/tfjs-core"
 import { heap, indexOf, internals, sizeOf } from "./WasmHeap.ts"
 
 /** Whether `axes` (sorted) are exactly the first k < rank axes. */
-export const isLeading = (axes: ReadonlyArray<number>, rank: number): boolean =>
+const isLeading = (axes: ReadonlyArray<number>, rank: number): boolean =>
   axes.length > 0 && axes.length < rank && axes.every((ax, i) => ax === i)
 
 /** Builds the override around the stock kernel function. */

@@ -77,7 +77,7 @@ const blocked2d = (h: HeapView, sO: number, dO: number, R: number, C: number): v
 }
 
 /** Transposes `x` (whose layout `blocked` describes) into a new output with the JS blocked loop. */
-export const transposeBlocked = (
+const transposeBlocked = (
   backend: WasmBackendInternals,
   x: TensorInfo,
   perm: ReadonlyArray<number>,

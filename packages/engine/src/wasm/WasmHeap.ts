@@ -9,7 +9,7 @@
 import type { DataType, TensorInfo } from "@tensorflow/tfjs-core"
 
 /** The parts of the emscripten module we touch. */
-export interface WasmModuleInternals {
+interface WasmModuleInternals {
   readonly HEAPF32: Float32Array
   readonly HEAP32: Int32Array
   readonly HEAPU8: Uint8Array
@@ -25,7 +25,7 @@ export interface WasmModuleInternals {
 }
 
 /** Bookkeeping `BackendWasm` keeps per data id. */
-export interface WasmTensorData {
+interface WasmTensorData {
   readonly id: number
   readonly memoryOffset: number
   readonly shape?: Array<number>

@@ -8,7 +8,7 @@ import * as tf from "@tensorflow/tfjs-core"
 import * as ThreadedWasmLoader from "../ThreadedWasmLoader.ts"
 
 /** The `@tensorflow/tfjs-backend-wasm` module (imported lazily: importing registers its kernels). */
-export type WasmModule = typeof import("@tensorflow/tfjs-backend-wasm")
+type WasmModule = typeof import("@tensorflow/tfjs-backend-wasm")
 
 /** How the wasm backend came up. */
 export interface WasmStatus {
@@ -46,7 +46,7 @@ const withTimeout = <A>(p: Promise<A>, ms: number, what: string): Promise<A> =>
   })
 
 /** The default threaded attempt: install the shim, force the flag, widen `os.cpus()`, init. */
-export const threadedAttempt: ThreadedAttempt = async (wasm, threads) => {
+const threadedAttempt: ThreadedAttempt = async (wasm, threads) => {
   ThreadedWasmLoader.install()
   tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", true)
   wasm.setThreadsCount(threads)

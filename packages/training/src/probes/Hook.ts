@@ -10,9 +10,9 @@
  * (the `Recycle` event of the same step carries magnitudes before and after).
  */
 import { EventBus, type LineageView, type Loop, type Probe, RunError, type StepHook } from "@rekindle/core"
-import type { BatchTensors, ForwardOptions } from "@rekindle/model"
+import { type BatchTensors, type ForwardOptions, Measure } from "@rekindle/model"
 import { Effect } from "effect"
-import { Lineage, Measure } from "@rekindle/recycling"
+import { Lineage } from "@rekindle/recycling"
 
 /** What the probe runner needs. */
 export interface ProbeHookOptions {

@@ -7,8 +7,8 @@ import { dormant, magnitudeLargest, magnitudeSmallest, random } from "@rekindle/
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect } from "effect"
 import { EventBus } from "@rekindle/core"
-import { Measure } from "@rekindle/recycling"
-import * as Pruning from "../../src/experiments/Pruning.ts"
+import { Measure } from "@rekindle/model"
+import { Pruning } from "@rekindle/plugin-hooks"
 import { train } from "../../src/Trainer.ts"
 import { changedSlices, config, setup, snapshot, trainConfig } from "./fixtures.ts"
 

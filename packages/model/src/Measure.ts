@@ -3,17 +3,16 @@
  * norms ‖W_in[:, i]‖₂, ‖W_out[i, :]‖₂, their product M_i and ‖W_out[i, :]‖₁, plus (when a probe
  * batch is given) mean |h_i| and the firing rate on it. Only [dFF] vectors leave the device.
  */
-import type { Params, Signals, Topology } from "@rekindle/core"
-import type { BatchTensors, ForwardOptions, Transformer } from "@rekindle/model"
+import type { BatchTensors, ForwardOptions, HookModel, Params, Signals, Topology } from "@rekindle/core"
 import * as tf from "@tensorflow/tfjs-core"
 
 /** What `measure` needs from the model: its topology and activation statistics. */
-export type Measurable = Pick<Transformer.Transformer, "topology" | "activationStats">
+export type Measurable = HookModel
 
 const weightVectors = (params: Params.ParamMap, layer: Topology.FFLayer): Array<tf.Tensor1D> => {
   const win = params[layer.win]
   const wout = params[layer.wout]
-  if (win === undefined || wout === undefined) throw new Error(`recycling: parameters ${layer.win} / ${layer.wout} are missing`)
+  if (win === undefined || wout === undefined) throw new Error(`measure: parameters ${layer.win} / ${layer.wout} are missing`)
   const inNorm = tf.sqrt(tf.sum(tf.square(win), 0)) as tf.Tensor1D
   const outNorm = tf.sqrt(tf.sum(tf.square(wout), 1)) as tf.Tensor1D
   return [inNorm, outNorm, tf.mul(inNorm, outNorm), tf.sum(tf.abs(wout), 1) as tf.Tensor1D]

@@ -15,13 +15,12 @@
  * checkpoint written inside the window has the run optimizer's slot layout; the run optimizer's
  * own state then travels in the hook's state (named "retrain") and comes back on resume.
  */
-import { type Criterion, Event, EventBus, type HookState, Key, type Loop, type Optimizer, RunError, Selection, Slices, type StepHook, type StepOptions, Topology } from "@rekindle/core"
+import { type Criterion, Event, EventBus, type HookPart, type HookState, Key, type Loop, type Optimizer, Plugin, PluginError, RunError, Schemas, Selection, Slices, type StepHook, type StepOptions, Topology } from "@rekindle/core"
+import { Measure } from "@rekindle/model"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect, Schema } from "effect"
-import { Measure } from "@rekindle/recycling"
 
-const PositiveInt = Schema.Int.pipe(Schema.check(Schema.isGreaterThan(0)))
-const NonNegativeInt = Schema.Int.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0)))
+const { NonNegativeInt, PositiveInt } = Schemas
 
 /** Which neurons are retrained. */
 export const Subset = Schema.Literals(["smallest", "largest", "random", "all"])
@@ -35,7 +34,7 @@ export const subsetCriteria: Readonly<Record<Exclude<Subset, "all">, string>> = 
   random: "select/random"
 }
 
-/** Pipeline section `retrain`. */
+/** Options of `hooks/retrain`. */
 export const RetrainSettings = Schema.Struct({
   at: NonNegativeInt.pipe(Schema.annotate({ description: "Step before whose update retraining starts" })),
   subset: Subset.pipe(Schema.annotate({ description: "smallest / largest (by magnitude) / random neurons of each layer, or all FF neurons" })),
@@ -57,7 +56,7 @@ export const RetrainSettings = Schema.Struct({
     Schema.withDecodingDefaultKey(Effect.succeed("continue" as const))
   )
 })
-/** Pipeline section `retrain` (type). */
+/** Options of `hooks/retrain` (type). */
 export type RetrainSettings = typeof RetrainSettings.Type
 
 /** Retraining as built for a run. */
@@ -282,4 +281,52 @@ export const hook = (retrainer: Retrainer): StepHook => ({
       return undefined
     }),
   stepOptions: (step) => retrainer.stepOptions(step)
+})
+
+/** The built `hooks/retrain` part: its retraining as built (for hosts and tests that inspect it). */
+export interface RetrainPart extends HookPart {
+  readonly retrain: Retrain
+}
+
+/**
+ * `hooks/retrain`: retraining a subset. Checks that the window fits in training; the subset's
+ * criterion is the built-in magnitude or random one, and the fresh optimizer is the run's with
+ * `lr` and a linear warm-up over `warmup` steps.
+ */
+export const part = Plugin.part<"hooks">()({
+  description: "Retrain a subset of FF neurons (smallest / largest / random / all) under a fresh optimizer, then continue or stop",
+  options: RetrainSettings,
+  make: (r, build) =>
+    Effect.gen(function*() {
+      const context = yield* Plugin.runContext(build)
+      if (context.dFF === 0) return yield* new PluginError({ part: "hooks/retrain", message: "the model has no FF neurons (model.dFF is 0)" })
+      if (r.at + r.steps > context.totalSteps) {
+        return yield* new PluginError({ part: "hooks/retrain",
+          message: `steps: retraining runs steps ${r.at}..${r.at + r.steps - 1}, but training runs steps 0..${context.totalSteps - 1} (train.steps = ${context.totalSteps})`
+        })
+      }
+      const criterion = r.subset === "all"
+        ? undefined
+        : { id: subsetCriteria[r.subset], criterion: yield* context.part("criteria", { use: subsetCriteria[r.subset] }, "subset") }
+      const lr = r.lr ?? context.optimizer["lr"]
+      if (typeof lr !== "number") {
+        return yield* new PluginError({ part: "hooks/retrain", message: `lr: the optimizer ${context.optimizer.use} has no numeric lr to default to; give lr` })
+      }
+      const optimizer = yield* context.part("optimizers", { ...context.optimizer, lr, schedule: { kind: "warmup", warmupSteps: r.warmup } }, "optimizer")
+      const retrain: Retrain = { at: r.at, steps: r.steps, subset: r.subset, fraction: r.fraction, then: r.then, lr, optimizer, ...(criterion !== undefined ? { criterion } : {}) }
+      const hookPart: RetrainPart = {
+        retrain,
+        runLength: (steps) => runLength(retrain, steps),
+        describe: () => ({
+          summary: `retraining: steps ${r.at}-${r.at + r.steps - 1} train only the "${r.subset}" subset (${countFor(retrain, context.dFF)} neuron(s) per layer), ` +
+            `lr ${lr}, warm-up ${r.warmup}; then ${r.then === "stop" ? "the run stops" : "normal training continues"}`
+        }),
+        build: (run) =>
+          Effect.acquireRelease(
+            Effect.sync(() => make({ retrain, topology: run.model.topology, key: run.key })),
+            (x) => Effect.sync(() => x.dispose())
+          ).pipe(Effect.map(hook))
+      }
+      return hookPart
+    })
 })

@@ -9,14 +9,12 @@
  * get no gradient, and evaluation sees the pruned model); every change emits one `Prune` event
  * per layer that grew.
  */
-import { type Criterion, Event, EventBus, type HookState, Key, RunError, type Selection, type StepHook, type Topology } from "@rekindle/core"
-import type { BatchTensors, ForwardOptions, Transformer } from "@rekindle/model"
+import { type Criterion, Event, EventBus, type HookDescription, type HookPart, type HookState, Key, Plugin, PluginError, RunError, type Selection, Schemas, Snapshot, type StepHook, type Topology } from "@rekindle/core"
+import { type BatchTensors, type ForwardOptions, Measure, type Transformer } from "@rekindle/model"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect, Schema } from "effect"
-import { Measure, Snapshot } from "@rekindle/recycling"
 
-const PositiveInt = Schema.Int.pipe(Schema.check(Schema.isGreaterThan(0)))
-const NonNegativeInt = Schema.Int.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0)))
+const { NonNegativeInt, PositiveInt } = Schemas
 
 /** The pruning schedule (pipeline section `pruning`, without its criterion). */
 export const PruningSchedule = Schema.Struct({
@@ -218,5 +216,66 @@ export const hook = (pruner: Pruner): StepHook => ({
       const out = yield* Effect.try({ try: () => pruner.update(step, loop.params), catch: asRunError(step) })
       for (const e of out) yield* events.emit(e)
       return pruner.forwardOptions()
+    })
+})
+
+/** Options of `hooks/pruning`: the ramp of the cumulative mask and the rank criterion choosing what to prune. */
+export const PruningOptions = Schema.Struct({
+  ...PruningSchedule.fields,
+  criterion: Schemas.PartRef.pipe(
+    Schema.annotate({ description: "A rank criterion choosing which neurons to prune (default select/magnitude-smallest)" }),
+    Schema.withDecodingDefaultKey(Effect.succeed({ use: "select/magnitude-smallest" }))
+  )
+})
+
+/** What `rekindle plan` shows: the growth steps of the mask (target fraction, pruned per layer). */
+export const describe = (pruning: Pruning, steps: number, dFF: number): HookDescription => {
+  const updates = updateSteps(pruning.schedule, steps)
+  return {
+    summary: `pruning: ${pruning.criterion.id}, to ${pruning.schedule.final} of every layer; the mask may grow before ${updates.length} step(s):`,
+    rows: updates.map((s) => `step ${s}: target ${+targetFraction(pruning.schedule, s).toFixed(4)} -> ${prunedCount(pruning.schedule, s, dFF)} pruned per layer`)
+  }
+}
+
+/** The built `hooks/pruning` part: its pruning as built (for hosts and tests that inspect it). */
+export interface PruningPart extends HookPart {
+  readonly pruning: Pruning
+}
+
+/**
+ * `hooks/pruning`: gradual pruning. Checks that the ramp ends inside training and that the
+ * criterion chooses by rank; the hook's pruner is released with the run's scope.
+ */
+export const part = Plugin.part<"hooks">()({
+  description: "Gradual pruning: a cumulative FF mask growing linearly from `from` to `until`, chosen by a rank criterion",
+  options: PruningOptions,
+  make: (options, build) =>
+    Effect.gen(function*() {
+      const context = yield* Plugin.runContext(build)
+      const { criterion: ref, ...schedule } = options
+      if (context.dFF === 0) return yield* new PluginError({ part: "hooks/pruning", message: "the model has no FF neurons (model.dFF is 0)" })
+      if (schedule.until < schedule.from) {
+        return yield* new PluginError({ part: "hooks/pruning", message: `until: the ramp ends (until = ${schedule.until}) before it starts (from = ${schedule.from})` })
+      }
+      if (schedule.until >= context.totalSteps) {
+        return yield* new PluginError({ part: "hooks/pruning",
+          message: `until: the final fraction is reached at step ${schedule.until}, but training runs steps 0..${context.totalSteps - 1} (train.steps = ${context.totalSteps})`
+        })
+      }
+      const criterion = yield* context.part("criteria", ref, "criterion")
+      if (criterion.count !== "rank") {
+        return yield* new PluginError({ part: "hooks/pruning", message: `criterion: pruning needs a rank criterion (exact counts); ${ref.use} chooses by ${criterion.count}` })
+      }
+      const pruning: Pruning = { schedule, criterion: { id: ref.use, criterion } }
+      const hookPart: PruningPart = {
+        pruning,
+        describe: (steps) => describe(pruning, steps, context.dFF),
+        build: (run) =>
+          Effect.acquireRelease(
+            Effect.sync(() => make({ model: run.model, pruning, key: run.key, ...(run.probe !== undefined ? { probe: run.probe } : {}) })),
+            (p) => Effect.sync(() => p.dispose())
+          ).pipe(Effect.map(hook))
+      }
+      return hookPart
     })
 })

@@ -14,13 +14,13 @@
  *   g_i = ∂L/∂M_i = coefficient · w_i · p·|d_i|^(p−1)·sign(d_i) · (1/M_i with log),  d_i = x_i − c.
  * A zero norm gives a zero gradient; log uses max(M_i, 1e-12).
  */
-import { type DecoupledUpdate, Event, EventBus, type Params, type StepHook, type Topology } from "@rekindle/core"
+import { type DecoupledUpdate, Event, EventBus, type HookPart, type Params, Plugin, PluginError, type StepHook, type Topology } from "@rekindle/core"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect, Schema } from "effect"
 
 const tiny = 1e-12
 
-/** Pipeline section `midpointLoss`. */
+/** Options of `hooks/midpoint-loss`. */
 export const MidpointLossConfig = Schema.Struct({
   coefficient: Schema.Finite.pipe(
     Schema.check(Schema.isGreaterThanOrEqualTo(0)),
@@ -147,3 +147,28 @@ export const hook = (config: MidpointLossConfig, topology: Topology.Topology, ev
     stepOptions: () => options
   }
 }
+
+/** The built `hooks/midpoint-loss` part: its settings (for hosts and tests that inspect them). */
+export interface MidpointLossPart extends HookPart {
+  readonly config: MidpointLossConfig
+}
+
+/** `hooks/midpoint-loss`: the auxiliary loss on FF magnitudes, applied decoupled; `Scalar` events every `train.logEvery` steps. */
+export const part = Plugin.part<"hooks">()({
+  description: "Midpoint loss: pull FF neuron magnitudes towards their layer's mean or median, applied decoupled like weight decay",
+  options: MidpointLossConfig,
+  make: (m, build) =>
+    Effect.gen(function*() {
+      const context = yield* Plugin.runContext(build)
+      if (context.dFF === 0) return yield* new PluginError({ part: "hooks/midpoint-loss", message: "the model has no FF neurons (model.dFF is 0)" })
+      const hookPart: MidpointLossPart = {
+        config: m,
+        describe: () => ({
+          summary: `midpoint loss: coefficient ${m.coefficient}, L${m.p} distance to the ${m.center}${m.log ? " of log-magnitudes" : ""}` +
+            `${m.belowOnly ? ", neurons below it only" : ""}`
+        }),
+        build: (run) => Effect.succeed(hook(m, run.model.topology, run.logEvery))
+      }
+      return hookPart
+    })
+})

@@ -6,8 +6,8 @@ import { magnitudeLargest, magnitudeSmallest, random } from "@rekindle/plugin-se
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect } from "effect"
 import { EventBus, type StepHook } from "@rekindle/core"
-import { Measure } from "@rekindle/recycling"
-import * as Retrain from "../../src/experiments/Retrain.ts"
+import { Measure } from "@rekindle/model"
+import { Retrain } from "@rekindle/plugin-hooks"
 import { train } from "../../src/Trainer.ts"
 import { changedSlices, config, setup, snapshot, trainConfig } from "./fixtures.ts"
 
