@@ -5,7 +5,7 @@
  * workers) runs cells by index with `runCell` and writes the study's summary with `collect`.
  */
 import type { BackendProvider } from "@rekindle/core"
-import { RunError, UserError } from "@rekindle/core"
+import { Files, RunError, UserError } from "@rekindle/core"
 import { Compile } from "@rekindle/pipeline"
 import { Write } from "@rekindle/report"
 import { folderName, hashOf, readManifest } from "@rekindle/run/RunFolder"
@@ -165,7 +165,7 @@ export const collect = (prepared: PreparedStudy, all: ReadonlyArray<Cell>, root:
       groups: groups.map((g) => ({ name: g.name, seeds: g.runs.length, finalEvalLoss: g.evalLoss, trainLossLast10pct: g.trainLoss }))
     }
     yield* fs.makeDirectory(root, { recursive: true })
-    yield* fs.writeFileString(path.join(root, "study.json"), JSON.stringify(study, null, 2) + "\n")
+    yield* Files.writeTextAtomic(path.join(root, "study.json"), JSON.stringify(study, null, 2) + "\n")
     yield* Write.writeStudy(root, { runs: false })
     yield* Console.log(`\n${Summary.table(groups)}\n\nstudy: ${path.join(root, "study.json")}`)
     return study

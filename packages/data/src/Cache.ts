@@ -4,7 +4,7 @@
  * rename), so a crashed or concurrent run never leaves a half-written entry behind.
  */
 import { createHash } from "node:crypto"
-import { UserError } from "@rekindle/core"
+import { Files, UserError } from "@rekindle/core"
 import { Effect } from "effect"
 import { FileSystem } from "effect/FileSystem"
 import { Path } from "effect/Path"
@@ -37,7 +37,7 @@ export const writeAtomically = (
     yield* fs.makeDirectory(path.dirname(file), { recursive: true }).pipe(Effect.mapError((e) => cacheProblem(file, e)))
     const tmp = temporaryName(file)
     yield* write(tmp).pipe(
-      Effect.andThen(fs.rename(tmp, file).pipe(Effect.mapError((e) => cacheProblem(file, e)))),
+      Effect.andThen(Files.commit(tmp, file).pipe(Effect.mapError((e) => cacheProblem(file, e)))),
       Effect.tapError(() => fs.remove(tmp, { force: true }).pipe(Effect.ignore))
     )
   })

@@ -6,7 +6,7 @@
  * as JSON (`json`), which names and hashes the run.
  */
 import { type HookPart, type Plugin, PluginError, type Problem, type UserError } from "@rekindle/core"
-import { firingSteps, type OptimizerStatePolicy, type StageSchedule } from "@rekindle/recycling"
+import { neverFires, type OptimizerStatePolicy, type StageSchedule } from "@rekindle/recycling"
 import type { BackendRequest } from "@rekindle/training"
 import { DataConfig } from "@rekindle/data"
 import { Effect, Result, Schema } from "effect"
@@ -102,13 +102,6 @@ const resolvePart = <K extends Plugin.PartKind>(
     options: r.success,
     json: { use: found.id, ...(jsonSafe(encoded) as Record<string, unknown>) }
   }
-}
-
-const neverFires = (schedule: StageSchedule, steps: number): string => {
-  if (schedule.until !== undefined && schedule.until < schedule.from) {
-    return `never fires: until (${schedule.until}) is before from (${schedule.from})`
-  }
-  return `never fires: its first step would be ${schedule.from}, but training runs steps 0..${steps - 1} (train.steps = ${steps})`
 }
 
 const isRef = (u: unknown): u is { readonly use: string; readonly [k: string]: unknown } =>
@@ -242,9 +235,8 @@ export const resolve = (registry: Registry, input: unknown): Effect.Effect<Resol
     spec.recycling.forEach((st, index) => {
       const path = `recycling.${index}`
       const schedule: StageSchedule = { ...st.schedule, from: st.schedule.from ?? st.schedule.every }
-      if (firingSteps(schedule, spec.train.steps).length === 0) {
-        problems.push({ path: `${path}.schedule`, message: neverFires(schedule, spec.train.steps) })
-      }
+      const never = neverFires(schedule, spec.train.steps)
+      if (never !== undefined) problems.push({ path: `${path}.schedule`, message: never })
       const select = resolvePart(registry, "criteria", st.select, `${path}.select`, problems, ["fraction"])
       const reinit = resolvePart(registry, "reinitializers", st.reinit, `${path}.reinit`, problems)
       const shadow = st.shadow.map((s, j) => resolvePart(registry, "criteria", s, `${path}.shadow.${j}`, problems))

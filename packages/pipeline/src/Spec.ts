@@ -11,9 +11,9 @@ import { Stage } from "@rekindle/recycling"
 import { TrainConfig } from "@rekindle/training"
 import { Effect, Schema } from "effect"
 
+const { NonNegativeInt, PositiveInt } = Schemas
 
-const PositiveInt = Schema.Int.pipe(Schema.check(Schema.isGreaterThan(0)))
-const NonNegativeInt = Schema.Int.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0)))
+
 
 /** A reference to a plugin part: `use: "namespace/id"` plus the part's options inline. */
 /** A part ref (core's `Schemas.PartRef`). */

@@ -1,22 +1,12 @@
 /**
- * The recycler as an Effect service, and as a trainer step hook. The hook runs, before each
+ * The recycler as a trainer step hook (with its checkpoint state). The hook runs, before each
  * update: `observe`, `runDue` (installing the new optimizer state in the loop and emitting the
  * events) and returns `forwardOptions` for the step's loss.
  */
 import { EventBus, type HookState, RunError, type StepHook } from "@rekindle/core"
 import type { BatchTensors } from "@rekindle/model"
-import { Context, Effect, Layer } from "effect"
+import { Effect } from "effect"
 import * as Recycler from "./Recycler.ts"
-
-/** The run's recycler. */
-export class Recycling extends Context.Service<Recycling, Recycler.Recycler>()("@rekindle/training/Recycling") {
-  /** A recycler for the given stages, disposed (blend tensors) when the layer's scope closes. */
-  static readonly layer = (options: Recycler.RecyclerOptions) =>
-    Layer.effect(
-      Recycling,
-      Effect.acquireRelease(Effect.sync(() => Recycler.make(options)), (r) => Effect.sync(() => r.dispose()))
-    )
-}
 
 const asRunError = (step: number) => (e: unknown): RunError =>
   e instanceof RunError ? e : new RunError({ step, message: `recycling failed: ${e instanceof Error ? e.message : String(e)}` })

@@ -85,3 +85,14 @@ export const firingSteps = (schedule: StageSchedule, steps: number): Array<numbe
   }
   return out
 }
+
+/**
+ * Why a schedule never fires within [0, steps), or undefined when it fires at least once: the one
+ * definition of "never fires" (pipeline resolution reports it at `recycling.<i>.schedule`).
+ */
+export const neverFires = (schedule: StageSchedule, steps: number): string | undefined => {
+  if (firingSteps(schedule, steps).length > 0) return undefined
+  return schedule.until !== undefined && schedule.until < schedule.from
+    ? `never fires: until (${schedule.until}) is before from (${schedule.from})`
+    : `never fires: its first step would be ${schedule.from}, but training runs steps 0..${steps - 1} (train.steps = ${steps})`
+}

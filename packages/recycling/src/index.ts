@@ -12,6 +12,6 @@ export type { RecyclerOptions, RecyclerSnapshot, RunInput, RunResult } from "./R
 export * as Apply from "./Apply.ts"
 export * as RecyclingSchedule from "./RecyclingSchedule.ts"
 export * as Selector from "./Selector.ts"
-export { hook, Recycling, state } from "./Service.ts"
+export { hook, state } from "./Service.ts"
 export * as Stage from "./Stage.ts"
-export { firingSteps, type OptimizerStatePolicy, type StageSchedule } from "./Stage.ts"
+export { firingSteps, neverFires, type OptimizerStatePolicy, type StageSchedule } from "./Stage.ts"

@@ -1,9 +1,9 @@
 /**
  * Writing reports: `report.html` in a run folder, a study folder (and each of its runs), or a
- * magnitudes folder. Files are written atomically (a temporary file renamed over the target), so
- * a reader never sees half a report.
+ * magnitudes folder. Files are written atomically and durably (fsynced temporary file renamed
+ * over the target, folder fsynced), so a reader never sees half a report.
  */
-import { UserError } from "@rekindle/core"
+import { Files, UserError } from "@rekindle/core"
 import { Effect, FileSystem, Path } from "effect"
 import * as Data from "./Data.ts"
 import * as Html from "./Html.ts"
@@ -12,14 +12,9 @@ import type { MagnitudesData } from "./Pretrained.ts"
 /** The report's file name inside a folder. */
 export const fileName = "report.html"
 
-/** Writes text to `file` atomically (temporary file in the same folder, then rename). */
+/** Writes text to `file` atomically and durably (core's `Files.writeTextAtomic`). */
 export const writeAtomic = (file: string, text: string) =>
-  Effect.gen(function*() {
-    const fs = yield* FileSystem.FileSystem
-    const tmp = `${file}.tmp-${process.pid}`
-    yield* fs.writeFileString(tmp, text)
-    yield* fs.rename(tmp, file).pipe(Effect.tapError(() => fs.remove(tmp).pipe(Effect.ignore)))
-  }).pipe(Effect.mapError((e) => new UserError({ message: `${file}: cannot write the report (${e.message})` })))
+  Files.writeTextAtomic(file, text).pipe(Effect.mapError((e) => new UserError({ message: `${file}: cannot write the report (${e.message})` })))
 
 /** Renders `data` into `<dir>/report.html`; returns the file. */
 export const writeData = (dir: string, data: Html.ReportData) =>

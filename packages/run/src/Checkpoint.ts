@@ -18,14 +18,15 @@
  * any instant leaves either the previous set of checkpoints or the previous set plus a complete
  * new one. The last `keep` are kept.
  */
-import { type HookState, type Loop, type Optimizer, type Params, UserError } from "@rekindle/core"
+import { Files, type HookState, type Loop, type Optimizer, type Params, Schemas, UserError } from "@rekindle/core"
 import { tidy } from "@rekindle/engine"
 import type { StreamPosition } from "@rekindle/data"
 import { Safetensors } from "@rekindle/model"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect, FileSystem, Path, Schema } from "effect"
 import { createHash } from "node:crypto"
-import * as Files from "./Files.ts"
+
+const { NonNegativeInt } = Schemas
 
 /** The checkpoint folder inside a run folder. */
 export const folder = "checkpoints"
@@ -54,7 +55,6 @@ export interface TrainerState {
   readonly lastEvalStep: number
 }
 
-const NonNegativeInt = Schema.Int.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0)))
 /** A number that may be NaN or infinite, written as a string in JSON. */
 const Num = Schema.Union([Schema.Finite, Schema.Literals(["NaN", "Infinity", "-Infinity"])])
 type Num = typeof Num.Type

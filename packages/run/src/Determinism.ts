@@ -7,9 +7,8 @@
  * `events.jsonl` is read strictly: only newline-terminated lines are data; a last line without
  * its newline is a torn write from a crash and is reported, never parsed.
  */
-import { Event } from "@rekindle/core"
+import { Event, Files } from "@rekindle/core"
 import { Effect, FileSystem } from "effect"
-import * as Files from "./Files.ts"
 
 /** The lines of an events file: complete ones, and a torn tail (no trailing newline) if any. */
 export interface EventLines {

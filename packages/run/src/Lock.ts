@@ -5,16 +5,15 @@
  * zombie) is stale and taken over. The lock is removed when the owning scope closes.
  *
  * Limits: liveness is checked with `kill(pid, 0)` and /proc on this host only; a lock written on
- * another host (a shared folder) counts as held, unless the caller runs under `ForeignLocks` set to
-`"stale"` (a cluster worker that holds the cell's queue lease: the lease proves the other host's
-process lost it). Two processes taking over the same stale
- * lock in the same instant are not told apart.
+ * another host (a shared folder) counts as held, unless the caller runs under `ForeignLocks` set
+ * to `"stale"` (a cluster worker that holds the cell's queue lease: the lease proves the other
+ * host's process lost it). Two processes taking over the same stale lock in the same instant are
+ * not told apart.
  */
-import { UserError } from "@rekindle/core"
+import { Files, UserError } from "@rekindle/core"
 import { Context, Effect, FileSystem, Path, type Scope } from "effect"
 import * as fsSync from "node:fs"
 import * as os from "node:os"
-import * as Files from "./Files.ts"
 
 /** The lock file's name inside a run folder. */
 export const fileName = "run.lock"

@@ -4,7 +4,7 @@
  * `interrupted`, with the exit code the CLI returns). A run killed with SIGKILL keeps `running`
  * and a stale lock, which `rekindle resume` recognises.
  */
-import type { BackendInfo } from "@rekindle/core"
+import { type BackendInfo, Files } from "@rekindle/core"
 import * as tf from "@tensorflow/tfjs-core"
 import { execFileSync } from "node:child_process"
 import { createRequire } from "node:module"
@@ -12,7 +12,6 @@ import * as fsSync from "node:fs"
 import * as os from "node:os"
 import * as nodePath from "node:path"
 import { hashOf, type Manifest } from "./RunFolder.ts"
-import * as Files from "./Files.ts"
 
 const git = (args: ReadonlyArray<string>): string | undefined => {
   try {

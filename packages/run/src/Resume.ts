@@ -17,13 +17,12 @@
  * the old folder out, or cuts `events.jsonl` back to the checkpoint (the cut lines, including a
  * torn last line, are kept in `events.jsonl.cut`).
  */
-import { UserError } from "@rekindle/core"
+import { Files, UserError } from "@rekindle/core"
 import { Effect, FileSystem, Path, type Scope } from "effect"
 import * as Checkpoint from "./Checkpoint.ts"
 import { splitLines } from "./Determinism.ts"
 import * as Lock from "./Lock.ts"
 import { type Manifest, readManifest } from "./RunFolder.ts"
-import * as Files from "./Files.ts"
 
 /** What to do with a run folder that already holds a run (see the module comment). */
 export type Existing = "refuse" | "replace" | "resume" | "continue"

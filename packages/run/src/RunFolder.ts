@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto"
 import { Effect, FileSystem, Path } from "effect"
-import { writeTextAtomic } from "./Files.ts"
+import { Files } from "@rekindle/core"
 
 /** JSON with object keys sorted at every level (stable across key order). */
 export const stableStringify = (value: unknown): string =>
@@ -21,7 +21,7 @@ export const hashOf = (value: unknown): string => createHash("sha256").update(st
 export const folderName = (name: string, resolved: unknown): string => `${name}-${hashOf(resolved)}`
 
 /** Writes JSON atomically and durably: to `<file>.tmp-<pid>`, fsync, renamed over `file`, fsync of the folder. */
-export const writeJsonAtomic = (file: string, value: unknown) => writeTextAtomic(file, JSON.stringify(value, null, 2) + "\n")
+export const writeJsonAtomic = (file: string, value: unknown) => Files.writeTextAtomic(file, JSON.stringify(value, null, 2) + "\n")
 
 /** What `manifest.json` records about a run. */
 export interface Manifest {

@@ -6,7 +6,6 @@
 export * as Checkpoint from "./Checkpoint.ts"
 export type { TrainerState } from "./Checkpoint.ts"
 export * as Determinism from "./Determinism.ts"
-export * as Files from "./Files.ts"
 export * as Lock from "./Lock.ts"
 export * as Manifests from "./Manifests.ts"
 export * as Resume from "./Resume.ts"

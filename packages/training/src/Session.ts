@@ -5,10 +5,10 @@
  * the checkpoint), and writes `pipeline.json` and `manifest.json`. The session then writes
  * checkpoints for the trainer and keeps the manifest current.
  */
-import { type BackendInfo, Event, EventBus, RunError, type StepHook, UserError } from "@rekindle/core"
+import { type BackendInfo, Event, EventBus, Files, RunError, type StepHook, UserError } from "@rekindle/core"
 import type { BatchStream } from "@rekindle/data"
 import { Effect, FileSystem, Path } from "effect"
-import { Checkpoint, Files, type Manifest, Manifests, Resume, type TrainerState, writeJsonAtomic } from "@rekindle/run"
+import { Checkpoint, type Manifest, Manifests, Resume, type TrainerState, writeJsonAtomic } from "@rekindle/run"
 import type { RunPlan } from "./RunPlan.ts"
 import type { CheckpointReason } from "./Trainer.ts"
 import { nonFiniteParams, type TrainLoop } from "./TrainLoop.ts"

@@ -9,7 +9,7 @@ import type { BatchStream } from "@rekindle/data"
 import { Model } from "@rekindle/model"
 import type { BatchTensors, ForwardOptions } from "@rekindle/model"
 import * as tf from "@tensorflow/tfjs-core"
-import { Context, Effect } from "effect"
+import { Effect } from "effect"
 import type { TrainerState } from "@rekindle/run"
 import type { TrainConfig } from "./TrainConfig.ts"
 import type { TrainLoop } from "./TrainLoop.ts"
@@ -183,11 +183,3 @@ export const train = (input: TrainInput) =>
     }
     return result
   })
-
-/** The Trainer as a service (so hosts and tests can swap the loop). */
-export class Trainer extends Context.Service<Trainer, {
-  readonly train: (input: TrainInput) => Effect.Effect<TrainResult, RunError, EventBus>
-}>()("@rekindle/training/Trainer") {
-  /** The default step loop. */
-  static readonly make = Trainer.of({ train })
-}

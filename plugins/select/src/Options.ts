@@ -3,14 +3,16 @@
  * default, so a bare `{ use: "select/dormant" }` works; the stage's `fraction` is not a criterion
  * option (the host passes it in the SelectRequest).
  */
+import { Schemas } from "@rekindle/core"
 import { Effect, Schema } from "effect"
+
+const { PositiveInt } = Schemas
 
 const NonNegative = Schema.Finite.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0)))
 const Unit = Schema.Finite.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 1 })))
 const Decay = Schema.Finite.pipe(
   Schema.check(Schema.isBetween({ minimum: 0, maximum: 1, exclusiveMaximum: true }, { expected: "a decay in [0, 1)" }))
 )
-const PositiveInt = Schema.Int.pipe(Schema.check(Schema.isGreaterThan(0)))
 
 /** Criteria without options (magnitude, random, Bernoulli). */
 export const NoOptions = Schema.Struct({})

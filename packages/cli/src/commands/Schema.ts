@@ -2,7 +2,7 @@
  * `rekindle schema [--out FILE]`: the JSON Schema of pipelines, including every registered
  * part's options (for editor completion in .json/.yaml pipelines).
  */
-import { UserError } from "@rekindle/core"
+import { Files, UserError } from "@rekindle/core"
 import { JsonSchema } from "@rekindle/pipeline"
 import { Console, Effect, FileSystem, Option } from "effect"
 import { Command, Flag } from "effect/cli"
@@ -16,8 +16,7 @@ export const schema = Command.make(
     const registry = yield* Host.registry()
     const text = JSON.stringify(JsonSchema.document(registry), null, 2) + "\n"
     if (Option.isNone(out)) return yield* Console.log(text.trimEnd())
-    const fs = yield* FileSystem.FileSystem
-    yield* fs.writeFileString(out.value, text).pipe(
+    yield* Files.writeTextAtomic(out.value, text).pipe(
       Effect.mapError((e) => new UserError({ message: `--out ${out.value}: ${e.message}` }))
     )
     yield* Console.log(`wrote ${out.value}`)

@@ -45,8 +45,28 @@ export const syncFolder = (dir: string) =>
   })).pipe(Effect.ignore)
 
 /**
+ * Makes a fully written temporary file `tmp` the durable content of `file`: fsync `tmp`, rename
+ * it over `file`, fsync the folder. On failure `tmp` is removed and `file` is untouched.
+ */
+export const commit = (tmp: string, file: string) =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const sync = Effect.scoped(Effect.gen(function*() {
+      const handle = yield* fs.open(tmp, { flag: "r+" })
+      yield* handle.sync
+    }))
+    yield* sync.pipe(
+      Effect.andThen(fs.rename(tmp, file)),
+      Effect.onError(() => fs.remove(tmp, { force: true }).pipe(Effect.ignore))
+    )
+    yield* syncFolder(path.dirname(file))
+  })
+
+/**
  * Writes `data` to `file` atomically and durably: `<file>.tmp-<pid>`, fsync, rename, fsync the
- * folder. On any failure the temporary file is removed and `file` is untouched.
+ * folder. On any failure the temporary file is removed and `file` is untouched. The one durable
+ * write of the project: run folders, checkpoints, manifests, study.json, report.html, caches.
  */
 export const writeAtomic = (file: string, data: Uint8Array) =>
   Effect.gen(function*() {
