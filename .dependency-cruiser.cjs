@@ -24,7 +24,8 @@ const layers = {
   training: ["engine", "model", "data", "run", "recycling"],
   pipeline: ["engine", "model", "data", "run", "recycling", "training"],
   builtins: ["PLUGINS"],
-  cli: ["engine", "model", "data", "report", "run", "recycling", "training", "pipeline", "builtins"]
+  cluster: [],
+  cli: ["engine", "model", "data", "report", "run", "recycling", "training", "pipeline", "builtins", "cluster"]
 }
 
 /** The leaf libraries plugins may import. */

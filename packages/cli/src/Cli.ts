@@ -3,10 +3,7 @@
  * to exit codes: 0 on success, 2 on a user error (message only, no stack trace; also bad flags),
  * 1 on an internal error (with its trace) or a run that failed numerically.
  */
-import { formatUserError, UserError } from "@rekindle/core/Errors"
-import { Cause, Console, Effect } from "effect"
-import { createRequire } from "node:module"
-import { CliError, Command } from "effect/cli"
+import { Command } from "effect/cli"
 import { compare } from "./commands/Compare.ts"
 import { magnitudes } from "./commands/Magnitudes.ts"
 import { newPackage } from "./commands/New.ts"
@@ -16,15 +13,16 @@ import { report } from "./commands/Report.ts"
 import { reproduce } from "./commands/Reproduce.ts"
 import { resume } from "./commands/Resume.ts"
 import * as Run from "./commands/Run.ts"
-import * as Lazy from "./Lazy.ts"
+import { runCommand } from "./Exit.ts"
 import { schema } from "./commands/Schema.ts"
 import { validate } from "./commands/Validate.ts"
+import { worker } from "./commands/Cluster.ts"
+import { studyCommand } from "./commands/Study.ts"
 
-/** rekindle's version (from package.json, as `bin/rekindle.mjs --version` prints it). */
-export const version: string = (createRequire(import.meta.url)("../package.json") as { version: string }).version
+export { runCommand, version } from "./Exit.ts"
 
 /** The built-in subcommands (a host may add more with `make`). */
-export const commands = [Run.make(), resume, reproduce, validate, plan, schema, plugins, compare, report, magnitudes, newPackage] as const
+export const commands = [Run.make(), resume, reproduce, validate, plan, schema, plugins, compare, report, magnitudes, newPackage, studyCommand, worker] as const
 
 /** The root command over the given subcommands. */
 export const make = <const Subs extends ReadonlyArray<Command.Command<any, any, any, any, any>>>(subcommands: Subs) =>
@@ -35,55 +33,6 @@ export const make = <const Subs extends ReadonlyArray<Command.Command<any, any, 
 
 /** The root command with the built-in subcommands. */
 export const root = make(commands)
-
-const exitCodeOf = (error: unknown): Effect.Effect<number, unknown> => {
-  if (error instanceof UserError) return Effect.as(Console.error(formatUserError(error)), 2)
-  if (error instanceof Run.ExitCode) return Effect.succeed(error.code)
-  if (CliError.isCliError(error)) {
-    // effect/cli already printed the problem (and help)
-    return Effect.succeed(error._tag === "ShowHelp" && error.errors.length === 0 ? 0 : 2)
-  }
-  return Effect.fail(error)
-}
-
-/**
- * A first argument that names no subcommand, as a user error (with the closest names). effect/cli
- * would print the general help and exit 0 for `rekindle <typo> --help`, hiding the typo.
- */
-const unknownSubcommand = (command: Command.Command.Any, argv: ReadonlyArray<string>): Effect.Effect<void, UserError> => {
-  const first = argv[0]
-  const names = command.subcommands.flatMap((g) => g.commands.map((c) => c.name))
-  if (first === undefined || first.startsWith("-") || names.length === 0 || names.includes(first)) return Effect.void
-  return Effect.flatMap(
-    Lazy.pipeline,
-    ({ Suggest: { didYouMean } }) =>
-      Effect.fail(new UserError({ message: `unknown command "${first}"${didYouMean(first, names)} (\`${command.name} --help\` lists the commands)` }))
-  )
-}
-
-/** Flags whose value may be left out (`--smoke` = `--smoke 10`), with the value they then take. */
-const optionalValues: Readonly<Record<string, string>> = { "--smoke": String(Run.smokeDefaultSteps) }
-
-/** `argv` with the implied value after each optional-value flag given without one (effect/cli wants a value). */
-export const withOptionalValues = (argv: ReadonlyArray<string>): Array<string> =>
-  argv.flatMap((a, i) => (optionalValues[a] !== undefined && !/^\d+$/.test(argv[i + 1] ?? "") ? [a, optionalValues[a]!] : [a]))
-
-/**
- * Runs the CLI on `argv` (without node and script) and returns the exit code. Internal errors
- * print their full cause (with stack traces) and give 1; interruption propagates.
- */
-export const runCommand = <Name extends string, I, C, E, R>(command: Command.Command<Name, I, C, E, R>) =>
-(argv: ReadonlyArray<string>) =>
-  unknownSubcommand(command, argv).pipe(
-    Effect.andThen(Command.runWith(command, { version })(withOptionalValues(argv))),
-    Effect.as(0),
-    Effect.catch(exitCodeOf),
-    Effect.catchCause((cause) =>
-      Cause.hasInterruptsOnly(cause)
-        ? Effect.failCause(cause)
-        : Effect.as(Console.error(`internal error (a bug in rekindle or a plugin):\n${Cause.pretty(cause)}`), 1)
-    )
-  )
 
 /** Runs the built-in CLI on `argv`; resolves to the exit code. */
 export const run = runCommand(root)

@@ -22,3 +22,5 @@ export const builtins = lazy(() => import("@rekindle/builtins"))
 export const report = lazy(() => import("@rekindle/report"))
 /** `@rekindle/run/RunFolder` (folder names and hashes, manifests). */
 export const runFolder = lazy(() => import("@rekindle/run/RunFolder"))
+/** The CLI's study cells (compiles studies, runs and collects cells). */
+export const cells = lazy(() => import("./Cells.ts"))

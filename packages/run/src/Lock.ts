@@ -5,16 +5,27 @@
  * zombie) is stale and taken over. The lock is removed when the owning scope closes.
  *
  * Limits: liveness is checked with `kill(pid, 0)` and /proc on this host only; a lock written on
- * another host (a shared folder) always counts as held. Two processes taking over the same stale
- * lock in the same instant are not told apart.
+ * another host (a shared folder) counts as held, unless the caller runs under `ForeignLocks` set
+ * to `"stale"` (a cluster worker that holds the cell's queue lease: the lease proves the other
+ * host's process lost it). Two processes taking over the same stale lock in the same instant are
+ * not told apart.
  */
 import { Files, UserError } from "@rekindle/core"
-import { Effect, FileSystem, Path, type Scope } from "effect"
+import { Context, Effect, FileSystem, Path, type Scope } from "effect"
 import * as fsSync from "node:fs"
 import * as os from "node:os"
 
 /** The lock file's name inside a run folder. */
 export const fileName = "run.lock"
+
+/**
+ * How a lock written on another host counts: `"held"` (the default: it cannot be checked from
+ * here) or `"stale"` (taken over; only for a caller that holds an exclusive lease on the run, such
+ * as a cluster worker holding the cell's queue item).
+ */
+export const ForeignLocks = Context.Reference<"held" | "stale">("@rekindle/run/Lock/ForeignLocks", {
+  defaultValue: () => "held"
+})
 
 /** What a lock file records. */
 export interface LockInfo {
@@ -95,6 +106,9 @@ export const inspect = (dir: string) =>
         : { _tag: "Held", info, why: "the lock file is being written" } as LockState
     }
     if (info.host !== os.hostname()) {
+      if ((yield* ForeignLocks) === "stale") {
+        return { _tag: "Stale", info, why: `left by pid ${info.pid} on host ${info.host}, whose lease on this run expired` } as LockState
+      }
       return { _tag: "Held", info, why: `locked by pid ${info.pid} on host ${info.host} (cannot check from here)` } as LockState
     }
     if (info.pid === process.pid && info.procStart === procStart(process.pid)) {

@@ -9,7 +9,8 @@ import { RunError, UserError } from "@rekindle/core/Errors"
 import { Console, Effect, FileSystem, Option, Path } from "effect"
 import { Command, Flag } from "effect/cli"
 import * as os from "node:os"
-import { cacheFlag, runDirArg, savedPlan, training } from "./Resume.ts"
+import { runDirArg, savedPlan, training } from "./Resume.ts"
+import { cacheFlag } from "./Shared.ts"
 import { ExitCode } from "./Run.ts"
 
 const determinism = Effect.promise(() => import("@rekindle/run")).pipe(Effect.map((m) => m.Determinism))

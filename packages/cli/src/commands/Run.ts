@@ -14,6 +14,7 @@ import { Console, Data, Effect, FileSystem, Option, Path } from "effect"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Command, Flag } from "effect/cli"
+import type * as Cells from "../Cells.ts"
 import * as Host from "../Host.ts"
 import * as Lazy from "../Lazy.ts"
 import * as Summary from "../Summary.ts"
@@ -86,69 +87,33 @@ const runPipeline = (run: RunFn, plan: RunPlan, options: RunOptions) =>
     return 0
   })
 
-/** Compiles every variant of a study (a user error anywhere stops the study before anything is written). */
-const compileStudy = (prepared: Extract<Host.Prepared, { _tag: "Study" }>) =>
-  Effect.flatMap(Lazy.pipeline, ({ Compile }) =>
-    Effect.forEach(prepared.variants, (v) =>
-      Compile.compile(prepared.registry, v.pipeline).pipe(
-        Effect.mapError((e) => Host.within(`variant ${v.name} (seed ${v.seed})`, e))
-      )))
-
 const runStudy = (
   run: RunFn,
-  prepared: Extract<Host.Prepared, { _tag: "Study" }>,
-  plans: ReadonlyArray<RunPlan>,
+  prepared: Cells.PreparedStudy,
+  all: ReadonlyArray<Cells.Cell>,
   options: RunOptions
 ) =>
   Effect.gen(function*() {
-    const fs = yield* FileSystem.FileSystem
-    const path = yield* Path.Path
-    const { folderName, readManifest } = yield* Lazy.runFolder
-    const { Write } = yield* Lazy.report
-    const root = path.resolve(options.outDir, prepared.study.name)
-    const dirs: Array<string> = []
+    const Cells = yield* Lazy.cells
+    const root = yield* Cells.studyRoot(options.outDir, prepared)
     let failures = 0
-    for (const [i, plan] of plans.entries()) {
-      const v = prepared.variants[i]!
-      const dir = path.join(root, folderName(plan.name, plan.resolved))
-      dirs.push(dir)
-      const manifest = yield* readManifest(dir).pipe(Effect.orElseSucceed(() => undefined))
-      if (manifest?.status === "finished" && options.existing !== "replace") {
-        yield* Console.log(`[${i + 1}/${plans.length}] ${v.name} seed ${v.seed}: already finished, skipped`)
-        continue
-      }
-      yield* Console.log(`[${i + 1}/${plans.length}] ${v.name} seed ${v.seed}`)
-      // an unfinished variant continues from its last checkpoint (or starts over when it has none)
-      const result = yield* runOne(run, plan, { ...options, outDir: root, existing: options.existing ?? "continue" })
-      if ("failed" in result) {
+    for (const cell of all) {
+      const label = `[${cell.index + 1}/${all.length}] ${cell.name} seed ${cell.seed}`
+      const outcome = yield* Cells.runCell(run, cell, root, {
+        cacheDir: options.cacheDir,
+        backends: options.backends,
+        force: options.existing === "replace",
+        onStart: Console.log(label),
+        ...(options.keepCheckpoints !== undefined ? { keepCheckpoints: options.keepCheckpoints } : {}),
+        ...(options.source !== undefined ? { source: options.source } : {})
+      })
+      if (outcome._tag === "Skipped") yield* Console.log(`${label}: already finished, skipped`)
+      if (outcome._tag === "Failed") {
         failures++
-        yield* Console.error(`  failed at step ${result.failed.step}: ${result.failed.message}`)
+        yield* Console.error(`  failed at step ${outcome.error.step}: ${outcome.error.message}`)
       }
     }
-    const summaries = yield* Effect.forEach(dirs, (d) => Summary.read(d).pipe(Effect.option))
-    const runs = summaries.flatMap((s) => (s._tag === "Some" ? [s.value] : []))
-    const groups = Summary.group(runs)
-    const study = {
-      name: prepared.study.name,
-      file: prepared.file,
-      variants: prepared.variants.map((v, i) => {
-        const s = runs.find((r) => r.dir === dirs[i])
-        return {
-          name: v.name,
-          seed: v.seed,
-          tags: v.tags,
-          dir: path.relative(root, dirs[i]!),
-          status: s?.status ?? "missing",
-          finalEvalLoss: s?.finalEvalLoss ?? null,
-          trainLossLast10pct: s?.tailLoss ?? null
-        }
-      }),
-      groups: groups.map((g) => ({ name: g.name, seeds: g.runs.length, finalEvalLoss: g.evalLoss, trainLossLast10pct: g.trainLoss }))
-    }
-    yield* (yield* Lazy.core).Folders.make(root, "--out")
-    yield* (yield* Lazy.core).Files.writeTextAtomic(path.join(root, "study.json"), JSON.stringify(study, null, 2) + "\n")
-    yield* Write.writeStudy(root, { runs: false })
-    yield* Console.log(`\n${Summary.table(groups)}\n\nstudy: ${path.join(root, "study.json")}`)
+    yield* Cells.collect(prepared, all, root)
     return failures > 0 ? 1 : 0
   })
 
@@ -204,19 +169,37 @@ export const make = (trainer: Effect.Effect<RunFn> = experiment) =>
             `at least once; one seed per study variant; written to ${smokeRoot()} (or --out), replaced each time`
         ),
         Flag.optional
+      ),
+      cluster: Flag.String("cluster").pipe(
+        Flag.withDescription("Run the study on a cluster: the PostgreSQL URL its workers serve (see docs/distributed.md)"),
+        Flag.optional
       )
     },
-    Effect.fn("run")(function*({ pipeline, out, set, cache, force, keepCheckpoints, smoke }) {
+    Effect.fn("run")(function*({ pipeline, out, set, cache, force, keepCheckpoints, smoke, cluster }) {
       const path = yield* Path.Path
       const { Compile } = yield* Lazy.pipeline
+      const Cells = yield* Lazy.cells
       const original = yield* Host.prepare(pipeline, set)
+      if (Option.isSome(cluster)) {
+        if (original._tag !== "Study") {
+          return yield* new UserError({ message: `--cluster: ${pipeline} is a single pipeline; a cluster runs studies (export default study({...}))` })
+        }
+        if (force) return yield* new UserError({ message: `--force cannot be combined with --cluster` })
+        if (Option.isSome(smoke)) return yield* new UserError({ message: `--smoke cannot be combined with --cluster` })
+        const cells = yield* Cells.cells(original)
+        const { submitStudy } = yield* Effect.promise(() => import("./Cluster.ts"))
+        const code = yield* submitStudy(cluster.value, pipeline, set, Option.getOrElse(out, () => "runs"), original, cells)
+        if (code !== 0) return yield* new ExitCode({ code })
+        return
+      }
       // everything is checked before the trainer loads or anything is written
       const full = original._tag === "Pipeline"
         ? [yield* Compile.compile(original.registry, original.pipeline)]
-        : yield* compileStudy(original)
+        : (yield* Cells.cells(original)).map((c) => c.plan)
       const { prepared, plans } = Option.isSome(smoke)
         ? yield* smokeOf(original, full, smoke.value)
         : { prepared: original, plans: full }
+      const cells = prepared._tag === "Study" ? yield* Cells.cells(prepared) : []
       const backends = yield* Compile.backendProviders(prepared.registry)
       const run = yield* trainer
       const outDir = Option.getOrElse(out, () => (Option.isSome(smoke) ? smokeRoot() : "runs"))
@@ -238,7 +221,7 @@ export const make = (trainer: Effect.Effect<RunFn> = experiment) =>
       }
       const code = prepared._tag === "Pipeline"
         ? yield* runPipeline(run, plans[0]!, options)
-        : yield* runStudy(run, prepared, plans, options)
+        : yield* runStudy(run, prepared, cells, options)
       if (code !== 0) return yield* new ExitCode({ code })
     })
   ).pipe(Command.withDescription("Train a pipeline, or every run of a study"))

@@ -35,3 +35,16 @@ export const outFlag = Flag.String("out").pipe(
   Flag.withDescription("Root folder of runs (default: runs; with --smoke: the smoke scratch folder)"),
   Flag.optional
 )
+
+/** `--runs-dir DIR`: the root folder of runs (as `rekindle run --out`). */
+export const runsDirFlag = Flag.String("runs-dir").pipe(
+  Flag.withDescription("Root folder of runs (the study's runs go to DIR/<study>/); shared by every machine of a cluster"),
+  Flag.withDefault("runs")
+)
+
+/** `--threads T`: the backend's thread count for this cell. */
+export const threadsFlag = Flag.Int("threads").pipe(
+  Flag.withDescription("Backend threads (overrides the pipeline's backend.threads; wasm results depend on it)"),
+  Flag.withSchema(Schema.Int.pipe(Schema.check(Schema.isGreaterThan(0)))),
+  Flag.optional
+)

@@ -1,0 +1,172 @@
+/**
+ * A study's cells: one per variant (grid point × seed), in the study's stable order, each with
+ * its index, run id (`<name>-<hash>`, the run folder's name) and pipeline hash. Any scheduler
+ * (the in-process loop of `rekindle run`, a SLURM array, a Kubernetes Indexed Job, the cluster
+ * workers) runs cells by index with `runCell` and writes the study's summary with `collect`.
+ */
+import type { BackendProvider } from "@rekindle/core"
+import { Files, RunError, UserError } from "@rekindle/core"
+import { Compile } from "@rekindle/pipeline"
+import { Write } from "@rekindle/report"
+import { folderName, hashOf, readManifest } from "@rekindle/run/RunFolder"
+import type { RunPlan } from "@rekindle/training"
+import { Console, Effect, FileSystem, Path } from "effect"
+import { createHash } from "node:crypto"
+import * as Host from "./Host.ts"
+import * as Summary from "./Summary.ts"
+
+/** A loaded study (see `Host.prepare`). */
+export type PreparedStudy = Extract<Host.Prepared, { _tag: "Study" }>
+
+/** One cell of a study. */
+export interface Cell {
+  readonly index: number
+  readonly name: string
+  readonly seed: number
+  readonly tags: Readonly<Record<string, unknown>>
+  /** The run folder's name, `<name>-<pipeline hash>`. */
+  readonly runId: string
+  readonly pipelineHash: string
+  readonly plan: RunPlan
+}
+
+/** Compiles every variant of a study into cells (a user error anywhere stops before anything is written). */
+export const cells = (prepared: PreparedStudy): Effect.Effect<ReadonlyArray<Cell>, UserError> =>
+  Effect.forEach(prepared.variants, (v, index) =>
+    Compile.compile(prepared.registry, v.pipeline).pipe(
+      Effect.mapError((e) => new UserError({ message: `variant ${v.name} (seed ${v.seed}): ${e.message}`, ...(e.problems !== undefined ? { problems: e.problems } : {}) })),
+      Effect.map((plan): Cell => ({
+        index,
+        name: v.name,
+        seed: v.seed,
+        tags: v.tags,
+        runId: folderName(plan.name, plan.resolved),
+        pipelineHash: hashOf(plan.resolved),
+        plan
+      }))
+    ))
+
+/** Loads a study file (a single pipeline is a user error) and compiles its cells. */
+export const load = (
+  file: string,
+  sets: ReadonlyArray<string>
+): Effect.Effect<{ readonly prepared: PreparedStudy; readonly cells: ReadonlyArray<Cell> }, UserError, FileSystem.FileSystem | Path.Path> =>
+  Effect.gen(function*() {
+    const prepared = yield* Host.prepare(file, sets)
+    if (prepared._tag !== "Study") {
+      return yield* new UserError({ message: `${file}: expected a study (export default study({...})), got a single pipeline` })
+    }
+    const all = yield* cells(prepared)
+    return { prepared, cells: all }
+  })
+
+/** The sha256 (hex) of a file's bytes: what a study file is checked against across machines. */
+export const fileHash = (file: string) =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const bytes = yield* fs.readFile(file).pipe(
+      Effect.mapError(() => new UserError({ message: `${file}: cannot read the study file` }))
+    )
+    return createHash("sha256").update(bytes).digest("hex")
+  })
+
+/** The folder a study's runs go to: `<runs dir>/<study name>`. */
+export const studyRoot = (runsDir: string, prepared: PreparedStudy) =>
+  Effect.map(Path.Path, (path) => path.resolve(runsDir, prepared.study.name))
+
+/** Picks a cell by index, or fails naming the valid range. */
+export const pick = (all: ReadonlyArray<Cell>, index: number): Effect.Effect<Cell, UserError> =>
+  index >= 0 && index < all.length && Number.isInteger(index)
+    ? Effect.succeed(all[index]!)
+    : Effect.fail(new UserError({ message: `--index: expected an integer from 0 to ${all.length - 1} (the study has ${all.length} cells), got ${index}` }))
+
+/** Where and how a cell runs (the trainer's options, see `Run.RunOptions`). */
+export interface CellOptions {
+  readonly cacheDir: string
+  readonly backends: ReadonlyArray<BackendProvider>
+  readonly keepCheckpoints?: number
+  readonly source?: string
+  /** Start over even when the folder holds a finished or resumable run. */
+  readonly force?: boolean
+  /** Done just before training starts (not for a finished cell). */
+  readonly onStart?: Effect.Effect<void>
+}
+
+/** The trainer, as `runCell` calls it (`Runner.run` of @rekindle/training). */
+export type Trainer = (plan: RunPlan, options: {
+  readonly outDir: string
+  readonly cacheDir: string
+  readonly backends: ReadonlyArray<BackendProvider>
+  readonly existing?: "refuse" | "replace" | "resume" | "continue"
+  readonly keepCheckpoints?: number
+  readonly source?: string
+}) => Effect.Effect<unknown, unknown, FileSystem.FileSystem | Path.Path>
+
+/** What running a cell did. */
+type CellOutcome =
+  | { readonly _tag: "Skipped"; readonly dir: string }
+  | { readonly _tag: "Finished"; readonly dir: string }
+  | { readonly _tag: "Failed"; readonly dir: string; readonly error: RunError }
+
+/**
+ * Runs one cell into `<root>/<run id>` idempotently: a finished run is left alone (`Skipped`), an
+ * interrupted one continues from its newest checkpoint (or starts over when it has none).
+ */
+export const runCell = (trainer: Trainer, cell: Cell, root: string, options: CellOptions) =>
+  Effect.gen(function*() {
+    const path = yield* Path.Path
+    const dir = path.join(root, cell.runId)
+    if (options.force !== true) {
+      const manifest = yield* readManifest(dir).pipe(Effect.orElseSucceed(() => undefined))
+      if (manifest?.status === "finished") return { _tag: "Skipped", dir } as CellOutcome
+    }
+    if (options.onStart !== undefined) yield* options.onStart
+    return yield* trainer(cell.plan, {
+      outDir: root,
+      cacheDir: options.cacheDir,
+      backends: options.backends,
+      existing: options.force === true ? "replace" : "continue",
+      ...(options.keepCheckpoints !== undefined ? { keepCheckpoints: options.keepCheckpoints } : {}),
+      ...(options.source !== undefined ? { source: options.source } : {})
+    }).pipe(
+      Effect.as({ _tag: "Finished", dir } as CellOutcome),
+      Effect.catch((e: unknown) => (e instanceof RunError ? Effect.succeed({ _tag: "Failed", dir, error: e } as CellOutcome) : Effect.fail(e)))
+    )
+  })
+
+/**
+ * Writes `<root>/study.json` (every cell with tags, status and results; per-name mean and std),
+ * the study's report.html, and prints the comparison table. Cells without a run folder are
+ * listed as `missing`.
+ */
+export const collect = (prepared: PreparedStudy, all: ReadonlyArray<Cell>, root: string) =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const dirs = all.map((c) => path.join(root, c.runId))
+    const summaries = yield* Effect.forEach(dirs, (d) => Summary.read(d).pipe(Effect.option))
+    const runs = summaries.flatMap((s) => (s._tag === "Some" ? [s.value] : []))
+    const groups = Summary.group(runs)
+    const study = {
+      name: prepared.study.name,
+      file: prepared.file,
+      variants: all.map((c, i) => {
+        const s = runs.find((r) => r.dir === dirs[i])
+        return {
+          name: c.name,
+          seed: c.seed,
+          tags: c.tags,
+          dir: c.runId,
+          status: s?.status ?? "missing",
+          finalEvalLoss: s?.finalEvalLoss ?? null,
+          trainLossLast10pct: s?.tailLoss ?? null
+        }
+      }),
+      groups: groups.map((g) => ({ name: g.name, seeds: g.runs.length, finalEvalLoss: g.evalLoss, trainLossLast10pct: g.trainLoss }))
+    }
+    yield* fs.makeDirectory(root, { recursive: true })
+    yield* Files.writeTextAtomic(path.join(root, "study.json"), JSON.stringify(study, null, 2) + "\n")
+    yield* Write.writeStudy(root, { runs: false })
+    yield* Console.log(`\n${Summary.table(groups)}\n\nstudy: ${path.join(root, "study.json")}`)
+    return study
+  })

@@ -1,0 +1,120 @@
+/**
+ * `rekindle study cells|run-cell|collect|status`: a study's cells for any scheduler. `cells`
+ * lists them (index, run id, pipeline hash; stable order); `run-cell` runs one idempotently
+ * (finished: nothing; interrupted: resumed from its newest checkpoint; a different pipeline hash
+ * than `--expect-hash`: refused); `collect` writes study.json, the comparison and report.html from
+ * the run folders; `status --cluster` shows a study's progress on a cluster without submitting.
+ */
+import { UserError } from "@rekindle/core"
+import { Compile } from "@rekindle/pipeline"
+import { Console, Effect, Option, Path } from "effect"
+import { Command, Flag } from "effect/cli"
+import * as CellProcesses from "../CellProcesses.ts"
+import * as Cells from "../Cells.ts"
+import { runCommand } from "../Exit.ts"
+import * as Cluster from "./Cluster.ts"
+import { experiment, ExitCode } from "./Run.ts"
+import { cacheFlag, keepCheckpointsFlag, pipelineArg, runsDirFlag, setFlag, threadsFlag } from "./Shared.ts"
+
+const cells = Command.make(
+  "cells",
+  { study: pipelineArg, set: setFlag, json: Flag.Boolean("json").pipe(Flag.withDescription("One JSON object per line"), Flag.withDefault(false)) },
+  Effect.fn("study.cells")(function*({ study, set, json }) {
+    const { cells } = yield* Cells.load(study, set)
+    if (json) {
+      for (const c of cells) {
+        yield* Console.log(JSON.stringify({ index: c.index, runId: c.runId, pipelineHash: c.pipelineHash, name: c.name, seed: c.seed, tags: c.tags }))
+      }
+      return
+    }
+    const w = Math.max(6, ...cells.map((c) => c.runId.length))
+    yield* Console.log(`index  ${"run id".padEnd(w)}  pipeline hash`)
+    for (const c of cells) yield* Console.log(`${String(c.index).padStart(5)}  ${c.runId.padEnd(w)}  ${c.pipelineHash}`)
+  })
+).pipe(Command.withDescription("List a study's cells (index, run id, pipeline hash) in their stable order"))
+
+const runCell = Command.make(
+  "run-cell",
+  {
+    study: pipelineArg,
+    index: Flag.Int("index").pipe(Flag.withDescription("The cell's index (see `rekindle study cells`)")),
+    runsDir: runsDirFlag,
+    set: setFlag,
+    cache: cacheFlag,
+    keepCheckpoints: keepCheckpointsFlag,
+    threads: threadsFlag,
+    expectHash: Flag.String("expect-hash").pipe(
+      Flag.withDescription("Refuse to run unless the cell's pipeline hash is this one (what the scheduler saw when it listed the cells)"),
+      Flag.optional
+    ),
+    takeOverLock: Flag.Boolean("take-over-lock").pipe(
+      Flag.withDescription("Treat a run.lock written on another host as stale (only for a caller holding an exclusive lease on the cell)"),
+      Flag.withDefault(false)
+    )
+  },
+  Effect.fn("study.run-cell")(function*({ study, index, runsDir, set, cache, keepCheckpoints, threads, expectHash, takeOverLock }) {
+    yield* CellProcesses.exitWithParent
+    const path = yield* Path.Path
+    const { prepared, cells } = yield* Cells.load(study, set)
+    const cell = yield* Cells.pick(cells, index)
+    if (Option.isSome(expectHash) && expectHash.value !== cell.pipelineHash) {
+      return yield* new UserError({
+        message: `cell ${index} (${cell.name} seed ${cell.seed}) has pipeline hash ${cell.pipelineHash} here, but ${expectHash.value} was expected: ` +
+          `the study file, its --set overrides or the installed plugins differ from where the cells were listed`
+      })
+    }
+    const plan = Option.isSome(threads) ? { ...cell.plan, backend: { ...cell.plan.backend, threads: threads.value } } : cell.plan
+    const root = yield* Cells.studyRoot(runsDir, prepared)
+    const backends = yield* Compile.backendProviders(prepared.registry)
+    const trainer = yield* experiment
+    const { Lock } = yield* Effect.promise(() => import("@rekindle/run"))
+    const outcome = yield* Cells.runCell(trainer, { ...cell, plan }, root, {
+      cacheDir: cache,
+      backends,
+      keepCheckpoints,
+      source: path.resolve(study),
+      onStart: Console.log(`cell ${index}: ${cell.runId} (${cell.name} seed ${cell.seed})`)
+    }).pipe(Effect.provideService(Lock.ForeignLocks, takeOverLock ? "stale" : "held"))
+    if (outcome._tag === "Skipped") yield* Console.log(`cell ${index}: ${cell.runId} already finished in ${outcome.dir}; nothing to do`)
+    else if (outcome._tag === "Finished") yield* Console.log(`cell ${index}: finished in ${outcome.dir}`)
+    else {
+      yield* Console.error(`cell ${index}: run failed at step ${outcome.error.step}: ${outcome.error.message}`)
+      return yield* new ExitCode({ code: 1 })
+    }
+  })
+).pipe(Command.withDescription("Run one cell of a study (idempotent: a finished cell is left alone, an interrupted one resumes)"))
+
+const collect = Command.make(
+  "collect",
+  { study: pipelineArg, runsDir: runsDirFlag, set: setFlag },
+  Effect.fn("study.collect")(function*({ study, runsDir, set }) {
+    const { prepared, cells } = yield* Cells.load(study, set)
+    const root = yield* Cells.studyRoot(runsDir, prepared)
+    const written = yield* Cells.collect(prepared, cells, root)
+    const missing = written.variants.filter((v) => v.status !== "finished")
+    if (missing.length > 0) yield* Console.error(`${missing.length} of ${cells.length} cells not finished: ${missing.map((v) => v.dir).join(", ")}`)
+  })
+).pipe(Command.withDescription("Write study.json, the comparison table and report.html from the study's run folders"))
+
+const serveCells = Command.make(
+  "serve-cells",
+  {},
+  Effect.fn("study.serve-cells")(function*() {
+    yield* CellProcesses.exitWithParent
+    const runOne = runCommand(runCell)
+    const next = CellProcesses.requests()
+    while (true) {
+      const line = yield* next
+      if (line === undefined) return
+      const args = JSON.parse(line) as Array<string>
+      const code = yield* runOne(args)
+      process.stderr.write(`${CellProcesses.doneMarker} ${code}\n`)
+    }
+  })
+).pipe(Command.withDescription("For workers: run `study run-cell` argument lists read from stdin (one JSON array per line), one at a time"))
+
+/** The `study` command and its subcommands. */
+export const studyCommand = Command.make("study").pipe(
+  Command.withDescription("A study's cells, for schedulers: list, run one, collect, cluster status"),
+  Command.withSubcommands([cells, runCell, collect, Cluster.status, serveCells])
+)
