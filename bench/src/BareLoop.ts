@@ -7,7 +7,7 @@
 import "@rekindle/engine/Gradients"
 import type { Key, Optimizer } from "@rekindle/core"
 import type { BatchTensors, Transformer } from "@rekindle/model"
-import { adam } from "@rekindle/plugin-optim/Optimizers"
+import { adam } from "@rekindle/plugin-optim"
 import * as tf from "@tensorflow/tfjs-core"
 
 /** A bare training loop over a model; `step` returns the loss (one scalar read back). */

@@ -1,5 +1,5 @@
 /**
- * The benchmark program behind `npm run bench` and `rekindle bench`: trains the benchmark
+ * The benchmark program behind `npm run bench`: trains the benchmark
  * configurations on the selected backend and prints a table plus one JSON line per configuration;
  * optionally the PyTorch peer's rate on the same machine and threads (and the ratio), or the
  * long-run memory check. Not a test: no thresholds are asserted; targets live in

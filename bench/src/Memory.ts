@@ -6,7 +6,7 @@
 import "@rekindle/engine/Gradients"
 import { Key } from "@rekindle/core"
 import { Model } from "@rekindle/model"
-import { adam } from "@rekindle/plugin-optim/Optimizers"
+import { adam } from "@rekindle/plugin-optim"
 import { TrainLoop } from "@rekindle/training"
 import * as tf from "@tensorflow/tfjs-core"
 import type { BenchConfig } from "./Configs.ts"

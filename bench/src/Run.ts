@@ -11,15 +11,15 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { NodeServices } from "@effect/platform-node"
 import "@rekindle/engine/Gradients"
-import { Key, RunDir } from "@rekindle/core"
+import { EventBus, Key, RunDir } from "@rekindle/core"
 import { Model } from "@rekindle/model"
-import * as Jsonl from "@rekindle/plugin-log/Jsonl"
-import { adam } from "@rekindle/plugin-optim/Optimizers"
+import { Jsonl } from "@rekindle/plugin-log"
+import { adam } from "@rekindle/plugin-optim"
 import { Probes } from "@rekindle/plugin-probe"
 import { initial } from "@rekindle/plugin-reinit"
 import { magnitudeSmallest } from "@rekindle/plugin-select"
-import { Events, Recycling, type Stage, Trainer, TrainLoop } from "@rekindle/training"
-import * as ProbeHook from "@rekindle/training/probes/Hook"
+import * as Recycling from "@rekindle/recycling"
+import { ProbeHook, Trainer, TrainLoop } from "@rekindle/training"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect } from "effect"
 import * as BareLoop from "./BareLoop.ts"
@@ -95,7 +95,7 @@ const matmulRate = (c: BenchConfig, options: BenchOptions, backend: string): num
 }
 
 /** The recycling stage the benchmark fires: magnitude-smallest 5% per layer + initial + zero-moments, every step. */
-export const recyclingStage: Stage.Stage = {
+export const recyclingStage: Recycling.Stage.Stage = {
   index: 0,
   schedule: { every: 1, from: 0 },
   criterion: { id: "select/magnitude-smallest", criterion: magnitudeSmallest() },
@@ -111,9 +111,9 @@ export const recyclingStage: Stage.Stage = {
 const timedJsonlBus = Effect.gen(function*() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rekindle-bench-"))
   const sink = yield* Jsonl.make({ file: "events.jsonl" }).pipe(Effect.provideService(RunDir, { path: dir }))
-  const bus = yield* Events.make([sink])
+  const bus = yield* EventBus.make([sink])
   const timing = { ms: 0, events: 0 }
-  const timed = Events.of({
+  const timed = EventBus.of({
     emit: (event) =>
       Effect.suspend(() => {
         const t0 = performance.now()
@@ -202,7 +202,7 @@ export const run = (c: BenchConfig, options: BenchOptions, backend: { name: stri
     // the bare loop, interleaved step by step with the framework (the machine's load drifts)
     const bare = BareLoop.make(model, Key.make(1))
     const frameworkStep = (s: number) =>
-      Trainer.train({ loop, stream, evalSet: [], config: { ...cfg, steps: s + 1 }, from: s }).pipe(Effect.provideService(Events, bus))
+      Trainer.train({ loop, stream, evalSet: [], config: { ...cfg, steps: s + 1 }, from: s }).pipe(Effect.provideService(EventBus, bus))
     const bareStep = () => {
       const b = Model.toTensors(stream.next())
       bare.step(b)
@@ -253,7 +253,7 @@ export const run = (c: BenchConfig, options: BenchOptions, backend: { name: stri
       value.dataSync()
     }), options.steps, 1)
     const optimizerMs = optimizerUpdate(loop, probe, options)
-    const probesMs = yield* probeRun(model, loop, probe, options).pipe(Effect.provideService(Events, bus))
+    const probesMs = yield* probeRun(model, loop, probe, options).pipe(Effect.provideService(EventBus, bus))
     const recyclingMs = recyclingEvent(model, loop, probe, options)
     loop.dispose()
 

@@ -4,6 +4,9 @@
  * recycle-current-distribution, recycle-copy, recycle-smooth. Studies: dff-sweep,
  * recycle-immunity, pruning-criteria, retrain-subsets, midpoint-loss, weight-decay.
  */
+// the built-in plugins in scope for the presets' definePipeline types
+import "@rekindle/builtins"
+
 export { default as baseline } from "../baseline.ts"
 export { default as dffSweep } from "../dff-sweep.ts"
 export { default as midpointLoss } from "../midpoint-loss.ts"

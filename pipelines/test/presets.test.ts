@@ -2,7 +2,8 @@ import { Effect, Exit } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
-import { type AnyPipeline, builtins, Compile, isStudy, override, Plan, Registry, Resolve, Studies, type Study } from "@rekindle/pipeline"
+import { builtins } from "@rekindle/builtins"
+import { type AnyPipeline, Compile, isStudy, override, Plan, Registry, Resolve, Studies, type Study } from "@rekindle/pipeline"
 import * as presets from "../src/index.ts"
 import {
   baseline,

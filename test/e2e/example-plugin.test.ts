@@ -6,10 +6,11 @@
  */
 import { NodeServices } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { render } from "@rekindle/cli/commands/Plugins"
+import { Plugins } from "@rekindle/cli"
 import { Event, UserError } from "@rekindle/core"
-import { builtins, Compile, Load, override, Registry } from "@rekindle/pipeline"
-import { Experiment } from "@rekindle/training"
+import { builtins } from "@rekindle/builtins"
+import { Compile, Load, override, Registry } from "@rekindle/pipeline"
+import { Runner } from "@rekindle/training"
 import { Effect } from "effect"
 import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
@@ -43,8 +44,8 @@ describe("example plugin lab/contribution (out of tree)", () => {
       // both at once: the same plugin value is registered once
       const registry = yield* Registry.make([...builtins, ...(config.plugins ?? []), ...loaded.plugins])
       expect(registry.plugins.filter((p) => p.meta.namespace === "lab")).toHaveLength(1)
-      expect(render(registry)).toContain("lab/contribution [criterion]")
-      expect(render(registry)).toContain("normalize: boolean (default false)")
+      expect(Plugins.render(registry)).toContain("lab/contribution [criterion]")
+      expect(Plugins.render(registry)).toContain("normalize: boolean (default false)")
     }).pipe(Effect.provide(NodeServices.layer)))
 
   it.effect("chooses the recycled neurons of a short run on Brown", () =>
@@ -60,7 +61,7 @@ describe("example plugin lab/contribution (out of tree)", () => {
       })) p = override(p, k as never, v as never)
       const registry = yield* Registry.make([...builtins, ...loaded.plugins])
       const plan = yield* Compile.compile(registry, { ...p, log: [{ use: "log/jsonl" }] })
-      const result = yield* Experiment.run(plan, { outDir: out, cacheDir: path.join(root, ".cache/rekindle"), backends: [] })
+      const result = yield* Runner.run(plan, { outDir: out, cacheDir: path.join(root, ".cache/rekindle"), backends: [] })
 
       const events = fs.readFileSync(path.join(result.dir, "events.jsonl"), "utf8").trim().split("\n").map(Event.decodeLine)
       const recycles = events.flatMap((e) => (e._tag === "Recycle" ? [e] : []))

@@ -6,8 +6,9 @@
 import { NodeServices } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Event } from "@rekindle/core"
-import { builtins, Compile, Load, override, Registry } from "@rekindle/pipeline"
-import { Experiment } from "@rekindle/training"
+import { builtins } from "@rekindle/builtins"
+import { Compile, Load, override, Registry } from "@rekindle/pipeline"
+import { Runner } from "@rekindle/training"
 import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -31,7 +32,7 @@ describe("quickstart (scaled down)", () => {
       })) p = override(p, k as never, v as never)
       const registry = yield* Registry.make(builtins)
       const plan = yield* Compile.compile(registry, { ...p, log: [{ use: "log/jsonl" }] })
-      const result = yield* Experiment.run(plan, { outDir: out, cacheDir: path.join(root, ".cache/rekindle"), backends: [] })
+      const result = yield* Runner.run(plan, { outDir: out, cacheDir: path.join(root, ".cache/rekindle"), backends: [] })
 
       const lines = fs.readFileSync(path.join(result.dir, "events.jsonl"), "utf8").trim().split("\n")
       const events = lines.map(Event.decodeLine)

@@ -10,8 +10,9 @@
 import { NodeServices } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Event } from "@rekindle/core"
-import { builtins, Compile, Load, override, Plan, Registry, Resolve } from "@rekindle/pipeline"
-import { Experiment } from "@rekindle/training"
+import { builtins } from "@rekindle/builtins"
+import { Compile, Load, override, Plan, Registry, Resolve } from "@rekindle/pipeline"
+import { Runner } from "@rekindle/training"
 import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -42,7 +43,7 @@ const runAndRead = (p: unknown) =>
     const registry = yield* Registry.make(builtins)
     const schedule = Plan.schedule(yield* Resolve.resolve(registry, p))
     const plan = yield* Compile.compile(registry, p)
-    const result = yield* Experiment.run(plan, { outDir: out, cacheDir: path.join(root, ".cache/rekindle"), backends: [] })
+    const result = yield* Runner.run(plan, { outDir: out, cacheDir: path.join(root, ".cache/rekindle"), backends: [] })
     const events = fs.readFileSync(path.join(result.dir, "events.jsonl"), "utf8").trim().split("\n").map(Event.decodeLine)
     const manifest = JSON.parse(fs.readFileSync(path.join(result.dir, "manifest.json"), "utf8"))
     return { schedule, plan, result, events, manifest }

@@ -7,7 +7,7 @@
  */
 import { NodeServices } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import * as Cli from "@rekindle/cli/Cli"
+import { Cli } from "@rekindle/cli"
 import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"

@@ -16,13 +16,12 @@ import { resume } from "./commands/Resume.ts"
 import * as Run from "./commands/Run.ts"
 import { schema } from "./commands/Schema.ts"
 import { validate } from "./commands/Validate.ts"
-import { bench } from "@rekindle/bench/Command"
 
 /** rekindle's version. */
 export const version = "0.1.0"
 
-/** The built-in subcommands (a host may add more, e.g. `bench`, with `make`). */
-export const commands = [Run.make(), resume, reproduce, validate, plan, schema, plugins, compare, report, magnitudes, bench] as const
+/** The built-in subcommands (a host may add more with `make`). */
+export const commands = [Run.make(), resume, reproduce, validate, plan, schema, plugins, compare, report, magnitudes] as const
 
 /** The root command over the given subcommands. */
 export const make = <const Subs extends ReadonlyArray<Command.Command<any, any, any, any, any>>>(subcommands: Subs) =>

@@ -4,7 +4,8 @@
  * pipeline or study from a file with `--set` overrides applied.
  */
 import { UserError } from "@rekindle/core"
-import { builtins, Load, Registry, Studies, type Study, type Variant } from "@rekindle/pipeline"
+import { builtins } from "@rekindle/builtins"
+import { Load, Registry, Studies, type Study, type Variant } from "@rekindle/pipeline"
 import { Effect, type FileSystem, type Path } from "effect"
 import * as Overrides from "./Overrides.ts"
 

@@ -4,7 +4,7 @@
  */
 import { NodeServices } from "@effect/platform-node"
 import { Event } from "@rekindle/core"
-import { folderName, writeJsonAtomic } from "@rekindle/training/RunFolder"
+import { folderName, writeJsonAtomic } from "@rekindle/run"
 import { Effect, FileSystem, Path } from "effect"
 import type { Command } from "effect/cli"
 import { TestConsole } from "effect/testing"

@@ -6,7 +6,7 @@
  * `StreamPosition` yields exactly the batches the uninterrupted stream would have.
  */
 import { Key, UserError } from "@rekindle/core"
-import type { Batch } from "@rekindle/core/Batch"
+import type { Batch } from "@rekindle/core"
 import type { Dataset } from "./Dataset.ts"
 import type { Masking } from "./DataConfig.ts"
 import { maskRow, specialIds } from "./Masking.ts"
@@ -21,7 +21,7 @@ export interface StreamPosition {
 /** An infinite stream of training batches. */
 export interface BatchStream {
   /** The next batch; advances the position by `batchSize` sequences (crossing into the next epoch as needed). */
-  next(): Batch
+  next(): Batch.Batch
   /** The position of the next sequence (save it with a checkpoint; pass it as `from` to resume). */
   position(): StreamPosition
 }
@@ -39,7 +39,7 @@ const batcher = (dataset: Dataset, options: BatchOptions, l: Layout, stream: Int
   const { batchSize, seqLen, masking } = options
   const tk = dataset.tokenizer
   const special = specialIds(tk.specials)
-  return (starts: ReadonlyArray<number>, maskKeys: ReadonlyArray<Key.Key>): Batch => {
+  return (starts: ReadonlyArray<number>, maskKeys: ReadonlyArray<Key.Key>): Batch.Batch => {
     const inputIds = new Int32Array(batchSize * seqLen)
     if (l.objective === "causal") {
       const targetIds = new Int32Array(batchSize * seqLen)
@@ -139,7 +139,7 @@ export const trainStream = (
 export const evalBatches = (
   dataset: Dataset,
   options: BatchOptions & { readonly key: Key.Key; readonly count: number }
-): Array<Batch> => {
+): Array<Batch.Batch> => {
   checkBatchSize(options.batchSize)
   const l = layout(options.objective, options.seqLen)
   const stream = dataset.eval
@@ -148,7 +148,7 @@ export const evalBatches = (
   const order = Key.permutation(Key.split(options.key, "order"), windows)
   const maskingKey = Key.split(options.key, "masking")
   const build = batcher(dataset, options, l, stream)
-  const batches: Array<Batch> = []
+  const batches: Array<Batch.Batch> = []
   for (let i = 0; i < options.count; i++) {
     const starts: Array<number> = []
     const keys: Array<Key.Key> = []

@@ -3,10 +3,10 @@
  * (HF `tokenizers`, trained and cached), a train/eval split by document, and deterministic,
  * resumable masked-LM and causal-LM batching.
  *
- * `Data` holds the main entry points (`Data.load`, `Data.trainStream`, `Data.evalBatches`);
+ * `Datasets` holds the main entry points (`Datasets.load`, `Datasets.trainStream`, `Datasets.evalBatches`);
  * the other namespaces expose the parts for tests and tools.
  */
-export * as Data from "./Data.ts"
+export * as Datasets from "./Datasets.ts"
 export * as BrownText from "./BrownText.ts"
 export * as Cache from "./Cache.ts"
 export * as Corpus from "./Corpus.ts"

@@ -1,7 +1,7 @@
 import { layer } from "@effect/vitest"
 import { NodeServices } from "@effect/platform-node"
 import { Key } from "@rekindle/core"
-import type { Batch } from "@rekindle/core/Batch"
+import type { Batch } from "@rekindle/core"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
 import { evalBatches, trainStream } from "../src/Batches.ts"
@@ -11,7 +11,7 @@ import { syntheticDataset } from "./fixtures.ts"
 
 const masking = { prob: 0.15, mask: 0.8, random: 0.1 }
 const specialsOf = (d: Dataset) => new Set(Object.values(d.tokenizer.specials))
-const same = (a: Batch, b: Batch) => {
+const same = (a: Batch.Batch, b: Batch.Batch) => {
   expect(Array.from(a.inputIds)).toEqual(Array.from(b.inputIds))
   expect(Array.from(a.targetPositions)).toEqual(Array.from(b.targetPositions))
   expect(Array.from(a.targetIds)).toEqual(Array.from(b.targetIds))

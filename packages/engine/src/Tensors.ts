@@ -14,6 +14,14 @@ import { Data, Effect, type Scope } from "effect"
 export const scoped = <A extends tf.TensorContainer>(f: () => A): Effect.Effect<A> => Effect.sync(() => tf.tidy(f))
 
 /**
+ * `tf.tidy` for any value holding tensors (an `OptState`, a tuple of maps, ...): `tf.tidy` walks
+ * nested plain objects and arrays at runtime but its types only accept `TensorContainer`, which
+ * interfaces like `OptState` are not. Tensors reachable from the result are kept; every other
+ * tensor made inside `fn` is disposed. The one tidy helper of the project.
+ */
+export const tidy = <A>(fn: () => A): A => tf.tidy(() => fn() as unknown as tf.TensorContainer) as unknown as A
+
+/**
  * Runs `f` in a tidy scope that keeps nothing: for code that reads tensors back into plain values
  * (`dataSync`, `arraySync`). Every tensor created inside is disposed, so `A` must hold none.
  */

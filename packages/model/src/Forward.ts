@@ -4,7 +4,7 @@
  * LayerNorm. FF hidden units can be masked (gradual pruning) or blended with old weights (smooth
  * reinitialization), and an observer sees every FF layer's hidden activations.
  */
-import type { Params } from "@rekindle/core"
+import type { Blend, ForwardOptions, Params } from "@rekindle/core"
 import * as tf from "@tensorflow/tfjs-core"
 import { selfAttention } from "./Attention.ts"
 import type { BatchTensors } from "./BatchTensors.ts"
@@ -12,25 +12,7 @@ import { activation, dense, layerNorm } from "./Layers.ts"
 import type { ModelConfig } from "./ModelConfig.ts"
 import * as Names from "./Names.ts"
 
-/** Smooth-reinit state of one FF layer: the weights before reinitialization and the per-neuron blend. */
-export interface Blend {
-  readonly oldWin: tf.Tensor2D
-  readonly oldWout: tf.Tensor2D
-  readonly oldBin?: tf.Tensor1D
-  /** Weight of the new neuron, `[dFF]`: 1 = new weights only, 0 = old weights only. */
-  readonly alpha: tf.Tensor1D
-}
-
-/** Per-step changes to the FF sublayers; arrays are indexed by FF layer (= block index). */
-export interface ForwardOptions {
-  /** Per FF layer, a multiplicative mask `[dFF]` on hidden units (gradual pruning); undefined = none. */
-  readonly ffMask?: ReadonlyArray<tf.Tensor1D | undefined>
-  /**
-   * Per FF layer, a smooth-reinit blend: out = h_new·diag(alpha)·W_out + h_old·diag(1−alpha)·oldWout,
-   * h_old = act(x·oldWin (+oldBin)); undefined = none. With `ffMask` too, the mask scales both h_new and h_old.
-   */
-  readonly blend?: ReadonlyArray<Blend | undefined>
-}
+export type { Blend, ForwardOptions }
 
 /** Called with each FF layer's hidden activations `[B·T, dFF]` (after activation and mask). */
 export type Observer = (ffLayer: number, hidden: tf.Tensor2D) => void

@@ -17,3 +17,5 @@ export * as Names from "./Names.ts"
 export * as Neurons from "./Neurons.ts"
 export * as Safetensors from "./Safetensors.ts"
 export * as Transformer from "./Transformer.ts"
+// the model type by name as well, so declaration emit can name it from the package root
+export type { Transformer as TransformerModel } from "./Transformer.ts"

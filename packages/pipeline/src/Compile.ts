@@ -4,9 +4,8 @@
  * here (they need the run folder); the plan carries their `acquire` effects instead.
  */
 import { type BackendProvider, type Plugin, UserError } from "@rekindle/core"
-import type { RunPlan } from "@rekindle/training/RunPlan"
-import type { Stage } from "@rekindle/training/Stage"
-import { runLength } from "@rekindle/training/experiments/Retrain"
+import type { Stage } from "@rekindle/recycling"
+import { type RunPlan, runLength } from "@rekindle/training"
 import { Effect, Schema } from "effect"
 import type { Registry } from "./Registry.ts"
 import { type Resolved, type ResolvedPart, resolve } from "./Resolve.ts"
@@ -30,11 +29,11 @@ export const instantiate = (resolved: Resolved): Effect.Effect<RunPlan, UserErro
     const { spec } = resolved
     const context: Plugin.BuildContext = { totalSteps: spec.train.steps }
     const optimizer = yield* build(resolved.optimizer, context)
-    const recycling: Array<Stage> = []
+    const recycling: Array<Stage.Stage> = []
     for (const s of resolved.stages) {
       const criterion = yield* build(s.select, context)
       const reinitializer = yield* build(s.reinit, context)
-      const shadow: Array<Stage["shadow"][number]> = []
+      const shadow: Array<Stage.Stage["shadow"][number]> = []
       for (const sh of s.shadow) shadow.push({ id: sh.id, criterion: yield* build(sh, context) })
       recycling.push({
         index: s.index,

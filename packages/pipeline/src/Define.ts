@@ -2,10 +2,16 @@
  * Pipelines as values: `definePipeline` (typed by the plugins in scope), composition helpers
  * (`withStage`, `withOptimizer`, `override`) and `defineConfig` for `rekindle.config.ts`.
  */
-import type { Builtins } from "./Builtins.ts"
+import type { InScope } from "@rekindle/core"
 import * as Paths from "./Paths.ts"
 import type { AnyPlugin } from "./Registry.ts"
 import type { AnyPipeline, PipelineInput, RefOf, StageInput } from "./Types.ts"
+
+/**
+ * The built-in plugins' types, as registered in core's `InScope` by `@rekindle/builtins` (import
+ * the builtins package once in a program, for their ids and options to complete).
+ */
+export type Builtins = InScope extends { readonly builtins: infer P extends ReadonlyArray<AnyPlugin> } ? P : readonly []
 
 /** `definePipeline` for a given set of plugins in scope. */
 export interface Define<Ps extends ReadonlyArray<AnyPlugin>> {

@@ -4,9 +4,8 @@
  * recycling event touches (k = round(fraction * dFF) per layer, or round(fraction * dFF * layers)
  * over all layers in global scope).
  */
-import { prunedCount, targetFraction, updateSteps } from "@rekindle/training/experiments/Pruning"
-import { countFor, runLength } from "@rekindle/training/experiments/Retrain"
-import { firingSteps } from "@rekindle/training/Stage"
+import { firingSteps } from "@rekindle/recycling"
+import { countFor, prunedCount, runLength, targetFraction, updateSteps } from "@rekindle/training"
 import type { Resolved } from "./Resolve.ts"
 
 /** One stage's schedule. */

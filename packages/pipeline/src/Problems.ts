@@ -3,7 +3,7 @@
  * the offending value ("got ...") and, for unknown keys, the closest known key.
  */
 import { UserError } from "@rekindle/core"
-import type { Problem } from "@rekindle/core/Errors"
+import type { Problem } from "@rekindle/core"
 import { Result, Schema, SchemaAST, SchemaIssue } from "effect"
 import { didYouMean } from "./Suggest.ts"
 

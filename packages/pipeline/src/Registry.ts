@@ -5,7 +5,7 @@
  * when a plugin does not support this core version, or when a part's options schema is unusable.
  */
 import { Plugin, type UserError } from "@rekindle/core"
-import type { Problem } from "@rekindle/core/Errors"
+import type { Problem } from "@rekindle/core"
 import { Effect, Schema, SchemaAST } from "effect"
 import semver from "semver"
 import { userError } from "./Problems.ts"

@@ -6,14 +6,11 @@
  * as JSON (`json`), which names and hashes the run.
  */
 import type { Plugin } from "@rekindle/core"
-import type { Problem } from "@rekindle/core/Errors"
+import type { Problem } from "@rekindle/core"
 import type { UserError } from "@rekindle/core"
-import { firingSteps, type OptimizerStatePolicy, type StageSchedule } from "@rekindle/training/Stage"
-import type { PruningSchedule } from "@rekindle/training/experiments/Pruning"
-import { type RetrainSettings, subsetCriteria } from "@rekindle/training/experiments/Retrain"
-import type { MidpointLossConfig } from "@rekindle/training/experiments/MidpointLoss"
-import type { BackendRequest } from "@rekindle/training/RunPlan"
-import { DataConfig } from "@rekindle/data/DataConfig"
+import { firingSteps, type OptimizerStatePolicy, type StageSchedule } from "@rekindle/recycling"
+import { type BackendRequest, type MidpointLossConfig, type PruningSchedule, type RetrainSettings, subsetCriteria } from "@rekindle/training"
+import { DataConfig } from "@rekindle/data"
 import { Effect, Result, Schema } from "effect"
 import { decode, subPath, userError } from "./Problems.ts"
 import type { Entry, Registry } from "./Registry.ts"
@@ -267,7 +264,7 @@ export const resolve = (registry: Registry, input: unknown): Effect.Effect<Resol
     const backend: BackendRequest = typeof spec.backend === "string" ? { name: spec.backend } : spec.backend
     checkBackend(registry, backend.name, typeof spec.backend === "string" ? "backend" : "backend.name", problems)
     // the data package's own schema has the last word on the data section (cross-field rules)
-    const data = decode(DataConfig, spec.data, "data")
+    const data = decode(DataConfig.DataConfig, spec.data, "data")
     if (Result.isFailure(data)) problems.push(...data.failure)
 
     const optimizer = resolvePart(registry, "optimizers", spec.optimizer, "optimizer", problems)

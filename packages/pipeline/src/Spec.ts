@@ -4,13 +4,10 @@
  * part refs (`{ use: "namespace/id", ...options }`) whose options are decoded later, by the
  * part's own schema, once the registry is known (see Resolve.ts).
  */
-import * as DataConfig from "@rekindle/data/DataConfig"
-import { ModelConfig } from "@rekindle/model/ModelConfig"
-import { MidpointLossConfig } from "@rekindle/training/experiments/MidpointLoss"
-import { PruningSchedule } from "@rekindle/training/experiments/Pruning"
-import { RetrainSettings } from "@rekindle/training/experiments/Retrain"
-import * as Stage from "@rekindle/training/Stage"
-import * as TrainConfig from "@rekindle/training/TrainConfig"
+import { DataConfig } from "@rekindle/data"
+import { ModelConfig } from "@rekindle/model"
+import { Stage } from "@rekindle/recycling"
+import { MidpointLossConfig, PruningSchedule, RetrainSettings, TrainConfig } from "@rekindle/training"
 import { Effect, Schema } from "effect"
 
 

@@ -4,7 +4,7 @@
  * a grid point shares the variant's name, so results group by name.
  */
 import { UserError } from "@rekindle/core"
-import type { Problem } from "@rekindle/core/Errors"
+import type { Problem } from "@rekindle/core"
 import { Effect } from "effect"
 import * as Paths from "./Paths.ts"
 import type { AnyPipeline } from "./Types.ts"

@@ -3,15 +3,15 @@
  * `definePipeline` and composition helpers, studies, loading pipeline files, and compiling a
  * pipeline into a RunPlan.
  */
-export { builtins, type Builtins } from "./Builtins.ts"
 export * as Compile from "./Compile.ts"
-export { type Config, defineConfig, definePipeline, type Define, override, withOptimizer, withStage } from "./Define.ts"
+export { type Builtins, type Config, defineConfig, definePipeline, type Define, override, withOptimizer, withStage } from "./Define.ts"
 export * as JsonSchema from "./JsonSchema.ts"
 export * as Load from "./Load.ts"
 export * as Paths from "./Paths.ts"
 export * as Plan from "./Plan.ts"
 export * as Problems from "./Problems.ts"
 export * as Registry from "./Registry.ts"
+export type { AnyPlugin } from "./Registry.ts"
 export * as Resolve from "./Resolve.ts"
 export * as Spec from "./Spec.ts"
 export { isStudy, study, type Study, type Variant } from "./Study.ts"

@@ -2,6 +2,8 @@
  * Type-level tests (checked by `tsc -b packages/pipeline`, not run): part ids and options are
  * completed and checked against the plugins in scope.
  */
+// the built-in plugins in scope for definePipeline (declaration merging into core's InScope)
+import "@rekindle/builtins"
 import { definePipeline, override, study, withOptimizer, withStage } from "../src/index.ts"
 import { testPlugin } from "./fixtures-plugin.ts"
 

@@ -5,8 +5,7 @@
  * runner) plus its variants' run folders; a folder of run folders without `study.json` is read
  * as a study of all of them.
  */
-import { Event, UserError } from "@rekindle/core"
-import { Stats } from "@rekindle/plugin-probe"
+import { Event, Stats, UserError } from "@rekindle/core"
 import { Effect, FileSystem, Path } from "effect"
 
 /** One histogram at one step (probe output). */

@@ -18,9 +18,8 @@
  *   is `[dModel, dFF]` (neuron = column) and W_out `[dFF, dModel]` (neuron = row).
  * - rekindle (`layers.N.ff.win` / `layers.N.ff.wout`, or `param/…` in a checkpoint): as GPT-2.
  */
-import { UserError } from "@rekindle/core"
-import { bf16ToFloat32, f16ToFloat32 } from "@rekindle/model/Safetensors"
-import { Stats } from "@rekindle/plugin-probe"
+import { Stats, UserError } from "@rekindle/core"
+import { Safetensors } from "@rekindle/model"
 import * as nodeFs from "node:fs"
 
 /** Architectures whose FF weights this module can find. */
@@ -159,7 +158,7 @@ export const readFloat32 = (index: Index, name: string): Float32Array => {
   }
   const bits = new Uint16Array(count)
   for (let i = 0; i < count; i++) bits[i] = view.getUint16(2 * i, true)
-  return t.dtype === "F16" ? f16ToFloat32(bits) : bf16ToFloat32(bits)
+  return t.dtype === "F16" ? Safetensors.f16ToFloat32(bits) : Safetensors.bf16ToFloat32(bits)
 }
 
 /** A weight matrix and the axis along which index i belongs to neuron i. */

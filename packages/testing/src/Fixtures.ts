@@ -6,7 +6,7 @@
  */
 import { Key, Optimizer, type Params, type Signals, type Topology } from "@rekindle/core"
 import { type BatchTensors, type ModelConfig, Transformer } from "@rekindle/model"
-import { tidy } from "@rekindle/plugin-optim"
+import { tidy } from "@rekindle/engine"
 import * as tf from "@tensorflow/tfjs-core"
 
 /** A 2-layer model with d = 8, dFF = 12, FF biases, seqLen 6, vocabulary 16. */

@@ -5,8 +5,8 @@
  * role (`Slots.resetSlices` under each recycling policy) and no tensor leaks. The checks are also
  * exported one by one (`optimizerChecks`) as plain functions that throw on a violation.
  */
-import { Key, Optimizer, type Params } from "@rekindle/core"
-import { Slots, tidy } from "@rekindle/plugin-optim"
+import { Key, Optimizer, type Params, Slots } from "@rekindle/core"
+import { tidy } from "@rekindle/engine"
 import "@tensorflow/tfjs-backend-cpu"
 import * as tf from "@tensorflow/tfjs-core"
 import { beforeAll, describe, it } from "vitest"

@@ -2,8 +2,7 @@
  * The suite itself: it passes on a small, correct optimizer written here against the core
  * contract alone, and each check fails on an optimizer broken in the way it guards against.
  */
-import type { Optimizer, Params } from "@rekindle/core"
-import { Slots } from "@rekindle/plugin-optim"
+import { type Optimizer, type Params, Slots } from "@rekindle/core"
 import * as tf from "@tensorflow/tfjs-core"
 import { beforeAll, describe, expect, it } from "vitest"
 import { optimizerChecks, optimizerConformance } from "../src/OptimizerSuite.ts"

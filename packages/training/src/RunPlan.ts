@@ -1,16 +1,15 @@
 /**
  * A run, fully resolved: the decoded pipeline with every plugin part instantiated. The pipeline
- * package compiles a pipeline file into a RunPlan; the Experiment executes it.
+ * package compiles a pipeline file into a RunPlan; the Runner executes it.
  */
-import type { Optimizer, Probe, Sink } from "@rekindle/core"
-import type { DataConfig } from "@rekindle/data/DataConfig"
-import type { ModelConfig } from "@rekindle/model/ModelConfig"
+import type { Optimizer, Probe, RunDir, Sink } from "@rekindle/core"
+import type { DataConfig } from "@rekindle/data"
+import type { ModelConfig } from "@rekindle/model"
+import type { Stage } from "@rekindle/recycling"
 import type { Effect, FileSystem, Path, Scope } from "effect"
-import type { RunDir } from "@rekindle/core/RunDir"
 import type { MidpointLossConfig } from "./experiments/MidpointLoss.ts"
 import type { Pruning } from "./experiments/Pruning.ts"
 import type { Retrain } from "./experiments/Retrain.ts"
-import type { Stage } from "./Stage.ts"
 import type { TrainConfig } from "./TrainConfig.ts"
 
 /** Backend request: a name (`auto`, `wasm`, `cpu`, or one a plugin provides) and a thread count. */
@@ -25,12 +24,12 @@ export interface RunPlan {
   readonly name: string
   readonly seed: number
   readonly backend: BackendRequest
-  readonly data: DataConfig
+  readonly data: DataConfig.DataConfig
   /** The model config; `vocabSize` absent = take the tokenizer's. */
   readonly model: Omit<ModelConfig, "vocabSize"> & { readonly vocabSize?: number }
   readonly optimizer: { readonly id: string; readonly optimizer: Optimizer.Optimizer }
   readonly train: TrainConfig
-  readonly recycling: ReadonlyArray<Stage>
+  readonly recycling: ReadonlyArray<Stage.Stage>
   /** Gradual pruning (absent = none). */
   readonly pruning?: Pruning
   /** Retraining a subset of FF neurons (absent = none); with `then: "stop"`, `train.steps` is already `at + steps`. */

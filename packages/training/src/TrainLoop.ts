@@ -3,7 +3,8 @@
  * loss, gradients, update, assign) in a single `tf.tidy`, and evaluation over fixed batches.
  * Synchronous and Effect-free; the Trainer drives it and turns its results into events.
  */
-import { type Optimizer, type Params, RunError } from "@rekindle/core"
+import { type Loop, type Optimizer, type Params, RunError, type StepOptions } from "@rekindle/core"
+import { tidy } from "@rekindle/engine"
 import type { BatchTensors, ForwardOptions, Transformer } from "@rekindle/model"
 import * as tf from "@tensorflow/tfjs-core"
 // TF.js registers op gradients only when asked (see @rekindle/engine/Gradients).
@@ -11,59 +12,11 @@ import "@rekindle/engine/Gradients"
 
 let runCounter = 0
 
-/** `tf.tidy` for results that hold tensors inside plain objects (optimizer states). */
-const tidy = <T>(f: () => T): T => tf.tidy(f as () => tf.TensorContainer) as T
+export type { DecoupledUpdate, StepOptions } from "@rekindle/core"
 
-/**
- * An additive change to the parameters computed on the pre-update parameters and the step's
- * learning rate, applied together with the optimizer's update (decoupled from the optimizer, the
- * way AdamW applies weight decay). Returns deltas by parameter name (params += delta).
- */
-export type DecoupledUpdate = (params: Params.ParamMap, lr: number) => Params.ParamMap
-
-/**
- * Per-step changes to the update itself (hooks build them: retraining a subset, the midpoint
- * loss). Absent fields = the default; a step without options runs the plain path.
- */
-export interface StepOptions {
-  /**
-   * Only these parameters are differentiated and updated; every other one is frozen (no gradient
-   * computed, no update, no weight decay, its optimizer slots carried over untouched).
-   */
-  readonly trainable?: ReadonlyArray<string>
-  /**
-   * Per parameter, a float mask of its shape (or broadcastable to it) multiplying its gradient
-   * (before the optimizer), its update and its decoupled deltas: 0 freezes an element.
-   */
-  readonly masks?: Readonly<Record<string, tf.Tensor>>
-  /** Decoupled updates added after the optimizer's, at the optimizer's learning rate for this step. */
-  readonly decoupled?: ReadonlyArray<DecoupledUpdate>
-}
-
-/** Mutable training state: variables by parameter name and the optimizer state. */
-export interface TrainLoop {
+/** Mutable training state: the hooks' `Loop` (variables by name, optimizer and its state) plus the step itself. */
+export interface TrainLoop extends Loop {
   readonly model: Transformer.Transformer
-  /** The current optimizer (replaced by `swapOptimizer`). */
-  readonly optimizer: Optimizer.Optimizer
-  /** Parameters by name (Variables; assign only, never edit memory in place). */
-  readonly params: Readonly<Record<string, tf.Variable>>
-  /** Optimizer state after the last step (replaced, never mutated). */
-  readonly optState: () => Optimizer.OptState
-  /** Replaces the optimizer state (recycling resets slots); the old state's tensors are disposed. */
-  readonly setOptState: (state: Optimizer.OptState) => void
-  /**
-   * Installs another optimizer with its state (default: `optimizer.init` over every parameter)
-   * and hands back the previous optimizer and state, which the caller now owns (nothing is
-   * disposed): retraining swaps in a fresh optimizer and later swaps the old one back.
-   */
-  readonly swapOptimizer: (
-    optimizer: Optimizer.Optimizer,
-    state?: Optimizer.OptState
-  ) => { readonly optimizer: Optimizer.Optimizer; readonly state: Optimizer.OptState }
-  /** Optimizer steps done so far. */
-  readonly stepsDone: () => number
-  /** Sets the step count (resume from a checkpoint; see `Checkpoint.apply`). */
-  readonly setStepsDone: (steps: number) => void
   /**
    * One optimizer step on a batch; returns the loss (a kept scalar the caller disposes). Throws a
    * RunError, before touching any parameter, when the loss is not finite.

@@ -4,32 +4,15 @@
  * `evalEvery` steps (and once before the first step, so every curve starts at the untrained
  * model) and at the end, and stops with a RunError on a non-finite loss.
  */
-import { type Batch, Event, RunError } from "@rekindle/core"
+import { type Batch, Event, EventBus, RunError, type StepHook, type StepOptions } from "@rekindle/core"
 import type { BatchStream } from "@rekindle/data"
 import { Model } from "@rekindle/model"
 import type { BatchTensors, ForwardOptions } from "@rekindle/model"
 import * as tf from "@tensorflow/tfjs-core"
 import { Context, Effect } from "effect"
-import type { HookState } from "./Checkpoint.ts"
-import { Events } from "./Events.ts"
+import type { TrainerState } from "@rekindle/run"
 import type { TrainConfig } from "./TrainConfig.ts"
-import type { StepOptions, TrainLoop } from "./TrainLoop.ts"
-
-/** Work done before a step's update (recycling, probes); may return forward options for the step. */
-export interface StepHook {
-  readonly before: (step: number, loop: TrainLoop) => Effect.Effect<ForwardOptions | undefined, RunError, Events>
-  /**
-   * Changes to step s's update (frozen parameters, gradient masks, decoupled updates), asked after
-   * every hook's `before`. Hooks' options are merged: `trainable` lists intersect, `masks` merge
-   * by parameter (a later hook wins), `decoupled` updates concatenate.
-   */
-  readonly stepOptions?: (step: number, loop: TrainLoop) => StepOptions | undefined
-  /**
-   * The hook's state across steps, for checkpoints (see `Checkpoint.HookState`). A hook that keeps
-   * state and lacks this makes a resumed run differ from an uninterrupted one.
-   */
-  readonly state?: HookState
-}
+import type { TrainLoop } from "./TrainLoop.ts"
 
 /** How a training run ended. */
 export interface TrainResult {
@@ -37,19 +20,6 @@ export interface TrainResult {
   /** Mean training loss over the last logged window. */
   readonly finalLoss: number
   readonly finalEvalLoss?: number
-}
-
-/**
- * The trainer's own state between steps, saved with a checkpoint so that a resumed run logs
- * exactly what the uninterrupted run would: the losses of the partial log window (float32
- * values), its token count, and the last logged loss and evaluation.
- */
-export interface TrainerState {
-  readonly windowLosses: ReadonlyArray<number>
-  readonly windowTokens: number
-  readonly lastLoss: number
-  readonly lastEval?: number
-  readonly lastEvalStep: number
 }
 
 /** Why a checkpoint is written: on schedule, or because the run is being interrupted. */
@@ -71,7 +41,7 @@ export interface TrainInput {
    * last step (reason `scheduled`, when checkpointEvery > 0), and when the loop is interrupted
    * (SIGINT/SIGTERM) after a step not yet saved (reason `interrupt`).
    */
-  readonly checkpoint?: (done: number, state: TrainerState, reason: CheckpointReason) => Effect.Effect<void, RunError, Events>
+  readonly checkpoint?: (done: number, state: TrainerState, reason: CheckpointReason) => Effect.Effect<void, RunError, EventBus>
 }
 
 const tokensOf = (b: Batch.Batch) => b.batchSize * b.seqLen
@@ -100,10 +70,12 @@ export const mergeStepOptions = (all: ReadonlyArray<StepOptions | undefined>): S
   }
 }
 
+export type { StepHook, TrainerState }
+
 /** Runs the step loop. */
 export const train = (input: TrainInput) =>
   Effect.gen(function*() {
-    const events = yield* Events
+    const events = yield* EventBus
     const { loop, stream, evalSet, config } = input
     const hooks = input.hooks ?? []
     let windowLosses: Array<tf.Scalar> = (input.state?.windowLosses ?? []).map((l) => tf.scalar(l, "float32"))
@@ -214,7 +186,7 @@ export const train = (input: TrainInput) =>
 
 /** The Trainer as a service (so hosts and tests can swap the loop). */
 export class Trainer extends Context.Service<Trainer, {
-  readonly train: (input: TrainInput) => Effect.Effect<TrainResult, RunError, Events>
+  readonly train: (input: TrainInput) => Effect.Effect<TrainResult, RunError, EventBus>
 }>()("@rekindle/training/Trainer") {
   /** The default step loop. */
   static readonly make = Trainer.of({ train })

@@ -1,14 +1,15 @@
 /**
- * @rekindle/training: the trainer, the experiment that runs a plan end to end, run folders and
- * events, and (in `recycling/`) the recycling services.
+ * @rekindle/training: the step loop (TrainLoop: one update in a tidy; Trainer: hooks, events,
+ * evaluation, checkpoints) and the runner that composes a run from a RunPlan (Runner, Session).
  */
-export { Events } from "./Events.ts"
-export * as Experiment from "./Experiment.ts"
 export * as Experiments from "./experiments/index.ts"
-export * as Recycling from "./recycling/index.ts"
-export * as RunFolder from "./RunFolder.ts"
+export * as ProbeHook from "./probes/Hook.ts"
 export type { BackendRequest, RunPlan } from "./RunPlan.ts"
-export * as Stage from "./Stage.ts"
+export * as Runner from "./Runner.ts"
+export * as Session from "./Session.ts"
 export * as TrainConfig from "./TrainConfig.ts"
 export * as Trainer from "./Trainer.ts"
 export * as TrainLoop from "./TrainLoop.ts"
+export { MidpointLossConfig } from "./experiments/MidpointLoss.ts"
+export { prunedCount, PruningSchedule, targetFraction, updateSteps } from "./experiments/Pruning.ts"
+export { countFor, RetrainSettings, runLength, subsetCriteria } from "./experiments/Retrain.ts"

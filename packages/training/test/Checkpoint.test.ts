@@ -19,14 +19,11 @@ import { Effect, Exit } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import * as Checkpoint from "../src/Checkpoint.ts"
-import { compare } from "../src/Determinism.ts"
-import { Events } from "../src/Events.ts"
-import * as Recycler from "../src/recycling/Recycler.ts"
-import { hook } from "../src/recycling/Service.ts"
-import * as Files from "../src/rundir/Files.ts"
-import * as Session from "../src/rundir/Session.ts"
-import { type StepHook, train, type TrainerState } from "../src/Trainer.ts"
+import { EventBus, type StepHook } from "@rekindle/core"
+import { hook, Recycler, state as recyclingState } from "@rekindle/recycling"
+import { Checkpoint, Determinism, Files } from "@rekindle/run"
+import * as Session from "../src/Session.ts"
+import { train, type TrainerState } from "../src/Trainer.ts"
 import * as TrainLoop from "../src/TrainLoop.ts"
 import { stage } from "./recycling/helpers.ts"
 import { countingStream } from "./Synthetic.ts"
@@ -58,7 +55,7 @@ const world = (dFF: number = config.dFF) => {
       })
     ]
   })
-  const hooks: Array<StepHook> = [{ ...hook(recycler), state: Checkpoint.recyclerState(recycler) }]
+  const hooks: Array<StepHook> = [{ ...hook(recycler), state: recyclingState(recycler) }]
   return {
     loop,
     stream,
@@ -95,9 +92,9 @@ describe("checkpoints (trainer level)", () => {
     Effect.gen(function*() {
       yield* Backends.init({ name: "cpu" }, [])
       const full = world()
-      const { bus, events } = Events.memory()
+      const { bus, events } = EventBus.memory()
       const mem = memoryCheckpoints(full, events)
-      yield* train({ ...full, config: train_, checkpoint: mem.cb }).pipe(Effect.provideService(Events, bus))
+      yield* train({ ...full, config: train_, checkpoint: mem.cb }).pipe(Effect.provideService(EventBus, bus))
       full.dispose()
       expect([...mem.saved.keys()]).toEqual([5, 10, 15, 20, 25, 30])
       expect(events.some((e) => e._tag === "Recycle")).toBe(true)
@@ -110,11 +107,11 @@ describe("checkpoints (trainer level)", () => {
         expect(Checkpoint.mismatches(c, Checkpoint.expectedOf(w.loop))).toEqual([])
         Checkpoint.apply(c, w.loop, w.hooks.flatMap((h) => (h.state !== undefined ? [h.state] : [])))
         for (let i = 0; i < c.state.stream.index; i++) w.stream.next() // the counting stream resumes by skipping
-        const resumed = Events.memory()
+        const resumed = EventBus.memory()
         yield* train({ ...w, config: train_, from: step, state: Checkpoint.trainerFromJson(c.state.trainer) }).pipe(
-          Effect.provideService(Events, resumed.bus)
+          Effect.provideService(EventBus, resumed.bus)
         )
-        const comparison = compare(events.slice(c.state.events), resumed.events)
+        const comparison = Determinism.compare(events.slice(c.state.events), resumed.events)
         expect(comparison.difference).toBeUndefined()
         expect(comparison.equal).toBe(true)
         expect(resumed.events.length).toBe(events.length - c.state.events)

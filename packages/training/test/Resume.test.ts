@@ -10,10 +10,8 @@ import { Safetensors } from "@rekindle/model"
 import { Effect, Exit } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
+import { Checkpoint, Determinism, Resume } from "@rekindle/run"
 import * as path from "node:path"
-import * as Checkpoint from "../src/Checkpoint.ts"
-import * as Determinism from "../src/Determinism.ts"
-import * as Resume from "../src/Resume.ts"
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "rekindle-resume-"))
 const step = (n: number, loss = 1) => Event.TrainStep.make({ step: n, loss, lr: 0.1, tokens: 8, ms: n, tokensPerSec: 100 + n })

@@ -2,10 +2,10 @@ import { describe, expect, it } from "@effect/vitest"
 import { Key, RunError } from "@rekindle/core"
 import { Backends } from "@rekindle/engine"
 import { Model } from "@rekindle/model"
-import { adam } from "@rekindle/plugin-optim/Optimizers"
+import { adam } from "@rekindle/plugin-optim"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect, Exit } from "effect"
-import { Events } from "../src/Events.ts"
+import { EventBus } from "@rekindle/core"
 import { train } from "../src/Trainer.ts"
 import * as TrainLoop from "../src/TrainLoop.ts"
 import { countingStream } from "./Synthetic.ts"
@@ -28,11 +28,11 @@ describe("Trainer", () => {
     Effect.gen(function*() {
       yield* Backends.init({ name: "cpu" }, [])
       const { loop, stream, evalSet } = setup()
-      const { bus, events } = Events.memory()
+      const { bus, events } = EventBus.memory()
       const result = yield* train({
         loop, stream, evalSet,
         config: { steps: 120, batchSize: 8, evalEvery: 40, evalBatches: 2, logEvery: 20, checkpointEvery: 0 }
-      }).pipe(Effect.provideService(Events, bus))
+      }).pipe(Effect.provideService(EventBus, bus))
       const steps = events.filter((e) => e._tag === "TrainStep").map((e) => e.step)
       const evals = events.filter((e) => e._tag === "Eval")
       expect(steps).toEqual([20, 40, 60, 80, 100, 120])
@@ -49,11 +49,11 @@ describe("Trainer", () => {
     Effect.gen(function*() {
       yield* Backends.init({ name: "cpu" }, [])
       const { loop, stream, evalSet } = setup()
-      const { bus } = Events.memory()
+      const { bus } = EventBus.memory()
       const cfg = { batchSize: 8, evalEvery: 50, evalBatches: 2, logEvery: 5, checkpointEvery: 0 }
-      yield* train({ loop, stream, evalSet, config: { ...cfg, steps: 10 } }).pipe(Effect.provideService(Events, bus))
+      yield* train({ loop, stream, evalSet, config: { ...cfg, steps: 10 } }).pipe(Effect.provideService(EventBus, bus))
       const at10 = tf.memory().numTensors
-      yield* train({ loop, stream, evalSet, config: { ...cfg, steps: 200 }, from: 10 }).pipe(Effect.provideService(Events, bus))
+      yield* train({ loop, stream, evalSet, config: { ...cfg, steps: 200 }, from: 10 }).pipe(Effect.provideService(EventBus, bus))
       expect(tf.memory().numTensors).toBe(at10)
       loop.dispose()
       evalSet.forEach(Model.disposeBatch)
@@ -63,13 +63,13 @@ describe("Trainer", () => {
     Effect.gen(function*() {
       yield* Backends.init({ name: "cpu" }, [])
       const { loop, stream, evalSet } = setup()
-      const { bus, events } = Events.memory()
+      const { bus, events } = EventBus.memory()
       const w = loop.params["layers.0.ff.win"]!
       w.assign(tf.fill(w.shape, Number.NaN))
       const exit = yield* train({
         loop, stream, evalSet,
         config: { steps: 5, batchSize: 8, evalEvery: 0, evalBatches: 1, logEvery: 1, checkpointEvery: 0 }
-      }).pipe(Effect.provideService(Events, bus), Effect.exit)
+      }).pipe(Effect.provideService(EventBus, bus), Effect.exit)
       expect(Exit.isFailure(exit)).toBe(true)
       const error = Exit.isFailure(exit) ? exit.cause.toString() : ""
       expect(error).toContain("step 1")

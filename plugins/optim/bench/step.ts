@@ -7,7 +7,8 @@
 import { Backends } from "@rekindle/engine"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect } from "effect"
-import { adam, adamw, sgd, tidy } from "../src/index.ts"
+import { tidy } from "@rekindle/engine"
+import { adam, adamw, sgd } from "../src/index.ts"
 import type { Optimizer } from "@rekindle/core"
 
 const backend = process.argv[2] ?? "wasm"

@@ -1,7 +1,7 @@
 /**
  * @rekindle/plugin-optim: Optax-style optimizers (SGD, Adam, AdamW) as chains of pure gradient
- * transformations with named, role-tagged slots; learning-rate schedules; global-norm clipping;
- * slot surgery for neuron recycling (`Slots.resetSlices`); and the plugin value `optim`.
+ * transformations with named, role-tagged slots (reset by core's `Slots.resetSlices`);
+ * learning-rate schedules; global-norm clipping; and the plugin value `optim`.
  */
 import { Plugin } from "@rekindle/core"
 import { adamPart, adamwPart, sgdPart } from "./Parts.ts"
@@ -14,8 +14,6 @@ export * from "./Optimizers.ts"
 export * as Options from "./Options.ts"
 export * as Schedules from "./Schedules.ts"
 export { defaultSchedule, fromSpec as scheduleFromSpec, ScheduleSpec, type ScheduleInput } from "./ScheduleSpec.ts"
-export * as Slots from "./Slots.ts"
-export { tidy } from "./Tidy.ts"
 export { chain, toOptimizer, type SlotMaps, type Transform } from "./Transform.ts"
 export { addDecayedWeights, type DecayMask, decays } from "./WeightDecay.ts"
 

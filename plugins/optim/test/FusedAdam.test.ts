@@ -9,7 +9,8 @@ import { Effect } from "effect"
 import { beforeAll, describe, expect, it } from "vitest"
 import { adamComposed, fusedKernelName, hasFusedKernel } from "../src/Adam.ts"
 import { adam, adamw } from "../src/Optimizers.ts"
-import { resetSlices } from "../src/Slots.ts"
+import { Slots } from "@rekindle/core"
+const { resetSlices } = Slots
 import { disposeRun, disposeState, read, run } from "./fixtures.ts"
 
 beforeAll(async () => {

@@ -1,7 +1,7 @@
 /** Shared test fixtures: tiny deterministic params and gradients, and a step runner. */
 import { Optimizer } from "@rekindle/core"
 import * as tf from "@tensorflow/tfjs-core"
-import { tidy } from "../src/Tidy.ts"
+import { tidy } from "@rekindle/engine"
 
 /** Shapes of the tiny model: an FF block (win, bin, wout) and a LayerNorm gain. */
 export const shapes: Record<string, Array<number>> = {

@@ -11,10 +11,9 @@
  *   the fraction of dead neurons (firing rate 0), and the scatter of magnitude vs firing rate with
  *   Pearson's r (also as a scalar when defined).
  */
-import { Event, Plugin, type Probe } from "@rekindle/core"
+import { Event, Plugin, type Probe, Stats } from "@rekindle/core"
 import type { LayerSignals, ProbeContext } from "@rekindle/core"
 import { Effect, Schema } from "effect"
-import * as Stats from "./Stats.ts"
 
 const PositiveInt = Schema.Int.pipe(Schema.check(Schema.isGreaterThan(0)))
 const NonNegativeInt = Schema.Int.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0)))

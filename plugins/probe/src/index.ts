@@ -1,13 +1,12 @@
 /**
  * @rekindle/plugin-probe: probes that measure the model at a cadence without changing it
- * (namespace `probe`): `probe/magnitudes`, `probe/recycle-counts`, `probe/activations`; and the
- * plain statistics they share (`Stats`: histograms, Pearson's r).
+ * (namespace `probe`): `probe/magnitudes`, `probe/recycle-counts`, `probe/activations` (their
+ * statistics, histograms and Pearson's r, are core's `Stats`).
  */
 import { Plugin } from "@rekindle/core"
 import { activationsPart, magnitudesPart, recycleCountsPart } from "./Probes.ts"
 
 export * as Probes from "./Probes.ts"
-export * as Stats from "./Stats.ts"
 
 /** The probe plugin (namespace `probe`). */
 export const probe = Plugin.make({

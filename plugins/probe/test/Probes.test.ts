@@ -1,7 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import type { Event, LayerSignals, ProbeContext } from "@rekindle/core"
 import { Effect, Schema } from "effect"
-import { probe, Probes, Stats } from "../src/index.ts"
+import { Stats } from "@rekindle/core"
+import { probe, Probes } from "../src/index.ts"
 
 describe("Stats", () => {
   it("histogram: edges, counts, moments; the max lands in the last bin", () => {

@@ -14,11 +14,10 @@
 import { NodeServices } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Event, RunError, UserError } from "@rekindle/core"
-import { builtins, Compile, Registry } from "@rekindle/pipeline"
-import * as Checkpoint from "@rekindle/training/Checkpoint"
-import * as Determinism from "@rekindle/training/Determinism"
-import * as Experiment from "@rekindle/training/Experiment"
-import type { RunPlan } from "@rekindle/training/RunPlan"
+import { builtins } from "@rekindle/builtins"
+import { Compile, Registry } from "@rekindle/pipeline"
+import { Checkpoint, Determinism } from "@rekindle/run"
+import { type RunPlan, Runner } from "@rekindle/training"
 import { Cause, Effect, Exit, Fiber } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -37,8 +36,8 @@ const compile = (name: string, o: TinyOptions = {}, edit: (p: any) => any = (p) 
     return yield* Compile.compile(registry, edit(pipeline))
   })
 
-const run = (plan: RunPlan, outDir: string, options: Partial<Experiment.RunOptions> = {}) =>
-  Experiment.run(plan, { outDir, cacheDir, backends: [], ...options }).pipe(Effect.provide(NodeServices.layer))
+const run = (plan: RunPlan, outDir: string, options: Partial<Runner.RunOptions> = {}) =>
+  Runner.run(plan, { outDir, cacheDir, backends: [], ...options }).pipe(Effect.provide(NodeServices.layer))
 
 /** The failure of a run (its error type is unknown: sinks may fail with anything). */
 const failureOf = (eff: Effect.Effect<unknown, unknown>) => Effect.flip(eff).pipe(Effect.map((e) => e as Error))

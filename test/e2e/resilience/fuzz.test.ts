@@ -11,8 +11,9 @@
  */
 import { UserError } from "@rekindle/core"
 import { Safetensors } from "@rekindle/model"
-import { builtins, Compile, Registry } from "@rekindle/pipeline"
-import * as Checkpoint from "@rekindle/training/Checkpoint"
+import { builtins } from "@rekindle/builtins"
+import { Compile, Registry } from "@rekindle/pipeline"
+import { Checkpoint } from "@rekindle/run"
 import { Cause, Effect, Exit } from "effect"
 import fc from "fast-check"
 import * as os from "node:os"

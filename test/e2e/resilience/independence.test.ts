@@ -6,9 +6,10 @@
 import { NodeServices } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import type { Event } from "@rekindle/core"
-import { builtins, Compile, Registry } from "@rekindle/pipeline"
-import * as Determinism from "@rekindle/training/Determinism"
-import * as Experiment from "@rekindle/training/Experiment"
+import { builtins } from "@rekindle/builtins"
+import { Compile, Registry } from "@rekindle/pipeline"
+import { Determinism } from "@rekindle/run"
+import { Runner } from "@rekindle/training"
 import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -22,7 +23,7 @@ const runEvents = (name: string, edit: (p: any) => any) =>
     const { pipeline } = tinyProject(path.join(root, name), { name: "same", steps: 40, checkpointEvery: 0 })
     const registry = yield* Registry.make(builtins)
     const plan = yield* Compile.compile(registry, edit(pipeline))
-    const result = yield* Experiment.run(plan, { outDir: path.join(root, name, "out"), cacheDir: path.join(root, "cache"), backends: [] })
+    const result = yield* Runner.run(plan, { outDir: path.join(root, name, "out"), cacheDir: path.join(root, "cache"), backends: [] })
     return readEvents(path.join(result.dir, "events.jsonl"))
   }).pipe(Effect.provide(NodeServices.layer))
 

@@ -9,9 +9,7 @@
  */
 import { NodeServices } from "@effect/platform-node"
 import { Event } from "@rekindle/core"
-import * as Checkpoint from "@rekindle/training/Checkpoint"
-import * as Determinism from "@rekindle/training/Determinism"
-import * as Lock from "@rekindle/training/Lock"
+import { Checkpoint, Determinism, Lock } from "@rekindle/run"
 import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"

@@ -12,7 +12,7 @@ import * as os from "node:os"
 import { cacheFlag, runDirArg, savedPlan, training } from "./Resume.ts"
 import { ExitCode } from "./Run.ts"
 
-const determinism = Effect.promise(() => import("@rekindle/training/Determinism"))
+const determinism = Effect.promise(() => import("@rekindle/run")).pipe(Effect.map((m) => m.Determinism))
 
 /** The `reproduce` command. */
 export const reproduce = Command.make(
@@ -56,7 +56,7 @@ export const reproduce = Command.make(
       `reproducing ${path.basename(saved.dir)} (${saved.manifest.stepsDone} steps, backend ${plan.backend.name}` +
         `${plan.backend.threads !== undefined ? `, ${plan.backend.threads} threads` : ""}) into ${root}`
     )
-    const result = yield* t.Experiment.run(plan, {
+    const result = yield* t.Runner.run(plan, {
       outDir: root,
       existing: "replace",
       cacheDir: cache,

@@ -7,8 +7,8 @@
  */
 import { type BackendProvider, RunError, UserError } from "@rekindle/core"
 import { Compile, Load, type Registry } from "@rekindle/pipeline"
-import type { RunPlan } from "@rekindle/training/RunPlan"
-import type { SavedRun } from "@rekindle/training/Resume"
+import type { SavedRun } from "@rekindle/run"
+import type { RunPlan } from "@rekindle/training"
 import { Console, Effect, FileSystem, Path } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import * as Host from "../Host.ts"
@@ -16,11 +16,14 @@ import { ExitCode } from "./Run.ts"
 import { keepCheckpointsFlag } from "./Shared.ts"
 
 /** The training package, loaded lazily (commands that do not train never load TF.js). */
-export const training = Effect.promise(() => import("@rekindle/training/Experiment")).pipe(
-  Effect.zip(Effect.promise(() => import("@rekindle/training/Resume"))),
-  Effect.zip(Effect.promise(() => import("@rekindle/training/Checkpoint"))),
-  Effect.zip(Effect.promise(() => import("@rekindle/training/RunFolder"))),
-  Effect.map(([[[Experiment, Resume], Checkpoint], RunFolder]) => ({ Experiment, Resume, Checkpoint, RunFolder }))
+export const training: Effect.Effect<{
+  readonly Runner: typeof import("@rekindle/training").Runner
+  readonly Resume: typeof import("@rekindle/run").Resume
+  readonly Checkpoint: typeof import("@rekindle/run").Checkpoint
+  readonly RunFolder: typeof import("@rekindle/run").RunFolder
+}> = Effect.promise(() => import("@rekindle/training")).pipe(
+  Effect.zip(Effect.promise(() => import("@rekindle/run"))),
+  Effect.map(([{ Runner }, { Checkpoint, Resume, RunFolder }]) => ({ Runner, Resume, Checkpoint, RunFolder }))
 )
 
 /** The run-folder argument. */
@@ -91,7 +94,7 @@ export const resume = Command.make(
           ` (backend ${plan.backend.name}${plan.backend.threads !== undefined ? `, ${plan.backend.threads} threads` : ""})`
       )
     }
-    const result = yield* t.Experiment.run(plan, {
+    const result = yield* t.Runner.run(plan, {
       outDir: path.dirname(saved.dir),
       dir: saved.dir,
       existing: "resume",

@@ -11,8 +11,8 @@ import type { BackendProvider } from "@rekindle/core"
 import { RunError } from "@rekindle/core"
 import { Compile } from "@rekindle/pipeline"
 import { Write } from "@rekindle/report"
-import { folderName, readManifest } from "@rekindle/training/RunFolder"
-import type { RunPlan } from "@rekindle/training/RunPlan"
+import { folderName, readManifest } from "@rekindle/run/RunFolder"
+import type { RunPlan } from "@rekindle/training"
 import { Console, Data, Effect, FileSystem, Path } from "effect"
 import { Command, Flag } from "effect/cli"
 import * as Host from "../Host.ts"
@@ -40,13 +40,13 @@ export interface RunResult {
   readonly finalEvalLoss?: number
 }
 
-/** The trainer's entry point, as the CLI uses it (`Experiment` from `@rekindle/training`). */
+/** The trainer's entry point, as the CLI uses it (`Runner` from `@rekindle/training`). */
 export type RunFn = (plan: RunPlan, options: RunOptions) => Effect.Effect<RunResult, unknown, FileSystem.FileSystem | Path.Path>
 
 /** Loads the trainer lazily, so commands that do not train never load TF.js. */
 export const experiment: Effect.Effect<RunFn> = Effect.promise(async () => {
-  const { Experiment } = await import("@rekindle/training")
-  const run: RunFn = Experiment.run
+  const { Runner } = await import("@rekindle/training")
+  const run: RunFn = Runner.run
   return run
 })
 

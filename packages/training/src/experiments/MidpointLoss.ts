@@ -14,12 +14,9 @@
  *   g_i = ∂L/∂M_i = coefficient · w_i · p·|d_i|^(p−1)·sign(d_i) · (1/M_i with log),  d_i = x_i − c.
  * A zero norm gives a zero gradient; log uses max(M_i, 1e-12).
  */
-import { Event, type Params, type Topology } from "@rekindle/core"
+import { type DecoupledUpdate, Event, EventBus, type Params, type StepHook, type Topology } from "@rekindle/core"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect, Schema } from "effect"
-import { Events } from "../Events.ts"
-import type { StepHook } from "../Trainer.ts"
-import type { DecoupledUpdate } from "../TrainLoop.ts"
 
 const tiny = 1e-12
 
@@ -139,7 +136,7 @@ export const hook = (config: MidpointLossConfig, topology: Topology.Topology, ev
     before: (step, loop) =>
       Effect.gen(function*() {
         if (step % every !== 0 || topology.layers.length === 0) return undefined
-        const events = yield* Events
+        const events = yield* EventBus
         const v = value(config, topology, loop.params)
         yield* events.emit(Event.Scalar.make({ step, probe: probeName, name: "aux", value: v.total }))
         for (const [p, l] of v.layers.entries()) {

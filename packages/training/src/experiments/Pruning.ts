@@ -9,15 +9,11 @@
  * get no gradient, and evaluation sees the pruned model); every change emits one `Prune` event
  * per layer that grew.
  */
-import { type Criterion, Event, Key, RunError, type Selection, type Topology } from "@rekindle/core"
+import { type Criterion, Event, EventBus, type HookState, Key, RunError, type Selection, type StepHook, type Topology } from "@rekindle/core"
 import type { BatchTensors, ForwardOptions, Transformer } from "@rekindle/model"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect, Schema } from "effect"
-import { Events } from "../Events.ts"
-import type { HookState } from "../Checkpoint.ts"
-import * as Measure from "../recycling/Measure.ts"
-import * as Snapshot from "../recycling/Snapshot.ts"
-import type { StepHook } from "../Trainer.ts"
+import { Measure, Snapshot } from "@rekindle/recycling"
 
 const PositiveInt = Schema.Int.pipe(Schema.check(Schema.isGreaterThan(0)))
 const NonNegativeInt = Schema.Int.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0)))
@@ -218,7 +214,7 @@ export const hook = (pruner: Pruner): StepHook => ({
   state: state(pruner),
   before: (step, loop) =>
     Effect.gen(function*() {
-      const events = yield* Events
+      const events = yield* EventBus
       const out = yield* Effect.try({ try: () => pruner.update(step, loop.params), catch: asRunError(step) })
       for (const e of out) yield* events.emit(e)
       return pruner.forwardOptions()

@@ -15,14 +15,10 @@
  * checkpoint written inside the window has the run optimizer's slot layout; the run optimizer's
  * own state then travels in the hook's state (named "retrain") and comes back on resume.
  */
-import { type Criterion, Event, Key, type Optimizer, RunError, Selection, Slices, Topology } from "@rekindle/core"
+import { type Criterion, Event, EventBus, type HookState, Key, type Loop, type Optimizer, RunError, Selection, Slices, type StepHook, type StepOptions, Topology } from "@rekindle/core"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect, Schema } from "effect"
-import type { HookState } from "../Checkpoint.ts"
-import { Events } from "../Events.ts"
-import * as Measure from "../recycling/Measure.ts"
-import type { StepHook } from "../Trainer.ts"
-import type { StepOptions, TrainLoop } from "../TrainLoop.ts"
+import { Measure } from "@rekindle/recycling"
 
 const PositiveInt = Schema.Int.pipe(Schema.check(Schema.isGreaterThan(0)))
 const NonNegativeInt = Schema.Int.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0)))
@@ -134,7 +130,7 @@ export const masksFor = (
 /** The retraining state of a run. */
 export interface Retrainer {
   /** Before step s's update: starts retraining at `at`, ends it at `at + steps` (continue); returns events. */
-  readonly before: (step: number, loop: TrainLoop) => Array<Event.Event>
+  readonly before: (step: number, loop: Loop) => Array<Event.Event>
   /** The step options of step s (frozen parameters and masks inside the retraining window). */
   readonly stepOptions: (step: number) => StepOptions | undefined
   /** Whether retraining is under way (the fresh optimizer is installed). */
@@ -145,7 +141,7 @@ export interface Retrainer {
    * Replaces the state with a saved one; inside the window it installs the fresh optimizer in the
    * loop (whose state the caller then replaces) and copies the run optimizer's slots.
    */
-  readonly load: (json: RetrainerSnapshot, tensors: Readonly<Record<string, tf.Tensor>>, loop: TrainLoop) => void
+  readonly load: (json: RetrainerSnapshot, tensors: Readonly<Record<string, tf.Tensor>>, loop: Loop) => void
   /** Disposes masks and any optimizer state it holds. */
   readonly dispose: () => void
 }
@@ -177,7 +173,7 @@ export const make = (options: { readonly retrain: Retrain; readonly topology: To
     options_ = { trainable, ...(masks !== undefined ? { masks } : {}) }
   }
 
-  const start = (step: number, loop: TrainLoop): Array<Event.Event> => {
+  const start = (step: number, loop: Loop): Array<Event.Event> => {
     if (topology.layers.length === 0) throw new RunError({ step, message: "retrain: the model has no FF neurons (model.dFF = 0)" })
     const selection = choose(retrain, topology, loop.params, Key.fold(Key.split(options.key, "retrain"), step), step)
     selection.layers.forEach((l, p) => {
@@ -204,7 +200,7 @@ export const make = (options: { readonly retrain: Retrain; readonly topology: To
     )
   }
 
-  const finish = (loop: TrainLoop) => {
+  const finish = (loop: Loop) => {
     if (saved === undefined) return
     const back = saved
     saved = undefined
@@ -280,7 +276,7 @@ export const hook = (retrainer: Retrainer): StepHook => ({
   state: state(retrainer),
   before: (step, loop) =>
     Effect.gen(function*() {
-      const events = yield* Events
+      const events = yield* EventBus
       const out = yield* Effect.try({ try: () => retrainer.before(step, loop), catch: asRunError(step) })
       for (const e of out) yield* events.emit(e)
       return undefined

@@ -4,11 +4,10 @@
  * `hooks` builds the hooks a plan asks for inside the run's scope (their tensors are released
  * when it closes). See docs/recycling.md.
  */
-import type { Key } from "@rekindle/core"
+import type { Key, StepHook } from "@rekindle/core"
 import type { BatchTensors, Transformer } from "@rekindle/model"
 import { Effect } from "effect"
 import type { RunPlan } from "../RunPlan.ts"
-import type { StepHook } from "../Trainer.ts"
 import * as MidpointLoss from "./MidpointLoss.ts"
 import * as Pruning from "./Pruning.ts"
 import * as Retrain from "./Retrain.ts"

@@ -9,14 +9,10 @@
  * Placed before the recycling hook, probes see each step's state before that step's recycling
  * (the `Recycle` event of the same step carries magnitudes before and after).
  */
-import { type LineageView, type Probe, RunError } from "@rekindle/core"
+import { EventBus, type LineageView, type Loop, type Probe, RunError, type StepHook } from "@rekindle/core"
 import type { BatchTensors, ForwardOptions } from "@rekindle/model"
 import { Effect } from "effect"
-import { Events } from "../Events.ts"
-import * as Lineage from "../recycling/Lineage.ts"
-import * as Measure from "../recycling/Measure.ts"
-import type { StepHook } from "../Trainer.ts"
-import type { TrainLoop } from "../TrainLoop.ts"
+import { Lineage, Measure } from "@rekindle/recycling"
 
 /** What the probe runner needs. */
 export interface ProbeHookOptions {
@@ -33,7 +29,7 @@ export interface ProbeHookOptions {
 /** The probe runner: a step hook, plus `end` for the run's last step. */
 export interface ProbeHook extends StepHook {
   /** Runs every probe at the final step (`loop.stepsDone()`), unless it already ran there. */
-  readonly end: (loop: TrainLoop) => Effect.Effect<void, RunError, Events>
+  readonly end: (loop: Loop) => Effect.Effect<void, RunError, EventBus>
   /** Steps at which the probes ran so far (in order). */
   readonly ranAt: () => ReadonlyArray<number>
 }
@@ -48,10 +44,10 @@ export const make = (options: ProbeHookOptions): ProbeHook => {
   const lastRun = new Map<object, number>()
   const steps: Array<number> = []
 
-  const runProbes = (step: number, loop: TrainLoop, due: ReadonlyArray<{ readonly id: string; readonly probe: Probe }>) =>
+  const runProbes = (step: number, loop: Loop, due: ReadonlyArray<{ readonly id: string; readonly probe: Probe }>) =>
     Effect.gen(function*() {
       if (due.length === 0) return
-      const events = yield* Events
+      const events = yield* EventBus
       const produced = yield* Effect.try({
         try: () => {
           const acts = due.some((p) => p.probe.needs.activations)

@@ -5,7 +5,7 @@ import { Model } from "@rekindle/model"
 import { sgd } from "@rekindle/plugin-optim"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect } from "effect"
-import { Events } from "../../src/Events.ts"
+import { EventBus } from "@rekindle/core"
 import * as MidpointLoss from "../../src/experiments/MidpointLoss.ts"
 import { train } from "../../src/Trainer.ts"
 import * as TrainLoop from "../../src/TrainLoop.ts"
@@ -76,12 +76,12 @@ describe("midpoint loss", () => {
       const run = (withAux: boolean) =>
         Effect.gen(function*() {
           const s = setup(sgd({ lr: 0.05 }))
-          const { bus, events } = Events.memory()
+          const { bus, events } = EventBus.memory()
           const start = spread(s.loop)
           yield* train({
             loop: s.loop, stream: s.stream, evalSet: s.evalSet, config: trainConfig(20),
             hooks: withAux ? [MidpointLoss.hook(c, s.model.topology, 5)] : []
-          }).pipe(Effect.provideService(Events, bus))
+          }).pipe(Effect.provideService(EventBus, bus))
           const end = spread(s.loop)
           s.dispose()
           return { start, end, events }

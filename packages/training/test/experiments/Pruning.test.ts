@@ -6,8 +6,8 @@ import { sgd } from "@rekindle/plugin-optim"
 import { dormant, magnitudeLargest, magnitudeSmallest, random } from "@rekindle/plugin-select"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect } from "effect"
-import { Events } from "../../src/Events.ts"
-import * as Measure from "../../src/recycling/Measure.ts"
+import { EventBus } from "@rekindle/core"
+import { Measure } from "@rekindle/recycling"
 import * as Pruning from "../../src/experiments/Pruning.ts"
 import { train } from "../../src/Trainer.ts"
 import { changedSlices, config, setup, snapshot, trainConfig } from "./fixtures.ts"
@@ -41,7 +41,7 @@ describe("gradual pruning", () => {
         // plain SGD: a pruned neuron gets no gradient, so nothing (no momentum, no decay) moves it
         const s = setup(sgd({ lr: 0.05 }))
         const pruner = Pruning.make({ model: s.model, pruning: { schedule, criterion: { id, criterion } }, key: Key.make(1) })
-        const { bus, events } = Events.memory()
+        const { bus, events } = EventBus.memory()
         const masks: Array<Array<Uint8Array>> = []
         const recorder = {
           before: (step: number) => Effect.sync(() => {
@@ -58,7 +58,7 @@ describe("gradual pruning", () => {
           })
         }
         yield* train({ loop: s.loop, stream: s.stream, evalSet: s.evalSet, config: trainConfig(20), hooks: [measurer, Pruning.hook(pruner), recorder] })
-          .pipe(Effect.provideService(Events, bus))
+          .pipe(Effect.provideService(EventBus, bus))
         const prunes = events.filter((e): e is Event.EventOf<"Prune"> => e._tag === "Prune")
         expect([...new Set(prunes.map((e) => e.step))]).toEqual([8, 12, 16])
         for (const e of prunes) {
@@ -88,7 +88,7 @@ describe("gradual pruning", () => {
         // and get no gradient: their weights stop moving once pruned
         const before = snapshot(s.loop.params)
         yield* train({ loop: s.loop, stream: s.stream, evalSet: s.evalSet, config: trainConfig(24), hooks: [Pruning.hook(pruner)], from: 20 })
-          .pipe(Effect.provideService(Events, bus))
+          .pipe(Effect.provideService(EventBus, bus))
         const after = snapshot(s.loop.params)
         s.model.topology.layers.forEach((l, p) => {
           const moved = changedSlices(before[l.win]!, after[l.win]!, s.loop.params[l.win]!.shape, 1)

@@ -11,10 +11,10 @@ import { adamw } from "@rekindle/plugin-optim"
 import { magnitudeSmallest, random } from "@rekindle/plugin-select"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect } from "effect"
-import { Events } from "../../src/Events.ts"
+import { EventBus, type StepHook } from "@rekindle/core"
 import * as Pruning from "../../src/experiments/Pruning.ts"
 import * as Retrain from "../../src/experiments/Retrain.ts"
-import { type StepHook, train } from "../../src/Trainer.ts"
+import { train } from "../../src/Trainer.ts"
 import { setup, snapshot, trainConfig } from "./fixtures.ts"
 
 const retrain: Retrain.Retrain = {
@@ -46,12 +46,12 @@ describe("pruning and retraining resume from a checkpoint", () => {
   it.effect("stopped inside the retraining window and resumed, the run ends bitwise where the uninterrupted one does", () =>
     Effect.gen(function*() {
       yield* Backends.init({ name: "cpu" }, [])
-      const { bus } = Events.memory()
+      const { bus } = EventBus.memory()
       const start = tf.memory().numTensors
 
       const whole = build()
       yield* train({ loop: whole.s.loop, stream: whole.s.stream, evalSet: whole.s.evalSet, config: trainConfig(16), hooks: whole.hooks })
-        .pipe(Effect.provideService(Events, bus))
+        .pipe(Effect.provideService(EventBus, bus))
       const expected = snapshot(whole.s.loop.params)
       const expectedKept = whole.pruner.kept().map((k) => [...k])
       whole.dispose()
@@ -59,7 +59,7 @@ describe("pruning and retraining resume from a checkpoint", () => {
       // first half: 8 steps, then "checkpoint" (copies, as a checkpoint file would hold)
       const first = build()
       yield* train({ loop: first.s.loop, stream: first.s.stream, evalSet: first.s.evalSet, config: trainConfig(8), hooks: first.hooks })
-        .pipe(Effect.provideService(Events, bus))
+        .pipe(Effect.provideService(EventBus, bus))
       expect(first.retrainer.active()).toBe(true)
       const params = copyAll(first.s.loop.params)
       const opt = first.s.loop.optState()
@@ -81,7 +81,7 @@ describe("pruning and retraining resume from a checkpoint", () => {
       expect(second.retrainer.active()).toBe(true)
       expect(second.s.loop.optimizer).toBe(retrain.optimizer)
       yield* train({ loop: second.s.loop, stream: second.s.stream, evalSet: second.s.evalSet, config: trainConfig(16), hooks: second.hooks, from: 8 })
-        .pipe(Effect.provideService(Events, bus))
+        .pipe(Effect.provideService(EventBus, bus))
       const got = snapshot(second.s.loop.params)
       for (const n of Object.keys(expected)) expect([n, got[n]]).toEqual([n, expected[n]])
       expect(second.pruner.kept().map((k) => [...k])).toEqual(expectedKept)

@@ -5,10 +5,10 @@ import { adam } from "@rekindle/plugin-optim"
 import { magnitudeLargest, magnitudeSmallest, random } from "@rekindle/plugin-select"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect } from "effect"
-import { Events } from "../../src/Events.ts"
+import { EventBus, type StepHook } from "@rekindle/core"
+import { Measure } from "@rekindle/recycling"
 import * as Retrain from "../../src/experiments/Retrain.ts"
-import * as Measure from "../../src/recycling/Measure.ts"
-import { type StepHook, train } from "../../src/Trainer.ts"
+import { train } from "../../src/Trainer.ts"
 import { changedSlices, config, setup, snapshot, trainConfig } from "./fixtures.ts"
 
 const criteria = {
@@ -45,7 +45,7 @@ describe("retraining a subset", () => {
         const retrain = retrainOf(subset)
         const retrainer = Retrain.make({ retrain, topology: s.model.topology, key: Key.make(1) })
         const record: Array<{ params: Record<string, Float32Array>; optimizer: string; count: number }> = []
-        const { bus, events } = Events.memory()
+        const { bus, events } = EventBus.memory()
         let magnitudesAtStart: Array<Float32Array> = []
         const measure: StepHook = {
           before: (step, loop) => Effect.sync(() => {
@@ -55,7 +55,7 @@ describe("retraining a subset", () => {
         }
         const mainName = s.loop.optimizer.name
         yield* train({ loop: s.loop, stream: s.stream, evalSet: s.evalSet, config: trainConfig(14), hooks: [measure, Retrain.hook(retrainer), recorder(record)] })
-          .pipe(Effect.provideService(Events, bus))
+          .pipe(Effect.provideService(EventBus, bus))
         const starts = events.filter((e): e is Event.EventOf<"Retrain"> => e._tag === "Retrain")
         expect(starts.map((e) => [e.step, e.until, e.layer])).toEqual([[6, 11, 0], [6, 11, 1]])
         const k = subset === "all" ? config.dFF : 6
@@ -110,9 +110,9 @@ describe("retraining a subset", () => {
         const start = tf.memory().numTensors
         const s = setup()
         const retrainer = Retrain.make({ retrain: retrainOf("random", then), topology: s.model.topology, key: Key.make(1) })
-        const { bus } = Events.memory()
+        const { bus } = EventBus.memory()
         yield* train({ loop: s.loop, stream: s.stream, evalSet: s.evalSet, config: trainConfig(then === "stop" ? 11 : 14), hooks: [Retrain.hook(retrainer)] })
-          .pipe(Effect.provideService(Events, bus))
+          .pipe(Effect.provideService(EventBus, bus))
         retrainer.dispose()
         s.dispose()
         expect(tf.memory().numTensors).toBe(start)

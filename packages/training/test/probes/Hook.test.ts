@@ -2,12 +2,12 @@ import { describe, expect, it } from "@effect/vitest"
 import { Event, Key, type Probe, type ProbeContext } from "@rekindle/core"
 import { Backends } from "@rekindle/engine"
 import { Model } from "@rekindle/model"
-import { adam } from "@rekindle/plugin-optim/Optimizers"
+import { adam } from "@rekindle/plugin-optim"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect, Exit } from "effect"
-import { Events } from "../../src/Events.ts"
+import { EventBus } from "@rekindle/core"
+import { Measure } from "@rekindle/recycling"
 import * as ProbeHook from "../../src/probes/Hook.ts"
-import * as Measure from "../../src/recycling/Measure.ts"
 import { train } from "../../src/Trainer.ts"
 import * as TrainLoop from "../../src/TrainLoop.ts"
 import { countingStream } from "../Synthetic.ts"
@@ -51,10 +51,10 @@ describe("probe hook", () => {
       const a = recording(4, false)
       const b = recording(5, true)
       const hook = ProbeHook.make({ model, probes: [{ id: "a", probe: a.probe }, { id: "b", probe: b.probe }], batch: probeBatch })
-      const { bus, events } = Events.memory()
+      const { bus, events } = EventBus.memory()
       yield* train({ loop, stream, evalSet: [], config: trainConfig(10), hooks: [hook] }).pipe(
         Effect.tap(() => hook.end(loop)),
-        Effect.provideService(Events, bus)
+        Effect.provideService(EventBus, bus)
       )
       expect(a.seen.map((c) => c.step)).toEqual([0, 4, 8, 10])
       expect(b.seen.map((c) => c.step)).toEqual([0, 5, 10]) // 10 = the end, once only
@@ -81,10 +81,10 @@ describe("probe hook", () => {
       yield* Backends.init({ name: "cpu" }, [])
       const { model, loop, stream, probeBatch } = setup()
       const hook = ProbeHook.make({ model, probes: [{ id: "b", probe: recording(1, true).probe }], batch: probeBatch })
-      const { bus } = Events.memory()
-      yield* hook.before(0, loop).pipe(Effect.provideService(Events, bus))
+      const { bus } = EventBus.memory()
+      yield* hook.before(0, loop).pipe(Effect.provideService(EventBus, bus))
       const before = tf.memory().numTensors
-      yield* train({ loop, stream, evalSet: [], config: trainConfig(6), hooks: [hook] }).pipe(Effect.provideService(Events, bus))
+      yield* train({ loop, stream, evalSet: [], config: trainConfig(6), hooks: [hook] }).pipe(Effect.provideService(EventBus, bus))
       expect(tf.memory().numTensors).toBe(before)
       loop.dispose()
       Model.disposeBatch(probeBatch)
@@ -96,14 +96,14 @@ describe("probe hook", () => {
       const { model, loop, stream } = setup()
       const bad: Probe = { every: 3, needs: { activations: false }, run: (ctx) => { if (ctx.step === 3) throw new Error("boom"); return [] } }
       const needy: Probe = { every: 100, needs: { activations: true }, run: () => [] }
-      const { bus } = Events.memory()
+      const { bus } = EventBus.memory()
       const exit = yield* train({ loop, stream, evalSet: [], config: trainConfig(6), hooks: [ProbeHook.make({ model, probes: [{ id: "bad", probe: bad }] })] }).pipe(
-        Effect.provideService(Events, bus),
+        Effect.provideService(EventBus, bus),
         Effect.exit
       )
       expect(Exit.isFailure(exit) && exit.cause.toString()).toMatch(/probe bad failed: boom/)
       expect(loop.stepsDone()).toBe(3)
-      const noBatch = yield* ProbeHook.make({ model, probes: [{ id: "needy", probe: needy }] }).before(0, loop).pipe(Effect.provideService(Events, bus), Effect.exit)
+      const noBatch = yield* ProbeHook.make({ model, probes: [{ id: "needy", probe: needy }] }).before(0, loop).pipe(Effect.provideService(EventBus, bus), Effect.exit)
       expect(Exit.isFailure(noBatch) && noBatch.cause.toString()).toMatch(/needy needs activations/)
       loop.dispose()
     }))

@@ -19,7 +19,7 @@ import { adamw } from "@rekindle/plugin-optim"
 import { probe as probePlugin, Probes } from "@rekindle/plugin-probe"
 import { Data, Html } from "@rekindle/report"
 import { Effect } from "effect"
-import { Events } from "../../src/Events.ts"
+import { EventBus } from "@rekindle/core"
 import * as ProbeHook from "../../src/probes/Hook.ts"
 import * as TrainLoop from "../../src/TrainLoop.ts"
 import { countingStream } from "../Synthetic.ts"
@@ -65,8 +65,8 @@ const probes: Array<{ id: string; probe: Probe }> = [
   { id: "probe/activations", probe: Probes.activations({ every: 100, bins: 32, maxPoints: 1024 }) }
 ]
 const hook = ProbeHook.make({ model, probes, batch })
-const { bus, events } = Events.memory()
-const probeRound = () => Effect.runPromise(hook.before(0, loop).pipe(Effect.provideService(Events, bus)))
+const { bus, events } = EventBus.memory()
+const probeRound = () => Effect.runPromise(hook.before(0, loop).pipe(Effect.provideService(EventBus, bus)))
 await probeRound()
 const round = [...events]
 const probeMs = await time(probeRound, 5)

@@ -8,9 +8,8 @@ import { smooth, zeroOutgoing } from "@rekindle/plugin-reinit"
 import { dormant, magnitudeSmallest } from "@rekindle/plugin-select"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect } from "effect"
-import { Events } from "../../src/Events.ts"
-import * as Recycler from "../../src/recycling/Recycler.ts"
-import { hook } from "../../src/recycling/Service.ts"
+import { EventBus } from "@rekindle/core"
+import { hook, Recycler } from "@rekindle/recycling"
 import { train } from "../../src/Trainer.ts"
 import * as TrainLoop from "../../src/TrainLoop.ts"
 import { countingStream } from "../Synthetic.ts"
@@ -38,12 +37,12 @@ describe("recycling hook", () => {
           stage({ index: 1, schedule: { every: 15, from: 15 }, criterion: ["select/dormant", dormant({ tau: 0.5, cap: true })], reinit: ["reinit/zero-outgoing", zeroOutgoing()], optimizerState: "zero-moments-and-step" })
         ]
       })
-      const { bus, events } = Events.memory()
+      const { bus, events } = EventBus.memory()
       const cfg = { batchSize: 4, evalEvery: 0, evalBatches: 1, logEvery: 5, checkpointEvery: 0 }
       const hooks = [hook(recycler)]
-      yield* train({ loop, stream, evalSet, config: { ...cfg, steps: 12 }, hooks }).pipe(Effect.provideService(Events, bus))
+      yield* train({ loop, stream, evalSet, config: { ...cfg, steps: 12 }, hooks }).pipe(Effect.provideService(EventBus, bus))
       const at12 = tf.memory().numTensors
-      const result = yield* train({ loop, stream, evalSet, config: { ...cfg, steps: 45 }, hooks, from: 12 }).pipe(Effect.provideService(Events, bus))
+      const result = yield* train({ loop, stream, evalSet, config: { ...cfg, steps: 45 }, hooks, from: 12 }).pipe(Effect.provideService(EventBus, bus))
       expect(Number.isFinite(result.finalLoss)).toBe(true)
       const rec = events.filter((e) => e._tag === "Recycle")
       expect([...new Set(rec.map((e) => `${e.stage}@${e.step}`))]).toEqual(["0@10", "1@15", "0@20", "0@30", "1@30", "0@40"])
@@ -71,9 +70,9 @@ describe("recycling hook", () => {
         key: Key.make(1),
         stages: [stage({ schedule: { every: 3, from: 3 }, reinit: ["reinit/smooth", smooth({ steps: 4 })], optimizerState: "zero-moments-and-step" })]
       })
-      const { bus, events } = Events.memory()
+      const { bus, events } = EventBus.memory()
       const before = loop.optState()
-      const options = yield* hook(recycler).before(3, loop).pipe(Effect.provideService(Events, bus))
+      const options = yield* hook(recycler).before(3, loop).pipe(Effect.provideService(EventBus, bus))
       expect(loop.optState()).not.toBe(before)
       const e = events.find((x) => x._tag === "Recycle" && x.layer === 0)
       const chosen = e?._tag === "Recycle" ? e.indices : []

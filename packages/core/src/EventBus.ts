@@ -1,0 +1,49 @@
+/**
+ * The run's event bus: every event goes to every sink in order. A sink that fails is logged and
+ * dropped, unless it is `required` (events.jsonl), in which case the run fails.
+ */
+import type * as Event from "./Event.ts"
+import { RunError } from "./Errors.ts"
+import type { Sink } from "./Sink.ts"
+import { Context, Effect } from "effect"
+
+/** Emits events to the run's sinks. */
+export class EventBus extends Context.Service<EventBus, {
+  readonly emit: (event: Event.Event) => Effect.Effect<void, RunError>
+  readonly flush: Effect.Effect<void, RunError>
+}>()("@rekindle/core/EventBus") {
+  /** An event bus over the given sinks. `step` names the step in a failure message. */
+  static readonly make = (sinks: ReadonlyArray<Sink>) =>
+    Effect.sync(() => {
+      let active = [...sinks]
+      const guard = (sink: Sink, eff: Effect.Effect<void, unknown>, step: number) =>
+        eff.pipe(
+          Effect.catchCause((cause) =>
+            sink.required
+              ? Effect.fail(new RunError({ step, message: `sink ${sink.name} failed: ${String(cause)}` }))
+              : Effect.logWarning(`sink ${sink.name} failed and was removed`, cause).pipe(
+                Effect.andThen(Effect.sync(() => {
+                  active = active.filter((s) => s !== sink)
+                }))
+              )
+          )
+        )
+      return EventBus.of({
+        emit: (event) =>
+          Effect.forEach(active, (sink) => guard(sink, sink.write(event), "step" in event ? event.step : 0), {
+            discard: true
+          }),
+        flush: Effect.forEach(active, (sink) => guard(sink, sink.flush, 0), { discard: true })
+      })
+    })
+
+  /** An event bus that collects events in memory (tests). */
+  static readonly memory = () => {
+    const events: Array<Event.Event> = []
+    const bus = EventBus.of({
+      emit: (event) => Effect.sync(() => void events.push(event)),
+      flush: Effect.void
+    })
+    return { bus, events }
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * Slot surgery for neuron recycling: `resetSlices` writes each slot's declared `reset` value into
+ * given slices (neuron rows/columns) of the slot tensors, choosing slots by role from the
+ * recycling policy. It works for any `Optimizer`, since slots carry their roles. Pure: builds new
+ * tensors (a full-shape boolean mask and `tf.where`, so NaN/Inf in reset slices are cleared too)
+ * and never touches the old state, which the caller disposes.
+ */
+import type * as Optimizer from "./Optimizer.ts"
+import * as tf from "@tensorflow/tfjs-core"
+
+/** What recycling does to the optimizer slots of reset neurons. */
+export type Policy = "keep" | "zero-moments" | "zero-moments-and-step"
+
+/** One slice of one parameter: `indices` along `axis` (axis 1 = columns of W_in, axis 0 = rows of W_out). */
+export interface NeuronSlice {
+  readonly param: string
+  readonly axis: 0 | 1
+  readonly indices: ReadonlyArray<number>
+}
+
+/** The slot roles a policy resets. */
+export const rolesOf = (policy: Policy): ReadonlySet<Optimizer.SlotSpec["role"]> =>
+  new Set(policy === "keep" ? [] : policy === "zero-moments" ? ["moment"] : ["moment", "step"])
+
+/**
+ * The full-shape boolean mask that is true on the given slices of one parameter (built in JS:
+ * `tf.where` with a broadcast condition is slow on the wasm backend).
+ */
+const sliceMask = (shape: ReadonlyArray<number>, slices: ReadonlyArray<NeuronSlice>): tf.Tensor => {
+  const size = shape.reduce((a, b) => a * b, 1)
+  const flags = new Uint8Array(size)
+  for (const s of slices) {
+    const n = shape[s.axis]
+    if (n === undefined) throw new Error(`resetSlices: parameter "${s.param}" has rank ${shape.length}, no axis ${s.axis}`)
+    const inner = shape.slice(s.axis + 1).reduce((a, b) => a * b, 1)
+    const outer = size / (n * inner)
+    for (const i of s.indices) {
+      if (!Number.isInteger(i) || i < 0 || i >= n) {
+        throw new Error(`resetSlices: index ${i} out of range [0, ${n}) on axis ${s.axis} of "${s.param}"`)
+      }
+      for (let o = 0; o < outer; o++) flags.fill(1, (o * n + i) * inner, (o * n + i + 1) * inner)
+    }
+  }
+  return tf.tensor(flags, [...shape], "bool")
+}
+
+/**
+ * A new state whose slots hold `reset` on the given slices for every slot whose role the policy
+ * resets, and the old values everywhere else. Untouched slot tensors are clones (shared storage,
+ * no copy), so disposing the old state never frees the new one. The count is unchanged.
+ */
+export const resetSlices = (
+  state: Optimizer.OptState,
+  optimizer: Pick<Optimizer.Optimizer, "slots">,
+  neuronSlices: ReadonlyArray<NeuronSlice>,
+  policy: Policy
+): Optimizer.OptState => {
+  const roles = rolesOf(policy)
+  const byParam = new Map<string, Array<NeuronSlice>>()
+  for (const s of neuronSlices) byParam.set(s.param, [...(byParam.get(s.param) ?? []), s])
+  const slots = tf.tidy(() => {
+    const masks = new Map<string, tf.Tensor>()
+    const out: Record<string, Record<string, tf.Tensor>> = {}
+    for (const slotName of Object.keys(state.slots)) {
+      const spec = optimizer.slots[slotName]
+      if (spec === undefined) throw new Error(`resetSlices: state slot "${slotName}" is not declared by the optimizer`)
+      const slot = state.slots[slotName]!
+      const reset = roles.has(spec.role)
+      if (reset) {
+        for (const param of byParam.keys()) {
+          if (slot[param] === undefined) throw new Error(`resetSlices: slot "${slotName}" has no parameter "${param}"`)
+        }
+      }
+      const next: Record<string, tf.Tensor> = {}
+      for (const param of Object.keys(slot)) {
+        const old = slot[param]!
+        const slices = byParam.get(param)
+        if (!reset || slices === undefined) {
+          next[param] = tf.clone(old)
+          continue
+        }
+        let mask = masks.get(param)
+        if (mask === undefined) {
+          mask = sliceMask(old.shape, slices)
+          masks.set(param, mask)
+        }
+        next[param] = tf.where(mask, tf.fill(old.shape, spec.reset, old.dtype), old)
+      }
+      out[slotName] = next
+    }
+    return out
+  })
+  return { count: state.count, slots }
+}

@@ -1,0 +1,199 @@
+/**
+ * Checks run after every recycling event; each throws a RunError naming the stage, step and what
+ * broke, so a bug never silently corrupts an experiment:
+ * - the selection is well formed (sorted unique in-range indices, one entry per layer), chooses no
+ *   ineligible (immune or blending) neuron, and has the size its count kind documents
+ *   (rank: exactly min(k, eligible); threshold: at most eligible; bernoulli: at most eligible);
+ * - the reinitializer replaced only parameters holding neuron slices, kept shapes and dtypes, wrote
+ *   finite values, and changed nothing but the chosen neurons' slices (slicesOnly reinitializers);
+ * - the optimizer state keeps its count, slots and shapes; on every parameter holding recycled
+ *   slices, each slot changed nowhere but on those slices, and only in slots whose role the policy
+ *   resets, where it holds the slot's reset value. (Slots of other parameters are not compared:
+ *   `Slots.resetSlices` only receives the recycled slices, and the optimizer conformance suite
+ *   checks that it touches nothing else.)
+ * Comparisons run on device: a cheap "anything changed outside the allowed slices?" reduction per
+ * tensor, and an exact per-index count (NaN equal to NaN) only when that says yes; values read
+ * back are single flags or [dFF]-sized vectors.
+ */
+import { type Criterion, type Optimizer, type Params, RunError, type Selection, Slices, Slots, type Topology } from "@rekindle/core"
+import * as tf from "@tensorflow/tfjs-core"
+
+/** Where a check runs, for messages. */
+export interface Where {
+  readonly step: number
+  readonly stage: number
+}
+
+const fail = (where: Where, message: string): never => {
+  throw new RunError({ step: where.step, message: `recycling stage ${where.stage} at step ${where.step}: ${message}` })
+}
+
+/** The selection is well formed, eligible only, and sized as its count kind documents. */
+export const checkSelection = (
+  where: Where,
+  topology: Topology.Topology,
+  request: Selection.SelectRequest,
+  count: Criterion["count"],
+  selection: Selection.Selection
+): void => {
+  if (selection.layers.length !== topology.layers.length) {
+    fail(where, `the criterion returned ${selection.layers.length} layer entries for ${topology.layers.length} FF layers`)
+  }
+  let total = 0
+  let eligibleTotal = 0
+  selection.layers.forEach((l, p) => {
+    const n = topology.layers[p]!.dFF
+    const eligible = request.eligible[p]!
+    const nEligible = eligible.reduce((a, b) => a + b, 0)
+    eligibleTotal += nEligible
+    total += l.indices.length
+    if (l.layer !== p) fail(where, `layer entry ${p} says layer ${l.layer}`)
+    if (l.scores.length !== l.indices.length) fail(where, `layer ${p}: ${l.scores.length} scores for ${l.indices.length} indices`)
+    l.indices.forEach((i, j) => {
+      if (!Number.isInteger(i) || i < 0 || i >= n) fail(where, `layer ${p}: index ${i} out of range [0, ${n})`)
+      if (j > 0 && i <= l.indices[j - 1]!) fail(where, `layer ${p}: indices not sorted and unique`)
+      if (eligible[i] !== 1) fail(where, `layer ${p}: neuron ${i} was chosen but is not eligible (immune or blending)`)
+    })
+    if (count === "rank" && request.scope === "per-layer") {
+      const want = Math.min(request.k[p]!, nEligible)
+      if (l.indices.length !== want) fail(where, `layer ${p}: a rank criterion chose ${l.indices.length} neurons, expected ${want}`)
+    }
+  })
+  if (count === "rank" && request.scope === "global") {
+    const want = Math.min(request.total, eligibleTotal)
+    if (total !== want) fail(where, `a rank criterion chose ${total} neurons in total, expected ${want}`)
+  }
+}
+
+/** Per parameter name, the (layer position, axis) of the neuron slice it holds. */
+const sliceOwners = (topology: Topology.Topology): Map<string, { position: number; axis: 0 | 1 }> => {
+  const out = new Map<string, { position: number; axis: 0 | 1 }>()
+  topology.layers.forEach((l, position) => {
+    for (const s of l.slices) out.set(s.param, { position, axis: s.axis })
+  })
+  return out
+}
+
+const changedIndices = (before: tf.Tensor, after: tf.Tensor, axis: number): Array<number> => {
+  const counts = tf.tidy(() => Slices.changedAlong(before, after, axis).dataSync())
+  const out: Array<number> = []
+  counts.forEach((c, i) => {
+    if (c > 0) out.push(i)
+  })
+  return out
+}
+
+/**
+ * The indices along `axis` outside `allowed` at which `after` differs from `before` (exact; NaN
+ * equals NaN). `outside` may pass the precomputed full-shape mask of the complement of `allowed`.
+ */
+export const strayIndices = (
+  before: tf.Tensor,
+  after: tf.Tensor,
+  axis: number,
+  allowed: ReadonlyArray<number>,
+  outside?: tf.Tensor
+): Array<number> => {
+  if (before === after) return []
+  const suspicious = tf.tidy(() => {
+    const differs = tf.notEqual(before, after)
+    if (allowed.length === 0) return tf.any(differs).dataSync()[0] === 1
+    const mask = outside ?? tf.logicalNot(Slices.sliceMask(before.shape, axis, allowed))
+    return tf.any(tf.logicalAnd(differs, mask)).dataSync()[0] === 1
+  })
+  if (!suspicious) return []
+  const ok = new Set(allowed)
+  return changedIndices(before, after, axis).filter((i) => !ok.has(i))
+}
+
+const preview = (xs: ReadonlyArray<number>) => (xs.length > 8 ? `${xs.slice(0, 8).join(", ")}, … (${xs.length})` : xs.join(", "))
+
+/** The reinitializer's replacements touch only the chosen slices of neuron parameters. */
+export const checkReinit = (
+  where: Where,
+  reinit: string,
+  topology: Topology.Topology,
+  selection: Selection.Selection,
+  before: Params.ParamMap,
+  after: Params.ParamMap,
+  slicesOnly: boolean
+): void => {
+  const owners = sliceOwners(topology)
+  for (const name of Object.keys(after)) {
+    const old = before[name] ?? fail(where, `reinit ${reinit} returned unknown parameter "${name}"`)
+    const t = after[name]!
+    if (t.shape.join() !== old.shape.join()) fail(where, `reinit ${reinit} gave "${name}" shape [${t.shape}], expected [${old.shape}]`)
+    if (t.dtype !== old.dtype) fail(where, `reinit ${reinit} gave "${name}" dtype ${t.dtype}, expected ${old.dtype}`)
+    const owner = owners.get(name) ?? fail(where, `reinit ${reinit} replaced "${name}", which holds no neuron slice`)
+    const chosen = selection.layers[owner.position]?.indices ?? []
+    if (chosen.length > 0 && tf.tidy(() => tf.all(tf.isFinite(Slices.gatherAlong(t, owner.axis, chosen))).dataSync()[0]) !== 1) {
+      fail(where, `reinit ${reinit} wrote non-finite values into "${name}"`)
+    }
+    if (!slicesOnly) continue
+    const stray = strayIndices(old, t, owner.axis, chosen)
+    if (stray.length > 0) fail(where, `reinit ${reinit} changed unchosen neurons [${preview(stray)}] of "${name}"`)
+  }
+}
+
+/** The optimizer state after the policy: only chosen slices changed, reset slots hold their reset values there. */
+export const checkSlots = (
+  where: Where,
+  optimizer: Pick<Optimizer.Optimizer, "slots">,
+  policy: Slots.Policy,
+  slices: ReadonlyArray<Slots.NeuronSlice>,
+  before: Optimizer.OptState,
+  after: Optimizer.OptState
+): void => {
+  if (after.count !== before.count) fail(where, `optimizer count changed from ${before.count} to ${after.count}`)
+  const roles = Slots.rolesOf(policy)
+  const bySlice = new Map<string, Slots.NeuronSlice>()
+  for (const s of slices) bySlice.set(s.param, s)
+  const outside = new Map<string, tf.Tensor>()
+  const outsideOf = (param: string, x: tf.Tensor, s: Slots.NeuronSlice): tf.Tensor => {
+    let m = outside.get(param)
+    if (m === undefined) {
+      m = tf.tidy(() => tf.logicalNot(Slices.sliceMask(x.shape, s.axis, s.indices)))
+      outside.set(param, m)
+    }
+    return m
+  }
+  try {
+    checkSlotValues(where, optimizer, policy, roles, bySlice, before, after, outsideOf)
+  } finally {
+    for (const m of outside.values()) m.dispose()
+  }
+}
+
+const checkSlotValues = (
+  where: Where,
+  optimizer: Pick<Optimizer.Optimizer, "slots">,
+  policy: Slots.Policy,
+  roles: ReadonlySet<Optimizer.SlotSpec["role"]>,
+  bySlice: ReadonlyMap<string, Slots.NeuronSlice>,
+  before: Optimizer.OptState,
+  after: Optimizer.OptState,
+  outsideOf: (param: string, x: tf.Tensor, s: Slots.NeuronSlice) => tf.Tensor
+): void => {
+  for (const slotName of Object.keys(before.slots)) {
+    const spec = optimizer.slots[slotName] ?? fail(where, `optimizer state has undeclared slot "${slotName}"`)
+    const b = before.slots[slotName]!
+    const a = after.slots[slotName] ?? fail(where, `optimizer slot "${slotName}" disappeared`)
+    for (const param of Object.keys(b)) {
+      const x = b[param]!
+      const y = a[param] ?? fail(where, `optimizer slot "${slotName}" lost parameter "${param}"`)
+      if (y.shape.join() !== x.shape.join()) fail(where, `optimizer slot "${slotName}" of "${param}" changed shape`)
+      const s = bySlice.get(param)
+      if (s === undefined) continue
+      const resets = roles.has(spec.role)
+      const allowed = resets ? s.indices : []
+      const stray = strayIndices(x, y, s.axis, allowed, allowed.length > 0 ? outsideOf(param, x, s) : undefined)
+      if (stray.length > 0) fail(where, `optimizer slot "${slotName}" of "${param}" changed outside the reset slices at [${preview(stray)}]`)
+      if (resets && s.indices.length > 0) {
+        const off = tf.tidy(() =>
+          tf.max(tf.abs(tf.sub(Slices.gatherAlong(y, s.axis, s.indices), spec.reset))).dataSync()[0]!
+        )
+        if (!(off === 0)) fail(where, `policy ${policy}: slot "${slotName}" of "${param}" is not ${spec.reset} on the recycled slices (off by ${off})`)
+      }
+    }
+  }
+}

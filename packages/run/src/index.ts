@@ -1,0 +1,15 @@
+/**
+ * @rekindle/run: everything a run folder holds and how it is written, read and checked: folder
+ * names and hashes, durable atomic writes, the manifest, the run lock, checkpoints, claiming a
+ * folder for a new or resumed run, and comparing two runs' events (reproduce, compare).
+ */
+export * as Checkpoint from "./Checkpoint.ts"
+export type { TrainerState } from "./Checkpoint.ts"
+export * as Determinism from "./Determinism.ts"
+export * as Files from "./Files.ts"
+export * as Lock from "./Lock.ts"
+export * as Manifests from "./Manifests.ts"
+export * as Resume from "./Resume.ts"
+export * as RunFolder from "./RunFolder.ts"
+export { folderName, hashOf, type Manifest, readManifest, writeJsonAtomic } from "./RunFolder.ts"
+export type { SavedRun } from "./Resume.ts"
