@@ -1,0 +1,10 @@
+/**
+ * @rekindle/replication: the reference study's findings as stated verdict rules over a study's
+ * runs (bimodality of magnitudes, paired loss orderings with bootstrap intervals, re-selection and
+ * distinct-neuron counts).
+ */
+export * as Bimodality from "./Bimodality.ts"
+export * as Bootstrap from "./Bootstrap.ts"
+export * as Paired from "./Paired.ts"
+export * as Reselection from "./Reselection.ts"
+export * as Verdict from "./Verdict.ts"
