@@ -25,6 +25,7 @@ const layers = {
   pipeline: ["engine", "model", "data", "run", "recycling", "training"],
   builtins: ["PLUGINS"],
   cluster: [],
+  replication: [],
   cli: ["engine", "model", "data", "report", "run", "recycling", "training", "pipeline", "builtins", "cluster"]
 }
 

@@ -42,7 +42,7 @@ const unknownSubcommand = (command: Command.Command.Any, argv: ReadonlyArray<str
 const optionalValues: Readonly<Record<string, string>> = { "--smoke": String(smokeDefaultSteps) }
 
 /** `argv` with the implied value after each optional-value flag given without one (effect/cli wants a value). */
-export const withOptionalValues = (argv: ReadonlyArray<string>): Array<string> =>
+const withOptionalValues = (argv: ReadonlyArray<string>): Array<string> =>
   argv.flatMap((a, i) => (optionalValues[a] !== undefined && !/^\d+$/.test(argv[i + 1] ?? "") ? [a, optionalValues[a]!] : [a]))
 
 /**

@@ -7,7 +7,7 @@
 import { Effect } from "effect"
 
 /** A module loaded once, on first use. */
-const lazy = <A>(load: () => Promise<A>): Effect.Effect<A> => {
+export const lazy = <A>(load: () => Promise<A>): Effect.Effect<A> => {
   let loading: Promise<A> | undefined
   return Effect.promise(() => (loading ??= load()))
 }
@@ -22,5 +22,3 @@ export const builtins = lazy(() => import("@rekindle/builtins"))
 export const report = lazy(() => import("@rekindle/report"))
 /** `@rekindle/run/RunFolder` (folder names and hashes, manifests). */
 export const runFolder = lazy(() => import("@rekindle/run/RunFolder"))
-/** The CLI's study cells (compiles studies, runs and collects cells). */
-export const cells = lazy(() => import("./Cells.ts"))

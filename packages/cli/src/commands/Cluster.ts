@@ -13,6 +13,7 @@ import type { Cell } from "@rekindle/cluster"
 import * as CellProcesses from "../CellProcesses.ts"
 import type * as Cells from "../Cells.ts"
 import * as Lazy from "../Lazy.ts"
+import * as LazyCells from "../LazyCells.ts"
 import * as Summary from "../Summary.ts"
 import { cacheFlag, pipelineArg, runsDirFlag, setFlag, threadsFlag } from "./Shared.ts"
 
@@ -32,8 +33,8 @@ export const refs = (file: string, sets: ReadonlyArray<string>, runsDir: string,
   Effect.gen(function*() {
     const path = yield* Path.Path
     const abs = path.resolve(file)
-    const fileHash = yield* (yield* Lazy.cells).fileHash(abs)
-    const root = yield* (yield* Lazy.cells).studyRoot(runsDir, prepared)
+    const fileHash = yield* (yield* LazyCells.cells).fileHash(abs)
+    const root = yield* (yield* LazyCells.cells).studyRoot(runsDir, prepared)
     const id = studyId(prepared, cells, fileHash, sets, root)
     const out: Array<Cell.CellRef> = cells.map((c) => ({
       studyId: id,
@@ -100,7 +101,7 @@ export const submitStudy = (
         })
       }
     }
-    yield* (yield* Lazy.cells).collect(prepared, cells, root)
+    yield* (yield* LazyCells.cells).collect(prepared, cells, root)
     return failed.length > 0 ? 1 : 0
   })
 
@@ -122,7 +123,7 @@ const performCell = (o: {
     if (!(yield* fs.exists(cell.file).pipe(Effect.orElseSucceed(() => false)))) {
       return failed(`the study file ${cell.file} does not exist on worker ${worker} (every machine must see it at the same path)`)
     }
-    const hash = yield* (yield* Lazy.cells).fileHash(cell.file).pipe(Effect.orElseSucceed(() => "unreadable"))
+    const hash = yield* (yield* LazyCells.cells).fileHash(cell.file).pipe(Effect.orElseSucceed(() => "unreadable"))
     if (hash !== cell.fileHash) {
       return failed(`the study file ${cell.file} on worker ${worker} differs from the submitted one ` +
         `(sha256 ${hash.slice(0, 12)} here, ${cell.fileHash.slice(0, 12)} submitted); make every machine see the same file`)
@@ -219,7 +220,7 @@ export const status = Command.make(
   Effect.fn("study.status")(function*({ study, cluster: db, set, out }) {
     const { Database, Progress, Submit } = yield* cluster
     yield* Database.parseUrl("--cluster", db)
-    const { prepared, cells } = yield* (yield* Lazy.cells).load(study, set)
+    const { prepared, cells } = yield* (yield* LazyCells.cells).load(study, set)
     const { id } = yield* refs(study, set, out, prepared, cells)
     const state = yield* Submit.status(db, id)
     if (state === undefined) {

@@ -31,8 +31,6 @@ export const training: Effect.Effect<{
 /** The run-folder argument. */
 export const runDirArg = Argument.String("run-dir").pipe(Argument.withDescription("A run folder (runs/<name>-<hash>)"))
 
-/** The cache flag (as `rekindle run`'s). */
-export { cacheFlag } from "./Shared.ts"
 
 /** A saved run's plan, rebuilt from its pipeline.json on the backend it ran on, and the registry's backends. */
 interface SavedPlan {

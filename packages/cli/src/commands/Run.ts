@@ -17,6 +17,7 @@ import { Command, Flag } from "effect/cli"
 import type * as Cells from "../Cells.ts"
 import * as Host from "../Host.ts"
 import * as Lazy from "../Lazy.ts"
+import * as LazyCells from "../LazyCells.ts"
 import * as Summary from "../Summary.ts"
 import { cacheFlag, keepCheckpointsFlag, outFlag, pipelineArg, setFlag } from "./Shared.ts"
 
@@ -94,7 +95,7 @@ const runStudy = (
   options: RunOptions
 ) =>
   Effect.gen(function*() {
-    const Cells = yield* Lazy.cells
+    const Cells = yield* LazyCells.cells
     const root = yield* Cells.studyRoot(options.outDir, prepared)
     let failures = 0
     for (const cell of all) {
@@ -178,7 +179,7 @@ export const make = (trainer: Effect.Effect<RunFn> = experiment) =>
     Effect.fn("run")(function*({ pipeline, out, set, cache, force, keepCheckpoints, smoke, cluster }) {
       const path = yield* Path.Path
       const { Compile } = yield* Lazy.pipeline
-      const Cells = yield* Lazy.cells
+      const Cells = yield* LazyCells.cells
       const original = yield* Host.prepare(pipeline, set)
       if (Option.isSome(cluster)) {
         if (original._tag !== "Study") {

@@ -11,6 +11,7 @@ import { Command, Flag } from "effect/cli"
 import * as CellProcesses from "../CellProcesses.ts"
 import type * as Cells from "../Cells.ts"
 import * as Lazy from "../Lazy.ts"
+import * as LazyCells from "../LazyCells.ts"
 import { runCommand } from "../Exit.ts"
 import * as Cluster from "./Cluster.ts"
 import { experiment, ExitCode } from "./Run.ts"
@@ -20,7 +21,7 @@ const cells = Command.make(
   "cells",
   { study: pipelineArg, set: setFlag, json: Flag.Boolean("json").pipe(Flag.withDescription("One JSON object per line"), Flag.withDefault(false)) },
   Effect.fn("study.cells")(function*({ study, set, json }) {
-    const { cells } = yield* (yield* Lazy.cells).load(study, set)
+    const { cells } = yield* (yield* LazyCells.cells).load(study, set)
     if (json) {
       for (const c of cells) {
         yield* Console.log(JSON.stringify({ index: c.index, runId: c.runId, pipelineHash: c.pipelineHash, name: c.name, seed: c.seed, tags: c.tags }))
@@ -55,8 +56,8 @@ const runCell = Command.make(
   Effect.fn("study.run-cell")(function*({ study, index, runsDir, set, cache, keepCheckpoints, threads, expectHash, takeOverLock }) {
     yield* CellProcesses.exitWithParent
     const path = yield* Path.Path
-    const { prepared, cells } = yield* (yield* Lazy.cells).load(study, set)
-    const cell = yield* (yield* Lazy.cells).pick(cells, index)
+    const { prepared, cells } = yield* (yield* LazyCells.cells).load(study, set)
+    const cell = yield* (yield* LazyCells.cells).pick(cells, index)
     if (Option.isSome(expectHash) && expectHash.value !== cell.pipelineHash) {
       return yield* new UserError({
         message: `cell ${index} (${cell.name} seed ${cell.seed}) has pipeline hash ${cell.pipelineHash} here, but ${expectHash.value} was expected: ` +
@@ -64,11 +65,11 @@ const runCell = Command.make(
       })
     }
     const plan = Option.isSome(threads) ? { ...cell.plan, backend: { ...cell.plan.backend, threads: threads.value } } : cell.plan
-    const root = yield* (yield* Lazy.cells).studyRoot(runsDir, prepared)
+    const root = yield* (yield* LazyCells.cells).studyRoot(runsDir, prepared)
     const backends = yield* (yield* Lazy.pipeline).Compile.backendProviders(prepared.registry)
     const trainer = yield* experiment
     const { Lock } = yield* Effect.promise(() => import("@rekindle/run"))
-    const outcome = yield* (yield* Lazy.cells).runCell(trainer, { ...cell, plan }, root, {
+    const outcome = yield* (yield* LazyCells.cells).runCell(trainer, { ...cell, plan }, root, {
       cacheDir: cache,
       backends,
       keepCheckpoints,
@@ -88,9 +89,9 @@ const collect = Command.make(
   "collect",
   { study: pipelineArg, runsDir: runsDirFlag, set: setFlag },
   Effect.fn("study.collect")(function*({ study, runsDir, set }) {
-    const { prepared, cells } = yield* (yield* Lazy.cells).load(study, set)
-    const root = yield* (yield* Lazy.cells).studyRoot(runsDir, prepared)
-    const written = yield* (yield* Lazy.cells).collect(prepared, cells, root)
+    const { prepared, cells } = yield* (yield* LazyCells.cells).load(study, set)
+    const root = yield* (yield* LazyCells.cells).studyRoot(runsDir, prepared)
+    const written = yield* (yield* LazyCells.cells).collect(prepared, cells, root)
     const missing = written.variants.filter((v) => v.status !== "finished")
     if (missing.length > 0) yield* Console.error(`${missing.length} of ${cells.length} cells not finished: ${missing.map((v) => v.dir).join(", ")}`)
   })
