@@ -12,7 +12,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { NativeBlas } from "@rekindle/engine"
 import { afterEach, describe, expect, it } from "vitest"
-import { readEvents, readJson, rekindle, runFolder, tinyProject } from "./harness.ts"
+import { problems, readEvents, readJson, rekindle, runFolder, tinyProject } from "./harness.ts"
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "rekindle-blas-"))
 const cache = path.join(root, "cache")
@@ -51,7 +51,7 @@ afterEach(() => {
 describe("native BLAS (rekindle run / reproduce)", { timeout: 300_000 }, () => {
   it("blas none: XNNPACK, recorded, losses equal the golden digest", async () => {
     const { r, dir } = await run("xnn", { name: "wasm", threads: 2, blas: "none" })
-    expect(r.err).toBe("")
+    expect(problems(r.err)).toEqual([])
     expect(r.code).toBe(0)
     const manifest = readJson(path.join(dir!, "manifest.json"))
     expect(manifest.backend.blas).toMatchObject({ requested: "none", library: "none" })
@@ -62,7 +62,7 @@ describe("native BLAS (rekindle run / reproduce)", { timeout: 300_000 }, () => {
 
   it.runIf(haveOpenBlas)("blas openblas: recorded; reproduce is bitwise identical; losses agree with XNNPACK to float32 tolerance", async () => {
     const { r, dir } = await run("openblas", { name: "wasm", threads: 2, blas: "openblas", blasThreads: 2 })
-    expect(r.err).toBe("")
+    expect(problems(r.err)).toEqual([])
     expect(r.code).toBe(0)
     const blas = readJson(path.join(dir!, "manifest.json")).backend.blas
     expect(blas).toMatchObject({ requested: "openblas", library: "openblas", threads: 2 })
@@ -72,7 +72,7 @@ describe("native BLAS (rekindle run / reproduce)", { timeout: 300_000 }, () => {
     expect(started._tag === "RunStarted" && started.backend.blas).toEqual(blas)
 
     const again = await rekindle(["reproduce", dir!, "--cache", cache])
-    expect(again.err).toBe("")
+    expect(problems(again.err)).toEqual([])
     expect(again.out).toMatch(/identical: \d+ events match/)
     expect(again.code).toBe(0)
 

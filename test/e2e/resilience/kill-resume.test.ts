@@ -124,7 +124,7 @@ describe("kill and resume with gradient criteria on GLU layers (rekindle bin)", 
     const gsteps = 40
     const project = tinyProject(path.join(root, "gradient"), { name: "gradient", steps: gsteps, checkpointEvery: 5, gradient: true })
     const base = await rekindle(["run", project.file, "--out", path.join(root, "gradient-base"), "--cache", cache])
-    expect(base.err).toBe("")
+    expect(problems(base.err)).toEqual([])
     expect(base.code).toBe(0)
     const uninterrupted = readEvents(path.join(runFolder(path.join(root, "gradient-base"))!, "events.jsonl"))
     const recycled = uninterrupted.filter((e) => e._tag === "Recycle")
@@ -140,7 +140,7 @@ describe("kill and resume with gradient criteria on GLU layers (rekindle bin)", 
     expect(killed.signalled && killed.signal === "SIGKILL").toBe(true)
     const dir = runFolder(out)!
     const resumed = await rekindle(["resume", dir, "--cache", cache])
-    expect(resumed.err).toBe("")
+    expect(problems(resumed.err)).toEqual([])
     expect(resumed.code).toBe(0)
     const c = Determinism.compare(uninterrupted, readEvents(path.join(dir, "events.jsonl")))
     expect(c.equal, Determinism.describe(c, { expected: "uninterrupted", actual: "resumed" })).toBe(true)

@@ -154,8 +154,15 @@ const performCell = (o: {
         ...(evalLoss !== undefined ? { finalEvalLoss: evalLoss } : {})
       } satisfies Cell.CellResult
     }
-    const why = exit.err.trim().split("\n").slice(-8).join("\n")
-    return failed(exit.signal !== null ? `the cell's process was killed by ${exit.signal}${why !== "" ? `:\n${why}` : ""}` : why !== "" ? why : `exit code ${exit.code}`)
+    // the child's stderr holds the run's console progress too: report its problem lines, the cell's own verdict last
+    const lines = exit.err.trim().split("\n").filter((l) => l.trim() !== "")
+    const problems = lines.filter((l) => /error|fail|warning|refus/i.test(l))
+    if (exit.signal !== null) {
+      const tail = (problems.length > 0 ? problems : lines).slice(-8).join("\n")
+      return failed(`the cell's process was killed by ${exit.signal}${tail !== "" ? `:\n${tail}` : ""}`)
+    }
+    const why = problems.length > 0 ? problems[problems.length - 1]! : lines.slice(-8).join("\n")
+    return failed(why !== "" ? why : `exit code ${exit.code}`)
   })
 
 /** A free TCP port on this machine (the worker's default). */
