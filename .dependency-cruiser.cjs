@@ -39,6 +39,7 @@ const subpaths = [
   "^packages/engine/src/Gradients\\.ts$",
   "^packages/run/src/RunFolder\\.ts$",
   "^packages/core/src/Errors\\.ts$",
+  "^packages/core/src/Files\\.ts$",
   "^packages/report/src/Archs\\.ts$"
 ]
 const publicOf = (dirs) => [...dirs.map(entry), ...subpaths.filter((s) => dirs.some((d) => s.startsWith(`^${d}/`)))]

@@ -6,7 +6,7 @@
 import type { BlasInfo } from "@rekindle/core"
 import { createHash } from "node:crypto"
 import { Effect, FileSystem, Path } from "effect"
-import { Files } from "@rekindle/core"
+import * as Files from "@rekindle/core/Files"
 
 /** JSON with object keys sorted at every level (stable across key order). */
 export const stableStringify = (value: unknown): string =>

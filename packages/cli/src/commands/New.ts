@@ -2,7 +2,7 @@
  * `rekindle new <kind> <name> [--dir DIR] [--packs DIR]`: scaffolds a standalone plugin package
  * (see scaffold/Scaffold.ts) in a folder of the user's choosing and says what to do next.
  */
-import { UserError } from "@rekindle/core"
+import { UserError } from "@rekindle/core/Errors"
 import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { kinds } from "../scaffold/Kinds.ts"

@@ -4,7 +4,7 @@
  * one source file, one conformance test, a pipeline using the part), and writing them into a new
  * folder all at once (a temporary sibling renamed into place: nothing half-written).
  */
-import { UserError } from "@rekindle/core"
+import { UserError } from "@rekindle/core/Errors"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { type Kind, kinds, type Names } from "./Kinds.ts"
