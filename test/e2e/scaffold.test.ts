@@ -5,7 +5,10 @@
  * --prefer-offline), it type-checks with its own tsconfig, its own conformance test passes under
  * its own vitest, and a 5-step `rekindle run` of its pipeline recycles with its criterion: the Recycle events carry its picks
  * (its id, k = round(0.1 · 64) = 6 neurons, scores = the chosen neurons' magnitudes, the same
- * picks as the magnitude-smallest shadow). The phases' times are printed.
+ * picks as the magnitude-smallest shadow). The Taylor worked example of docs/writing-a-criterion.md
+ * (examples/criterion-taylor's source and test, copied into a second scaffolded package) passes
+ * its own test there and drives a 5-step run from the signal it declares: the same picks as the
+ * built-in select/taylor shadow. The phases' times are printed.
  */
 import { Event } from "@rekindle/core"
 import { spawnSync } from "node:child_process"
@@ -38,11 +41,28 @@ const sh = (label: string, cmd: string, args: ReadonlyArray<string>, cwd: string
   return out
 }
 
+const packs = path.join(work, "packs")
+/** Packs the rekindle packages once for every test of this file. */
+const packed = (() => {
+  let done = false
+  return () => {
+    if (!done) sh("pack", process.execPath, [path.join(root, "scripts/pack.mjs"), "--out", packs], root)
+    done = true
+    return packs
+  }
+})()
+
+/** The Recycle events of the one run folder under `pkg/runs`. */
+const recyclesOf = (pkg: string) => {
+  const [folder] = fs.readdirSync(path.join(pkg, "runs"))
+  const events = Event.decodeLines(fs.readFileSync(path.join(pkg, "runs", folder!, "events.jsonl"), "utf8"))
+  return events.flatMap((e) => (e._tag === "Recycle" ? [e] : []))
+}
+
 describe("a criterion package outside the repo", () => {
   it("scaffolds, installs the packed packages, passes its conformance test and drives a 5-step run", () => {
     expect(path.relative(root, work).startsWith("..")).toBe(true)
-    const packs = path.join(work, "packs")
-    sh("pack", process.execPath, [path.join(root, "scripts/pack.mjs"), "--out", packs], root)
+    const packs = packed()
     const pkg = path.join(work, "picks")
     sh("new", process.execPath, [path.join(root, "packages/cli/bin/rekindle.mjs"), "new", "criterion", "e2e/picks", "--dir", pkg, "--packs", packs], work)
     // a shadow with the built-in equivalent, to compare the picks
@@ -63,9 +83,7 @@ describe("a criterion package outside the repo", () => {
 
     const run = sh("rekindle run", "npx", ["rekindle", "run", "pipeline.ts"], pkg)
     expect(run).toContain("done: 5 steps")
-    const [folder] = fs.readdirSync(path.join(pkg, "runs"))
-    const events = Event.decodeLines(fs.readFileSync(path.join(pkg, "runs", folder!, "events.jsonl"), "utf8"))
-    const recycles = events.flatMap((e) => (e._tag === "Recycle" ? [e] : []))
+    const recycles = recyclesOf(pkg)
     expect(recycles.map((e) => [e.step, e.layer])).toEqual([[2, 0], [4, 0]])
     for (const e of recycles) {
       expect(e.criterion).toBe("e2e/picks")
@@ -75,5 +93,40 @@ describe("a criterion package outside the repo", () => {
       expect(e.shadow).toEqual([expect.objectContaining({ criterion: "select/magnitude-smallest", chosen: 6, jaccard: 1 })])
     }
     console.log(`scaffold e2e: ${times.join(", ")}`)
+  })
+
+  it("runs the Taylor worked example of docs/writing-a-criterion.md: one source, one test, a signal it declares", () => {
+    const packs = packed()
+    const pkg = path.join(work, "taylor")
+    sh("new taylor", process.execPath, [path.join(root, "packages/cli/bin/rekindle.mjs"), "new", "criterion", "lab/taylor", "--dir", pkg, "--packs", packs], work)
+    // the doc's two files (test/e2e/example-plugin.test.ts checks that the doc shows exactly these)
+    const example = path.join(root, "examples/criterion-taylor")
+    for (const file of ["src/index.ts", "test/taylor.test.ts"]) fs.copyFileSync(path.join(example, file), path.join(pkg, file))
+    // the scaffolded pipeline as it is, plus the built-in Taylor criterion as a shadow to compare the picks
+    const pipeline = path.join(pkg, "pipeline.ts")
+    const source = fs.readFileSync(pipeline, "utf8")
+    expect(source).toContain(`select: { use: "lab/taylor", fraction: 0.1 }`)
+    fs.writeFileSync(pipeline, source.replace(`optimizerState: "zero-moments"`, `optimizerState: "zero-moments",\n    shadow: [{ use: "select/taylor" }, { use: "select/magnitude-smallest" }]`))
+
+    sh("npm install (taylor)", "npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], pkg)
+    const test = sh("npm test (taylor)", "npm", ["test"], pkg)
+    expect(test).toMatch(/Test Files\s+1 passed/)
+    expect(test).toMatch(/Tests\s+8 passed/)
+
+    const run = sh("rekindle run (taylor)", "npx", ["rekindle", "run", "pipeline.ts"], pkg)
+    expect(run).toContain("done: 5 steps")
+    const recycles = recyclesOf(pkg)
+    expect(recycles.map((e) => [e.step, e.layer])).toEqual([[2, 0], [4, 0]])
+    for (const e of recycles) {
+      expect(e.criterion).toBe("lab/taylor")
+      expect(e.indices).toHaveLength(6)
+      // mean Taylor values of the chosen neurons over the steps since the last firing: measured, finite, >= 0
+      expect(e.scores.every((s) => Number.isFinite(s) && s >= 0)).toBe(true)
+      expect(e.scores.some((s) => s > 0)).toBe(true)
+      // the built-in select/taylor reads the same signal over the same window: the same picks
+      expect(e.shadow[0]).toEqual(expect.objectContaining({ criterion: "select/taylor", chosen: 6, jaccard: 1 }))
+      expect(e.shadow[1]).toEqual(expect.objectContaining({ criterion: "select/magnitude-smallest", chosen: 6 }))
+    }
+    console.log(`scaffold e2e (taylor): ${times.join(", ")}`)
   })
 })
