@@ -8,14 +8,17 @@
  * picks as the magnitude-smallest shadow). The Taylor worked example of docs/writing-a-criterion.md
  * (examples/criterion-taylor's source and test, copied into a second scaffolded package) passes
  * its own test there and drives a 5-step run from the signal it declares: the same picks as the
- * built-in select/taylor shadow. The phases' times are printed.
+ * built-in select/taylor shadow; killed mid-window and resumed, a longer run of it ends with the
+ * uninterrupted run's events. The phases' times are printed.
  */
 import { Event } from "@rekindle/core"
+import { Determinism } from "@rekindle/run"
 import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
+import { readEvents, rekindle, runFolder } from "./resilience/harness.ts"
 
 const root = path.resolve(import.meta.dirname, "../..")
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "rekindle-scaffold-"))
@@ -95,7 +98,7 @@ describe("a criterion package outside the repo", () => {
     console.log(`scaffold e2e: ${times.join(", ")}`)
   })
 
-  it("runs the Taylor worked example of docs/writing-a-criterion.md: one source, one test, a signal it declares", () => {
+  it("runs the Taylor worked example of docs/writing-a-criterion.md: one source, one test, a signal it declares; resumes exactly", async () => {
     const packs = packed()
     const pkg = path.join(work, "taylor")
     sh("new taylor", process.execPath, [path.join(root, "packages/cli/bin/rekindle.mjs"), "new", "criterion", "lab/taylor", "--dir", pkg, "--packs", packs], work)
@@ -127,6 +130,25 @@ describe("a criterion package outside the repo", () => {
       expect(e.shadow[0]).toEqual(expect.objectContaining({ criterion: "select/taylor", chosen: 6, jaccard: 1 }))
       expect(e.shadow[1]).toEqual(expect.objectContaining({ criterion: "select/magnitude-smallest", chosen: 6 }))
     }
+
+    // killed mid-window between checkpoints and resumed, the run ends with the uninterrupted run's events
+    // (lab/taylor's mean window lives in the host and is saved with the checkpoints)
+    const longer = ["--set", "train.steps=24", "--set", "train.checkpointEvery=4", "--set", "recycling.0.schedule.every=3"]
+    const where = { bin: path.join(pkg, "node_modules/@rekindle/cli/bin/rekindle.mjs"), cwd: pkg }
+    const t0 = performance.now()
+    const base = await rekindle(["run", "pipeline.ts", "--out", "runs-base", ...longer], undefined, env, where)
+    expect(base.code, base.err).toBe(0)
+    const uninterrupted = readEvents(path.join(runFolder(path.join(pkg, "runs-base"))!, "events.jsonl"))
+    expect(uninterrupted.filter((e) => e._tag === "Recycle" && e.criterion === "lab/taylor").length).toBeGreaterThan(5)
+    const killedOut = path.join(pkg, "runs-kill")
+    const killed = await rekindle(["run", "pipeline.ts", "--out", "runs-kill", ...longer], { out: killedOut, step: 10, signal: "SIGKILL" }, env, where)
+    expect(killed.signalled && killed.signal === "SIGKILL").toBe(true)
+    const dir = runFolder(killedOut)!
+    const resumed = await rekindle(["resume", dir], undefined, env, where)
+    expect(resumed.code, resumed.err).toBe(0)
+    const c = Determinism.compare(uninterrupted, readEvents(path.join(dir, "events.jsonl")))
+    expect(c.equal, Determinism.describe(c, { expected: "uninterrupted", actual: "resumed" })).toBe(true)
+    times.push(`kill and resume (taylor) ${((performance.now() - t0) / 1000).toFixed(1)} s`)
     console.log(`scaffold e2e (taylor): ${times.join(", ")}`)
   })
 })
