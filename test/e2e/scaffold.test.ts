@@ -6,7 +6,7 @@
  * its own vitest, and a 5-step `rekindle run` of its pipeline recycles with its criterion: the Recycle events carry its picks
  * (its id, k = round(0.1 · 64) = 6 neurons, scores = the chosen neurons' magnitudes, the same
  * picks as the magnitude-smallest shadow). The Taylor worked example of docs/writing-a-criterion.md
- * (examples/criterion-taylor's source and test, copied into a second scaffolded package) passes
+ * (examples/criterion-taylor's source and test, copied into a second scaffolded package) type-checks and passes
  * its own test there and drives a 5-step run from the signal it declares: the same picks as the
  * built-in select/taylor shadow; killed mid-window and resumed, a longer run of it ends with the
  * uninterrupted run's events. The phases' times are printed.
@@ -112,6 +112,7 @@ describe("a criterion package outside the repo", () => {
     fs.writeFileSync(pipeline, source.replace(`optimizerState: "zero-moments"`, `optimizerState: "zero-moments",\n    shadow: [{ use: "select/taylor" }, { use: "select/magnitude-smallest" }]`))
 
     sh("npm install (taylor)", "npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], pkg)
+    sh("npm run typecheck (taylor)", "npm", ["run", "typecheck"], pkg)
     const test = sh("npm test (taylor)", "npm", ["test"], pkg)
     expect(test).toMatch(/Test Files\s+1 passed/)
     expect(test).toMatch(/Tests\s+8 passed/)
