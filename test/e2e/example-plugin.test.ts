@@ -132,7 +132,9 @@ describe("example plugin lab/contribution (out of tree)", () => {
       "examples/criterion-contribution/src/index.ts",
       "examples/criterion-contribution/test/contribution.test.ts",
       "examples/criterion-contribution/pipeline.ts",
-      "examples/criterion-contribution/rekindle.config.ts"
+      "examples/criterion-contribution/rekindle.config.ts",
+      "examples/criterion-taylor/src/index.ts",
+      "examples/criterion-taylor/test/taylor.test.ts"
     ]))
     for (const b of blocks) {
       if (b.lang === "ts") expect(b.file, `unmarked ts block:\n${b.body.slice(0, 120)}`).toBeDefined()

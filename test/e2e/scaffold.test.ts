@@ -5,14 +5,20 @@
  * --prefer-offline), it type-checks with its own tsconfig, its own conformance test passes under
  * its own vitest, and a 5-step `rekindle run` of its pipeline recycles with its criterion: the Recycle events carry its picks
  * (its id, k = round(0.1 · 64) = 6 neurons, scores = the chosen neurons' magnitudes, the same
- * picks as the magnitude-smallest shadow). The phases' times are printed.
+ * picks as the magnitude-smallest shadow). The Taylor worked example of docs/writing-a-criterion.md
+ * (examples/criterion-taylor's source and test, copied into a second scaffolded package) type-checks and passes
+ * its own test there and drives a 5-step run from the signal it declares: the same picks as the
+ * built-in select/taylor shadow; killed mid-window and resumed, a longer run of it ends with the
+ * uninterrupted run's events. The phases' times are printed.
  */
 import { Event } from "@rekindle/core"
+import { Determinism } from "@rekindle/run"
 import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
+import { readEvents, rekindle, runFolder } from "./resilience/harness.ts"
 
 const root = path.resolve(import.meta.dirname, "../..")
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "rekindle-scaffold-"))
@@ -38,11 +44,28 @@ const sh = (label: string, cmd: string, args: ReadonlyArray<string>, cwd: string
   return out
 }
 
+const packs = path.join(work, "packs")
+/** Packs the rekindle packages once for every test of this file. */
+const packed = (() => {
+  let done = false
+  return () => {
+    if (!done) sh("pack", process.execPath, [path.join(root, "scripts/pack.mjs"), "--out", packs], root)
+    done = true
+    return packs
+  }
+})()
+
+/** The Recycle events of the one run folder under `pkg/runs`. */
+const recyclesOf = (pkg: string) => {
+  const [folder] = fs.readdirSync(path.join(pkg, "runs"))
+  const events = Event.decodeLines(fs.readFileSync(path.join(pkg, "runs", folder!, "events.jsonl"), "utf8"))
+  return events.flatMap((e) => (e._tag === "Recycle" ? [e] : []))
+}
+
 describe("a criterion package outside the repo", () => {
   it("scaffolds, installs the packed packages, passes its conformance test and drives a 5-step run", () => {
     expect(path.relative(root, work).startsWith("..")).toBe(true)
-    const packs = path.join(work, "packs")
-    sh("pack", process.execPath, [path.join(root, "scripts/pack.mjs"), "--out", packs], root)
+    const packs = packed()
     const pkg = path.join(work, "picks")
     sh("new", process.execPath, [path.join(root, "packages/cli/bin/rekindle.mjs"), "new", "criterion", "e2e/picks", "--dir", pkg, "--packs", packs], work)
     // a shadow with the built-in equivalent, to compare the picks
@@ -63,9 +86,7 @@ describe("a criterion package outside the repo", () => {
 
     const run = sh("rekindle run", "npx", ["rekindle", "run", "pipeline.ts"], pkg)
     expect(run).toContain("done: 5 steps")
-    const [folder] = fs.readdirSync(path.join(pkg, "runs"))
-    const events = Event.decodeLines(fs.readFileSync(path.join(pkg, "runs", folder!, "events.jsonl"), "utf8"))
-    const recycles = events.flatMap((e) => (e._tag === "Recycle" ? [e] : []))
+    const recycles = recyclesOf(pkg)
     expect(recycles.map((e) => [e.step, e.layer])).toEqual([[2, 0], [4, 0]])
     for (const e of recycles) {
       expect(e.criterion).toBe("e2e/picks")
@@ -75,5 +96,60 @@ describe("a criterion package outside the repo", () => {
       expect(e.shadow).toEqual([expect.objectContaining({ criterion: "select/magnitude-smallest", chosen: 6, jaccard: 1 })])
     }
     console.log(`scaffold e2e: ${times.join(", ")}`)
+  })
+
+  it("runs the Taylor worked example of docs/writing-a-criterion.md: one source, one test, a signal it declares; resumes exactly", async () => {
+    const packs = packed()
+    const pkg = path.join(work, "taylor")
+    sh("new taylor", process.execPath, [path.join(root, "packages/cli/bin/rekindle.mjs"), "new", "criterion", "lab/taylor", "--dir", pkg, "--packs", packs], work)
+    // the doc's two files (test/e2e/example-plugin.test.ts checks that the doc shows exactly these)
+    const example = path.join(root, "examples/criterion-taylor")
+    for (const file of ["src/index.ts", "test/taylor.test.ts"]) fs.copyFileSync(path.join(example, file), path.join(pkg, file))
+    // the scaffolded pipeline as it is, plus the built-in Taylor criterion as a shadow to compare the picks
+    const pipeline = path.join(pkg, "pipeline.ts")
+    const source = fs.readFileSync(pipeline, "utf8")
+    expect(source).toContain(`select: { use: "lab/taylor", fraction: 0.1 }`)
+    fs.writeFileSync(pipeline, source.replace(`optimizerState: "zero-moments"`, `optimizerState: "zero-moments",\n    shadow: [{ use: "select/taylor" }, { use: "select/magnitude-smallest" }]`))
+
+    sh("npm install (taylor)", "npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], pkg)
+    sh("npm run typecheck (taylor)", "npm", ["run", "typecheck"], pkg)
+    const test = sh("npm test (taylor)", "npm", ["test"], pkg)
+    expect(test).toMatch(/Test Files\s+1 passed/)
+    expect(test).toMatch(/Tests\s+8 passed/)
+
+    const run = sh("rekindle run (taylor)", "npx", ["rekindle", "run", "pipeline.ts"], pkg)
+    expect(run).toContain("done: 5 steps")
+    const recycles = recyclesOf(pkg)
+    expect(recycles.map((e) => [e.step, e.layer])).toEqual([[2, 0], [4, 0]])
+    for (const e of recycles) {
+      expect(e.criterion).toBe("lab/taylor")
+      expect(e.indices).toHaveLength(6)
+      // mean Taylor values of the chosen neurons over the steps since the last firing: measured, finite, >= 0
+      expect(e.scores.every((s) => Number.isFinite(s) && s >= 0)).toBe(true)
+      expect(e.scores.some((s) => s > 0)).toBe(true)
+      // the built-in select/taylor reads the same signal over the same window: the same picks
+      expect(e.shadow[0]).toEqual(expect.objectContaining({ criterion: "select/taylor", chosen: 6, jaccard: 1 }))
+      expect(e.shadow[1]).toEqual(expect.objectContaining({ criterion: "select/magnitude-smallest", chosen: 6 }))
+    }
+
+    // killed mid-window between checkpoints and resumed, the run ends with the uninterrupted run's events
+    // (lab/taylor's mean window lives in the host and is saved with the checkpoints)
+    const longer = ["--set", "train.steps=24", "--set", "train.checkpointEvery=4", "--set", "recycling.0.schedule.every=3"]
+    const where = { bin: path.join(pkg, "node_modules/@rekindle/cli/bin/rekindle.mjs"), cwd: pkg }
+    const t0 = performance.now()
+    const base = await rekindle(["run", "pipeline.ts", "--out", "runs-base", ...longer], undefined, env, where)
+    expect(base.code, base.err).toBe(0)
+    const uninterrupted = readEvents(path.join(runFolder(path.join(pkg, "runs-base"))!, "events.jsonl"))
+    expect(uninterrupted.filter((e) => e._tag === "Recycle" && e.criterion === "lab/taylor").length).toBeGreaterThan(5)
+    const killedOut = path.join(pkg, "runs-kill")
+    const killed = await rekindle(["run", "pipeline.ts", "--out", "runs-kill", ...longer], { out: killedOut, step: 10, signal: "SIGKILL" }, env, where)
+    expect(killed.signalled && killed.signal === "SIGKILL").toBe(true)
+    const dir = runFolder(killedOut)!
+    const resumed = await rekindle(["resume", dir], undefined, env, where)
+    expect(resumed.code, resumed.err).toBe(0)
+    const c = Determinism.compare(uninterrupted, readEvents(path.join(dir, "events.jsonl")))
+    expect(c.equal, Determinism.describe(c, { expected: "uninterrupted", actual: "resumed" })).toBe(true)
+    times.push(`kill and resume (taylor) ${((performance.now() - t0) / 1000).toFixed(1)} s`)
+    console.log(`scaffold e2e (taylor): ${times.join(", ")}`)
   })
 })

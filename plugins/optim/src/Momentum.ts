@@ -38,5 +38,8 @@ export const trace = (options: TraceOptions): Transform => {
   }
 }
 
-/** Same as `trace` (Optax's other name for it). */
+/**
+ * Same as `trace` (Optax's other name for it).
+ * @alias
+ */
 export const scaleByMomentum = trace

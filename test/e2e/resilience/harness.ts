@@ -102,16 +102,19 @@ export interface Outcome {
 /**
  * Runs `rekindle <args>` (with `env` added to this process's environment); when `until` is given,
  * runs `until.action` and sends `until.signal` once the run folder's events.jsonl holds a
- * TrainStep at or after `until.step` (the folder is found under `until.out`).
+ * TrainStep at or after `until.step` (the folder is found under `until.out`). `where` runs another
+ * `rekindle` bin (say, a plugin package's own) from another folder.
  */
 export const rekindle = (
   args: ReadonlyArray<string>,
   until?: { readonly out: string; readonly step: number; readonly signal?: NodeJS.Signals; readonly action?: () => void },
-  env?: Readonly<Record<string, string>>
+  env?: Readonly<Record<string, string>>,
+  where?: { readonly bin?: string; readonly cwd?: string }
 ): Promise<Outcome & { readonly signalled: boolean }> =>
   new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
+    const child = spawn(process.execPath, [where?.bin ?? bin, ...args], {
       stdio: ["ignore", "pipe", "pipe"],
+      ...(where?.cwd !== undefined ? { cwd: where.cwd } : {}),
       ...(env !== undefined ? { env: { ...process.env, ...env } } : {})
     })
     let out = ""

@@ -19,7 +19,7 @@ export interface Kind {
   /** The word after `rekindle new`. */
   readonly name: string
   /** The key of the part in the plugin value (`Plugin.partKinds`). */
-  readonly partKind: "criteria" | "reinitializers" | "sinks"
+  readonly partKind: "criteria" | "reinitializers" | "sinks" | "signals"
   /** Packages the part's source imports besides `@rekindle/core` and `effect` (shared with rekindle: peers). */
   readonly peers: Readonly<Record<string, string>>
   /** One line for `rekindle new --help` and the README. */
@@ -258,5 +258,78 @@ sinkConformance(${JSON.stringify(ref(n))}, ${access(n, "sinks")})
   pipeline: (n) => `  log: [{ use: "log/console" }, { use: "log/jsonl" }, { use: ${JSON.stringify(ref(n))} }]`
 }
 
+/** `plugin.criteria["<id>-smallest"]`: the criterion the signal scaffold ships to use its signal. */
+const smallest = (n: Names): Names => ({ ...n, id: `${n.id}-smallest` })
+
+const signal: Kind = {
+  name: "signal",
+  partKind: "signals",
+  peers: { "@tensorflow/tfjs-core": "4.22.0" },
+  summary: "a signal: one per-neuron vector per FF layer, measured on device for criteria, probes and hooks",
+  source: (n) => `/**
+ * \`${ref(n)}\`: a signal. As scaffolded it measures |mean over tokens of ∂L/∂h_i|, the mean gradient
+ * reaching neuron i in a training step, from the step's own backward pass (no extra pass); replace
+ * \`compute\` with your own per-neuron measurement (see docs/signals.md of rekindle for the view it
+ * gets: weights, gradients, activations, the probe batch, optimizer slots).
+ *
+ * The same file has \`${ref(smallest(n))}\`, a criterion that recycles the neurons with the smallest
+ * value of the signal, averaged since the stage last fired: a criterion reads a signal by declaring it.
+ */
+import { type Criterion, Plugin, Selection, type Signal } from "@rekindle/core"
+import * as tf from "@tensorflow/tfjs-core"
+import { Effect, Schema } from "effect"
+
+/** The signal: synchronous TF.js inside the host's tidy; a float32 [dFF] vector per layer. */
+export const signal = (): Signal.Signal => ({
+  needs: { step: true },
+  compute: (view) => tf.abs(tf.div(tf.sum(view.hiddenGrad!, 0), view.hiddenGrad!.shape[0])) as tf.Tensor1D
+})
+
+/** The criterion using it: rank, lowest mean value first. */
+export const criterion = (): Criterion<void> => ({
+  needs: { activations: false },
+  signals: { value: { use: ${JSON.stringify(ref(n))}, window: { kind: "mean" } } },
+  count: "rank",
+  init: () => undefined,
+  observe: (state) => state,
+  select: (_state, signals, request) => Selection.byRank(signals.layers.map((l) => l.values!.value!), request, "lowest")
+})
+
+/** The plugin value: register it in a pipeline (\`definePipeline.with([plugin])\`) or in rekindle.config.ts. */
+export const plugin = Plugin.make({
+  meta: ${meta(n)},
+  signals: {
+    ${key(n)}: Plugin.part<"signals">()({
+      description: "|mean over tokens of ∂L/∂h_i| from the training step",
+      options: Schema.Struct({}),
+      make: () => Effect.sync(signal)
+    })
+  },
+  criteria: {
+    ${key(smallest(n))}: Plugin.part<"criteria">()({
+      description: ${JSON.stringify(`The k neurons with the smallest ${ref(n)}, averaged since the stage last fired (rank: exactly k)`)},
+      options: Schema.Struct({}),
+      make: () => Effect.sync(criterion)
+    })
+  }
+})
+`,
+  test: (n) => `import { criterionConformance, signalConformance } from "@rekindle/testing"
+import { plugin } from "../src/index.ts"
+
+// the signal contract, observed the way a run does on tiny models (ReLU, GELU, SwiGLU): one finite
+// float32 [dFF] vector per layer, deterministic, inputs untouched, no leaks, windows resume exactly
+signalConformance(${JSON.stringify(ref(n))}, ${access(n, "signals")})
+// the criterion reading it: well-formed selections, exact rank counts, determinism, purity
+criterionConformance(${JSON.stringify(ref(smallest(n)))}, ${access(smallest(n), "criteria")})
+`,
+  pipeline: (n) => `  recycling: [{
+    schedule: { every: 2, from: 2 },
+    select: { use: ${JSON.stringify(ref(smallest(n)))}, fraction: 0.1 },
+    reinit: { use: "reinit/initial" },
+    optimizerState: "zero-moments"
+  }]`
+}
+
 /** Every kind `rekindle new` scaffolds, by name. */
-export const kinds: ReadonlyArray<Kind> = [criterion, reinit, sink]
+export const kinds: ReadonlyArray<Kind> = [criterion, reinit, sink, signal]
