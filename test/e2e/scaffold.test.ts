@@ -25,11 +25,18 @@ const work = fs.mkdtempSync(path.join(os.tmpdir(), "rekindle-scaffold-"))
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }))
 
 /**
- * The environment of a user's shell: without the npm_* variables of the `npm test` running this
- * (a nested npm would otherwise take them as its own config), without colours.
+ * npm settings a user's shell has too, which the nested npm must keep: where its config files are
+ * (a Node 22 from node_modules would otherwise look for the global npmrc beside itself and miss the
+ * machine's CA file), the CA, the registry, proxies and the cache.
+ */
+const keptNpmConfig = /^npm_config_(globalconfig|userconfig|cafile|ca|cert|key|registry|cache|proxy|https_proxy|http_proxy|noproxy|strict_ssl)$/i
+
+/**
+ * The environment of a user's shell: without the other npm_* variables of the `npm test` running
+ * this (a nested npm would otherwise take them as its own config), without colours.
  */
 const env = {
-  ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith("npm_"))),
+  ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith("npm_") || keptNpmConfig.test(k))),
   NO_COLOR: "1",
   FORCE_COLOR: "0"
 }
