@@ -161,7 +161,9 @@ const performCell = (o: {
       const tail = (problems.length > 0 ? problems : lines).slice(-8).join("\n")
       return failed(`the cell's process was killed by ${exit.signal}${tail !== "" ? `:\n${tail}` : ""}`)
     }
-    const why = problems.length > 0 ? problems[problems.length - 1]! : lines.slice(-8).join("\n")
+    // from the last problem line on: the cell's own verdict with its details (e.g. a user error's field paths)
+    const last = lines.findLastIndex((l) => /error|fail|warning|refus/i.test(l))
+    const why = (last >= 0 ? lines.slice(last, last + 8) : lines.slice(-8)).join("\n")
     return failed(why !== "" ? why : `exit code ${exit.code}`)
   })
 
