@@ -3,6 +3,7 @@
  * runs (bimodality of magnitudes, paired loss orderings with bootstrap intervals, re-selection and
  * distinct-neuron counts).
  */
+export * as Arms from "./Arms.ts"
 export * as Bimodality from "./Bimodality.ts"
 export * as Bootstrap from "./Bootstrap.ts"
 export * as Paired from "./Paired.ts"
