@@ -5,22 +5,21 @@
  *
  * Shared conventions: the loss of a run is its mean train loss over the last 1/16 of its steps (the
  * study's 75-80k of 80k; `Measures.tailLoss`); arms are compared by paired differences over the
- * seeds both have, with a 95% percentile bootstrap interval (`Paired`); fewer than 3 seeds of any
+ * seeds both have, with a 95% Student-t interval (`Paired`, `Student`: at 3 seeds a bootstrap interval is [min, max]); fewer than 3 seeds of any
  * arm a finding reads makes it inconclusive; "no better than" uses a noise margin, the study's
  * ±0.005 as a share of its loss (0.005 / 1.861) times our baseline's loss.
  */
-import { Key } from "@rekindle/core"
 import type { Data } from "@rekindle/report"
 import { type ArmId, type FindingId, findingArms } from "./Arms.ts"
 import { bimodalRule, separationThreshold, splitVerdict, summarize } from "./Bimodality.ts"
-import { bootstrapMean, type Interval } from "./Bootstrap.ts"
 import * as Measures from "./Measures.ts"
 import { equivalent, lower, minSeeds, pairedDifference } from "./Paired.ts"
 import { cycleVerdict, reselection } from "./Reselection.ts"
 import type { ArmData, Study } from "./Runs.ts"
+import { type Interval, meanInterval } from "./Student.ts"
 import { all, type Verdict } from "./Verdict.ts"
 
-/** One arm's figures in a finding: its loss over seeds (mean and bootstrap interval) and final eval loss. */
+/** One arm's figures in a finding: its loss over seeds (mean and 95% Student-t interval) and final eval loss. */
 export interface ArmFigures {
   readonly arm: ArmId
   readonly seeds: number
@@ -101,7 +100,7 @@ const text: Record<FindingId, { readonly claim: string; readonly original: strin
 /** The fixed rule of each finding, as the report states it. */
 export const rules: Record<FindingId, string> = {
   F1: `final magnitudes of the baseline (rebuilt from the last probe/magnitudes histogram): ${bimodalRule}. Reproduced when in every seed every layer but the last is bimodal and the last is not, AND in every seed's non-last layers the high group's median grew at least ${growthRatioThreshold}× faster (as a factor, from the probe step nearest 1/8 of the run, the study's 10k, to the end) than the low group's; contradicted when in every seed no layer is bimodal; else inconclusive`,
-  F2: "paired loss differences: half d_ff < no FF, baseline < half, double < baseline, each with its 95% bootstrap interval below 0 (reproduced); any interval above 0 contradicts; else inconclusive",
+  F2: "paired loss differences: half d_ff < no FF, baseline < half, double < baseline, each with its 95% Student-t interval below 0 (reproduced); any interval above 0 contradicts; else inconclusive",
   F3: "paired loss differences: no pruning < prune smallest < prune random < prune largest, each interval below 0 (reproduced); any above 0 contradicts; else inconclusive",
   F4: `paired loss differences: retrain smallest < retrain largest, retrain smallest < no retraining and retrain all < no retraining, each interval below 0, AND the smallest's mean gain over no retraining is at least ${gainShareThreshold * 100}% of the whole layer's (reproduced); any interval above 0 contradicts; else inconclusive`,
   F5: "the weight-decay half only (pretrained checkpoints are `rekindle magnitudes`' job): the final magnitudes' coefficient of variation (mean over layers) is lower with weight decay than without, paired over seeds with the interval below 0 (reproduced), above 0 (contradicted), else inconclusive",
@@ -125,7 +124,6 @@ const showInterval = (i: Interval): string => (i.n > 1 ? `${f3(i.mean)} [${f3(i.
 
 interface Ctx {
   readonly study: Study
-  readonly key: Key.Key
 }
 
 const runsOf = (ctx: Ctx, arm: ArmId): ReadonlyArray<ArmData> => ctx.study.get(arm) ?? []
@@ -147,18 +145,18 @@ const bySeed = (ctx: Ctx, arm: ArmId, f: (d: ArmData) => number | null): Map<num
 }
 
 /** The paired difference a − b of a measure over the seeds both arms have. */
-const diff = (ctx: Ctx, a: ArmId, b: ArmId, f: (d: ArmData) => number | null, what: string): Interval => {
+const diff = (ctx: Ctx, a: ArmId, b: ArmId, f: (d: ArmData) => number | null): Interval => {
   const xa = bySeed(ctx, a, f)
   const xb = bySeed(ctx, b, f)
   const seeds = [...xa.keys()].filter((s) => xb.has(s)).sort((x, y) => x - y)
-  return pairedDifference(seeds.map((s) => xa.get(s)!), seeds.map((s) => xb.get(s)!), Key.split(ctx.key, `${what}/${a}-${b}`))
+  return pairedDifference(seeds.map((s) => xa.get(s)!), seeds.map((s) => xb.get(s)!))
 }
 
 const loss = (d: ArmData): number | null => Measures.tailLoss(d.run)
 
 /** "a's measure is lower than b's" as a verdict. */
 const lowerThan = (ctx: Ctx, a: ArmId, b: ArmId, f: (d: ArmData) => number | null, what: string): Verdict =>
-  lower(`${what}: ${a} < ${b}`, diff(ctx, a, b, f, what))
+  lower(`${what}: ${a} < ${b}`, diff(ctx, a, b, f))
 
 const armFigures = (ctx: Ctx, arm: ArmId): ArmFigures => {
   const runs = runsOf(ctx, arm)
@@ -170,7 +168,7 @@ const armFigures = (ctx: Ctx, arm: ArmId): ArmFigures => {
   return {
     arm,
     seeds: runs.length,
-    loss: bootstrapMean(losses, { key: Key.split(ctx.key, `loss/${arm}`) }),
+    loss: meanInterval(losses),
     finalEvalLoss: evals.length > 0 ? mean(evals) : null
   }
 }
@@ -285,7 +283,7 @@ const meanCv = (d: ArmData): number | null => {
 }
 
 const f5Finding = (ctx: Ctx): FindingResult => {
-  const d = diff(ctx, "weight-decay", "baseline", meanCv, "cv")
+  const d = diff(ctx, "weight-decay", "baseline", meanCv)
   const verdict = lower("magnitude CV: weight-decay < baseline", d)
   const describe = (arm: ArmId): string => {
     const runs = runsOf(ctx, arm).filter((r) => Measures.finalMagnitudes(r.run).length > 0)
@@ -313,7 +311,7 @@ const reselectionLine = (ctx: Ctx, arm: ArmId): string => {
 const f6Finding = (ctx: Ctx): FindingResult => {
   const m = margin(ctx)
   const cycle = cycleVerdict(runsOf(ctx, "recycle-initial").map(totals))
-  const same = equivalent(`loss: recycle-initial = baseline (margin ±${m.toFixed(4)})`, diff(ctx, "recycle-initial", "baseline", loss, "loss"), m)
+  const same = equivalent(`loss: recycle-initial = baseline (margin ±${m.toFixed(4)})`, diff(ctx, "recycle-initial", "baseline", loss), m)
   const ours = `${reselectionLine(ctx, "recycle-initial")}; ${lossLine(findingArms.F6.map((a) => armFigures(ctx, a)))}; largest post-event loss jump beyond baseline ${f3(meanOver(ctx, "recycle-initial", spikeOf(ctx)))}`
   return result(ctx, "F6", ours, all(rules.F6, [cycle, same]))
 }
@@ -349,7 +347,7 @@ const f8Finding = (ctx: Ctx): FindingResult => {
 const noImprovement = (ctx: Ctx, arms: ReadonlyArray<ArmId>): Array<Verdict> => {
   const m = margin(ctx)
   return arms.map((arm) => {
-    const d = diff(ctx, arm, "baseline", loss, "loss")
+    const d = diff(ctx, arm, "baseline", loss)
     const reason = `${arm} − baseline ${showInterval(d)} over ${d.n} seeds (margin ${m.toFixed(4)})`
     if (d.n < minSeeds) return { outcome: "inconclusive", rule: "", reason: `only ${d.n} paired seeds` }
     if (d.hi < -m) return { outcome: "contradicted", rule: "", reason: `${reason}: an improvement` }
@@ -375,9 +373,9 @@ const f11Finding = (ctx: Ctx): FindingResult => {
   return result(ctx, "F11", ours, all(rules.F11, noImprovement(ctx, arms)))
 }
 
-/** Every finding's result from the study's runs; `key` seeds the bootstrap intervals. */
-export const findings = (study: Study, key: Key.Key = Key.make(2023)): Array<FindingResult> => {
-  const ctx: Ctx = { study, key }
+/** Every finding's result from the study's runs. */
+export const findings = (study: Study): Array<FindingResult> => {
+  const ctx: Ctx = { study }
   return [
     f1(ctx),
     f2Finding(ctx),

@@ -4,7 +4,7 @@
  * `Findings.ts`); `write` leaves `replication.json` and the replication page `replication.html`
  * in the output folder.
  */
-import { Files, type Key, UserError } from "@rekindle/core"
+import { Files, UserError } from "@rekindle/core"
 import type { Html } from "@rekindle/report"
 import { Effect, FileSystem, Path } from "effect"
 import type { ArmId, FindingId } from "./Arms.ts"
@@ -34,12 +34,11 @@ export const jsonFile = "replication.json"
 /** The page's name in the output folder. */
 export const htmlFile = "replication.html"
 
-/** Computes a verdict for every finding from the study's runs; `key` seeds the bootstrap intervals. */
+/** Computes a verdict for every finding from the study's runs. */
 export const analyze = (
-  runs: ReadonlyArray<ArmRun>,
-  key?: Key.Key
+  runs: ReadonlyArray<ArmRun>
 ): Effect.Effect<ReplicationResult, UserError, FileSystem.FileSystem | Path.Path> =>
-  Effect.map(loadAll(runs), (study) => ({ runs, findings: findings(study, key), charts: Page.charts(study) }))
+  Effect.map(loadAll(runs), (study) => ({ runs, findings: findings(study), charts: Page.charts(study) }))
 
 /** Writes `replication.json` (findings and runs) and `replication.html` into `outDir`; returns the files written. */
 export const write = (
