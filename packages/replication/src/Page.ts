@@ -11,7 +11,7 @@ import * as Measures from "./Measures.ts"
 import type { Study } from "./Runs.ts"
 
 /** The page's title. */
-export const title = "rekindle replication of the reference study (Neuron Recycling, 2023)"
+const title = "rekindle replication of the reference study (Neuron Recycling, 2023)"
 
 const lossChart = (study: Study, chartTitle: string, arms: ReadonlyArray<ArmId>): Html.Chart => ({
   type: "lines",
@@ -74,7 +74,7 @@ const sectionOf = (f: FindingResult): string =>
   ].join("\n")
 
 /** The whole page's static body (header, summary table, one section per finding). */
-export const body = (findings: ReadonlyArray<FindingResult>, runs: number): string =>
+const body = (findings: ReadonlyArray<FindingResult>, runs: number): string =>
   [
     `<header><h1>${e(title)}</h1><div class="sub">${findings.length} findings from ${runs} runs · reference: ../shared/reference-study.md</div></header>`,
     `<section id="summary"><h2>Summary</h2><table><tr><th>finding</th><th>verdict</th></tr>`,

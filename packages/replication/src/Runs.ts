@@ -35,7 +35,7 @@ const widthOf = (files: Data.RunFiles): number | null => {
 }
 
 /** Reads one run of the study. */
-export const load = (r: { readonly arm: ArmId; readonly seed: number; readonly dir: string }): Effect.Effect<ArmData, UserError, FileSystem.FileSystem | Path.Path> =>
+const load = (r: { readonly arm: ArmId; readonly seed: number; readonly dir: string }): Effect.Effect<ArmData, UserError, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function*() {
     const files = yield* Data.readRunFiles(r.dir)
     const dFF = widthOf(files)
