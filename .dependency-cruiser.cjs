@@ -26,7 +26,7 @@ const layers = {
   builtins: ["PLUGINS"],
   cluster: [],
   replication: [],
-  cli: ["engine", "model", "data", "report", "run", "recycling", "training", "pipeline", "builtins", "cluster"]
+  cli: ["engine", "model", "data", "report", "run", "recycling", "training", "pipeline", "builtins", "cluster", "replication"]
 }
 
 /** The leaf libraries plugins may import. */
