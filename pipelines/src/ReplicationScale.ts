@@ -16,28 +16,28 @@ export const model = { dModel: 64, heads: 2, layers: 2, dFF: 256, seqLen: 32 } a
 export const steps = 3000
 
 /** Sequences per batch. */
-export const batchSize = 16
+const batchSize = 16
 
 /** AdamW's learning rate, constant (no warm-up, no decay), as the study trained. */
-export const lr = 1e-3
+const lr = 1e-3
 
 /** The reference study's training length, the unit its event times are given in. */
-export const studySteps = 80_000
+const studySteps = 80_000
 
 /** One of the study's steps in ours: its event times scale by this (3000 / 80,000). */
-export const timeScale = steps / studySteps
+const timeScale = steps / studySteps
 
 /** A step of the study (e.g. 10,000) at our scale (375), rounded down. */
 export const scaled = (studyStep: number): number => Math.floor(studyStep * timeScale)
 
 /** Evaluations every this many steps (the study's 10k). */
-export const evalEvery = scaled(10_000)
+const evalEvery = scaled(10_000)
 
 /** The magnitude histograms (F1: histograms over time) every this many steps (the study's 10k). */
-export const probeEvery = scaled(10_000)
+const probeEvery = scaled(10_000)
 
 /** Checkpoints every this many steps, so an interrupted cell resumes (`rekindle replicate` again). */
-export const checkpointEvery = 750
+const checkpointEvery = 750
 
 /**
  * The study's recycling events, "every 10k from 10k" until its last event before 80k (70k):
@@ -46,7 +46,7 @@ export const checkpointEvery = 750
 export const events = { every: scaled(10_000), from: scaled(10_000), until: scaled(70_000) } as const
 
 /** The wasm backend with one thread: cells run two at a time on 2 cores. */
-export const backend = { name: "wasm", threads: 1 } as const
+const backend = { name: "wasm", threads: 1 } as const
 
 /**
  * Decoupled weight decay of the weight-decay arm (F5's weight-decay half). What weight decay does
@@ -54,7 +54,7 @@ export const backend = { name: "wasm", threads: 1 } as const
  * 1e-3 · 0.01 · 80,000 = 0.8, so our arm decays by the same total over our run:
  * wd = 0.8 / (1e-3 · 3000) ≈ 0.267. Every other arm has no decay (the study used Adam).
  */
-export const studyDecayTotal = 1e-3 * 0.01 * studySteps
+const studyDecayTotal = 1e-3 * 0.01 * studySteps
 
 /** The weight-decay arm's decay: `studyDecayTotal / (lr · steps)`. */
 export const weightDecay = studyDecayTotal / (lr * steps)

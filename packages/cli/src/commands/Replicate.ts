@@ -22,7 +22,7 @@ import { ExitCode, experiment, smokeDefaultSteps, smokeRoot } from "./Run.ts"
 import { cacheFlag, setFlag } from "./Shared.ts"
 
 /** The replication study (a preset). */
-export const studyFile = fileURLToPath(new URL("../../../../pipelines/replication.ts", import.meta.url))
+const studyFile = fileURLToPath(new URL("../../../../pipelines/replication.ts", import.meta.url))
 
 /** Steps of the calibration run (fewer when the cells are shorter). */
 const calibrationSteps = 20
