@@ -111,7 +111,8 @@ const fail = (problems: Array<Problem>) =>
 const seedProblems = (seeds: ReadonlyArray<unknown> | undefined): Array<Problem> => {
   const problems: Array<Problem> = []
   if (seeds === undefined) return problems
-  if (!Array.isArray(seeds) || seeds.length === 0) return [{ path: "seeds", message: "expected at least one seed" }]
+  if (!Array.isArray(seeds)) return [{ path: "seeds", message: `expected a list of integer seeds, e.g. [1, 2, 3], got ${JSON.stringify(seeds)}` }]
+  if (seeds.length === 0) return [{ path: "seeds", message: "expected at least one seed" }]
   seeds.forEach((x, i) => {
     if (!Number.isInteger(x)) problems.push({ path: `seeds.${i}`, message: `expected an integer, got ${JSON.stringify(x)}` })
   })

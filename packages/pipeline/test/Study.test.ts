@@ -116,6 +116,7 @@ describe("study of named arms", () => {
     expect(e.problems?.map((p) => p.path)).toEqual(["arms.a/b", "arms.x", "seeds.1"])
     expect(e.message).toContain("seeds.1: expected an integer, got 1.5")
     expect(userErrorOf(variants(study({ name: "rep", arms: { a: base }, seeds: [] }))).message).toContain("seeds: expected at least one seed")
+    expect(userErrorOf(variants(study({ name: "rep", arms: { a: base }, seeds: "x" as never }))).message).toContain(`seeds: expected a list of integer seeds, e.g. [1, 2, 3], got "x"`)
   })
 })
 
