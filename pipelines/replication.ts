@@ -70,7 +70,11 @@ const retrained = (subset: "smallest" | "largest" | "all") => {
   return override(override(window, "hooks.0.subset", subset), "train.steps", retrainAt + retrainSteps)
 }
 
-const withFF = (dFF: number) => override(scaled(dffSweep.base), "model.dFF", dFF)
+/** A d_ff arm; without an FF layer (dFF 0) there are no magnitudes to histogram. */
+const withFF = (dFF: number) => {
+  const p = override(scaled(dffSweep.base), "model.dFF", dFF)
+  return dFF === 0 ? { ...p, probes: [] } : p
+}
 
 const immune = (k: number) => override(recycledWith(recycleImmunity.base), "recycling.0.immunity", k)
 
