@@ -25,7 +25,7 @@ const layers = {
   pipeline: ["engine", "model", "data", "run", "recycling", "training"],
   builtins: ["PLUGINS"],
   cluster: [],
-  replication: [],
+  replication: ["report"],
   cli: ["engine", "model", "data", "report", "run", "recycling", "training", "pipeline", "builtins", "cluster", "replication"]
 }
 
