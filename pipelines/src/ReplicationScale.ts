@@ -4,8 +4,9 @@
  * scaled from its 80,000 steps to ours. `atReplicationScale` puts any preset at this scale; the
  * study's arms are presets passed through it plus the one change their finding needs.
  *
- * Found by a scale search (docs/replication.md): the smallest configuration on the embedded
- * engine where the magnitude split (F1) and the recycling cycle (F6) appear within the budget.
+ * Found by a scale search (docs/replication.md): a configuration on the embedded engine where
+ * the recycling cycle (F6) appears and 66 runs fit in an hour on 2 cores. The magnitude split
+ * (F1) and the FF layer's loss effects (F2-F4) did not appear at any scale that fits that budget.
  */
 import type { AnyPipeline } from "@rekindle/pipeline"
 
