@@ -18,15 +18,16 @@ const layers = {
   model: ["engine"],
   data: [],
   report: ["engine", "model"],
-  testing: ["engine", "model"],
+  testing: ["engine", "model", "run", "loop"],
   run: ["engine", "model", "data"],
+  loop: ["engine", "model", "data", "run"],
   recycling: ["engine", "model"],
-  training: ["engine", "model", "data", "run", "recycling"],
-  pipeline: ["engine", "model", "data", "run", "recycling", "training"],
+  training: ["engine", "model", "data", "run", "loop", "recycling"],
+  pipeline: ["engine", "model", "data", "run", "loop", "recycling", "training"],
   builtins: ["PLUGINS"],
   cluster: [],
   replication: [],
-  cli: ["engine", "model", "data", "report", "run", "recycling", "training", "pipeline", "builtins", "cluster"]
+  cli: ["engine", "model", "data", "report", "run", "loop", "recycling", "training", "pipeline", "builtins", "cluster"]
 }
 
 /** The leaf libraries plugins may import. */
