@@ -73,7 +73,8 @@ const pluginSources = {
 }
 
 /**
- * Tests, benches and scripts of a package: what its sources may import, plus the plugin kit, the
+ * Tests, benches and scripts of a package (and of a plugin: the leaf libraries, the kit and other
+ * plugins as fixtures, such as a hook's criterion): what its sources may import, plus the plugin kit, the
  * report library, the plugins as fixtures, and the built-in registry (never a package above it).
  */
 const testsOf = Object.entries(layers).map(([name, below]) => ({
@@ -82,7 +83,7 @@ const testsOf = Object.entries(layers).map(([name, below]) => ({
 }))
 const pluginTests = {
   from: { path: `^${plugins}/(?!src/)` },
-  to: { path: publicOf(["packages/core", "packages/testing", ...leaves.map(pkg)]) }
+  to: { path: publicOf(["packages/core", "packages/testing", plugins, ...leaves.map(pkg)]) }
 }
 
 /** The tools on top (bench, presets, end-to-end tests, examples): any package's public surface. */
