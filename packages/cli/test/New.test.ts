@@ -69,7 +69,7 @@ describe("rekindle new", { timeout: 120_000 }, () => {
 
       const unknown = yield* cli(["new", "optimiser", "x", "--dir", path.join(scratch, "u")])
       expect(unknown.code).toBe(2)
-      expect(unknown.err).toContain(`unknown kind "optimiser"; rekindle new makes: criterion, reinit, sink, signal`)
+      expect(unknown.err).toContain(`unknown kind "optimiser"; rekindle new makes: criterion, reinit, sink, signal, hook`)
       const bad = yield* cli(["new", "criterion", "My_Criterion", "--dir", path.join(scratch, "b")])
       expect(bad.code).toBe(2)
       expect(bad.err).toContain(`id "My_Criterion" must be lowercase letters, digits and dashes`)
