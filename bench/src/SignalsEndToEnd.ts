@@ -134,24 +134,15 @@ export const measure = (c: BenchConfig, steps: number, warmup: number): Effect.E
  *   npx tsx bench/src/SignalsEndToEnd.ts [--config reference] [--threads N] [--steps 16] [--warmup 2]
  */
 const main = async () => {
-  const { Backends } = await import("@rekindle/engine")
-  const { configs } = await import("./Configs.ts")
-  const arg = (name: string, fallback: string): string => {
-    const i = process.argv.indexOf(`--${name}`)
-    return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback
-  }
-  const threads = arg("threads", "")
-  const info = await Effect.runPromise(Backends.init({ name: "wasm", ...(threads !== "" ? { threads: Number(threads) } : {}) }, []))
-  const c = configs[arg("config", "reference")]!
-  const steps = Number(arg("steps", "16"))
-  const r = await Effect.runPromise(measure(c, steps, Number(arg("warmup", "2"))))
-  const f = (s: Summary) => `median ${s.median.toFixed(0)} ms (min ${s.min.toFixed(0)}, max ${s.max.toFixed(0)})`
-  console.log(`${c.name}, wasm ${info.threads} threads, ${steps} rounds: select/magnitude-smallest (no signal; ${r.plainObserved} steps observed) step ${f(r.plainMs)}`)
+  const { inWords, start } = await import("./Standalone.ts")
+  const { threads, config: c, steps, warmup } = await start(16)
+  const r = await Effect.runPromise(measure(c, steps, warmup))
+  console.log(`${c.name}, wasm ${threads} threads, ${steps} rounds: select/magnitude-smallest (no signal; ${r.plainObserved} steps observed) step ${inWords(r.plainMs)}`)
   for (const a of r.arms) {
-    console.log(`  ${a.criterion}, its signal accumulated at every step: step ${f(a.stepMs)}; ` +
+    console.log(`  ${a.criterion}, its signal accumulated at every step (${a.observedSteps} steps observed): step ${inWords(a.stepMs)}; ` +
       `paired overhead ${(a.overhead * 100).toFixed(2)}%; ratio of medians ${(a.stepMs.median / r.plainMs.median).toFixed(4)}`)
   }
-  console.log(JSON.stringify({ bench: "gradient-signals-end-to-end", config: c.name, threads: info.threads, ...r }))
+  console.log(JSON.stringify({ bench: "gradient-signals-end-to-end", config: c.name, threads, ...r }))
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) void main()

@@ -4,7 +4,7 @@
  * whose slots are non-trivial, and synthetic per-neuron `Signals`. Everything is deterministic
  * for its seed; the caller owns (and disposes) every tensor returned.
  */
-import { type Batch, Key, Optimizer, type Params, type Signals, type Topology } from "@rekindle/core"
+import { type Batch, Key, Optimizer, type Params, type Selection, type Signals, type Topology } from "@rekindle/core"
 import { type BatchTensors, type ModelConfig, Transformer } from "@rekindle/model"
 import { tidy } from "@rekindle/engine"
 import * as tf from "@tensorflow/tfjs-core"
@@ -204,4 +204,22 @@ export const syntheticSignals = (topology: Topology.Topology, seed = 1, step = 0
         : {})
     }
   })
+})
+
+/**
+ * A selection request over FF layers of the given widths, every neuron eligible, for behaviour
+ * tests of criteria: `k` neurons from each layer (`per-layer`) or `k` in all (`global`), with
+ * `fraction` for the criteria that read it (threshold, Bernoulli; default 0.5).
+ */
+export const selectRequest = (
+  widths: ReadonlyArray<number>,
+  k: number,
+  scope: Selection.SelectRequest["scope"] = "per-layer",
+  fraction = 0.5
+): Selection.SelectRequest => ({
+  scope,
+  fraction,
+  k: widths.map(() => k),
+  total: scope === "global" ? k : k * widths.length,
+  eligible: widths.map((w) => new Uint8Array(w).fill(1))
 })

@@ -89,8 +89,8 @@ export const plugin = Plugin.make({
   }
 })
 `,
-  test: (n) => `import { Key, type Selection, type Signals } from "@rekindle/core"
-import { criterionConformance, makeCriterion } from "@rekindle/testing"
+  test: (n) => `import { Key, type Signals } from "@rekindle/core"
+import { criterionConformance, makeCriterion, selectRequest } from "@rekindle/testing"
 import { describe, expect, it } from "vitest"
 import { plugin } from "../src/index.ts"
 
@@ -99,14 +99,6 @@ import { plugin } from "../src/index.ts"
 criterionConformance(${JSON.stringify(ref(n))}, ${access(n, "criteria")})
 criterionConformance(${JSON.stringify(`${ref(n)} (power 2)`)}, ${access(n, "criteria")}, { options: { power: 2 } })
 
-const request = (k: number): Selection.SelectRequest => ({
-  scope: "per-layer",
-  fraction: 0.5,
-  k: [k],
-  total: k,
-  eligible: [new Uint8Array(4).fill(1)]
-})
-
 describe(${JSON.stringify(ref(n))}, () => {
   it("recycles the neurons with the smallest magnitude", () => {
     const magnitude = Float32Array.from([3, 1, 2, 0.5])
@@ -114,7 +106,7 @@ describe(${JSON.stringify(ref(n))}, () => {
       step: 0,
       layers: [{ layer: 0, dFF: 4, inNorm: magnitude, outNorm: new Float32Array(4).fill(1), magnitude }]
     }
-    const chosen = makeCriterion(${access(n, "criteria")}).select(undefined, signals, request(2), Key.make(1))
+    const chosen = makeCriterion(${access(n, "criteria")}).select(undefined, signals, selectRequest([4], 2), Key.make(1))
     expect(chosen.layers[0]!.indices).toEqual([1, 3])
     expect(chosen.layers[0]!.scores).toEqual([1, 0.5])
   })
