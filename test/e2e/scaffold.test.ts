@@ -174,7 +174,7 @@ describe("plugin packages outside the repo", () => {
   })
 
   it("a step hook: scaffolded and installed, passes the hook conformance suite and acts in a 5-step run", () => {
-    const events = checkPackage("anchor", 14)
+    const events = checkPackage("anchor", 7)
     // anchored before the update of step 2 (distance 0 then), pulled towards it afterwards
     const distances = events.flatMap((e) => (e._tag === "Scalar" && e.probe === "e2e/anchor" ? [[e.step, e.value]] : []))
     expect(distances.map(([step]) => step)).toEqual([2, 3, 4])

@@ -8,7 +8,8 @@
  * - its options schema decodes the given options (defaults filled in) to a value that survives
  *   encoding, JSON and decoding again, and `make` does not mutate it;
  * - a run is finite (parameters, optimizer state, the hook's masks, decoupled deltas and scalars);
- * - two runs are bitwise equal (parameters, optimizer state, events) and never call Math.random;
+ * - two runs are bitwise equal (parameters, optimizer state, events; the second one writes a
+ *   checkpoint, so saving must not change the hook) and never call Math.random;
  * - a run checkpointed after step k (`Checkpoint.encode`: the hook's `state` included), then
  *   resumed in fresh objects (`Checkpoint.decode` + `apply`, as `rekindle resume` does) ends
  *   bitwise where the uninterrupted run ends, with the same events after step k;
@@ -121,14 +122,14 @@ export const hookSetup = (id: string, part: HookSource, o: HookSuiteOptions = {}
 })
 
 /** What one run leaves: final values read back, its events, and (when asked) a checkpoint's bytes. */
-interface HookRun {
+export interface HookRun {
   readonly steps: number
   readonly params: Readonly<Record<string, Float32Array>>
   readonly slots: Readonly<Record<string, Float32Array>>
   readonly count: number
   readonly events: ReadonlyArray<Event.Event>
-  /** The checkpoint written after step `checkpointAt`, and how many events came before it. */
-  readonly checkpoint?: { readonly bytes: Uint8Array; readonly events: number }
+  /** The checkpoint written after step `checkpointAt`: its bytes, its step, and how many events came before it. */
+  readonly checkpoint?: { readonly bytes: Uint8Array; readonly step: number; readonly events: number }
 }
 
 const readAll = (m: Params.ParamMap): Record<string, Float32Array> =>
@@ -196,12 +197,13 @@ const makeHookPart = (setup: HookSetup, dFF: number): Effect.Effect<HookPart, Pl
 
 /**
  * Runs the hook on the tiny model of `config` for the part's run length: from scratch, or resumed
- * from a checkpoint's bytes; with `checkpointAt`, the checkpoint after that step is encoded.
+ * from a checkpoint's bytes; with `checkpointAt`, the checkpoint after that step (default: half
+ * the run) is encoded.
  */
 const runHook = (
   setup: HookSetup,
   config: Partial<ModelConfig>,
-  mode: { readonly checkpointAt?: number; readonly resume?: Uint8Array } = {}
+  mode: { readonly checkpointAt?: number | "half"; readonly resume?: Uint8Array } = {}
 ): Effect.Effect<HookRun, unknown> =>
   Effect.scoped(Effect.gen(function*() {
     const model = tinyModel(config)
@@ -209,6 +211,8 @@ const runHook = (
     const optimizer = yield* resolver(setup.plugins, setup.steps)("optimizers", setup.optimizer, "optimizer")
     const part = yield* makeHookPart(setup, model.config.dFF)
     const steps = part.runLength?.(setup.steps) ?? setup.steps
+    const checkpointAt = mode.checkpointAt === "half" ? Math.floor(steps / 2) : mode.checkpointAt
+    if (checkpointAt !== undefined && (checkpointAt < 1 || checkpointAt >= steps)) fail(`${label}: interruptAt ${checkpointAt} is not inside the run's ${steps} steps`)
     const loop = yield* Effect.acquireRelease(Effect.sync(() => TrainLoop.make(model, optimizer, tinyParams(model, 7))), (l) => Effect.sync(() => l.dispose()))
     const probe = yield* Effect.acquireRelease(Effect.sync(() => tinyBatch(model.config, 11)), (b) => Effect.sync(() => Model.disposeBatch(b)))
     const evalBatch = yield* Effect.acquireRelease(Effect.sync(() => tinyBatch(model.config, 13)), (b) => Effect.sync(() => Model.disposeBatch(b)))
@@ -235,13 +239,13 @@ const runHook = (
       loop,
       stream,
       evalSet: [evalBatch],
-      config: { steps, batchSize: 2, evalEvery: 4, evalBatches: 1, logEvery: setup.logEvery, checkpointEvery: mode.checkpointAt ?? 0 },
+      config: { steps, batchSize: 2, evalEvery: 4, evalBatches: 1, logEvery: setup.logEvery, checkpointEvery: checkpointAt ?? 0 },
       hooks: [guarded(hook, label)],
       from,
       ...(trainerState !== undefined ? { state: trainerState } : {}),
       checkpoint: (done, state) =>
         Effect.sync(() => {
-          if (done !== mode.checkpointAt) return
+          if (done !== checkpointAt) return
           const bytes = Checkpoint.encode({
             state: {
               step: done, seed: 7, pipelineHash: "hook-suite", reason: "scheduled", time: "", events: events.length,
@@ -251,7 +255,7 @@ const runHook = (
             opt: loop.optState(),
             hooks: stateful
           })
-          checkpoint = { bytes, events: events.length }
+          checkpoint = { bytes, step: done, events: events.length }
         })
     }).pipe(Effect.provideService(EventBus, bus))
     inputs.forEach((t, i) => {
@@ -301,8 +305,8 @@ export const hookChecks = {
     if (d === undefined || typeof d.summary !== "string" || d.summary === "") fail(`${setup.id}: describe gives no summary for rekindle plan`)
   },
 
-  /** A run is finite, leaves its inputs as they were and no tensor behind, and never calls Math.random. */
-  runs: async (setup: HookSetup, config: Partial<ModelConfig>): Promise<void> => {
+  /** A run is finite, leaves its inputs as they were and no tensor behind, and never calls Math.random; returns the run. */
+  runs: async (setup: HookSetup, config: Partial<ModelConfig>): Promise<HookRun> => {
     const label = `${setup.id} on ${JSON.stringify(config)}`
     const live = tf.memory().numTensors
     const original = Math.random
@@ -326,26 +330,32 @@ export const hookChecks = {
     for (const e of r.events) {
       if (e._tag === "Scalar" && !Number.isFinite(e.value)) fail(`${label}: Scalar ${e.name} at step ${e.step} is ${e.value}`)
     }
+    return r
   },
 
-  /** Two runs from the same seed are bitwise equal: parameters, optimizer state and events. */
-  deterministic: async (setup: HookSetup, config: Partial<ModelConfig>): Promise<void> => {
-    const a = await run(runHook(setup, config))
-    const b = await run(runHook(setup, config))
+  /**
+   * Two runs from the same seed are bitwise equal (parameters, optimizer state, events); the
+   * second writes a checkpoint after step `at` (default half the run), so saving must not change
+   * the hook either. `first` is a run already made (by `runs`); returns the second.
+   */
+  deterministic: async (setup: HookSetup, config: Partial<ModelConfig>, at?: number, first?: HookRun): Promise<HookRun> => {
+    const a = first ?? await run(runHook(setup, config))
+    const b = await run(runHook(setup, config, { checkpointAt: at ?? "half" }))
     sameRun(a, b, "two runs", `${setup.id} on ${JSON.stringify(config)}`)
+    return b
   },
 
-  /** Checkpointed after step `at` and resumed in fresh objects, a run ends bitwise where the uninterrupted one does. */
-  resumes: async (setup: HookSetup, config: Partial<ModelConfig>, at?: number): Promise<void> => {
+  /**
+   * Checkpointed after step `at` (default half the run) and resumed in fresh objects, a run ends
+   * bitwise where the uninterrupted one does, with the same events after the checkpoint. `whole`
+   * is an uninterrupted run that wrote that checkpoint already (by `deterministic`).
+   */
+  resumes: async (setup: HookSetup, config: Partial<ModelConfig>, at?: number, whole?: HookRun): Promise<void> => {
     const label = `${setup.id} on ${JSON.stringify(config)}`
-    const probe = await run(runHook(setup, config))
-    const k = at ?? Math.floor(probe.steps / 2)
-    if (k < 1 || k >= probe.steps) fail(`${label}: interruptAt ${k} is not inside the run's ${probe.steps} steps`)
-    const whole = await run(runHook(setup, config, { checkpointAt: k }))
-    sameRun(probe, whole, "a run that wrote a checkpoint (save must not change the hook) and one that did not", label)
-    const saved = whole.checkpoint ?? fail(`${label}: no checkpoint was written after step ${k}`)
+    const uninterrupted = whole ?? await run(runHook(setup, config, { checkpointAt: at ?? "half" }))
+    const saved = uninterrupted.checkpoint ?? fail(`${label}: no checkpoint was written`)
     const resumed = await run(runHook(setup, config, { resume: saved.bytes }))
-    sameRun(whole, resumed, `resumed after step ${k} vs uninterrupted`, label, saved.events)
+    sameRun(uninterrupted, resumed, `resumed after step ${saved.step} vs uninterrupted`, label, saved.events)
   }
 }
 
@@ -353,7 +363,8 @@ export const hookChecks = {
 export const hookConformance = (id: string, part: HookSource, options: HookSuiteOptions = {}): void => {
   const setup = hookSetup(id, part, options)
   const configs = options.configs ?? defaultConfigs
-  describe(`hook conformance: ${id}`, () => {
+  // each test trains a few short runs: more than vitest's default 5 s on a loaded machine
+  describe(`hook conformance: ${id}`, { timeout: 120_000 }, () => {
     beforeAll(async () => {
       await tf.setBackend("cpu")
       await tf.ready()
@@ -361,10 +372,17 @@ export const hookConformance = (id: string, part: HookSource, options: HookSuite
     it("decodes its options (defaults filled in) to a value that survives JSON; make and describe work without mutating them", () => hookChecks.options(setup))
     for (const config of configs) {
       const on = JSON.stringify(config)
-      it(`runs ${setup.steps} steps on ${on}: finite, inputs untouched, no tensor left, no Math.random`, () => hookChecks.runs(setup, config))
-      it(`is deterministic on ${on}: two runs are bitwise equal`, () => hookChecks.deterministic(setup, config))
+      // each test reuses the previous one's run when it passed (3 runs per model, not 6)
+      let first: HookRun | undefined
+      let whole: HookRun | undefined
+      it(`runs ${setup.steps} steps on ${on}: finite, inputs untouched, no tensor left, no Math.random`, async () => {
+        first = await hookChecks.runs(setup, config)
+      })
+      it(`is deterministic on ${on}: two runs are bitwise equal, the second writing a checkpoint`, async () => {
+        whole = await hookChecks.deterministic(setup, config, options.interruptAt, first)
+      })
       it(`resumes on ${on}: checkpointed after step ${options.interruptAt ?? "k"} and resumed, it ends bitwise like the uninterrupted run`, () =>
-        hookChecks.resumes(setup, config, options.interruptAt))
+        hookChecks.resumes(setup, config, options.interruptAt, whole))
     }
   })
 }

@@ -72,7 +72,7 @@ const decay = (v: Variant = {}) =>
 
 hookConformance("a correct reference hook", decay(), { options: { rate: 0.1 } })
 
-describe("hook suite catches", () => {
+describe("hook suite catches", { timeout: 120_000 }, () => {
   beforeAll(async () => {
     await tf.setBackend("cpu")
   })
