@@ -26,8 +26,8 @@ const layers = {
   pipeline: ["engine", "model", "data", "run", "loop", "recycling", "training"],
   builtins: ["PLUGINS"],
   cluster: [],
-  replication: [],
-  cli: ["engine", "model", "data", "report", "run", "loop", "recycling", "training", "pipeline", "builtins", "cluster"]
+  replication: ["report"],
+  cli: ["engine", "model", "data", "report", "run", "loop", "recycling", "training", "pipeline", "builtins", "cluster", "replication"]
 }
 
 /** The leaf libraries plugins may import. */
