@@ -3,7 +3,7 @@
  * only, no stack trace; also bad flags and unknown commands), 1 on an internal error (with its
  * trace) or a run that failed numerically (`ExitCode`).
  */
-import { formatUserError, UserError } from "@rekindle/core/Errors"
+import { formatUserError, isUserError, UserError } from "@rekindle/core/Errors"
 import { Cause, Console, Effect } from "effect"
 import { CliError, Command } from "effect/cli"
 import { createRequire } from "node:module"
@@ -14,7 +14,7 @@ import * as Lazy from "./Lazy.ts"
 export const version: string = (createRequire(import.meta.url)("../package.json") as { version: string }).version
 
 const exitCodeOf = (error: unknown): Effect.Effect<number, unknown> => {
-  if (error instanceof UserError) return Effect.as(Console.error(formatUserError(error)), 2)
+  if (isUserError(error)) return Effect.as(Console.error(formatUserError(error)), 2)
   if (error instanceof ExitCode) return Effect.succeed(error.code)
   if (CliError.isCliError(error)) {
     // effect/cli already printed the problem (and help)

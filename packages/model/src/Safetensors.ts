@@ -11,7 +11,7 @@
  * floats are converted with `@petamoriken/float16`.
  */
 import { getFloat16, setFloat16 } from "@petamoriken/float16"
-import { type Params, UserError } from "@rekindle/core"
+import { isUserError, type Params, UserError } from "@rekindle/core"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect } from "effect"
 
@@ -313,7 +313,7 @@ export const decode = (bytes: Uint8Array): Decoded => {
 export const decodeEffect = (bytes: Uint8Array): Effect.Effect<Decoded, UserError> =>
   Effect.try({
     try: () => decode(bytes),
-    catch: (e) => (e instanceof UserError ? e : new UserError({ message: `safetensors: ${String(e)}` }))
+    catch: (e) => (isUserError(e) ? e : new UserError({ message: `safetensors: ${String(e)}` }))
   })
 
 // ---------------------------------------------------------------------------------------------

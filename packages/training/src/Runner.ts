@@ -3,7 +3,7 @@
  * loop, and the bookkeeping files (pipeline.json, manifest.json). It is the only place that knows
  * the order of things.
  */
-import { type BackendInfo, type BackendProvider, Event, EventBus, FileErrors, Key, RunDir, RunError, type Sink, type StepHook, UserError } from "@rekindle/core"
+import { type BackendInfo, type BackendProvider, Event, EventBus, FileErrors, isUserError, Key, RunError, RunLocation, type Sink, type StepHook, UserError } from "@rekindle/core"
 import { Datasets } from "@rekindle/data"
 import { Backends } from "@rekindle/engine"
 import { Model, Transformer } from "@rekindle/model"
@@ -69,9 +69,13 @@ export interface RunResult {
 
 /** Runs synchronous setup code whose `UserError`s (thrown by data batching) become failures. */
 const attempt = <A>(f: () => A): Effect.Effect<A, UserError> =>
-  Effect.try({ try: f, catch: (e) => e }).pipe(
-    Effect.catch((e) => (e instanceof UserError ? Effect.fail(e) : Effect.die(e)))
-  )
+  Effect.suspend(() => {
+    try {
+      return Effect.succeed(f())
+    } catch (e) {
+      return isUserError(e) ? Effect.fail(e) : Effect.die(e)
+    }
+  })
 
 /**
  * Runs a plan, or resumes it; the run folder is `<outDir>/<name>-<hash>/` (see `RunOptions.existing`
@@ -188,7 +192,7 @@ export const run = (plan: RunPlan, options: RunOptions) =>
     }
     const startedAt = new Date().toISOString()
     const sinks = yield* Effect.forEach(plan.sinks, (s) => s.acquire).pipe(
-      Effect.provideService(RunDir, RunDir.of({ path: dir }))
+      Effect.provideService(RunLocation, RunLocation.of({ path: dir }))
     )
     // a backend fallback and failures of optional sinks (dropped by the bus with a warning) are recorded in the manifest
     const warnings: Array<string> = info.fallback !== undefined

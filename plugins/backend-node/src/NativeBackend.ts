@@ -5,7 +5,7 @@
  * native binding failed to build or download, reports unavailable instead of throwing.
  */
 import * as os from "node:os"
-import type { BackendInfo, BackendProvider } from "@rekindle/core"
+import { BackendError, type BackendInfo, type BackendProvider } from "@rekindle/core"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect } from "effect"
 
@@ -64,6 +64,6 @@ export const make = (flavour: Flavour, importer: Importer = defaultImporter): Ba
         // libtensorflow sizes its own thread pools (all cores by default)
         return { name: flavour.name, threads: Math.max(1, os.availableParallelism()), simd: true, overrides: false }
       },
-      catch: (cause) => (cause instanceof Error ? cause : new Error(String(cause)))
+      catch: (cause) => new BackendError({ backend: flavour.name, message: cause instanceof Error ? cause.message : String(cause) })
     })
 })

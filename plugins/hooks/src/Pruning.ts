@@ -9,7 +9,7 @@
  * get no gradient, and evaluation sees the pruned model); every change emits one `Prune` event
  * per layer that grew.
  */
-import { type Criterion, Event, EventBus, type HookDescription, type HookPart, type HookState, Key, Plugin, PluginError, RunError, type Selection, Schemas, Snapshot, type StepHook, type Topology } from "@rekindle/core"
+import { type Criterion, Event, EventBus, type HookDescription, type HookPart, type HookState, Key, Plugin, PluginError, isRunError, RunError, type Selection, Schemas, Snapshot, type StepHook, type Topology } from "@rekindle/core"
 import { type BatchTensors, type ForwardOptions, Measure, type Transformer } from "@rekindle/model"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect, Schema } from "effect"
@@ -195,7 +195,7 @@ export const make = (options: {
 }
 
 const asRunError = (step: number) => (e: unknown): RunError =>
-  e instanceof RunError ? e : new RunError({ step, message: `pruning failed: ${e instanceof Error ? e.message : String(e)}` })
+  isRunError(e) ? e : new RunError({ step, message: `pruning failed: ${e instanceof Error ? e.message : String(e)}` })
 
 /** The pruner's state for checkpoints (named "pruning"; JSON only, the masks are rebuilt). */
 export const state = (pruner: Pruner): HookState => ({

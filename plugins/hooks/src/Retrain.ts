@@ -15,7 +15,7 @@
  * checkpoint written inside the window has the run optimizer's slot layout; the run optimizer's
  * own state then travels in the hook's state (named "retrain") and comes back on resume.
  */
-import { type Criterion, Event, EventBus, type HookPart, type HookState, Key, type Loop, type Optimizer, Plugin, PluginError, RunError, Schemas, Selection, Slices, type StepHook, type StepOptions, Topology } from "@rekindle/core"
+import { type Criterion, Event, EventBus, type HookPart, type HookState, Key, type Loop, type Optimizer, Plugin, PluginError, isRunError, RunError, Schemas, Selection, Slices, type StepHook, type StepOptions, Topology } from "@rekindle/core"
 import { Measure } from "@rekindle/model"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect, Schema } from "effect"
@@ -261,7 +261,7 @@ export const make = (options: { readonly retrain: Retrain; readonly topology: To
 }
 
 const asRunError = (step: number) => (e: unknown): RunError =>
-  e instanceof RunError ? e : new RunError({ step, message: `retrain failed: ${e instanceof Error ? e.message : String(e)}` })
+  isRunError(e) ? e : new RunError({ step, message: `retrain failed: ${e instanceof Error ? e.message : String(e)}` })
 
 /** The retrainer's state for checkpoints (named "retrain"). */
 export const state = (retrainer: Retrainer): HookState => ({
