@@ -4,6 +4,7 @@
  * folder for a new or resumed run, and comparing two runs' events (reproduce, compare).
  */
 export * as Checkpoint from "./Checkpoint.ts"
+export { type ClaimInput, ClaimedFolder } from "./ClaimedFolder.ts"
 export type { TrainerState } from "./Checkpoint.ts"
 export * as Determinism from "./Determinism.ts"
 export * as Lock from "./Lock.ts"
