@@ -207,7 +207,7 @@ const sink: Kind = {
  * \`${ref(n)}\`: a sink. As scaffolded it counts the events of each kind and writes the counts to
  * \`<run folder>/${n.id}.json\` at every flush (checkpoints and the end of the run).
  */
-import { Plugin, RunLocation, type Sink } from "@rekindle/core"
+import { Plugin, RunLocation, type Sink, SinkError } from "@rekindle/core"
 import { Effect, FileSystem, Path, Schema } from "effect"
 
 /** Options of \`${ref(n)}\`, written next to \`use\` in a pipeline's \`log\` list. */
@@ -231,7 +231,8 @@ export const sink = (options: typeof Options.Type) =>
       name: ${JSON.stringify(ref(n))},
       required: false,
       write: (event) => Effect.sync(() => void (counts[event._tag] = (counts[event._tag] ?? 0) + 1)),
-      flush
+      // a sink's failures are SinkErrors (the run drops an optional sink that fails, with a warning)
+      flush: flush.pipe(Effect.mapError(SinkError.from(${JSON.stringify(ref(n))})))
     }
     return out
   })
