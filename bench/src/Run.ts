@@ -113,7 +113,7 @@ const recyclingStage: Recycling.Stage.Stage = {
 /** An event bus over the real jsonl sink in a fresh temporary folder, timing every emit. */
 const timedJsonlBus = Effect.gen(function*() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rekindle-bench-"))
-  const sink = yield* Jsonl.make({ file: "events.jsonl" }).pipe(Effect.provideService(RunLocation, { path: dir }))
+  const sink = yield* Jsonl.make({ file: "events.jsonl" }).pipe(Effect.provide(RunLocation.layer(dir)))
   const bus = yield* EventBus.make([sink])
   const timing = { ms: 0, events: 0 }
   const timed = EventBus.of({
