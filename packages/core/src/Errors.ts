@@ -58,6 +58,15 @@ export class BackendError extends Schema.TaggedError<BackendError>()("BackendErr
   message: Schema.String
 }) {}
 
+/**
+ * An invariant violation: a bug in rekindle or in a plugin if it is ever reached. Expected failures
+ * (bad input, missing files, incompatible options) are checked before and travel as the tagged
+ * errors above; a `Bug` is thrown from synchronous code (kernels, tensor helpers, the guards of
+ * library functions) and inside Effect surfaces as a defect: exit 1 with its trace. Its name stays
+ * `Error`, so messages that quote it read as before.
+ */
+export class Bug extends Error {}
+
 /** Whether a value (thrown or failed with) is a `UserError`; for code outside Effect (thrown errors, `Effect.try` catches). */
 export const isUserError = (u: unknown): u is UserError => Predicate.isTagged(u, "UserError")
 

@@ -15,7 +15,7 @@ export const provider: BackendProvider = {
     Effect.tryPromise({
       try: async (): Promise<BackendInfo> => {
         await import("@tensorflow/tfjs-backend-cpu")
-        if (!(await tf.setBackend("cpu"))) throw new Error("tfjs could not initialise the cpu backend")
+        if (!(await tf.setBackend("cpu"))) throw new BackendError({ backend: "cpu", message: "tfjs could not initialise the cpu backend" })
         // skip the "install tfjs-node" banner tfjs-backend-cpu prints on its first write under Node
         ;(tf.backend() as { firstUse?: boolean }).firstUse = false
         return { name: "cpu", threads: 1, simd: false, overrides: false }

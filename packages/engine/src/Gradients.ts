@@ -10,6 +10,7 @@
 import { createRequire, registerHooks } from "node:module"
 import { pathToFileURL } from "node:url"
 import * as tf from "@tensorflow/tfjs-core"
+import { Bug } from "@rekindle/core"
 
 /** Whether TF.js has gradient functions registered (probed with `Add`). */
 export const registered = (): boolean => tf.getGradient("Add") !== undefined
@@ -26,7 +27,7 @@ const register = async (): Promise<void> => {
         : next(specifier, context)
   })
   await import(`${distUrl}register_all_gradients.js`)
-  if (!registered()) throw new Error("Gradients: tfjs-core's gradient registrations did not take effect")
+  if (!registered()) throw new Bug("Gradients: tfjs-core's gradient registrations did not take effect")
 }
 
 await register()

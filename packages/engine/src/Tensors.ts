@@ -6,6 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core"
 import { Data, Effect, type Scope } from "effect"
+import { Bug } from "@rekindle/core"
 
 /**
  * Runs synchronous numeric code inside `tf.tidy`: every tensor `f` creates and does not return is
@@ -103,6 +104,6 @@ export const expectNoTensorLeak = <A>(fn: () => A): A => {
   const before = liveTensors()
   const a = fn()
   const after = liveTensors()
-  if (after !== before) throw new Error(leakMessage(before, after))
+  if (after !== before) throw new Bug(leakMessage(before, after))
   return a
 }

@@ -10,7 +10,7 @@
  * histogram's mean and population std).
  */
 import { crc32c } from "@aws-crypto/crc32c"
-import { type Event, Plugin, PluginError, RunLocation, type Sink, SinkError } from "@rekindle/core"
+import { Bug, type Event, Plugin, PluginError, RunLocation, type Sink, SinkError } from "@rekindle/core"
 import { Effect, FileSystem, Path, Schema } from "effect"
 import { hostname } from "node:os"
 import protobuf from "protobufjs"
@@ -94,7 +94,7 @@ export const encodeEvent = (e: { readonly wall_time: number; readonly step: numb
   if (e.file_version !== undefined) message["file_version"] = e.file_version
   if (e.values !== undefined) message["summary"] = { value: e.values }
   const err = EventProto.verify(message)
-  if (err !== null) throw new Error(`tensorboard: bad event: ${err}`)
+  if (err !== null) throw new Bug(`tensorboard: bad event: ${err}`)
   return EventProto.encode(EventProto.create(message)).finish()
 }
 
