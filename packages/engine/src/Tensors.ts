@@ -5,7 +5,7 @@
  * copies of weights are cached by tensor id; make a new tensor and `assign` it instead.
  */
 import * as tf from "@tensorflow/tfjs-core"
-import { Data, Effect, type Scope } from "effect"
+import { Effect, Schema, type Scope } from "effect"
 import { Bug } from "@rekindle/core"
 
 /**
@@ -74,11 +74,11 @@ export const acquireVariables = <R extends Readonly<Record<string, tf.Tensor>>>(
   )
 
 /** Tensors were created and not disposed. */
-export class TensorLeak extends Data.TaggedError("TensorLeak")<{
-  readonly before: number
-  readonly after: number
-  readonly message: string
-}> {}
+export class TensorLeak extends Schema.TaggedError<TensorLeak>()("TensorLeak", {
+  before: Schema.Number,
+  after: Schema.Number,
+  message: Schema.String
+}) {}
 
 /** Live tensors now (`tf.memory().numTensors`). */
 export const liveTensors = (): number => tf.memory().numTensors

@@ -10,7 +10,7 @@
 import type { BackendProvider } from "@rekindle/core"
 import { UserError } from "@rekindle/core/Errors"
 import type { Runner, RunPlan } from "@rekindle/training"
-import { Console, Data, Effect, FileSystem, Option, Path } from "effect"
+import { Console, Effect, FileSystem, Option, Path, Schema } from "effect"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Command, Flag } from "effect/cli"
@@ -148,7 +148,7 @@ const smokeOf = (prepared: Host.Prepared, plans: ReadonlyArray<RunPlan>, steps: 
   })
 
 /** A command that finished but asks for a non-zero exit code (a run failed numerically; already reported). */
-export class ExitCode extends Data.TaggedError("ExitCode")<{ readonly code: number }> {}
+export class ExitCode extends Schema.TaggedError<ExitCode>()("ExitCode", { code: Schema.Number }) {}
 
 /** The `run` command. */
 export const make = (trainer: Effect.Effect<RunFn> = experiment) =>
