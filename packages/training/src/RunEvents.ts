@@ -5,7 +5,7 @@
  * backend that gave fewer threads, an optional sink that failed and was dropped). The bus is
  * flushed when the layer's scope closes.
  */
-import { type BackendInfo, EventBus, FileErrors, type PluginError, RunLocation, type Sink } from "@rekindle/core"
+import { type BackendInfo, EventBus, FileErrors, type PluginError, RunLocation, type Sink, type SinkError } from "@rekindle/core"
 import { Engine } from "@rekindle/engine"
 import { ClaimedFolder } from "@rekindle/run"
 import { type Cause, Context, Effect, type FileSystem, Layer, type Path } from "effect"
@@ -38,7 +38,7 @@ export class RunEvents extends Context.Service<RunEvents, {
         const sinks = yield* Effect.forEach(plan.sinks, (s) => s.acquire).pipe(Effect.provide(RunLocation.layer(dir)))
         // a backend fallback and failures of optional sinks (dropped by the bus with a warning) are recorded in the manifest
         const warnings: Array<string> = [...fallbackWarning(info, plan.backend.threads)]
-        const note = (sink: Sink, cause: Cause.Cause<unknown>) =>
+        const note = (sink: Sink, cause: Cause.Cause<SinkError>) =>
           Effect.sync(() => void warnings.push(`sink ${sink.name} failed and was removed: ${FileErrors.describeCause(cause)}`))
         const noted = sinks.map((sink): Sink =>
           sink.required ? sink : {
