@@ -10,7 +10,6 @@
 import { createRequire, registerHooks } from "node:module"
 import { pathToFileURL } from "node:url"
 import * as tf from "@tensorflow/tfjs-core"
-import { Bug } from "@rekindle/core"
 
 /** Whether TF.js has gradient functions registered (probed with `Add`). */
 export const registered = (): boolean => tf.getGradient("Add") !== undefined
@@ -27,7 +26,8 @@ const register = async (): Promise<void> => {
         : next(specifier, context)
   })
   await import(`${distUrl}register_all_gradients.js`)
-  if (!registered()) throw new Bug("Gradients: tfjs-core's gradient registrations did not take effect")
+  // an invariant (a bug if reached); a plain Error, so this side-effect module loads TF.js only
+  if (!registered()) throw new Error("Gradients: tfjs-core's gradient registrations did not take effect")
 }
 
 await register()
