@@ -22,6 +22,8 @@ describe("gradual pruning", () => {
     expect([0, 4, 8, 12, 16, 30].map((s) => Pruning.targetFraction(schedule, s))).toEqual([0, 0, 1 / 6, 2 / 6, 0.5, 0.5])
     expect([4, 8, 12, 16].map((s) => Pruning.prunedCount(schedule, s, 24))).toEqual([0, 4, 8, 12])
     expect(Pruning.targetFraction({ from: 5, until: 5, final: 0.3, every: 1 }, 5)).toBe(0.3)
+    // pruning to 100%, as the reference study did: every neuron is gone at `until`
+    expect([4, 10, 16].map((s) => Pruning.prunedCount({ ...schedule, final: 1 }, s, 24))).toEqual([0, 12, 24])
   })
 
   it("refuses criteria without exact counts", () => {
