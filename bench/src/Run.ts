@@ -12,7 +12,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { NodeServices } from "@effect/platform-node"
 import "@rekindle/engine/Gradients"
-import { EventBus, Key, RunDir } from "@rekindle/core"
+import { EventBus, Key, RunLocation } from "@rekindle/core"
 import { Model } from "@rekindle/model"
 import { Jsonl } from "@rekindle/plugin-log"
 import { adam } from "@rekindle/plugin-optim"
@@ -114,7 +114,7 @@ const recyclingStage: Recycling.Stage.Stage = {
 /** An event bus over the real jsonl sink in a fresh temporary folder, timing every emit. */
 const timedJsonlBus = Effect.gen(function*() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rekindle-bench-"))
-  const sink = yield* Jsonl.make({ file: "events.jsonl" }).pipe(Effect.provideService(RunDir, { path: dir }))
+  const sink = yield* Jsonl.make({ file: "events.jsonl" }).pipe(Effect.provide(RunLocation.layer(dir)))
   const bus = yield* EventBus.make([sink])
   const timing = { ms: 0, events: 0 }
   const timed = EventBus.of({

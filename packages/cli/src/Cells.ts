@@ -9,7 +9,7 @@ import { Files, RunError, UserError } from "@rekindle/core"
 import { Compile, Smoke } from "@rekindle/pipeline"
 import { Write } from "@rekindle/report"
 import { folderName, hashOf, readManifest } from "@rekindle/run/RunFolder"
-import type { RunPlan } from "@rekindle/training"
+import type { Runner, RunPlan } from "@rekindle/training"
 import { Console, Effect, FileSystem, Path } from "effect"
 import { createHash } from "node:crypto"
 import * as Host from "./Host.ts"
@@ -113,7 +113,7 @@ export type Trainer = (plan: RunPlan, options: {
   readonly existing?: "refuse" | "replace" | "resume" | "continue"
   readonly keepCheckpoints?: number
   readonly source?: string
-}) => Effect.Effect<unknown, unknown, FileSystem.FileSystem | Path.Path>
+}) => Effect.Effect<unknown, Runner.RunFailure, FileSystem.FileSystem | Path.Path>
 
 /** What running a cell did. */
 type CellOutcome =
@@ -143,7 +143,7 @@ export const runCell = (trainer: Trainer, cell: Cell, root: string, options: Cel
       ...(options.source !== undefined ? { source: options.source } : {})
     }).pipe(
       Effect.as({ _tag: "Finished", dir } as CellOutcome),
-      Effect.catch((e: unknown) => (e instanceof RunError ? Effect.succeed({ _tag: "Failed", dir, error: e } as CellOutcome) : Effect.fail(e)))
+      Effect.catchTag("RunError", (error) => Effect.succeed({ _tag: "Failed", dir, error } as CellOutcome))
     )
   })
 

@@ -4,7 +4,7 @@
  * (missing file, syntax error with line and column, a module that throws on import) is a
  * UserError.
  */
-import { UserError } from "@rekindle/core"
+import { isUserError, UserError } from "@rekindle/core"
 import { Effect, FileSystem, Path } from "effect"
 import { pathToFileURL } from "node:url"
 import YAML from "yaml"
@@ -39,7 +39,7 @@ const importModule = (file: string) => {
   return Effect.tryPromise({
     try: () => import(pathToFileURL(file).href) as Promise<Record<string, unknown>>,
     catch: (e) =>
-      e instanceof UserError
+      isUserError(e)
         ? new UserError({ message: `${file}: ${e.message}`, ...(e.problems !== undefined ? { problems: e.problems } : {}) })
         : new UserError({ message: `${file}: failed to load: ${errorMessage(e)}` })
   }).pipe(

@@ -2,7 +2,7 @@
  * A run, fully resolved: the decoded pipeline with every plugin part instantiated. The pipeline
  * package compiles a pipeline file into a RunPlan; the Runner executes it.
  */
-import type { HookPart, Optimizer, Probe, RunDir, Sink } from "@rekindle/core"
+import type { HookPart, Optimizer, PluginError, Probe, RunLocation, Sink } from "@rekindle/core"
 import type { DataConfig } from "@rekindle/data"
 import type { ModelConfig } from "@rekindle/model"
 import type { SignalHost, Stage } from "@rekindle/recycling"
@@ -39,7 +39,7 @@ export interface RunPlan {
   /** Every signal some part requested, bound to its built signal (empty = the host observes nothing). */
   readonly signals?: ReadonlyArray<SignalHost.Bound>
   /** Sinks are acquired inside the run's scope, once its folder exists. */
-  readonly sinks: ReadonlyArray<{ readonly id: string; readonly acquire: Effect.Effect<Sink, unknown, RunDir | Scope.Scope | FileSystem.FileSystem | Path.Path> }>
+  readonly sinks: ReadonlyArray<{ readonly id: string; readonly acquire: Effect.Effect<Sink, PluginError, RunLocation | Scope.Scope | FileSystem.FileSystem | Path.Path> }>
   /** The resolved pipeline as plain JSON (written to pipeline.json, hashed for the run name). */
   readonly resolved: unknown
 }

@@ -3,14 +3,19 @@
  * anything is written, `open` checks a resumed checkpoint against the pipeline and installs it,
  * makes the folder claim real (fresh folder + lock, swap of an old folder, or events cut back to
  * the checkpoint), and writes `pipeline.json` and `manifest.json`. The session then writes
- * checkpoints for the trainer and keeps the manifest current.
+ * checkpoints for the trainer and keeps the manifest current. `RunSession.layer` opens it as the
+ * run's session service, from the claimed folder, the backend, the workload and the step hooks.
  */
 import { type BackendInfo, Event, EventBus, Files, RunError, type StepHook, UserError } from "@rekindle/core"
 import type { BatchStream } from "@rekindle/data"
-import { Effect, FileSystem, Path } from "effect"
-import { Checkpoint, type Manifest, Manifests, Reserve, Resume, type TrainerState, writeJsonAtomic } from "@rekindle/run"
+import { Engine } from "@rekindle/engine"
+import { Context, Effect, FileSystem, Layer, Path } from "effect"
+import type { PlatformError } from "effect/PlatformError"
+import { Checkpoint, ClaimedFolder, type Manifest, Manifests, Reserve, Resume, type TrainerState, writeJsonAtomic } from "@rekindle/run"
 import type { RunPlan } from "./RunPlan.ts"
+import { StepHooks } from "./StepHooks.ts"
 import { type Trainer, TrainLoop } from "@rekindle/loop"
+import { Workload } from "./Workload.ts"
 
 /** What `open` needs. */
 export interface OpenInput {
@@ -51,7 +56,7 @@ export interface Session {
   /** Newer checkpoints that could not be used (resume), with why. */
   readonly skipped: ReadonlyArray<{ readonly file: string; readonly problem: string }>
   /** Writes manifest.json with a status and extra fields. */
-  readonly manifest: (status: Manifest["status"], extra?: Partial<Manifest>) => Effect.Effect<void, unknown, FileSystem.FileSystem | Path.Path>
+  readonly manifest: (status: Manifest["status"], extra?: Partial<Manifest>) => Effect.Effect<void, PlatformError, FileSystem.FileSystem | Path.Path>
   /**
    * What a failed run leaves on disk to continue from, in words: the newest checkpoint, or that
    * there is none (the parameters in memory are lost with the process).
@@ -210,3 +215,26 @@ export const open = (input: OpenInput) =>
     }
     return session
   })
+
+/** The run's open session (see {@link open}), as a service. */
+export class RunSession extends Context.Service<RunSession, Session>()("@rekindle/training/RunSession") {
+  /**
+   * Opens the session over the claimed folder once the backend, the workload and the step hooks
+   * exist: a resumed checkpoint is checked and installed, then the folder is created, swapped or
+   * cut back and `pipeline.json` and `manifest.json` are written.
+   */
+  static readonly layer = (
+    plan: OpenInput["plan"],
+    options: { readonly source?: string; readonly keep?: number } = {}
+  ): Layer.Layer<RunSession, UserError, ClaimedFolder | Engine | Workload | StepHooks | FileSystem.FileSystem | Path.Path> =>
+    Layer.effect(
+      RunSession,
+      Effect.gen(function*() {
+        const { claim, pipelineHash } = yield* ClaimedFolder
+        const { info } = yield* Engine
+        const { loop } = yield* Workload
+        const { hooks } = yield* StepHooks
+        return yield* open({ claim, plan, pipelineHash, info, loop, hooks, ...options })
+      })
+    )
+}

@@ -199,7 +199,7 @@ const sink: Kind = {
  * \`${ref(n)}\`: a sink. As scaffolded it counts the events of each kind and writes the counts to
  * \`<run folder>/${n.id}.json\` at every flush (checkpoints and the end of the run).
  */
-import { Plugin, RunDir, type Sink } from "@rekindle/core"
+import { Plugin, RunLocation, type Sink, SinkError } from "@rekindle/core"
 import { Effect, FileSystem, Path, Schema } from "effect"
 
 /** Options of \`${ref(n)}\`, written next to \`use\` in a pipeline's \`log\` list. */
@@ -215,7 +215,7 @@ export const sink = (options: typeof Options.Type) =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
-    const dir = yield* RunDir
+    const dir = yield* RunLocation
     const counts: Record<string, number> = {}
     const flush = fs.writeFileString(path.join(dir.path, options.file), JSON.stringify(counts, null, 2) + "\\n")
     yield* Effect.addFinalizer(() => Effect.ignore(flush))
@@ -223,7 +223,8 @@ export const sink = (options: typeof Options.Type) =>
       name: ${JSON.stringify(ref(n))},
       required: false,
       write: (event) => Effect.sync(() => void (counts[event._tag] = (counts[event._tag] ?? 0) + 1)),
-      flush
+      // a sink's failures are SinkErrors (the run drops an optional sink that fails, with a warning)
+      flush: flush.pipe(Effect.mapError(SinkError.from(${JSON.stringify(ref(n))})))
     }
     return out
   })
