@@ -30,6 +30,13 @@ export type Sgemm = (
 export interface Blas {
   readonly info: BlasInfo
   readonly sgemm: Sgemm
+  /**
+   * Runs `f` with the library on one thread, then restores its thread count (OpenBLAS:
+   * `openblas_set_num_threads`); absent where the library's threads cannot be set (then callers
+   * just run `f`). The thread count changes the bits of sgemm's results (a different split of
+   * the output tiles), so callers use it by a fixed rule, never by timing.
+   */
+  readonly serial?: <A>(f: () => A) => A
 }
 
 /** The result of a selection: the library (or none) and how it was chosen. */
@@ -130,7 +137,17 @@ const open = (koffi: Koffi, path: string, threads: number | undefined, reason: s
   const sgemm: Sgemm = (transA, transB, M, N, K, a, lda, b, ldb, beta, c, ldc) => {
     raw(rowMajor, transA ? trans : noTrans, transB ? trans : noTrans, M, N, K, 1, a, lda, b, ldb, beta, c, ldc)
   }
-  return { info, sgemm }
+  const configured = info.threads
+  if (setThreads === undefined || configured === undefined || configured <= 1) return { info, sgemm }
+  const serial = <A>(f: () => A): A => {
+    setThreads(1)
+    try {
+      return f()
+    } finally {
+      setThreads(configured)
+    }
+  }
+  return { info, sgemm, serial }
 }
 
 /**

@@ -79,7 +79,10 @@ export interface OverrideOptions {
   readonly aliasSlices?: boolean
   /** BatchMatMul: batched products with slices of at most this many FLOPs are "small" (0 = none). */
   readonly sequentialMaxFlops?: number
-  /** BatchMatMul: where small batched products run: `adaptive` (default: timed), `sequential`, `pool`. */
+  /**
+   * BatchMatMul: where small batched products run: `adaptive` (default: timed), `sequential`, `pool`.
+   * On native BLAS: `pool` = on the library's threads, otherwise on one library thread (fixed rule).
+   */
   readonly smallProducts?: BatchMatMulKernel.SmallProducts
   /** Transpose: elements per 2-D slice from which the blocked JS path runs (tests lower it). */
   readonly transposeBlockedMinElements?: number
