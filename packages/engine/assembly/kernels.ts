@@ -487,13 +487,17 @@ export function segmentSum(n: i32, inner: i32, xP: usize, idsP: usize, numSegmen
 }
 
 /**
- * y = softmax(x·scale (+ causal mask)) over rows of `cols`. With `causalT` > 0 the rows form
- * `[T, T]` blocks (cols = T) and row i of a block sees keys 0..i only (the rest are 0 exactly).
+ * y = softmax(x·scale (+ causal mask) (+ padding mask)) over rows of `cols`. With `causalT` > 0 the
+ * rows form `[T, T]` blocks (cols = T) and row i of a block sees keys 0..i only. With
+ * `rowsPerLen` > 0, row r sees keys 0..len−1 only, len = the int32 at `lensP` index
+ * ⌊r / rowsPerLen⌋ (a key padding mask: one valid length per sequence, `rowsPerLen` = heads·T
+ * rows each); both masks combine. Masked entries are 0 exactly (lengths are ≥ 1: the caller checks).
  */
-export function softmax(rows: i32, cols: i32, xP: usize, yP: usize, scale: f32, causalT: i32): void {
+export function softmax(rows: i32, cols: i32, xP: usize, yP: usize, scale: f32, causalT: i32, lensP: usize, rowsPerLen: i32): void {
   const rowBytes = <usize>cols << 2
   for (let r = 0; r < rows; r++) {
-    const len = causalT > 0 ? (r % causalT) + 1 : cols
+    let len = causalT > 0 ? (r % causalT) + 1 : cols
+    if (rowsPerLen > 0) len = min(len, load<i32>(lensP + (<usize>(r / rowsPerLen) << 2)))
     softmaxRow(xP + <usize>r * rowBytes, yP + <usize>r * rowBytes, len, cols, scale)
   }
 }

@@ -44,7 +44,7 @@ export interface Kernels {
   ): void
   segmentSum(n: number, inner: number, x: Ptr, ids: Ptr, numSegments: number, out: Ptr): void
   colSum(rows: number, cols: number, x: Ptr, out: Ptr, acc: Ptr): void
-  softmax(rows: number, cols: number, x: Ptr, y: Ptr, scale: number, causalT: number): void
+  softmax(rows: number, cols: number, x: Ptr, y: Ptr, scale: number, causalT: number, lens: Ptr, rowsPerLen: number): void
   softmaxGrad(rows: number, cols: number, y: Ptr, dy: Ptr, dx: Ptr, scale: number): void
   softmaxXent(m: number, v: number, logits: Ptr, targets: Ptr, p: Ptr, loss: Ptr, minP: number): void
   softmaxXentGrad(m: number, v: number, p: Ptr, targets: Ptr, dy: Ptr, dyStride: number, divisor: number, dx: Ptr): void
