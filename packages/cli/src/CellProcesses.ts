@@ -47,8 +47,29 @@ const lineSplitter = (onLine: (line: string) => void) => {
   }
 }
 
-/** A pool of serve-cells children. */
-export const make = () => {
+/**
+ * Why a cell's process failed, in a few lines: the child's stderr holds the run's console progress
+ * too, so this is the cell's own verdict, from its last problem line on (a user error keeps its
+ * field paths), or what killed it.
+ */
+export const failure = (exit: Ended): string => {
+  const lines = exit.err.trim().split("\n").filter((l) => l.trim() !== "")
+  const problem = (l: string) => /error|fail|warning|refus/i.test(l)
+  if (exit.signal !== null) {
+    const tail = (lines.some(problem) ? lines.filter(problem) : lines).slice(-8).join("\n")
+    return `the cell's process was killed by ${exit.signal}${tail !== "" ? `:\n${tail}` : ""}`
+  }
+  const last = lines.findLastIndex(problem)
+  const why = (last >= 0 ? lines.slice(last, last + 8) : lines.slice(-8)).join("\n")
+  return why !== "" ? why : `exit code ${exit.code}`
+}
+
+/**
+ * A pool of serve-cells children. With `echo` (the default) their output goes to this process's
+ * stdout and stderr, each line prefixed; without it, it is only kept (the last lines, for `failure`).
+ */
+export const make = (options: { readonly echo?: boolean } = {}) => {
+  const echo = options.echo ?? true
   const idle: Array<Child> = []
 
   const spawnChild = (key: string): Child => {
@@ -57,7 +78,9 @@ export const make = () => {
       env: { ...process.env, [exitWithParentEnv]: "1" }
     })
     const child: Child = { proc, key, current: undefined, closed: false }
-    proc.stdout!.on("data", lineSplitter((l) => process.stdout.write(`${child.current?.prefix ?? ""}${l}\n`)))
+    proc.stdout!.on("data", lineSplitter((l) => {
+      if (echo) process.stdout.write(`${child.current?.prefix ?? ""}${l}\n`)
+    }))
     proc.stderr!.on("data", lineSplitter((l) => {
       const cur = child.current
       if (l.startsWith(doneMarker)) {
@@ -66,7 +89,7 @@ export const make = () => {
         return
       }
       if (cur !== undefined) cur.err = (cur.err + l + "\n").slice(-4000)
-      process.stderr.write(`${cur?.prefix ?? ""}${l}\n`)
+      if (echo) process.stderr.write(`${cur?.prefix ?? ""}${l}\n`)
     }))
     const closed = (code: number | null, signal: NodeJS.Signals | null, why?: string) => {
       child.closed = true

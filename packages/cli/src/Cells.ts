@@ -6,7 +6,7 @@
  */
 import type { BackendProvider } from "@rekindle/core"
 import { Files, RunError, UserError } from "@rekindle/core"
-import { Compile } from "@rekindle/pipeline"
+import { Compile, Smoke } from "@rekindle/pipeline"
 import { Write } from "@rekindle/report"
 import { folderName, hashOf, readManifest } from "@rekindle/run/RunFolder"
 import type { RunPlan } from "@rekindle/training"
@@ -45,6 +45,19 @@ export const cells = (prepared: PreparedStudy): Effect.Effect<ReadonlyArray<Cell
         plan
       }))
     ))
+
+/**
+ * The smoke versions of cells: each run shortened to `steps` steps with every stage, probe,
+ * evaluation and checkpoint compressed into them (`Smoke.shorten`), compiled again (a new run id).
+ */
+export const shorten = (prepared: PreparedStudy, all: ReadonlyArray<Cell>, steps: number): Effect.Effect<ReadonlyArray<Cell>, UserError> =>
+  steps < 2
+    ? Effect.fail(new UserError({ message: `--smoke: expected at least 2 steps, got ${steps}` }))
+    : Effect.forEach(all, (c) =>
+      Compile.compile(prepared.registry, Smoke.shorten(c.plan.resolved, steps)).pipe(
+        Effect.mapError((e) => Host.within(`--smoke ${steps} (variant ${c.name})`, e)),
+        Effect.map((plan): Cell => ({ ...c, plan, runId: folderName(plan.name, plan.resolved), pipelineHash: hashOf(plan.resolved) }))
+      ))
 
 /** Loads a study file (a single pipeline is a user error) and compiles its cells. */
 export const load = (

@@ -10,7 +10,7 @@ import { pathToFileURL } from "node:url"
 import YAML from "yaml"
 import type { Config } from "./Define.ts"
 import type { AnyPlugin } from "./Registry.ts"
-import { isStudy, type Study } from "./Study.ts"
+import { isStudy, pipelinesOf, type Study } from "./Study.ts"
 
 /** What a pipeline file holds. */
 export type Loaded =
@@ -96,7 +96,9 @@ const asPlugins = (file: string, value: unknown): Effect.Effect<ReadonlyArray<An
 const classify = (file: string, value: unknown): Effect.Effect<Loaded, UserError> =>
   Effect.gen(function*() {
     if (isStudy(value)) {
-      const plugins = yield* asPlugins(file, (value.base as { plugins?: unknown }).plugins)
+      // every arm's plugins (or the base's), each plugin once
+      const lists = yield* Effect.forEach(pipelinesOf(value), (p) => asPlugins(file, (p as { plugins?: unknown } | null)?.plugins))
+      const plugins = [...new Set(lists.flat())]
       return { _tag: "Study", file, study: value, plugins } as const
     }
     if (typeof value !== "object" || value === null || Array.isArray(value)) {

@@ -7,7 +7,7 @@ import type { DataConfig } from "@rekindle/data"
 import type { ModelConfig } from "@rekindle/model"
 import type { SignalHost, Stage } from "@rekindle/recycling"
 import type { Effect, FileSystem, Path, Scope } from "effect"
-import type { TrainConfig } from "./TrainConfig.ts"
+import type { TrainConfig } from "@rekindle/loop"
 
 /** Backend request: a name (`auto`, `wasm`, `cpu`, or one a plugin provides) and a thread count. */
 export interface BackendRequest {
@@ -31,7 +31,7 @@ export interface RunPlan {
   /** The model config; `vocabSize` absent = take the tokenizer's. */
   readonly model: Omit<ModelConfig, "vocabSize"> & { readonly vocabSize?: number }
   readonly optimizer: { readonly id: string; readonly optimizer: Optimizer.Optimizer }
-  readonly train: TrainConfig
+  readonly train: TrainConfig.TrainConfig
   readonly recycling: ReadonlyArray<Stage.Stage>
   /** Step hooks (a hook that ends the run early has already shortened `train.steps`). */
   readonly hooks: ReadonlyArray<{ readonly id: string; readonly hook: HookPart }>

@@ -8,13 +8,12 @@ import { Datasets } from "@rekindle/data"
 import { Backends } from "@rekindle/engine"
 import { Model, Transformer } from "@rekindle/model"
 import { Recycler, hook as recyclingHook, SignalConsumers, SignalHook, SignalHost, state as recyclingState } from "@rekindle/recycling"
+import { Trainer, TrainLoop } from "@rekindle/loop"
 import { folderName, hashOf, Resume } from "@rekindle/run"
 import { type Cause, Effect, FileSystem, Path } from "effect"
 import * as Session from "./Session.ts"
 import * as ProbeHook from "./probes/Hook.ts"
 import type { RunPlan } from "./RunPlan.ts"
-import { train } from "./Trainer.ts"
-import * as TrainLoop from "./TrainLoop.ts"
 
 /** Where and how to run. */
 export interface RunOptions {
@@ -226,7 +225,7 @@ export const run = (plan: RunPlan, options: RunOptions) =>
       ...(session.resumedFrom !== undefined ? { resumedFrom: session.resumedFrom } : {})
     }))
 
-    const result = yield* train({
+    const result = yield* Trainer.train({
       loop,
       stream,
       evalSet,

@@ -10,8 +10,7 @@ import type { BatchStream } from "@rekindle/data"
 import { Effect, FileSystem, Path } from "effect"
 import { Checkpoint, type Manifest, Manifests, Reserve, Resume, type TrainerState, writeJsonAtomic } from "@rekindle/run"
 import type { RunPlan } from "./RunPlan.ts"
-import type { CheckpointReason } from "./Trainer.ts"
-import { nonFiniteParams, type TrainLoop } from "./TrainLoop.ts"
+import { type Trainer, TrainLoop } from "@rekindle/loop"
 
 /** What `open` needs. */
 export interface OpenInput {
@@ -19,7 +18,7 @@ export interface OpenInput {
   readonly plan: Pick<RunPlan, "name" | "seed" | "resolved" | "train">
   readonly pipelineHash: string
   readonly info: BackendInfo
-  readonly loop: TrainLoop
+  readonly loop: TrainLoop.TrainLoop
   readonly hooks: ReadonlyArray<StepHook>
   readonly source?: string
   readonly keep?: number
@@ -61,16 +60,16 @@ export interface Session {
   /** Frees the space the session holds back (call before a run's last writes: RunFailed, RunFinished, the manifest). */
   readonly release: Effect.Effect<void, never, FileSystem.FileSystem>
   /** The trainer's checkpoint callback, over the run's counted events bus and data stream. */
-  readonly checkpointer: (events: Counted, stream: BatchStream) => (done: number, state: TrainerState, reason: CheckpointReason) => Effect.Effect<void, RunError, FileSystem.FileSystem | Path.Path>
+  readonly checkpointer: (events: Counted, stream: BatchStream) => (done: number, state: TrainerState, reason: Trainer.CheckpointReason) => Effect.Effect<void, RunError, FileSystem.FileSystem | Path.Path>
 }
 
 /** The first non-finite parameter or optimizer slot, described, or undefined when all are finite. */
-export const nonFinite = (loop: TrainLoop): string | undefined => {
-  const params = nonFiniteParams(loop.params)
+export const nonFinite = (loop: TrainLoop.TrainLoop): string | undefined => {
+  const params = TrainLoop.nonFiniteParams(loop.params)
   if (params.length > 0) return `parameter ${params[0]} is not finite`
   const slots = loop.optState().slots
   for (const slot of Object.keys(slots).sort()) {
-    const bad = nonFiniteParams(slots[slot]!)
+    const bad = TrainLoop.nonFiniteParams(slots[slot]!)
     if (bad.length > 0) return `optimizer slot ${slot} of ${bad[0]} is not finite`
   }
   return undefined
@@ -145,7 +144,7 @@ export const open = (input: OpenInput) =>
     yield* manifest("running").pipe(Effect.mapError(cannotWrite(`cannot write ${manifestFile}`)))
 
     const checkpointer = (events: Counted, stream: BatchStream) =>
-    (done: number, state: TrainerState, reason: CheckpointReason) =>
+    (done: number, state: TrainerState, reason: Trainer.CheckpointReason) =>
       Effect.gen(function*() {
         const rel = path.join(Checkpoint.folder, Checkpoint.fileName(done))
         const bad = nonFinite(loop)

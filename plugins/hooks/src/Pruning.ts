@@ -21,8 +21,8 @@ export const PruningSchedule = Schema.Struct({
   from: NonNegativeInt.pipe(Schema.annotate({ description: "Step at which the ramp starts (fraction 0)" })),
   until: NonNegativeInt.pipe(Schema.annotate({ description: "Step at which the final fraction is reached (>= from, < train.steps)" })),
   final: Schema.Finite.pipe(
-    Schema.check(Schema.isBetween({ minimum: 0, maximum: 1, exclusiveMinimum: true, exclusiveMaximum: true }, { expected: "a fraction in (0, 1)" })),
-    Schema.annotate({ description: "Fraction of each layer's FF neurons pruned at `until` and after" })
+    Schema.check(Schema.isBetween({ minimum: 0, maximum: 1, exclusiveMinimum: true }, { expected: "a fraction in (0, 1]" })),
+    Schema.annotate({ description: "Fraction of each layer's FF neurons pruned at `until` and after (1: the whole layer, as the reference study pruned)" })
   ),
   every: PositiveInt.pipe(
     Schema.annotate({ description: "Grow the mask every N steps between from and until (default 10)" }),

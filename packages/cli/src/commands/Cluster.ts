@@ -154,17 +154,7 @@ const performCell = (o: {
         ...(evalLoss !== undefined ? { finalEvalLoss: evalLoss } : {})
       } satisfies Cell.CellResult
     }
-    // the child's stderr holds the run's console progress too: report its problem lines, the cell's own verdict last
-    const lines = exit.err.trim().split("\n").filter((l) => l.trim() !== "")
-    const problems = lines.filter((l) => /error|fail|warning|refus/i.test(l))
-    if (exit.signal !== null) {
-      const tail = (problems.length > 0 ? problems : lines).slice(-8).join("\n")
-      return failed(`the cell's process was killed by ${exit.signal}${tail !== "" ? `:\n${tail}` : ""}`)
-    }
-    // from the last problem line on: the cell's own verdict with its details (e.g. a user error's field paths)
-    const last = lines.findLastIndex((l) => /error|fail|warning|refus/i.test(l))
-    const why = (last >= 0 ? lines.slice(last, last + 8) : lines.slice(-8)).join("\n")
-    return failed(why !== "" ? why : `exit code ${exit.code}`)
+    return failed(CellProcesses.failure(exit))
   })
 
 /** A free TCP port on this machine (the worker's default). */

@@ -51,13 +51,18 @@ const runCell = Command.make(
     takeOverLock: Flag.Boolean("take-over-lock").pipe(
       Flag.withDescription("Treat a run.lock written on another host as stale (only for a caller holding an exclusive lease on the cell)"),
       Flag.withDefault(false)
+    ),
+    smoke: Flag.Int("smoke").pipe(
+      Flag.withDescription("Run the cell's smoke version: N steps with every stage, probe, evaluation and checkpoint compressed into them (its own run id)"),
+      Flag.optional
     )
   },
-  Effect.fn("study.run-cell")(function*({ study, index, runsDir, set, cache, keepCheckpoints, threads, expectHash, takeOverLock }) {
+  Effect.fn("study.run-cell")(function*({ study, index, runsDir, set, cache, keepCheckpoints, threads, expectHash, takeOverLock, smoke }) {
     yield* CellProcesses.exitWithParent
     const path = yield* Path.Path
-    const { prepared, cells } = yield* (yield* LazyCells.cells).load(study, set)
-    const cell = yield* (yield* LazyCells.cells).pick(cells, index)
+    const { prepared, cells: full } = yield* (yield* LazyCells.cells).load(study, set)
+    const picked = yield* (yield* LazyCells.cells).pick(full, index)
+    const cell = Option.isSome(smoke) ? (yield* (yield* LazyCells.cells).shorten(prepared, [picked], smoke.value))[0]! : picked
     if (Option.isSome(expectHash) && expectHash.value !== cell.pipelineHash) {
       return yield* new UserError({
         message: `cell ${index} (${cell.name} seed ${cell.seed}) has pipeline hash ${cell.pipelineHash} here, but ${expectHash.value} was expected: ` +
