@@ -8,6 +8,8 @@
  *
  * `--a` / `--b` list `WasmOverrides.OverrideOptions` (e.g. `--a identity=false,adam=false,smallProducts=pool`).
  * Native BLAS on/off: `--blas openblas --a blas=false --b blas=true` (XNNPACK vs OpenBLAS products).
+ * Attention's small products on the library's threads vs one thread: `--blas openblas --a smallProducts=pool`;
+ * Adam with the decay and learning-rate tail composed vs fused: `--a adamW=false`.
  */
 import "@rekindle/engine/Gradients"
 import { Key } from "@rekindle/core"

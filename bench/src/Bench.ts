@@ -13,6 +13,7 @@
  * the same process (e.g. `none,openblas`: XNNPACK, then OpenBLAS), against the same peer run.
  */
 import { spawnSync } from "node:child_process"
+import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { type BackendProvider, type BlasInfo, UserError } from "@rekindle/core"
@@ -86,7 +87,7 @@ const peerWith = (python: string, config: string, threads: number, steps: number
   return { tokensPerSec: (JSON.parse(line) as { tokensPerSec: number }).tokensPerSec, line }
 }
 
-const header = "config     tokens/s  step ms (min-max)      fwd    bwd    opt  other    log  probes+log  recycle (vs step)  grad-signals (taylor/snip)  bare ms  overhead  GFLOP/s  matmul GFLOP/s  eff/mm  RSS MB  tensors"
+const header = "config     tokens/s  step ms (min-max)      fwd    bwd    opt  other    log  probes+log  recycle (vs step)  grad-signals (taylor/snip)  bare ms  overhead  GFLOP/s  matmul GFLOP/s  eff/mm  mm med  eff/mm med  load  RSS MB  tensors"
 
 const row = (r: BenchResult): string =>
   `${r.config.padEnd(10)} ${fmt(r.tokensPerSec, 0).padStart(8)}  ${fmt(r.stepMs.median, 0).padStart(6)} (${fmt(r.stepMs.min, 0)}-${fmt(r.stepMs.max, 0)})`.padEnd(44) +
@@ -95,7 +96,10 @@ const row = (r: BenchResult): string =>
   ` ${fmt(r.recyclingMs.median, 0).padStart(8)} (${fmt(r.recyclingVsStep * 100, 0)}%)`.padEnd(19) +
   ` ${r.gradientSignals.arms.map((a) => fmt(a.overhead * 100, 1) + "%").join(" / ").padStart(26)}` +
   ` ${fmt(r.bareStepMs.median, 0).padStart(8)} ${(fmt(r.overhead * 100, 1) + "%").padStart(9)} ${fmt(r.effectiveGflops).padStart(8)}` +
-  ` ${fmt(r.matmulGflops).padStart(15)} ${(fmt(r.effectiveVsMatmul * 100, 0) + "%").padStart(7)} ${fmt(r.peakRssMb, 0).padStart(7)} ${String(r.tensorsAlive).padStart(8)}`
+  ` ${fmt(r.matmulGflops).padStart(15)} ${(fmt(r.effectiveVsMatmul * 100, 0) + "%").padStart(7)}` +
+  ` ${fmt(r.matmulGflopsInterleaved).padStart(7)} ${(fmt(r.effectiveVsMatmulInterleaved * 100, 0) + "%").padStart(11)}` +
+  ` ${`${fmt(r.loadAverage[0], 1)}-${fmt(r.loadAverage[1], 1)}`.padStart(9)}` +
+  ` ${fmt(r.peakRssMb, 0).padStart(7)} ${String(r.tensorsAlive).padStart(8)}`
 
 /** Which path the wasm matrix products take, and why (printed before the table). */
 const blasLine = (b: BlasInfo): string =>
@@ -161,7 +165,7 @@ export const program = (a: BenchArgs, providers: ReadonlyArray<BackendProvider> 
         if ("error" in peer) yield* Console.log(`  pytorch peer: not available (${peer.error})`)
         else {
           const ratios = results.map(([lib, r]) => `${results.length > 1 ? `${lib}: ` : ""}${fmt(r.tokensPerSec / peer.tokensPerSec, 2)}`)
-          yield* Console.log(`  pytorch peer: ${fmt(peer.tokensPerSec, 0)} tokens/s; rekindle / pytorch = ${ratios.join(", ")}`)
+          yield* Console.log(`  pytorch peer: ${fmt(peer.tokensPerSec, 0)} tokens/s; rekindle / pytorch = ${ratios.join(", ")} (load average after the peer: ${fmt(os.loadavg()[0]!, 1)})`)
           yield* Console.log(peer.line)
         }
       }

@@ -10,6 +10,13 @@
  * instead of the defaults. `--vs` profiles a second set interleaved with the first (alternating
  * steps, each set on its own TrainLoop) and prints the per-kernel times of both side by side (by
  * kernel, then with BatchMatMul split by shapes).
+ *
+ * Rates, measured in the same process and interleaved with the steps (after every profiled step,
+ * 3 plain NN products [2048,256]×[256,1024] on the same path: the plain-product rate at the same
+ * moment of the machine's load): the step's effective GFLOP/s (`Model.flops`), the products'
+ * own rate inside the step (FLOPs of every BatchMatMul call over their kernel time), and both
+ * against the plain product, each as median over median. The 1-minute load average is printed
+ * before and after (on a shared machine only ratios measured this way mean anything).
  */
 import "@rekindle/engine/Gradients"
 import { Key } from "@rekindle/core"
@@ -19,6 +26,7 @@ import { adam } from "@rekindle/plugin-optim"
 import { TrainLoop } from "@rekindle/training"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect } from "effect"
+import * as os from "node:os"
 import { parseOptions } from "./AB.ts"
 import { configs } from "./Configs.ts"
 import * as Synthetic from "./Synthetic.ts"
@@ -47,6 +55,25 @@ export const profile = async (f: () => void): Promise<Array<KernelCall>> => {
     shapes: `${JSON.stringify(k.inputShapes)} -> ${JSON.stringify(k.outputShapes)}`
   }))
 }
+
+/** FLOPs of one profiled BatchMatMul call (2·batch·M·N·K from its input and output shapes), else 0. */
+export const matMulFlops = (c: KernelCall): number => {
+  if (c.name !== "BatchMatMul") return 0
+  const [shapes, outShapes] = c.shapes.split(" -> ").map((x) => JSON.parse(x) as Array<Array<number>>)
+  const a = shapes![0]!
+  const out = outShapes![0]!
+  const size = (s: ReadonlyArray<number>) => s.reduce((x, y) => x * y, 1)
+  const M = out[out.length - 2]!
+  const K = size(a) / (size(a.slice(0, -2)) * M)
+  return 2 * size(out) * K
+}
+
+const medianOf = (xs: ReadonlyArray<number>): number => {
+  const s = [...xs].sort((x, y) => x - y)
+  return s.length === 0 ? NaN : s.length % 2 === 1 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
+}
+
+const load = (): string => os.loadavg().map((x) => x.toFixed(2)).join(" ")
 
 /** Sums calls by a key; returns [key, total ms, count] by total, largest first. */
 export const aggregate = (calls: ReadonlyArray<KernelCall>, key: (c: KernelCall) => string): Array<[string, number, number]> => {
@@ -88,8 +115,11 @@ const main = async () => {
   const model = Model.make(c.model)
   const stream = Synthetic.stream(c.batchSize, c.model.seqLen, c.model.vocabSize)
   const loops = sets.map(() => TrainLoop.make(model, adam({ lr: 1e-3 }), model.init(Key.make(1))))
+  let lastTargets = 0
   const step = (i: number) => () => {
-    const b = Model.toTensors(stream.next())
+    const raw = stream.next()
+    lastTargets = raw.targetIds.length
+    const b = Model.toTensors(raw)
     loops[i]!.step(b).dispose()
     Model.disposeBatch(b)
   }
@@ -99,15 +129,45 @@ const main = async () => {
   }
   const calls: Array<Array<KernelCall>> = sets.map(() => [])
   const wall = sets.map(() => 0)
+  const walls: Array<Array<number>> = sets.map(() => [])
+  const stepFlops: Array<Array<number>> = sets.map(() => [])
+  const plainMs: Array<number> = []
+  const pa = tf.randomNormal([2048, 256]), pb = tf.randomNormal([256, 1024])
+  const plainFlop = 2 * 2048 * 256 * 1024
+  const plain = () => {
+    for (let r = 0; r < 3; r++) {
+      const t0 = performance.now()
+      tf.tidy(() => void tf.matMul(pa, pb).dataSync())
+      plainMs.push(performance.now() - t0)
+    }
+  }
+  console.log(`load average (1, 5, 15 min) before: ${load()}`)
   for (let s = 0; s < steps; s++) {
     for (let v = 0; v < sets.length; v++) {
       const i = (s + v) % sets.length // alternate which set goes first
       useSet(i)
       const t0 = performance.now()
       calls[i]!.push(...(await profile(step(i))))
-      wall[i]! += performance.now() - t0
+      const ms = performance.now() - t0
+      wall[i]! += ms
+      walls[i]!.push(ms)
+      stepFlops[i]!.push(Model.flops(c.model, c.batchSize, lastTargets).forwardBackward)
+      plain()
     }
   }
+  tf.dispose([pa, pb])
+  console.log(`load average after: ${load()}`)
+  const plainRate = plainFlop / medianOf(plainMs) / 1e6
+  console.log(`plain product [2048,256]x[256,1024] on this path, interleaved: median ${medianOf(plainMs).toFixed(2)} ms = ${plainRate.toFixed(1)} GFLOP/s (best ${(plainFlop / Math.min(...plainMs) / 1e6).toFixed(1)})`)
+  sets.forEach((o, i) => {
+    const eff = medianOf(stepFlops[i]!) / medianOf(walls[i]!) / 1e6
+    const mm = calls[i]!.filter((k) => k.name === "BatchMatMul")
+    const mmRate = mm.reduce((x, k) => x + matMulFlops(k), 0) / mm.reduce((x, k) => x + k.ms, 0) / 1e6
+    console.log(
+      `${sets.length > 1 ? "AB"[i] + " " : ""}step ${medianOf(walls[i]!).toFixed(0)} ms median: effective ${eff.toFixed(1)} GFLOP/s = ${(100 * eff / plainRate).toFixed(0)}% of the plain product; ` +
+        `its BatchMatMuls ${mmRate.toFixed(1)} GFLOP/s = ${(100 * mmRate / plainRate).toFixed(0)}%, ${(100 * mm.reduce((x, k) => x + k.ms, 0) / calls[i]!.reduce((x, k) => x + k.ms, 0)).toFixed(0)}% of the kernel time`
+    )
+  })
   if (sets.length > 1) {
     WasmOverrides.uninstall()
     WasmOverrides.install()

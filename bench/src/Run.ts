@@ -71,6 +71,16 @@ export interface BenchResult {
   readonly effectiveGflops: number
   readonly matmulGflops: number
   readonly effectiveVsMatmul: number
+  /**
+   * The plain product of the model's FF shape timed once after every timed step pair (the same
+   * moments of the machine's load as the steps): its median rate, and the step's effective rate
+   * (median) over it. On a shared machine this ratio, median over median in one process, is the
+   * trustworthy one; `effectiveVsMatmul` compares the median step with the best product.
+   */
+  readonly matmulGflopsInterleaved: number
+  readonly effectiveVsMatmulInterleaved: number
+  /** The 1-minute load average before and after the timed steps (os.loadavg). */
+  readonly loadAverage: readonly [number, number]
   readonly peakRssMb: number
   readonly tensorsAlive: number
 }
@@ -214,10 +224,15 @@ export const run = (c: BenchConfig, options: BenchOptions, backend: { name: stri
     }
     const frameworkTimes: Array<number> = []
     const bareTimes: Array<number> = []
+    const [pm, pk, pn] = [c.batchSize * c.model.seqLen, c.model.dModel, Math.max(c.model.dFF, c.model.dModel)]
+    const pa = tf.randomNormal([pm, pk]), pb = tf.randomNormal([pk, pn])
+    const plainTimes: Array<number> = []
+    let loadBefore = os.loadavg()[0]!
     for (let s = 0; s < options.warmup + options.steps; s++) {
       if (s === options.warmup) {
         timing.ms = 0
         timing.events = 0
+        loadBefore = os.loadavg()[0]!
       }
       // alternate which of the two goes first, so that neither always pays for the other's garbage
       const timedFramework = Effect.gen(function*() {
@@ -242,8 +257,13 @@ export const run = (c: BenchConfig, options: BenchOptions, backend: { name: stri
       if (s >= options.warmup) {
         frameworkTimes.push(frameworkMs)
         bareTimes.push(bareMs)
+        const t0 = performance.now()
+        tf.tidy(() => void tf.matMul(pa, pb).dataSync())
+        plainTimes.push(performance.now() - t0)
       }
     }
+    const loadAfter = os.loadavg()[0]!
+    tf.dispose([pa, pb])
     bare.dispose()
     const loggingMs = timing.ms / options.steps
     const stepMs = summarize(frameworkTimes)
@@ -266,6 +286,7 @@ export const run = (c: BenchConfig, options: BenchOptions, backend: { name: stri
 
     const mm = matmulRate(c, options, backend.name)
     const eff = gflops(flop, stepMs.median)
+    const mmInterleaved = gflops(2 * pm * pk * pn, summarize(plainTimes).median)
     const result: BenchResult = {
       config: c.name,
       backend: backend.name,
@@ -290,6 +311,9 @@ export const run = (c: BenchConfig, options: BenchOptions, backend: { name: stri
       effectiveGflops: eff,
       matmulGflops: mm,
       effectiveVsMatmul: eff / mm,
+      matmulGflopsInterleaved: mmInterleaved,
+      effectiveVsMatmulInterleaved: eff / mmInterleaved,
+      loadAverage: [loadBefore, loadAfter],
       peakRssMb: process.resourceUsage().maxRSS / 1024,
       tensorsAlive: tf.memory().numTensors
     }

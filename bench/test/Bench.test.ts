@@ -40,9 +40,11 @@ describe("bench harness", () => {
     const r = await Effect.runPromise(run(micro, { steps: 2, warmup: 1 }, { name: "cpu", threads: 1 }))
     expect(r.config).toBe("micro")
     expect(r.tokensPerStep).toBe(16)
-    for (const x of [r.tokensPerSec, r.stepMs.median, r.bareStepMs.median, r.recyclingMs.median, r.matmulGflops, r.effectiveGflops]) {
+    for (const x of [r.tokensPerSec, r.stepMs.median, r.bareStepMs.median, r.recyclingMs.median, r.matmulGflops, r.effectiveGflops, r.matmulGflopsInterleaved, r.effectiveVsMatmulInterleaved]) {
       expect(x).toBeGreaterThan(0)
     }
+    expect(r.loadAverage.every((x) => Number.isFinite(x) && x >= 0)).toBe(true)
+    expect(r.effectiveVsMatmulInterleaved).toBeCloseTo(r.effectiveGflops / r.matmulGflopsInterleaved, 10)
     expect(r.loggingMs).toBeGreaterThanOrEqual(0)
     expect(r.optimizerMs).toBeGreaterThan(0)
     expect(r.otherMs).toBeGreaterThanOrEqual(0)

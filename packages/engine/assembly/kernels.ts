@@ -117,14 +117,17 @@ function store64as32(accP: usize, outP: usize, d: i32): void {
  * Adam with per-element bias correction (the `RekindleAdam` contract), every operation in float32
  * in the order of the op-by-op composition (so the bits are the composition's):
  * m = mu·b1 + g·c1, v = nu·b2 + g²·c2, k1 = bc1·b1 + c1, k2 = bc2·b2 + c2,
- * u = (m / k1) / (sqrt(v / k2) + eps).
+ * u = (m / k1) / (sqrt(v / k2) + eps); then (the `RekindleAdamW` tail) when `decay` != 0
+ * u = u + p·wd (decoupled weight decay, `p` at `pP`), and when `hasScale` != 0 u = u·scale (the
+ * learning-rate factor −lr), in that order, as the optimizer chain composes them.
  */
 export function adam(
   n: i32, gP: usize, muP: usize, nuP: usize, bc1P: usize, bc2P: usize,
   uP: usize, mOutP: usize, vOutP: usize, k1OutP: usize, k2OutP: usize,
-  b1: f32, b2: f32, c1: f32, c2: f32, eps: f32
+  b1: f32, b2: f32, c1: f32, c2: f32, eps: f32,
+  decay: i32, pP: usize, wd: f32, hasScale: i32, scale: f32
 ): void {
-  const vb1 = sp(b1), vb2 = sp(b2), vc1 = sp(c1), vc2 = sp(c2), ve = sp(eps)
+  const vb1 = sp(b1), vb2 = sp(b2), vc1 = sp(c1), vc2 = sp(c2), ve = sp(eps), vwd = sp(wd), vscale = sp(scale)
   let i = 0
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2
@@ -137,7 +140,10 @@ export function adam(
     st(vOutP + o, v)
     st(k1OutP + o, k1)
     st(k2OutP + o, k2)
-    st(uP + o, f32x4.div(f32x4.div(m, k1), f32x4.add(f32x4.sqrt(f32x4.div(v, k2)), ve)))
+    let u = f32x4.div(f32x4.div(m, k1), f32x4.add(f32x4.sqrt(f32x4.div(v, k2)), ve))
+    if (decay != 0) u = f32x4.add(u, f32x4.mul(ld(pP + o), vwd))
+    if (hasScale != 0) u = f32x4.mul(u, vscale)
+    st(uP + o, u)
   }
   for (; i < n; i++) {
     const o = <usize>i << 2
@@ -150,7 +156,10 @@ export function adam(
     store<f32>(vOutP + o, v)
     store<f32>(k1OutP + o, k1)
     store<f32>(k2OutP + o, k2)
-    store<f32>(uP + o, (m / k1) / (Mathf.sqrt(v / k2) + eps))
+    let u = (m / k1) / (Mathf.sqrt(v / k2) + eps)
+    if (decay != 0) u = u + load<f32>(pP + o) * wd
+    if (hasScale != 0) u = u * scale
+    store<f32>(uP + o, u)
   }
 }
 
@@ -478,13 +487,17 @@ export function segmentSum(n: i32, inner: i32, xP: usize, idsP: usize, numSegmen
 }
 
 /**
- * y = softmax(x·scale (+ causal mask)) over rows of `cols`. With `causalT` > 0 the rows form
- * `[T, T]` blocks (cols = T) and row i of a block sees keys 0..i only (the rest are 0 exactly).
+ * y = softmax(x·scale (+ causal mask) (+ padding mask)) over rows of `cols`. With `causalT` > 0 the
+ * rows form `[T, T]` blocks (cols = T) and row i of a block sees keys 0..i only. With
+ * `rowsPerLen` > 0, row r sees keys 0..len−1 only, len = the int32 at `lensP` index
+ * ⌊r / rowsPerLen⌋ (a key padding mask: one valid length per sequence, `rowsPerLen` = heads·T
+ * rows each); both masks combine. Masked entries are 0 exactly (lengths are ≥ 1: the caller checks).
  */
-export function softmax(rows: i32, cols: i32, xP: usize, yP: usize, scale: f32, causalT: i32): void {
+export function softmax(rows: i32, cols: i32, xP: usize, yP: usize, scale: f32, causalT: i32, lensP: usize, rowsPerLen: i32): void {
   const rowBytes = <usize>cols << 2
   for (let r = 0; r < rows; r++) {
-    const len = causalT > 0 ? (r % causalT) + 1 : cols
+    let len = causalT > 0 ? (r % causalT) + 1 : cols
+    if (rowsPerLen > 0) len = min(len, load<i32>(lensP + (<usize>(r / rowsPerLen) << 2)))
     softmaxRow(xP + <usize>r * rowBytes, yP + <usize>r * rowBytes, len, cols, scale)
   }
 }

@@ -65,6 +65,24 @@ describe("NativeBlas selection", () => {
     )
   })
 
+  it("the search lists: Accelerate first on macOS; Debian's and Fedora's OpenMP builds before the rest on Linux, FlexiBLAS last, no ILP64 builds", () => {
+    const before = process.env["REKINDLE_BLAS_CANDIDATES"]
+    delete process.env["REKINDLE_BLAS_CANDIDATES"]
+    try {
+      expect(NativeBlas.candidates("darwin")[0]).toBe("/System/Library/Frameworks/Accelerate.framework/Accelerate")
+      expect(NativeBlas.candidates("darwin")).toContain("/opt/homebrew/opt/openblas/lib/libopenblas.dylib")
+      const linux = NativeBlas.candidates("linux")
+      const at = (name: string) => linux.indexOf(name)
+      expect(at("/usr/lib/x86_64-linux-gnu/openblas-openmp/libopenblas.so.0")).toBe(0)
+      expect(at("libopenblaso.so.0")).toBeLessThan(at("libopenblas.so.0"))
+      expect(at("libopenblas.so.0")).toBeLessThan(at("libopenblasp.so.0"))
+      expect(linux.slice(-3).every((p) => p.includes("libflexiblas.so.3"))).toBe(true)
+      expect(linux.filter((p) => /64_/.test(p))).toEqual([])
+    } finally {
+      if (before !== undefined) process.env["REKINDLE_BLAS_CANDIDATES"] = before
+    }
+  })
+
   it("a path that is not a CBLAS library: an error naming it", () => {
     expect(() => NativeBlas.select("/nonexistent/libmyblas.so")).toThrow(/cannot load "\/nonexistent\/libmyblas.so"/)
   })
@@ -78,6 +96,24 @@ describe("NativeBlas selection", () => {
     const a = await withCandidates("/nonexistent/x.so", () =>
       Effect.runPromise(Effect.flip(Backends.init({ name: "auto", blas: "openblas" }))))
     expect(a.problems?.[0]?.path).toBe("backend.blas")
+  })
+
+  it.runIf(haveOpenBlas)("openblas: one-thread sections restore the thread count, and each thread count repeats its own bits", () => {
+    const s = NativeBlas.select("openblas", 2)
+    expect(s.blas?.serial).toBeDefined()
+    const [M, N, K] = [128, 128, 64]
+    const a = Float32Array.from(seeded(31, M * K)), b = Float32Array.from(seeded(32, K * N))
+    const product = () => {
+      const c = new Float32Array(M * N)
+      s.blas!.sgemm(false, true, M, N, K, a, K, b, K, 0, c, N)
+      return c
+    }
+    const two = product()
+    const one = s.blas!.serial!(product)
+    expect(product()).toEqual(two) // back on 2 threads: the 2-thread bits again
+    expect(s.blas!.serial!(product)).toEqual(one)
+    // the same values to float32 rounding either way
+    one.forEach((v, i) => expect(Math.abs(v - two[i]!)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(v))))
   })
 
   it.runIf(haveOpenBlas)("openblas: records library, version, core type and threads", () => {

@@ -6,6 +6,7 @@
 import * as tf from "@tensorflow/tfjs-core"
 import { beforeAll, describe, expect, it } from "vitest"
 import * as AdamKernel from "../src/wasm/AdamKernel.ts"
+import * as WasmOverrides from "../src/wasm/WasmOverrides.ts"
 import "../src/Gradients.ts"
 import { dataIds, expectClose, expectSameOnCpuAndWasm, run, seeded, use } from "./compare.ts"
 
@@ -82,6 +83,68 @@ describe("RekindleAdam (fused Adam kernel)", () => {
       })
     expect(bad(tf.zeros([5]))).toThrow(/differ in size/)
     expect(bad(tf.zeros([4], "int32"))).toThrow(/float32/)
+  })
+})
+
+/** Adam's update, then the decay and the learning-rate factor, op by op (plugin-optim's chain). */
+const composedTail = (x: ReturnType<typeof inputs>, p: tf.Tensor | undefined, wd: number, scale: number) => {
+  const [m, v, c1, c2, u] = composed(x.g, x.mu, x.nu, x.bc1, x.bc2, 0.9, 0.999, 1e-8)
+  const decayed = p === undefined ? u! : tf.add(u!, tf.mul(p, wd))
+  return [m!, v!, c1!, c2!, tf.mul(decayed, scale)]
+}
+
+describe("RekindleAdamW (Adam + decoupled weight decay + learning-rate factor)", () => {
+  const cases: Array<[string, Array<number>, boolean]> = [
+    ["matrix with decay", [67, 33], true],
+    ["vector without decay (lr factor only)", [257], false],
+    ["odd size with decay", [7], true]
+  ]
+  it.each(cases)("equals Adam, decay and lr composed op by op, on cpu and on SIMD and JS kernels, bit for bit (%s)", async (_label, shape, decay) => {
+    const wd = 0.01
+    const scale = -3e-4
+    const args = () => {
+      const x = inputs(shape, 2)
+      return { x, p: decay ? t(shape, 9, 0.5) : undefined }
+    }
+    await use("cpu")
+    const expected = run(() => {
+      const { x, p } = args()
+      return composedTail(x, p, wd, scale)
+    })
+    await use("wasm")
+    const fused = () => run(() => {
+      const { x, p } = args()
+      return tf.engine().runKernel(
+        AdamKernel.tailKernelName,
+        { ...x, ...(p === undefined ? {} : { p }) } as unknown as tf.NamedTensorMap,
+        { b1: 0.9, b2: 0.999, eps: 1e-8, scale, ...(p === undefined ? {} : { wd }) }
+      ) as unknown as Array<tf.Tensor>
+    })
+    const stockWasm = run(() => {
+      const { x, p } = args()
+      return composedTail(x, p, wd, scale)
+    })
+    const simd = fused()
+    simd.forEach((r, i) => expect(r.values, `output ${i} vs cpu`).toEqual(expected[i]!.values))
+    simd.forEach((r, i) => expect(r.values, `output ${i} vs stock wasm`).toEqual(stockWasm[i]!.values))
+    // the JavaScript loop (simdKernels: false) computes the same bits
+    const tensorsBefore = tf.memory().numTensors
+    WasmOverrides.uninstall()
+    WasmOverrides.install({ simdKernels: false })
+    try {
+      fused().forEach((r, i) => expect(r.values, `JS output ${i}`).toEqual(simd[i]!.values))
+    } finally {
+      WasmOverrides.uninstall()
+      WasmOverrides.install()
+    }
+    expect(tf.memory().numTensors).toBe(tensorsBefore)
+  })
+
+  it("rejects a parameter of another size", async () => {
+    await use("wasm")
+    expect(() => tf.tidy(() => {
+      tf.engine().runKernel(AdamKernel.tailKernelName, { ...inputs([4], 0), p: tf.zeros([5]) } as unknown as tf.NamedTensorMap, { b1: 0.9, b2: 0.999, eps: 1e-8, wd: 0.1 })
+    })).toThrow(/input p must be float32 of size 4/)
   })
 })
 

@@ -225,6 +225,46 @@ describe("RekindleSoftmax (scale, causal mask)", () => {
     expectFiniteDifference("softmax", finiteDifference((x) => kernel("RekindleSoftmax", { x }, { scale: 0.5, causal: true })[0]!, t([2, 7, 7], 71, 4), 72))
   })
 
+  /** softmax(scale·x + causal + padding mask), the padding as an additive −1e9 per sequence. */
+  const composedPadded = (x: tf.Tensor, scale: number, causal: boolean, lengths: ReadonlyArray<number>) => {
+    const t = x.shape[x.rank - 1]!
+    const rows = x.size / t
+    const pad = Float32Array.from({ length: rows * t }, (_, k) => (k % t >= lengths[Math.floor(Math.floor(k / t) / (rows / lengths.length))]! ? -1e9 : 0))
+    const s = tf.add(tf.mul(x, scale), tf.reshape(tf.tensor(pad), x.shape))
+    return tf.softmax(causal ? tf.add(s, mask(t)) : s)
+  }
+  const padded: Array<[Array<number>, boolean, Array<number>]> = [
+    [[2, 3, 9, 9], false, [9, 4]],
+    [[6, 16, 16], true, [3, 16, 11]],
+    [[2, 5, 130], false, [1, 77]]
+  ]
+  it.each(padded)("%j (causal %s) with key lengths %j matches the composition with an additive padding mask, gradients included", async (shape, causal, lengths) => {
+    const inputs = () => [t(shape, 63, 8)]
+    await compare(
+      `padded softmax ${shape}`,
+      () => withGrads((x) => [composedPadded(x!, 0.37, causal, lengths)], inputs(), 64),
+      () => withGrads((x) => kernel("RekindleSoftmax", { x: x!, keyLengths: tf.tensor1d(lengths, "int32") }, { scale: 0.37, causal }), inputs(), 64)
+    )
+    // masked keys are exactly 0
+    await use("wasm")
+    const y = run(() => kernel("RekindleSoftmax", { x: inputs()[0]!, keyLengths: tf.tensor1d(lengths, "int32") }, { scale: 0.37, causal }))[0]!.values
+    const tt = shape[shape.length - 1]!
+    const rows = y.length / tt
+    for (let r = 0; r < rows; r++) {
+      const len = lengths[Math.floor(r / (rows / lengths.length))]!
+      for (let j = len; j < tt; j++) expect(y[r * tt + j]).toBe(0)
+    }
+  })
+
+  it("rejects key lengths out of range or not dividing the rows", async () => {
+    await use("wasm")
+    const x = t([4, 5, 5], 1)
+    expect(() => kernel("RekindleSoftmax", { x, keyLengths: tf.tensor1d([0, 3], "int32") })).toThrow(/keyLengths\[0\] must be in \[1, 5\], got 0/)
+    expect(() => kernel("RekindleSoftmax", { x, keyLengths: tf.tensor1d([6, 3], "int32") })).toThrow(/keyLengths\[0\] must be in \[1, 5\], got 6/)
+    expect(() => kernel("RekindleSoftmax", { x, keyLengths: tf.tensor1d([1, 2, 3], "int32") })).toThrow(/B dividing the 20 score rows/)
+    x.dispose()
+  })
+
   it("rejects a causal softmax of non-square scores", async () => {
     await use("wasm")
     const x = t([2, 3, 5], 1)

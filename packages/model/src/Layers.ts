@@ -134,16 +134,32 @@ export const addLayerNorm = (x: tf.Tensor2D, r: tf.Tensor2D, gain: tf.Tensor, bi
 
 /**
  * Attention weights `softmax(scores·scale + mask)` over the last axis of `[.., T, T]` scores (the
- * causal mask hides later keys): one fused kernel where registered.
+ * causal mask hides later keys; `keyLengths`, int32 `[B]` with values in [1, T], hides the padding
+ * keys of each sequence: sequence b sees keys 0..keyLengths[b]−1, the scores' rows split evenly
+ * over the B sequences, as `[B·H, T, T]`): one fused kernel where registered, masked weights
+ * exactly 0 there (the composition's −1e9 gives e^−1e9 = 0 as well).
  */
-export const attentionSoftmax = <T extends tf.Tensor>(scores: T, scale: number, causal: boolean): T => {
+export const attentionSoftmax = <T extends tf.Tensor>(scores: T, scale: number, causal: boolean, keyLengths?: tf.Tensor1D): T => {
   if (scores.dtype === "float32" && hasKernel(fusedKernels.softmax)) {
-    return runFused(fusedKernels.softmax, { x: scores }, { scale, causal })[0] as T
+    return runFused(fusedKernels.softmax, { x: scores, ...(keyLengths === undefined ? {} : { keyLengths }) }, { scale, causal })[0] as T
   }
   const scaled = tf.mul(scores, scale)
   const t = scores.shape[scores.rank - 1]!
-  return tf.softmax(causal ? tf.add(scaled, causalMask(t)) : scaled) as T
+  const masked = causal ? tf.add(scaled, causalMask(t)) : scaled
+  return tf.softmax(keyLengths === undefined ? masked : tf.add(masked, tf.reshape(paddingMask(keyLengths, scores.size / t, t), scores.shape))) as T
 }
+
+/**
+ * The additive key padding mask for `rows` score rows of `t` keys split evenly over the sequences
+ * of `keyLengths`: `[rows, t]`, 0 for keys before the sequence's length, −1e9 from it on.
+ */
+const paddingMask = (keyLengths: tf.Tensor1D, rows: number, t: number): tf.Tensor2D =>
+  tf.tidy(() => {
+    const b = keyLengths.shape[0]
+    const visible = tf.less(tf.reshape(tf.range(0, t, 1, "int32"), [1, t]), tf.reshape(keyLengths, [b, 1]))
+    const mask = tf.where(visible, tf.zeros([b, t]), tf.fill([b, t], -1e9))
+    return tf.reshape(tf.tile(tf.reshape(mask, [b, 1, t]), [1, rows / b, 1]), [rows, t])
+  })
 
 const maskCache = new Map<number, Float32Array>()
 

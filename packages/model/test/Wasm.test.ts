@@ -59,6 +59,29 @@ describe.skipIf(init === undefined)("wasm backend (engine overrides)", () => {
     expect(Layers.hasKernel(Layers.fusedKernels.softmax)).toBe(false)
   })
 
+  it("attentionSoftmax with key lengths (padding): fused on wasm, composed on cpu, the same values and gradients", async () => {
+    const lengths = [5, 2]
+    const f = () =>
+      tf.tidy(() => {
+        const x = tf.tensor3d(Float32Array.from({ length: 6 * 6 * 6 }, (_, i) => Math.sin(i * 1.7) * 4), [6, 6, 6])
+        const w = tf.tensor3d(Float32Array.from({ length: 6 * 6 * 6 }, (_, i) => Math.cos(i * 0.9)), [6, 6, 6])
+        const keys = tf.tensor1d(lengths, "int32")
+        const y = Layers.attentionSoftmax(x, 0.5, true, keys)
+        const dx = tf.grad((s: tf.Tensor) => tf.sum(tf.mul(Layers.attentionSoftmax(s, 0.5, true, keys), w)))(x)
+        return [Array.from(y.dataSync()), Array.from(dx.dataSync())]
+      })
+    await select("cpu")
+    const [cy, cdx] = f()
+    await select("wasm")
+    expect(tf.getKernel("RekindleSoftmax", "wasm")).toBeDefined()
+    const [wy, wdx] = f()
+    await select("cpu")
+    wy!.forEach((v, i) => expect(Math.abs(v - cy![i]!)).toBeLessThan(1e-6))
+    wdx!.forEach((v, i) => expect(Math.abs(v - cdx![i]!)).toBeLessThan(1e-5))
+    // sequence 1 (rows 18..35) sees keys 0..1 only
+    for (let r = 18; r < 36; r++) for (let j = 2; j < 6; j++) expect(wy![r * 6 + j]).toBe(0)
+  })
+
   it.each(Object.keys(configs) as Array<keyof typeof configs>)("computes the same loss and gradients as cpu (%s)", async (label) => {
     const c = configs[label]
     await select("cpu")

@@ -3,15 +3,16 @@
  * - `sgd`:   [clip] -> [trace(momentum, nesterov)] -> scale_by_learning_rate
  * - `adam`:  [clip] -> scale_by_adam -> scale_by_learning_rate
  * - `adamw`: [clip] -> scale_by_adam -> add_decayed_weights(wd, mask) -> scale_by_learning_rate
+ * (the Adam blocks as one transform, `AdamTail.ts`: one fused kernel per parameter on wasm)
  */
 import type { Optimizer } from "@rekindle/core"
-import { scaleByAdam } from "./Adam.ts"
+import { adamWithTail } from "./AdamTail.ts"
 import { clipByGlobalNorm } from "./Clip.ts"
 import { scaleByLearningRate } from "./LearningRate.ts"
 import { trace } from "./Momentum.ts"
 import { defaultSchedule, fromSpec, label, type ScheduleInput } from "./ScheduleSpec.ts"
 import { chain, toOptimizer, type Transform } from "./Transform.ts"
-import { addDecayedWeights, type DecayMask } from "./WeightDecay.ts"
+import type { DecayMask } from "./WeightDecay.ts"
 
 /** Options every optimizer takes. */
 export interface CommonOptions {
@@ -49,13 +50,19 @@ export interface AdamWOptions extends AdamOptions {
   readonly decayMask?: DecayMask
 }
 
-const build = (kind: string, options: CommonOptions, middle: ReadonlyArray<Transform>, extra: string): Optimizer.Optimizer => {
+/** `tail(schedule)`: the blocks after clipping, ending with the learning-rate scale. */
+const build = (
+  kind: string,
+  options: CommonOptions,
+  tail: (schedule: Optimizer.Schedule) => ReadonlyArray<Transform>,
+  extra: string
+): Optimizer.Optimizer => {
   const schedule = typeof options.lr === "function"
     ? options.lr
     : fromSpec(options.schedule ?? defaultSchedule, options.lr, options.totalSteps)
   const lrLabel = typeof options.lr === "function" ? "fn" : `${options.lr} ${label(options.schedule ?? defaultSchedule)}`
   const clip = options.clipNorm === undefined ? [] : [clipByGlobalNorm(options.clipNorm)]
-  const transform = chain(...clip, ...middle, scaleByLearningRate(schedule))
+  const transform = chain(...clip, ...tail(schedule))
   const clipLabel = options.clipNorm === undefined ? "" : `, clip=${options.clipNorm}`
   return toOptimizer(transform, { name: `${kind}(lr=${lrLabel}${extra}${clipLabel})`, learningRate: schedule })
 }
@@ -65,13 +72,13 @@ export const sgd = (options: SgdOptions): Optimizer.Optimizer => {
   const momentum = options.momentum ?? 0
   const nesterov = options.nesterov ?? false
   const middle = momentum > 0 ? [trace({ decay: momentum, nesterov })] : []
-  return build("sgd", options, middle, momentum > 0 ? `, momentum=${momentum}${nesterov ? " nesterov" : ""}` : "")
+  return build("sgd", options, (s) => [...middle, scaleByLearningRate(s)], momentum > 0 ? `, momentum=${momentum}${nesterov ? " nesterov" : ""}` : "")
 }
 
 /** Adam with per-element bias correction. */
 export const adam = (options: AdamOptions): Optimizer.Optimizer => {
   const [b1, b2] = options.betas ?? [0.9, 0.999]
-  return build("adam", options, [scaleByAdam({ b1, b2, eps: options.eps ?? 1e-8 })], `, betas=[${b1}, ${b2}]`)
+  return build("adam", options, (s) => [adamWithTail({ b1, b2, eps: options.eps ?? 1e-8 }, undefined, s)], `, betas=[${b1}, ${b2}]`)
 }
 
 /** AdamW: Adam plus decoupled weight decay on the masked parameters. */
@@ -82,7 +89,7 @@ export const adamw = (options: AdamWOptions): Optimizer.Optimizer => {
   return build(
     "adamw",
     options,
-    [scaleByAdam({ b1, b2, eps: options.eps ?? 1e-8 }), addDecayedWeights(wd, mask)],
+    (s) => [adamWithTail({ b1, b2, eps: options.eps ?? 1e-8 }, { weightDecay: wd, mask }, s)],
     `, betas=[${b1}, ${b2}], wd=${wd}${typeof mask === "string" ? ` ${mask}` : ""}`
   )
 }

@@ -1,13 +1,15 @@
 /**
- * The fused Adam path (the wasm engine's `RekindleAdam` kernel) gives the same parameters and
- * slots as the op-by-op composition, bit for bit, over several steps of adam and adamw, including
- * a slot reset (recycling) in the middle; and it is really the path taken on wasm.
+ * The fused Adam paths (the wasm engine's `RekindleAdamW` kernel: Adam, decay and learning rate in
+ * one; `RekindleAdam` with the tail composed) give the same parameters and slots as the op-by-op
+ * composition, bit for bit, over several steps of adam and adamw (with a schedule and a decay
+ * mask), including a slot reset (recycling) in the middle; and they are really the paths taken.
  */
 import { Backends } from "@rekindle/engine"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect } from "effect"
 import { beforeAll, describe, expect, it } from "vitest"
 import { adamComposed, fusedKernelName, hasFusedKernel } from "../src/Adam.ts"
+import { fusedTailKernelName, hasFusedTailKernel } from "../src/AdamTail.ts"
 import { adam, adamw } from "../src/Optimizers.ts"
 import { Slots } from "@rekindle/core"
 const { resetSlices } = Slots
@@ -19,53 +21,64 @@ beforeAll(async () => {
 
 const optimizers = [
   ["adam", () => adam({ lr: 0.01 })],
-  ["adamw", () => adamw({ lr: 0.01, weightDecay: 0.1, betas: [0.8, 0.99] })]
+  ["adamw", () => adamw({ lr: 0.01, weightDecay: 0.1, betas: [0.8, 0.99] })],
+  ["adamw, warmup-cosine, decay on vectors too", () =>
+    adamw({ lr: 0.02, weightDecay: 0.05, decayMask: "all", schedule: { kind: "warmup-cosine", warmupSteps: 2 }, totalSteps: 6 })]
 ] as const
 
-/** Runs the fixture with the fused kernel registered or hidden. */
-const withKernel = <A>(on: boolean, f: () => A): A => {
-  const k = tf.getKernel(fusedKernelName, "wasm")!
-  if (!on) tf.unregisterKernel(fusedKernelName, "wasm")
+/** Which fused kernels are visible: both, `RekindleAdam` only (tail composed), none. */
+type Mode = "tail" | "adam" | "none"
+
+/** Runs the fixture with the fused kernels registered or hidden (`on`: boolean = tail or none). */
+const withKernel = <A>(on: boolean | Mode, f: () => A): A => {
+  const mode: Mode = on === true ? "tail" : on === false ? "none" : on
+  const hide = mode === "tail" ? [] : mode === "adam" ? [fusedTailKernelName] : [fusedTailKernelName, fusedKernelName]
+  const kept = hide.map((name) => tf.getKernel(name, "wasm")!)
+  for (const name of hide) tf.unregisterKernel(name, "wasm")
   try {
     return f()
   } finally {
-    if (!on) tf.registerKernel(k)
+    for (const k of kept) tf.registerKernel(k)
   }
 }
 
 describe("fused Adam on wasm", () => {
-  it("is registered by the engine and taken", () => {
+  it.each([[fusedTailKernelName, "tail"], [fusedKernelName, "adam"]] as const)("%s is registered by the engine and taken", (name, mode) => {
     expect(tf.getBackend()).toBe("wasm")
     expect(hasFusedKernel()).toBe(true)
+    expect(hasFusedTailKernel()).toBe(true)
     const calls: Array<string> = []
-    const k = tf.getKernel(fusedKernelName, "wasm")!
-    tf.unregisterKernel(fusedKernelName, "wasm")
-    tf.registerKernel({ ...k, kernelFunc: (args) => (calls.push("fused"), k.kernelFunc(args)) })
-    try {
-      disposeRun(run(adam({ lr: 0.01 }), 1))
-    } finally {
-      tf.unregisterKernel(fusedKernelName, "wasm")
-      tf.registerKernel(k)
-    }
+    withKernel(mode, () => {
+      const k = tf.getKernel(name, "wasm")!
+      tf.unregisterKernel(name, "wasm")
+      tf.registerKernel({ ...k, kernelFunc: (args) => (calls.push("fused"), k.kernelFunc(args)) })
+      try {
+        disposeRun(run(adamw({ lr: 0.01 }), 1))
+      } finally {
+        tf.unregisterKernel(name, "wasm")
+        tf.registerKernel(k)
+      }
+    })
     expect(calls.length).toBe(4) // one per parameter of the fixture
   })
 
-  it.each(optimizers)("%s: same params and slots as the composition, bit for bit", (_name, make) => {
-    const [fused, composed] = [true, false].map((on) =>
-      withKernel(on, () => {
+  it.each(optimizers)("%s: same params and slots on both fused paths as the composition, bit for bit", (_name, make) => {
+    const [tail, adamOnly, composed] = (["tail", "adam", "none"] as const).map((mode) =>
+      withKernel(mode, () => {
         const r = run(make(), 5)
         const out = { params: read(r.params), slots: Object.fromEntries(Object.entries(r.state.slots).map(([k, v]) => [k, read(v)])) }
         disposeRun(r)
         return out
       })
     )
-    expect(fused).toEqual(composed)
+    expect(tail).toEqual(composed)
+    expect(adamOnly).toEqual(composed)
   })
 
   it("matches the composition after a recycling reset of some slices", () => {
     const results = [true, false].map((on) =>
       withKernel(on, () => {
-        const opt = adam({ lr: 0.01 })
+        const opt = adamw({ lr: 0.01, weightDecay: 0.1 })
         const r = run(opt, 3)
         const reset = resetSlices(r.state, opt, [{ param: "ff.win", axis: 1, indices: [1, 3] }], "zero-moments-and-step")
         disposeState(r.state, reset)

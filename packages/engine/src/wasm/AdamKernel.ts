@@ -7,6 +7,12 @@
  *   mu'  = b1·mu + (1−b1)·g          nu'  = b2·nu + (1−b2)·g²
  *   bc1' = b1·bc1 + (1−b1)           bc2' = b2·bc2 + (1−b2)
  *   u    = (mu' / bc1') / (sqrt(nu' / bc2') + eps)
+ * `RekindleAdamW` is the same kernel with the rest of the optimizer chain's tail inside (one pass
+ * instead of up to four TF.js kernels per parameter): an optional input `p` (the parameter) with
+ * attr `wd` adds the decoupled weight decay, and attr `scale` (the learning-rate factor −lr)
+ * multiplies last:
+ *   u    = ((mu' / bc1') / (sqrt(nu' / bc2') + eps) + p·wd)·scale
+ * in the order `scaleByAdam → addDecayedWeights → scaleByLearningRate` compose them.
  * Every intermediate is rounded to float32 (`Math.fround`) in the same order as the op-by-op
  * composition, so the results equal the composition's bit for bit (IEEE float32 add, mul, div and
  * sqrt; double rounding through float64 is exact for these). Two implementations: `simdKernel`
@@ -22,9 +28,14 @@ import { Bug } from "@rekindle/core"
 /** The registered kernel name. */
 export const kernelName = "RekindleAdam"
 
+/** The kernel with the decay and learning-rate tail (the same kernel functions, another name). */
+export const tailKernelName = "RekindleAdamW"
+
 interface Prepared {
   readonly n: number
   readonly ins: Array<TensorInfo>
+  /** The parameter, when the weight decay is applied. */
+  readonly p: TensorInfo | undefined
   /** u, mu', nu', bc1', bc2' */
   readonly outs: Array<TensorInfo>
 }
@@ -42,19 +53,29 @@ const prepare = (args: Parameters<KernelFunc>[0]): Prepared => {
   for (const t of ins) {
     if (sizeOf(t.shape) !== n) throw new Bug(`${kernelName}: inputs differ in size (${shape} vs ${t.shape})`)
   }
+  const p = args.inputs["p"]
+  if (p !== undefined && (p.dtype !== "float32" || sizeOf(p.shape) !== n)) {
+    throw new Bug(`${kernelName}: input p must be float32 of size ${n}, got ${p.dtype} [${p.shape}]`)
+  }
   const backend = internals(args.backend)
   const outs: Array<TensorInfo> = [0, 1, 2, 3, 4].map(() => backend.makeOutput([...shape], "float32"))
-  return { n, ins, outs }
+  return { n, ins, p, outs }
 }
 
 const attrs = (args: Parameters<KernelFunc>[0]) => {
   const f = Math.fround
+  const wd = args.attrs?.["wd"] as number | undefined
+  const scale = args.attrs?.["scale"] as number | undefined
   return {
     b1: f(args.attrs?.["b1"] as number),
     b2: f(args.attrs?.["b2"] as number),
     eps: f(args.attrs?.["eps"] as number),
     c1: f(1 - (args.attrs?.["b1"] as number)),
-    c2: f(1 - (args.attrs?.["b2"] as number))
+    c2: f(1 - (args.attrs?.["b2"] as number)),
+    /** the decay is applied when `p` is given and `wd` is a number other than 0 */
+    wd: wd === undefined ? 0 : f(wd),
+    hasScale: scale !== undefined,
+    scale: scale === undefined ? 1 : f(scale)
   }
 }
 
@@ -63,11 +84,13 @@ const ordered = (outs: Array<TensorInfo>): Array<TensorInfo> => [outs[1]!, outs[
 
 /** The kernel as a JavaScript loop over the heap (the previous implementation; `simdKernels: false`). */
 export const kernel: KernelFunc = (args) => {
-  const { n, ins, outs } = prepare(args)
-  const { b1, b2, eps, c1, c2 } = attrs(args)
+  const { n, ins, p, outs } = prepare(args)
+  const { b1, b2, eps, c1, c2, wd, hasScale, scale } = attrs(args)
   const f = Math.fround
   const backend = internals(args.backend)
   const h = heap(backend, "float32")
+  const decay = p !== undefined && wd !== 0
+  const pi = p === undefined ? 0 : indexOf(backend, p)
   const [g, mu, nu, bc1, bc2] = ins.map((t) => indexOf(backend, t)) as [number, number, number, number, number]
   const [oU, oMu, oNu, oBc1, oBc2] = outs.map((t) => indexOf(backend, t)) as [number, number, number, number, number]
   for (let i = 0; i < n; i++) {
@@ -80,18 +103,25 @@ export const kernel: KernelFunc = (args) => {
     h[oNu + i] = v
     h[oBc1 + i] = k1
     h[oBc2 + i] = k2
-    h[oU + i] = f(m / k1) / f(f(Math.sqrt(f(v / k2))) + eps)
+    let u = f(f(m / k1) / f(f(Math.sqrt(f(v / k2))) + eps))
+    if (decay) u = f(u + f(h[pi + i]! * wd))
+    if (hasScale) u = f(u * scale)
+    h[oU + i] = u
   }
   return ordered(outs)
 }
 
 /** The kernel in wasm SIMD (`kernels.adam`): the same float32 operations in the same order, 4 lanes at a time. */
 export const simdKernel: KernelFunc = (args) => {
-  const { n, ins, outs } = prepare(args)
-  const { b1, b2, eps, c1, c2 } = attrs(args)
+  const { n, ins, p, outs } = prepare(args)
+  const { b1, b2, eps, c1, c2, wd, hasScale, scale } = attrs(args)
   const backend = internals(args.backend)
   const [g, mu, nu, bc1, bc2] = ins.map((t) => addressOf(backend, t)) as [number, number, number, number, number]
   const [u, m, v, k1, k2] = outs.map((t) => addressOf(backend, t)) as [number, number, number, number, number]
-  kernels(backend).adam(n, g, mu, nu, bc1, bc2, u, m, v, k1, k2, b1, b2, c1, c2, eps)
+  const decay = p !== undefined && wd !== 0
+  kernels(backend).adam(
+    n, g, mu, nu, bc1, bc2, u, m, v, k1, k2, b1, b2, c1, c2, eps,
+    decay ? 1 : 0, decay ? addressOf(backend, p) : 0, wd, hasScale ? 1 : 0, scale
+  )
   return ordered(outs)
 }

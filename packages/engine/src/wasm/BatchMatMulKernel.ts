@@ -48,6 +48,8 @@ export interface BatchMatMulOptions {
   /**
    * Where small batched products run: `adaptive` (default) times both per shape and keeps the
    * faster (see Adaptive.ts), `sequential` always on the calling thread, `pool` always on the pool.
+   * On the native-BLAS path (where the thread count changes the bits, so no timing decides):
+   * `pool` runs them on the library's threads, anything else on one library thread.
    */
   readonly smallProducts?: SmallProducts
 }
@@ -158,11 +160,13 @@ export const make = (stock: KernelFunc, transpose: TransposeFn, options: BatchMa
     if (M * N * K === 0) return stock(args)
     const native = options.blas === false ? undefined : NativeBlas.active()
     if (native !== undefined) {
+      // small batched slices on one BLAS thread unless `smallProducts: "pool"` (see BlasMatMul.ts)
+      const serialMaxFlops = options.smallProducts === "pool" ? 0 : (options.sequentialMaxFlops ?? defaultSequentialMaxFlops)
       return BlasMatMul.run(native, backend, {
         a, b, transposeA, transposeB, M, K, N, batchA, batchB, batch, outShape,
         aIndex: broadcastIndexer(outOuter, outerA),
         bIndex: broadcastIndexer(outOuter, outerB)
-      })
+      }, serialMaxFlops)
     }
     if (batchA === 1 && batchB === 1 && !transposeA && !transposeB) return stock(args)
 

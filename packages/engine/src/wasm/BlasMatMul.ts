@@ -4,7 +4,12 @@
  * No transposes are materialised (sgemm reads either layout) and nothing is copied: operands are
  * read and the output written in place in tfjs's tensor memory.
  *  - `b` unbatched and `a` not transposed: `a`'s batch folds into rows, one call;
- *  - otherwise one call per output slice, with numpy broadcasting of the batch dims.
+ *  - otherwise one call per output slice, with numpy broadcasting of the batch dims; when the
+ *    slices are small (attention's `[128,64]·[64,128]`: 2 MFLOP each) the loop runs with the
+ *    library on one thread (`serial`): waking the library's second thread per 2-MFLOP call costs
+ *    more than it saves (measured: 1 thread 65 GFLOP/s median, 79 best; 2 threads 9 median, 42
+ *    best, 64 slices of 128×64×128 under load ~7 on 2 cores). A fixed rule by size, not a timing:
+ *    the thread count changes the bits.
  */
 import type { TensorInfo } from "@tensorflow/tfjs-core"
 import type { Blas } from "./NativeBlas.ts"
@@ -30,8 +35,11 @@ export interface Product {
   readonly bIndex: (i: number) => number
 }
 
-/** Runs `p` with `blas` and returns the new output tensor. */
-export const run = (blas: Blas, backend: WasmBackendInternals, p: Product): TensorInfo => {
+/**
+ * Runs `p` with `blas` and returns the new output tensor. Batched products whose slices have at
+ * most `serialMaxFlops` FLOPs (2·M·K·N) run with the library on one thread (0: never).
+ */
+export const run = (blas: Blas, backend: WasmBackendInternals, p: Product, serialMaxFlops = 0): TensorInfo => {
   const { M, K, N, transposeA, transposeB } = p
   const out = backend.makeOutput(p.outShape, "float32")
   // read the heap view after the allocation (it may have grown the heap)
@@ -46,11 +54,15 @@ export const run = (blas: Blas, backend: WasmBackendInternals, p: Product): Tens
     blas.sgemm(false, transposeB, rows, N, K, h.subarray(a0, a0 + rows * K), K, h.subarray(b0, b0 + K * N), ldb, 0, h.subarray(o0, o0 + rows * N), N)
     return out
   }
-  for (let i = 0; i < p.batch; i++) {
-    const as = a0 + p.aIndex(i) * M * K
-    const bs = b0 + p.bIndex(i) * K * N
-    const os = o0 + i * M * N
-    blas.sgemm(transposeA, transposeB, M, N, K, h.subarray(as, as + M * K), lda, h.subarray(bs, bs + K * N), ldb, 0, h.subarray(os, os + M * N), N)
+  const loop = () => {
+    for (let i = 0; i < p.batch; i++) {
+      const as = a0 + p.aIndex(i) * M * K
+      const bs = b0 + p.bIndex(i) * K * N
+      const os = o0 + i * M * N
+      blas.sgemm(transposeA, transposeB, M, N, K, h.subarray(as, as + M * K), lda, h.subarray(bs, bs + K * N), ldb, 0, h.subarray(os, os + M * N), N)
+    }
   }
+  if (p.batch > 1 && blas.serial !== undefined && 2 * M * K * N <= serialMaxFlops) blas.serial(loop)
+  else loop()
   return out
 }

@@ -56,6 +56,8 @@ const configs: ReadonlyArray<tf.GradConfig> = [
     gradFunc: (dy, saved, attrs) => {
       const [y] = saved
       const [dx] = run(SoftmaxKernel.gradName, { y: y!, dy: dy as tf.Tensor }, { scale: attrs?.["scale"] ?? 1 })
+      // masked entries of y are 0, so dx is 0 there: the padding mask needs nothing here (and
+      // keyLengths, int32, is never on a gradient path: TF.js asks for no gradient of it)
       return { x: () => dx! }
     }
   }

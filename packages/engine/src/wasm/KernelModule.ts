@@ -28,7 +28,8 @@ export interface Kernels {
   adam(
     n: number, g: Ptr, mu: Ptr, nu: Ptr, bc1: Ptr, bc2: Ptr,
     u: Ptr, mOut: Ptr, vOut: Ptr, k1Out: Ptr, k2Out: Ptr,
-    b1: number, b2: number, c1: number, c2: number, eps: number
+    b1: number, b2: number, c1: number, c2: number, eps: number,
+    decay: number, p: Ptr, wd: number, hasScale: number, scale: number
   ): void
   layerNorm(
     n: number, d: number, x: Ptr, hasR: number, r: Ptr, s: Ptr,
@@ -44,7 +45,7 @@ export interface Kernels {
   ): void
   segmentSum(n: number, inner: number, x: Ptr, ids: Ptr, numSegments: number, out: Ptr): void
   colSum(rows: number, cols: number, x: Ptr, out: Ptr, acc: Ptr): void
-  softmax(rows: number, cols: number, x: Ptr, y: Ptr, scale: number, causalT: number): void
+  softmax(rows: number, cols: number, x: Ptr, y: Ptr, scale: number, causalT: number, lens: Ptr, rowsPerLen: number): void
   softmaxGrad(rows: number, cols: number, y: Ptr, dy: Ptr, dx: Ptr, scale: number): void
   softmaxXent(m: number, v: number, logits: Ptr, targets: Ptr, p: Ptr, loss: Ptr, minP: number): void
   softmaxXentGrad(m: number, v: number, p: Ptr, targets: Ptr, dy: Ptr, dyStride: number, divisor: number, dx: Ptr): void

@@ -17,8 +17,8 @@ export type BlasChoice = string
 /** Where the fast path comes from, for error messages and the docs. */
 export const installHint =
   "install OpenBLAS: Debian/Ubuntu `apt-get install libopenblas0-openmp` (or libopenblas0-pthread), " +
-  "Fedora `dnf install openblas-openmp`, macOS `brew install openblas` or `blas: \"" +
-  "/System/Library/Frameworks/Accelerate.framework/Accelerate\"`; and the npm package koffi (an optional dependency)"
+  "Fedora `dnf install openblas-openmp` (or FlexiBLAS, `dnf install flexiblas`), macOS: Accelerate is found by " +
+  "`blas: \"auto\"` (or `brew install openblas`); and the npm package koffi (an optional dependency)"
 
 /** `C = alpha·op(A)·op(B) + beta·C`, row-major, on float32 views (offsets are element indices). */
 export type Sgemm = (
@@ -30,6 +30,13 @@ export type Sgemm = (
 export interface Blas {
   readonly info: BlasInfo
   readonly sgemm: Sgemm
+  /**
+   * Runs `f` with the library on one thread, then restores its thread count (OpenBLAS:
+   * `openblas_set_num_threads`); absent where the library's threads cannot be set (then callers
+   * just run `f`). The thread count changes the bits of sgemm's results (a different split of
+   * the output tiles), so callers use it by a fixed rule, never by timing.
+   */
+  readonly serial?: <A>(f: () => A) => A
 }
 
 /** The result of a selection: the library (or none) and how it was chosen. */
@@ -49,11 +56,17 @@ export const candidates = (platform: NodeJS.Platform = process.platform): Readon
   return defaultCandidates(platform)
 }
 
+/** Apple's Accelerate framework (its CBLAS exports `cblas_sgemm` with the standard enums). */
+export const accelerate = "/System/Library/Frameworks/Accelerate.framework/Accelerate"
+
 const defaultCandidates = (platform: NodeJS.Platform): ReadonlyArray<string> =>
   platform === "darwin"
     ? [
-      "/opt/homebrew/opt/openblas/lib/libopenblas.dylib",
-      "/usr/local/opt/openblas/lib/libopenblas.dylib",
+      // Accelerate first: on Apple silicon its sgemm runs on the matrix units, far ahead of OpenBLAS
+      accelerate,
+      "/opt/homebrew/opt/openblas/lib/libopenblas.dylib", // Homebrew, Apple silicon
+      "/usr/local/opt/openblas/lib/libopenblas.dylib", // Homebrew, Intel
+      "/opt/local/lib/libopenblas.dylib", // MacPorts
       "libopenblas.dylib"
     ]
     : platform === "win32"
@@ -63,13 +76,21 @@ const defaultCandidates = (platform: NodeJS.Platform): ReadonlyArray<string> =>
       // a loaded machine, where the pthreads build's spinning server fell to XNNPACK's rate
       "/usr/lib/x86_64-linux-gnu/openblas-openmp/libopenblas.so.0", // Debian/Ubuntu libopenblas0-openmp
       "/usr/lib/aarch64-linux-gnu/openblas-openmp/libopenblas.so.0",
-      "libopenblaso.so.0", // Fedora: the OpenMP build
+      "libopenblaso.so.0", // Fedora/RHEL openblas-openmp (/usr/lib64/libopenblaso.so.0)
+      "/usr/lib64/libopenblaso.so.0",
       "libopenblas.so.0", // Debian's alternatives link (pthreads or OpenMP), Fedora's serial build
-      "libopenblasp.so.0", // Fedora: the pthreads build
+      "libopenblasp.so.0", // Fedora/RHEL openblas-threads
+      "/usr/lib64/libopenblasp.so.0",
       "libopenblas.so",
       "/usr/lib/x86_64-linux-gnu/libopenblas.so.0",
       "/usr/lib64/libopenblas.so.0",
-      "/usr/lib/aarch64-linux-gnu/libopenblas.so.0"
+      "/usr/lib/aarch64-linux-gnu/libopenblas.so.0",
+      // FlexiBLAS (Fedora's default BLAS since 33, package flexiblas): a CBLAS front end over the
+      // backend its configuration names (OpenBLAS-OpenMP by default); last, as its backend is not
+      // ours to pick. The ILP64 builds (…64_.so) are never tried: their ints are 64-bit.
+      "libflexiblas.so.3",
+      "/usr/lib64/libflexiblas.so.3",
+      "/usr/lib/x86_64-linux-gnu/libflexiblas.so.3"
     ]
 
 interface KoffiLib {
@@ -111,16 +132,27 @@ const open = (koffi: Koffi, path: string, threads: number | undefined, reason: s
   )
   const getConfig = optional<() => string>(lib, "const char* openblas_get_config()")
   const getCore = optional<() => string>(lib, "const char* openblas_get_corename()")
-  const getThreads = optional<() => number>(lib, "int openblas_get_num_threads()")
-  const setThreads = optional<(n: number) => void>(lib, "void openblas_set_num_threads(int)")
+  // FlexiBLAS has its own thread and version entry points (and forwards to its backend)
+  const flexiVersion = getConfig === undefined
+    ? optional<(a: Array<number>, b: Array<number>, c: Array<number>) => void>(lib, "void flexiblas_get_version(_Out_ int *major, _Out_ int *minor, _Out_ int *patch)")
+    : undefined
+  const getThreads = optional<() => number>(lib, "int openblas_get_num_threads()") ??
+    (flexiVersion === undefined ? undefined : optional<() => number>(lib, "int flexiblas_get_num_threads()"))
+  const setThreads = optional<(n: number) => void>(lib, "void openblas_set_num_threads(int)") ??
+    (flexiVersion === undefined ? undefined : optional<(n: number) => void>(lib, "void flexiblas_set_num_threads(int)"))
   if (threads !== undefined && setThreads !== undefined) setThreads(threads)
   const config = getConfig?.() ?? ""
   if (config.includes("USE_OPENMP")) exitGuard()
   const openblas = getConfig !== undefined
-  const version = openblas ? (/OpenBLAS (\S+)/.exec(config)?.[1] ?? config) : "unknown"
+  const flexi = flexiVersion === undefined ? undefined : (() => {
+    const v = [[0], [0], [0]] as [Array<number>, Array<number>, Array<number>]
+    flexiVersion(...v)
+    return v.map((x) => x[0]).join(".")
+  })()
+  const version = openblas ? (/OpenBLAS (\S+)/.exec(config)?.[1] ?? config) : flexi ?? "unknown"
   const info: BlasInfo = {
     requested,
-    library: openblas ? "openblas" : path.includes("Accelerate") ? "accelerate" : "cblas",
+    library: openblas ? "openblas" : flexi !== undefined ? "flexiblas" : path.includes("Accelerate") ? "accelerate" : "cblas",
     path,
     version,
     ...(getCore === undefined ? {} : { coreType: getCore() }),
@@ -130,7 +162,17 @@ const open = (koffi: Koffi, path: string, threads: number | undefined, reason: s
   const sgemm: Sgemm = (transA, transB, M, N, K, a, lda, b, ldb, beta, c, ldc) => {
     raw(rowMajor, transA ? trans : noTrans, transB ? trans : noTrans, M, N, K, 1, a, lda, b, ldb, beta, c, ldc)
   }
-  return { info, sgemm }
+  const configured = info.threads
+  if (setThreads === undefined || configured === undefined || configured <= 1) return { info, sgemm }
+  const serial = <A>(f: () => A): A => {
+    setThreads(1)
+    try {
+      return f()
+    } finally {
+      setThreads(configured)
+    }
+  }
+  return { info, sgemm, serial }
 }
 
 /**

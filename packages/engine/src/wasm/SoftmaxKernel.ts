@@ -1,9 +1,11 @@
 /**
  * Attention's softmax with its scale and causal mask in one pass (wasm SIMD, `kernels.softmax`):
  *
- * - `RekindleSoftmax`: input `x [.., T]`; attrs `scale`, `causal` (boolean: `x` is made of
- *   `[T, T]` blocks and row i of a block sees keys 0..i); output
- *   `y = softmax(scale·x + mask)` over the last axis, masked entries exactly 0;
+ * - `RekindleSoftmax`: input `x [.., T]`, optional `keyLengths` (int32 `[B]`: a key padding mask,
+ *   sequence b sees keys 0..keyLengths[b]−1; `x`'s rows are split evenly over the B sequences, e.g.
+ *   `[B·H, T, T]` scores); attrs `scale`, `causal` (boolean: `x` is made of `[T, T]` blocks and row
+ *   i of a block sees keys 0..i); output `y = softmax(scale·x + mask)` over the last axis, masked
+ *   entries exactly 0 (the gradient kernel needs no mask: it is 0 wherever y is);
  * - `RekindleSoftmaxGrad`: inputs `y, dy`, attr `scale`; output `dx = scale·y·(dy − Σ dy·y)`.
  *
  * exp is a polynomial (relative error ~1e-7): results agree with TF.js's softmax to float32
@@ -12,7 +14,7 @@
 import type { KernelFunc, TensorInfo } from "@tensorflow/tfjs-core"
 import { expectSize, requireInput, rowsOf } from "./FusedArgs.ts"
 import { addressOf, kernels } from "./KernelModule.ts"
-import { internals } from "./WasmHeap.ts"
+import { heap, indexOf, internals, sizeOf } from "./WasmHeap.ts"
 import { Bug } from "@rekindle/core"
 
 /** Kernel names. */
@@ -29,9 +31,24 @@ export const forward: KernelFunc = (args) => {
     throw new Bug(`${forwardName}: a causal softmax needs [.., T, T] scores, got shape [${x.shape}]`)
   }
   const backend = internals(args.backend)
+  const lengths = args.inputs["keyLengths"]
+  let rowsPerLen = 0
+  if (lengths !== undefined) {
+    const b = sizeOf(lengths.shape)
+    if (lengths.dtype !== "int32" || lengths.shape.length !== 1 || b === 0 || rows % b !== 0) {
+      throw new Bug(`${forwardName}: keyLengths must be int32 [B] with B dividing the ${rows} score rows, got ${lengths.dtype} [${lengths.shape}]`)
+    }
+    const h = heap(backend, "int32")
+    const at0 = indexOf(backend, lengths)
+    for (let i = 0; i < b; i++) {
+      const len = h[at0 + i]!
+      if (!(len >= 1 && len <= cols)) throw new Bug(`${forwardName}: keyLengths[${i}] must be in [1, ${cols}], got ${len}`)
+    }
+    rowsPerLen = rows / b
+  }
   const y = backend.makeOutput([...x.shape], "float32")
   const at = (t: TensorInfo) => addressOf(backend, t)
-  kernels(backend).softmax(rows, cols, at(x), at(y), scale, causal ? cols : 0)
+  kernels(backend).softmax(rows, cols, at(x), at(y), scale, causal ? cols : 0, lengths === undefined ? 0 : at(lengths), rowsPerLen)
   return y
 }
 

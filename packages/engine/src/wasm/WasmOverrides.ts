@@ -3,7 +3,7 @@
  * BatchMatMul (on a native BLAS when one is active, see NativeBlas.ts), _FusedMatMul, Transpose, Slice, SplitV, Sum (leading axes), GatherV2 (axis 0), Identity and same-dtype
  * Cast (no copy) replace the stock
  * kernels (the stock ones are kept and called for the cases the overrides do not handle);
- * UnsortedSegmentSum and the fused kernels are added: `RekindleAdam`, the LayerNorm pair
+ * UnsortedSegmentSum and the fused kernels are added: `RekindleAdam` (and `RekindleAdamW`, the same with the weight decay and learning-rate tail), the LayerNorm pair
  * `RekindleLayerNorm`/`RekindleLayerNormGrad` and, in wasm SIMD (`kernels.wasm` on tfjs's heap),
  * `RekindleAddLayerNorm`, `RekindleBiasActivation`/`RekindleActivation`, `RekindleSoftmax` and
  * `RekindleSoftmaxCrossEntropy` with their gradient kernels, and the column dot product `RekindleColumnDot` (the Taylor signal) (`simdKernels: false` keeps the
@@ -53,6 +53,11 @@ export interface OverrideOptions {
   /** Register the fused Adam kernel `RekindleAdam`. */
   readonly adam?: boolean
   /**
+   * Register `RekindleAdamW` too: Adam with the decoupled weight decay and the learning-rate factor
+   * inside (needs `adam`); off = the optimizer composes its tail from TF.js ops (A/B).
+   */
+  readonly adamW?: boolean
+  /**
    * Run the fused kernels in wasm SIMD (`kernels.wasm`): LayerNorm, Adam, Sum over leading axes and
    * UnsortedSegmentSum (float32) as SIMD instead of the previous JavaScript loops, plus the SIMD-only kernels below. `false`
    * restores the previous set (JS loops, nothing else fused) for A/B comparisons.
@@ -80,7 +85,10 @@ export interface OverrideOptions {
   readonly aliasSlices?: boolean
   /** BatchMatMul: batched products with slices of at most this many FLOPs are "small" (0 = none). */
   readonly sequentialMaxFlops?: number
-  /** BatchMatMul: where small batched products run: `adaptive` (default: timed), `sequential`, `pool`. */
+  /**
+   * BatchMatMul: where small batched products run: `adaptive` (default: timed), `sequential`, `pool`.
+   * On native BLAS: `pool` = on the library's threads, otherwise on one library thread (fixed rule).
+   */
   readonly smallProducts?: BatchMatMulKernel.SmallProducts
   /** Transpose: elements per 2-D slice from which the blocked JS path runs (tests lower it). */
   readonly transposeBlockedMinElements?: number
@@ -174,7 +182,10 @@ export const install = (options: OverrideOptions = {}): void => {
     add(LayerNormKernel.gradName, simd ? LayerNormKernel.simdGradKernel : LayerNormKernel.grad)
     if (simd && on("addLayerNorm")) add(LayerNormKernel.addForwardName, LayerNormKernel.addForwardKernel)
   }
-  if (on("adam")) add(AdamKernel.kernelName, simd ? AdamKernel.simdKernel : AdamKernel.kernel)
+  if (on("adam")) {
+    add(AdamKernel.kernelName, simd ? AdamKernel.simdKernel : AdamKernel.kernel)
+    if (on("adamW")) add(AdamKernel.tailKernelName, simd ? AdamKernel.simdKernel : AdamKernel.kernel)
+  }
   if (simd && on("biasActivation")) {
     add(BiasActivationKernel.forwardName, BiasActivationKernel.forward)
     add(BiasActivationKernel.activationName, BiasActivationKernel.forward)
