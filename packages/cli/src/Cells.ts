@@ -11,7 +11,6 @@ import { Write } from "@rekindle/report"
 import { folderName, hashOf, readManifest } from "@rekindle/run/RunFolder"
 import type { RunPlan } from "@rekindle/training"
 import { Console, Effect, FileSystem, Path } from "effect"
-import { createHash } from "node:crypto"
 import * as Host from "./Host.ts"
 import * as Summary from "./Summary.ts"
 
@@ -58,16 +57,6 @@ export const load = (
     }
     const all = yield* cells(prepared)
     return { prepared, cells: all }
-  })
-
-/** The sha256 (hex) of a file's bytes: what a study file is checked against across machines. */
-export const fileHash = (file: string) =>
-  Effect.gen(function*() {
-    const fs = yield* FileSystem.FileSystem
-    const bytes = yield* fs.readFile(file).pipe(
-      Effect.mapError(() => new UserError({ message: `${file}: cannot read the study file` }))
-    )
-    return createHash("sha256").update(bytes).digest("hex")
   })
 
 /** The folder a study's runs go to: `<runs dir>/<study name>`. */
