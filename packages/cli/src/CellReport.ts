@@ -8,15 +8,12 @@
 import { Effect, FileSystem, Schema } from "effect"
 
 /** When a run-cell passed each phase (epoch ms): start, study loaded and compiled, training started and ended. */
-export const Timings = Schema.Struct({
+const Timings = Schema.Struct({
   start: Schema.Finite,
   loaded: Schema.optionalKey(Schema.Finite),
   trainStart: Schema.optionalKey(Schema.Finite),
   end: Schema.Finite
 })
-/** Phase times of a cell. */
-export type Timings = typeof Timings.Type
-
 /** A run-cell's result file. */
 export const CellReport = Schema.Struct({
   index: Schema.Int,

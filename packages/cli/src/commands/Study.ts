@@ -71,7 +71,7 @@ const runCell = Command.make(
         : Effect.void
     const outcome = yield* Effect.gen(function*() {
       const path = yield* Path.Path
-      const { prepared, cells } = yield* (yield* LazyCells.cells).load(study, set)
+      const { prepared, cells } = yield* (yield* LazyCells.cells).loadKept(study, set)
       const cell = yield* (yield* LazyCells.cells).pick(cells, index)
       known.runId = cell.runId
       if (Option.isSome(expectHash) && expectHash.value !== cell.pipelineHash) {
