@@ -25,8 +25,8 @@ const layers = {
   pipeline: ["engine", "model", "data", "run", "recycling", "training"],
   builtins: ["PLUGINS"],
   cluster: [],
-  replication: [],
-  cli: ["engine", "model", "data", "report", "run", "recycling", "training", "pipeline", "builtins", "cluster"]
+  replication: ["report"],
+  cli: ["engine", "model", "data", "report", "run", "recycling", "training", "pipeline", "builtins", "cluster", "replication"]
 }
 
 /** The leaf libraries plugins may import. */

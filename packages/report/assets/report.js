@@ -433,10 +433,58 @@
     })))
   }
 
+  // ---------------------------------------------------------------------------------------------
+  // a page of charts (the replication page): the text is in the page already, each
+  // <div data-charts="KEY"> gets the charts of data.charts[KEY]
+
+  /** Curves over steps, one per series coloured by group, with dashed rules at the event steps. */
+  function linesChart(c) {
+    var pts = []
+    c.series.forEach(function (s) { s.points.forEach(function (p) { pts.push({ step: p.step, value: p.value, group: s.group, id: s.id }) }) })
+    if (pts.length === 0) return el("p", { class: "empty" }, "no data")
+    return plot({
+      width: WIDE, height: 300, marginLeft: 56,
+      x: { label: "step", tickFormat: integerTick }, y: { label: c.yLabel, grid: true },
+      color: { legend: true, type: "ordinal", scheme: "tableau10", domain: unique(c.series.map(function (s) { return s.group })) },
+      marks: [
+        Plot.ruleX(c.events, { stroke: "#c0392b", strokeOpacity: 0.3, strokeDasharray: "3,3" }),
+        Plot.line(pts, { x: "step", y: "value", stroke: "group", z: "id", strokeOpacity: 0.85 })
+      ]
+    })
+  }
+  /** Integer histograms, one panel per layer, one line per group (neurons per count). */
+  function countsChart(c) {
+    var layers = unique(c.counts.map(function (h) { return h.layer })).sort(function (a, b) { return a - b })
+    return grid(layers.map(function (layer) {
+      var hs = c.counts.filter(function (h) { return h.layer === layer })
+      var pts = []
+      hs.forEach(function (h) { pts = pts.concat(integerBins(h, { group: h.group })) })
+      return panel(layerLabel(layer), plot({
+        width: SMALL, height: 210, marginLeft: 44,
+        x: { label: c.xLabel, type: "point", domain: integerDomain(hs), padding: 0.5 }, y: { label: "neurons", grid: true, type: "symlog" },
+        color: { legend: true, type: "ordinal", scheme: "tableau10", domain: unique(c.counts.map(function (h) { return h.group })) },
+        marks: [Plot.line(pts, { x: "value", y: "count", stroke: "group" }), Plot.dot(pts, { x: "value", y: "count", stroke: "group", r: 2.5, tip: true })]
+      }))
+    }))
+  }
+  function renderCharts(d) {
+    document.title = d.title
+    Array.prototype.forEach.call(document.querySelectorAll("[data-charts]"), function (node) {
+      ;(d.charts[node.getAttribute("data-charts")] || []).forEach(function (c) {
+        node.append(el("h3", {}, c.title))
+        if (c.type === "histograms") node.append(histogramEvolution(c.histograms, c.name, c.name))
+        else if (c.type === "lines") node.append(linesChart(c))
+        else if (c.type === "counts") node.append(countsChart(c))
+        else node.append(el("p", { class: "error" }, "unknown chart type " + c.type))
+      })
+    })
+  }
+
   try {
     if (data.kind === "run") renderRun(data)
     else if (data.kind === "study") renderStudy(data)
     else if (data.kind === "magnitudes") renderMagnitudes(data)
+    else if (data.kind === "charts") renderCharts(data)
     else throw new Error("unknown report kind " + data.kind)
     document.body.setAttribute("data-rendered", "true")
   } catch (e) {

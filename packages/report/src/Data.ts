@@ -237,8 +237,16 @@ export const detect = (dir: string): Effect.Effect<FolderKind, UserError, FileSy
     })
   })
 
-/** Reads one run folder. */
-export const readRun = (dir: string): Effect.Effect<RunData, UserError, FileSystem.FileSystem | Path.Path> =>
+/** A run folder's decoded events (core Event schema; torn or unknown lines skipped) and its JSON files. */
+export interface RunFiles {
+  readonly folder: string
+  readonly events: ReadonlyArray<Event.Event>
+  readonly pipeline?: unknown
+  readonly manifest?: unknown
+}
+
+/** Reads one run folder's `events.jsonl`, `pipeline.json` and `manifest.json`. */
+export const readRunFiles = (dir: string): Effect.Effect<RunFiles, UserError, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
@@ -248,12 +256,17 @@ export const readRun = (dir: string): Effect.Effect<RunData, UserError, FileSyst
     const text = yield* fs.readFileString(file).pipe(Effect.mapError((e) => new UserError({ message: `${dir}: ${e.message}` })))
     const pipeline = yield* readJson(path.join(abs, "pipeline.json"))
     const manifest = yield* readJson(path.join(abs, "manifest.json"))
-    return fromEvents(Event.decodeLines(text), {
+    return {
       folder: path.basename(abs),
+      events: Event.decodeLines(text),
       ...(pipeline !== undefined ? { pipeline } : {}),
       ...(manifest !== undefined ? { manifest } : {})
-    })
+    }
   })
+
+/** Reads one run folder. */
+export const readRun = (dir: string): Effect.Effect<RunData, UserError, FileSystem.FileSystem | Path.Path> =>
+  Effect.map(readRunFiles(dir), (files) => fromEvents(files.events, files))
 
 /** Mean and sample std (null when there is no value; std 0 for one). */
 export const meanStd = (xs: ReadonlyArray<number>): { mean: number | null; std: number | null } => {
