@@ -95,6 +95,13 @@ export const stop = async (p: Proc) => {
   await p.exited
 }
 
+/** Kills (SIGKILL) every process still running: a test file's clean-up. */
+export const killAll = (procs: ReadonlyArray<Proc>) => {
+  for (const p of procs) {
+    if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGKILL")
+  }
+}
+
 /** A run folder's events without timings and resume markers. */
 export const comparableEvents = (dir: string): Array<Record<string, unknown>> =>
   readEvents(path.join(dir, "events.jsonl"))
