@@ -58,7 +58,7 @@ beforeAll(async () => {
   const r = await run(["run", file, "--out", out, "--cache", cache])
   expect(r.code, r.out).toBe(0)
   ref = path.join(out, "faults")
-})
+}, 600_000) // the one-machine reference run, beside other test files on a 2-core machine
 
 afterAll(() => {
   killAll(procs)
