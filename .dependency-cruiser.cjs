@@ -18,15 +18,16 @@ const layers = {
   model: ["engine"],
   data: [],
   report: ["engine", "model"],
-  testing: ["engine", "model"],
+  testing: ["engine", "model", "run", "loop"],
   run: ["engine", "model", "data"],
+  loop: ["engine", "model", "data", "run"],
   recycling: ["engine", "model"],
-  training: ["engine", "model", "data", "run", "recycling"],
-  pipeline: ["engine", "model", "data", "run", "recycling", "training"],
+  training: ["engine", "model", "data", "run", "loop", "recycling"],
+  pipeline: ["engine", "model", "data", "run", "loop", "recycling", "training"],
   builtins: ["PLUGINS"],
   cluster: [],
   replication: ["report"],
-  cli: ["engine", "model", "data", "report", "run", "recycling", "training", "pipeline", "builtins", "cluster", "replication"]
+  cli: ["engine", "model", "data", "report", "run", "loop", "recycling", "training", "pipeline", "builtins", "cluster", "replication"]
 }
 
 /** The leaf libraries plugins may import. */
@@ -72,7 +73,8 @@ const pluginSources = {
 }
 
 /**
- * Tests, benches and scripts of a package: what its sources may import, plus the plugin kit, the
+ * Tests, benches and scripts of a package (and of a plugin: the leaf libraries, the kit and other
+ * plugins as fixtures, such as a hook's criterion): what its sources may import, plus the plugin kit, the
  * report library, the plugins as fixtures, and the built-in registry (never a package above it).
  */
 const testsOf = Object.entries(layers).map(([name, below]) => ({
@@ -81,7 +83,7 @@ const testsOf = Object.entries(layers).map(([name, below]) => ({
 }))
 const pluginTests = {
   from: { path: `^${plugins}/(?!src/)` },
-  to: { path: publicOf(["packages/core", "packages/testing", ...leaves.map(pkg)]) }
+  to: { path: publicOf(["packages/core", "packages/testing", plugins, ...leaves.map(pkg)]) }
 }
 
 /** The tools on top (bench, presets, end-to-end tests, examples): any package's public surface. */

@@ -3,7 +3,8 @@
  * optimizer plugin, events to the real `log/jsonl` sink in a temporary run folder), a breakdown
  * of a step (forward, backward, optimizer update, logging, the rest), the bare TF.js loop, one
  * recycling event (magnitude-smallest 5% per layer + initial + zero-moments), one run of the
- * three probes at their default cadence, the cost of gradient signals at every step (Signals.ts),
+ * three probes at their default cadence, the end-to-end cost of gradient signals accumulated at
+ * every step (a taylor / snip criterion against one that needs none, SignalsEndToEnd.ts),
  * the best plain matMul rate of the backend, memory and live tensors.
  */
 import * as fs from "node:fs"
@@ -11,7 +12,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { NodeServices } from "@effect/platform-node"
 import "@rekindle/engine/Gradients"
-import { EventBus, Key, RunDir } from "@rekindle/core"
+import { EventBus, Key, RunLocation } from "@rekindle/core"
 import { Model } from "@rekindle/model"
 import { Jsonl } from "@rekindle/plugin-log"
 import { adam } from "@rekindle/plugin-optim"
@@ -23,7 +24,7 @@ import { ProbeHook, Trainer, TrainLoop } from "@rekindle/training"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect } from "effect"
 import * as BareLoop from "./BareLoop.ts"
-import * as Signals from "./Signals.ts"
+import * as SignalsEndToEnd from "./SignalsEndToEnd.ts"
 import type { BenchConfig } from "./Configs.ts"
 import { type Summary, summarize, time } from "./Stats.ts"
 import * as Synthetic from "./Synthetic.ts"
@@ -63,8 +64,8 @@ export interface BenchResult {
   /** One recycling event (5% of every FF layer: select, reinit, reset moments). */
   readonly recyclingMs: Summary
   readonly recyclingVsStep: number
-  /** Steps with taylor (and with taylor + snip + grad-norm) observed at every step against plain steps, interleaved (Signals.ts). */
-  readonly gradientSignals: Signals.SignalsCost
+  /** Trainer steps with select/taylor (select/snip) reading its signal accumulated at every step, against a criterion needing none, interleaved (SignalsEndToEnd.ts). */
+  readonly gradientSignals: SignalsEndToEnd.EndToEndCost
   readonly bareStepMs: Summary
   readonly overhead: number
   readonly effectiveGflops: number
@@ -113,7 +114,7 @@ const recyclingStage: Recycling.Stage.Stage = {
 /** An event bus over the real jsonl sink in a fresh temporary folder, timing every emit. */
 const timedJsonlBus = Effect.gen(function*() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rekindle-bench-"))
-  const sink = yield* Jsonl.make({ file: "events.jsonl" }).pipe(Effect.provideService(RunDir, { path: dir }))
+  const sink = yield* Jsonl.make({ file: "events.jsonl" }).pipe(Effect.provide(RunLocation.layer(dir)))
   const bus = yield* EventBus.make([sink])
   const timing = { ms: 0, events: 0 }
   const timed = EventBus.of({
@@ -259,7 +260,7 @@ export const run = (c: BenchConfig, options: BenchOptions, backend: { name: stri
     const probesMs = yield* probeRun(model, loop, probe, options).pipe(Effect.provideService(EventBus, bus))
     const recyclingMs = recyclingEvent(model, loop, probe, options)
     loop.dispose()
-    const gradientSignals = Signals.measure(c, options.steps, options.warmup)
+    const gradientSignals = yield* SignalsEndToEnd.measure(c, options.steps, options.warmup)
 
     Model.disposeBatch(probe)
 

@@ -118,24 +118,15 @@ export const measure = (c: BenchConfig, steps: number, warmup: number): SignalsC
  *   npx tsx bench/src/Signals.ts [--config reference] [--threads N] [--steps 20] [--warmup 2]
  */
 const main = async () => {
-  const { Backends } = await import("@rekindle/engine")
-  const { Effect } = await import("effect")
-  const { configs } = await import("./Configs.ts")
-  const arg = (name: string, fallback: string): string => {
-    const i = process.argv.indexOf(`--${name}`)
-    return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback
-  }
-  const threads = arg("threads", "")
-  const info = await Effect.runPromise(Backends.init({ name: "wasm", ...(threads !== "" ? { threads: Number(threads) } : {}) }, []))
-  const c = configs[arg("config", "reference")]!
-  const r = measure(c, Number(arg("steps", "20")), Number(arg("warmup", "2")))
-  const f = (s: Summary) => `median ${s.median.toFixed(0)} ms (min ${s.min.toFixed(0)}, max ${s.max.toFixed(0)})`
-  console.log(`${c.name}, wasm ${info.threads} threads: plain step ${f(r.plainMs)}`)
+  const { inWords, start } = await import("./Standalone.ts")
+  const { threads, config: c, steps, warmup } = await start(20)
+  const r = measure(c, steps, warmup)
+  console.log(`${c.name}, wasm ${threads} threads: plain step ${inWords(r.plainMs)}`)
   for (const a of r.arms) {
-    console.log(`  ${a.signals.length === 0 ? "capture tap only" : a.signals.join(" + ")} at every step: step ${f(a.stepMs)}; overhead (median of paired ratios) ${(a.overhead * 100).toFixed(2)}%; ` +
+    console.log(`  ${a.signals.length === 0 ? "capture tap only" : a.signals.join(" + ")} at every step: step ${inWords(a.stepMs)}; overhead (median of paired ratios) ${(a.overhead * 100).toFixed(2)}%; ` +
       `inside the observer ${a.observeMs.median.toFixed(1)} ms (min ${a.observeMs.min.toFixed(1)}) = ${(a.observeVsStep * 100).toFixed(2)}% of the plain step`)
   }
-  console.log(JSON.stringify({ bench: "gradient-signals", config: c.name, threads: info.threads, ...r }))
+  console.log(JSON.stringify({ bench: "gradient-signals", config: c.name, threads, ...r }))
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) void main()

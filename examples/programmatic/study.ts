@@ -35,7 +35,10 @@ export const runStudy = (outDir: string, cacheDir = ".cache/rekindle") =>
     const dirs: Array<string> = []
     for (const variant of yield* Studies.variants(magnitudeVsRandom)) {
       const plan = yield* Compile.compile(registry, variant.pipeline)
-      dirs.push((yield* Runner.run(plan, { outDir, cacheDir, backends: [] })).dir)
+      // a run is `Runner.program` over the layers of `Runner.layer` (folder, backend, data and model,
+      // step hooks, session, sinks); `Runner.run(plan, options)` is the same in one call
+      const result = yield* Runner.program(plan).pipe(Effect.provide(Runner.layer(plan, { outDir, cacheDir, backends: [] })))
+      dirs.push(result.dir)
     }
     const summaries = yield* Effect.forEach(dirs, Summary.read)
     return { dirs, table: Summary.table(Summary.group(summaries)) }

@@ -2,7 +2,8 @@
  * Typed pipeline presets, named after the reference study's experiments (see docs/recycling.md);
  * also end-to-end fixtures. Single pipelines: quickstart, baseline, recycle-initial,
  * recycle-current-distribution, recycle-copy, recycle-smooth. Studies: dff-sweep,
- * recycle-immunity, pruning-criteria, retrain-subsets, midpoint-loss, weight-decay.
+ * recycle-immunity, pruning-criteria, retrain-subsets, midpoint-loss, weight-decay; replication (a
+ * study of named arms: the reference study's findings at one scale, `rekindle replicate`).
  */
 // the built-in plugins in scope for the presets' definePipeline types
 import "@rekindle/builtins"
@@ -17,6 +18,7 @@ export { default as recycleCurrentDistribution } from "../recycle-current-distri
 export { default as recycleImmunity } from "../recycle-immunity.ts"
 export { default as recycleInitial } from "../recycle-initial.ts"
 export { default as recycleSmooth } from "../recycle-smooth.ts"
+export { default as replication } from "../replication.ts"
 export { default as retrainSubsets } from "../retrain-subsets.ts"
 export { default as weightDecay } from "../weight-decay.ts"
 
@@ -33,5 +35,6 @@ export const presetNames = [
   "pruning-criteria",
   "retrain-subsets",
   "midpoint-loss",
-  "weight-decay"
+  "weight-decay",
+  "replication"
 ] as const

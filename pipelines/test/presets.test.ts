@@ -5,8 +5,10 @@ import { describe, expect, it } from "vitest"
 import { builtins } from "@rekindle/builtins"
 import { type AnyPipeline, Compile, isStudy, override, Plan, Registry, Resolve, Smoke, Studies, type Study } from "@rekindle/pipeline"
 import { type MidpointLoss, Pruning, type Retrain } from "@rekindle/plugin-hooks"
+import { Arms } from "@rekindle/replication"
 import type { RunPlan } from "@rekindle/training"
 import * as presets from "../src/index.ts"
+import * as Scale from "../src/ReplicationScale.ts"
 import {
   baseline,
   dffSweep,
@@ -19,6 +21,7 @@ import {
   recycleImmunity,
   recycleInitial,
   recycleSmooth,
+  replication,
   retrainSubsets,
   weightDecay
 } from "../src/index.ts"
@@ -277,3 +280,80 @@ describe("experiment hooks", () => {
       .toEqual([{ path: "hooks.0.criterion", message: expect.stringContaining("rank criterion") }])
   })
 })
+
+describe("replication (the reference study as one study of named arms)", () => {
+  const vs = variants(replication)
+  const byArm = (arm: string) => vs.filter((v) => v.tags["arm"] === arm)
+  const planOf = (arm: string) => compile(byArm(arm)[0]!.pipeline)
+
+  it("has one arm per arm id of the analysis, in its order, each with seeds 1, 2, 3, and every arm compiles and plans", () => {
+    expect(Object.keys(replication.arms)).toEqual([...Arms.armIds])
+    expect(vs.map((v) => `${v.tags["arm"]}/${v.seed}`)).toEqual(Arms.armIds.flatMap((a) => [1, 2, 3].map((s) => `${a}/${s}`)))
+    expect(vs.every((v) => v.name === `replication-${v.tags["arm"]}`)).toBe(true)
+    for (const v of vs) {
+      const plan = compile(v.pipeline)
+      expect(plan.seed).toBe(v.seed)
+      expect(schedule(v.pipeline).steps).toBe(plan.train.steps)
+    }
+  })
+
+  it("every arm is at the replication scale: the model, batch, constant-lr AdamW without decay, the magnitude histograms, one wasm thread", () => {
+    for (const arm of Arms.armIds) {
+      const plan = planOf(arm)
+      const json = plan.resolved as Record<string, any>
+      expect(json.model).toMatchObject({ ...Scale.model, dFF: arm.startsWith("dff-") ? json.model.dFF : 256 })
+      expect(json.train).toMatchObject({ batchSize: 16, evalEvery: 375 })
+      expect(plan.train.steps).toBe(arm.startsWith("retrain-") ? 2250 : 3000)
+      expect(json.optimizer).toMatchObject({ use: "optim/adamw", lr: 1e-3, weightDecay: arm === "weight-decay" ? Scale.weightDecay : 0, schedule: { kind: "constant" } })
+      expect(json.backend).toEqual({ name: "wasm", threads: 1 })
+      // no FF layer in dff-0: no magnitudes to histogram
+      if (arm === "dff-0") expect(json.probes).toEqual([])
+      else expect(json.probes).toContainEqual(expect.objectContaining({ use: "probe/magnitudes", every: 375 }))
+    }
+    expect(Scale.weightDecay * 1e-3 * 3000).toBeCloseTo(1e-3 * 0.01 * 80_000)
+    expect(Scale.weightDecay).toBeCloseTo(0.2667, 4)
+  })
+
+  it("each arm makes its finding's one change, at the study's event times scaled to 3000 steps", () => {
+    expect(["dff-0", "dff-half", "baseline", "dff-double"].map((a) => planOf(a).model.dFF)).toEqual([0, 128, 256, 512])
+    for (const [arm, criterion] of [["prune-smallest", "select/magnitude-smallest"], ["prune-random", "select/random"], ["prune-largest", "select/magnitude-largest"]]) {
+      const pruning = pruningOf(planOf(arm!))!
+      expect(pruning.criterion.id).toBe(criterion)
+      expect(pruning.schedule).toEqual({ from: 375, until: 2999, final: 1, every: 37 })
+    }
+    expect(hookPlan(byArm("prune-smallest")[0]!.pipeline, "hooks/pruning").rows.at(-1)).toBe("step 2999: target 1 -> 256 pruned per layer")
+    expect(["retrain-smallest", "retrain-largest", "retrain-all"].map((a) => retrainOf(planOf(a))).map((r) => [r!.subset, r!.at, r!.steps, r!.fraction, r!.then]))
+      .toEqual([["smallest", 1875, 375, 0.1, "stop"], ["largest", 1875, 375, 0.1, "stop"], ["all", 1875, 375, 0.1, "stop"]])
+    const recycling = (arm: string) => {
+      const stage = planOf(arm).recycling[0]!
+      return [stage.criterion.id, stage.reinit.id, stage.fraction, stage.immunity, schedule(byArm(arm)[0]!.pipeline).stages[0]!.firing]
+    }
+    const rounds = [375, 750, 1125, 1500, 1875, 2250, 2625]
+    expect(recycling("recycle-initial")).toEqual(["select/magnitude-smallest", "reinit/initial", 0.1, 0, rounds])
+    expect(recycling("immunity-3")).toEqual(["select/magnitude-smallest", "reinit/initial", 0.1, 3, rounds])
+    expect(recycling("immunity-7")).toEqual(["select/magnitude-smallest", "reinit/initial", 0.1, 7, rounds])
+    expect(recycling("recycle-current")).toEqual(["select/magnitude-smallest", "reinit/current-distribution", 0.1, 0, rounds])
+    expect(recycling("copy-small")).toEqual(["select/magnitude-smallest", "reinit/copy", 0.01, 0, rounds])
+    expect(recycling("copy-large")).toEqual(["select/magnitude-smallest", "reinit/copy", 0.05, 0, rounds])
+    expect(recycling("smooth-small")).toEqual(["select/magnitude-smallest", "reinit/smooth", 0.01, 0, rounds])
+    expect(recycling("smooth-large")).toEqual(["select/magnitude-smallest", "reinit/smooth", 0.1, 0, rounds])
+    const reinit = (arm: string) => (planOf(arm).resolved as Record<string, any>).recycling[0].reinit
+    expect(reinit("copy-small")).toMatchObject({ use: "reinit/copy", noise: 0.05 })
+    expect(reinit("smooth-large")).toMatchObject({ use: "reinit/smooth", steps: 37 })
+    expect(["midpoint-1e-7", "midpoint-1e-3", "midpoint-1"].map((a) => midpointOf(planOf(a))))
+      .toEqual([1e-7, 1e-3, 1].map((coefficient) => ({ coefficient, p: 1, center: "mean", log: false, belowOnly: false })))
+    for (const arm of ["baseline", "weight-decay", "dff-half"]) {
+      expect(planOf(arm).recycling).toEqual([])
+      expect(planOf(arm).hooks).toEqual([])
+    }
+  })
+
+  it("every arm runs as a 4-step smoke run (rekindle replicate --smoke 4)", () => {
+    for (const arm of Arms.armIds) {
+      const smoke = Smoke.shorten(planOf(arm).resolved as Record<string, unknown>, 4)
+      expect(compile(smoke).train.steps).toBe(4)
+      for (const stage of schedule(smoke).stages) expect(stage.firing.length).toBeGreaterThan(0)
+    }
+  })
+})
+

@@ -1,15 +1,19 @@
 /**
  * The plugin author's path outside the repo, end to end: `npm run pack` packs the rekindle
- * packages, `rekindle new criterion` scaffolds a package into a temporary folder outside the
- * repository, `npm install` installs the tarballs there (from the npm cache where it can:
- * --prefer-offline), it type-checks with its own tsconfig, its own conformance test passes under
- * its own vitest, and a 5-step `rekindle run` of its pipeline recycles with its criterion: the Recycle events carry its picks
- * (its id, k = round(0.1 · 64) = 6 neurons, scores = the chosen neurons' magnitudes, the same
- * picks as the magnitude-smallest shadow). The Taylor worked example of docs/writing-a-criterion.md
- * (examples/criterion-taylor's source and test, copied into a second scaffolded package) type-checks and passes
- * its own test there and drives a 5-step run from the signal it declares: the same picks as the
- * built-in select/taylor shadow; killed mid-window and resumed, a longer run of it ends with the
- * uninterrupted run's events. The phases' times are printed.
+ * packages; `rekindle new criterion`, `rekindle new criterion` (for the Taylor worked example) and
+ * `rekindle new hook` scaffold three packages side by side in a temporary folder outside the
+ * repository, and one `npm install` installs the tarballs for all three (an npm workspace root
+ * above them, from the npm cache where it can: --prefer-offline; one install keeps the test's time
+ * flat as kinds are added). Each package then type-checks with its own tsconfig, passes its own
+ * conformance test under its own vitest and drives a 5-step `rekindle run` of its pipeline:
+ * - the criterion recycles with its picks (its id, k = round(0.1 · 64) = 6 neurons, scores = the
+ *   chosen neurons' magnitudes, the same picks as the magnitude-smallest shadow);
+ * - the Taylor worked example of docs/writing-a-criterion.md (examples/criterion-taylor's source and
+ *   test, copied into its package) recycles from the signal it declares: the same picks as the
+ *   built-in select/taylor shadow; killed mid-window and resumed, a longer run of it ends with the
+ *   uninterrupted run's events;
+ * - the hook (an anchored L2 penalty) takes its anchor at step 2 and reports its distance from then on.
+ * The phases' times are printed.
  */
 import { Event } from "@rekindle/core"
 import { Determinism } from "@rekindle/run"
@@ -52,48 +56,76 @@ const sh = (label: string, cmd: string, args: ReadonlyArray<string>, cwd: string
 }
 
 const packs = path.join(work, "packs")
-/** Packs the rekindle packages once for every test of this file. */
-const packed = (() => {
+const lab = path.join(work, "lab")
+const rekindleBin = path.join(root, "packages/cli/bin/rekindle.mjs")
+/** The scaffolded packages (folders under `lab`), by what they test. */
+const pkgs = { picks: path.join(lab, "picks"), taylor: path.join(lab, "taylor"), anchor: path.join(lab, "anchor") }
+
+/** Adds shadows to a scaffolded pipeline's recycling stage (to compare the picks with built-ins). */
+const addShadows = (pkg: string, shadows: ReadonlyArray<string>) => {
+  const pipeline = path.join(pkg, "pipeline.ts")
+  const source = fs.readFileSync(pipeline, "utf8")
+  const list = shadows.map((s) => `{ use: "${s}" }`).join(", ")
+  fs.writeFileSync(pipeline, source.replace(`optimizerState: "zero-moments"`, `optimizerState: "zero-moments",\n    shadow: [${list}]`))
+}
+
+/**
+ * Once for the file: packs rekindle, scaffolds the three packages, puts the Taylor example's two
+ * files into its package, and installs everything with one `npm install` at a workspace root above them.
+ */
+const installed = (() => {
   let done = false
   return () => {
-    if (!done) sh("pack", process.execPath, [path.join(root, "scripts/pack.mjs"), "--out", packs], root)
+    if (done) return
+    expect(path.relative(root, work).startsWith("..")).toBe(true)
+    sh("pack", process.execPath, [path.join(root, "scripts/pack.mjs"), "--out", packs], root)
+    const scaffold = (kind: string, name: string, pkg: string) => sh(`new ${kind} ${name}`, process.execPath, [rekindleBin, "new", kind, name, "--dir", pkg, "--packs", packs], work)
+    scaffold("criterion", "e2e/picks", pkgs.picks)
+    addShadows(pkgs.picks, ["select/magnitude-smallest"])
+    scaffold("criterion", "lab/taylor", pkgs.taylor)
+    // the doc's two files (test/e2e/example-plugin.test.ts checks that the doc shows exactly these)
+    const example = path.join(root, "examples/criterion-taylor")
+    for (const file of ["src/index.ts", "test/taylor.test.ts"]) fs.copyFileSync(path.join(example, file), path.join(pkgs.taylor, file))
+    // the scaffolded pipeline as it is, plus the built-in Taylor criterion as a shadow to compare the picks
+    expect(fs.readFileSync(path.join(pkgs.taylor, "pipeline.ts"), "utf8")).toContain(`select: { use: "lab/taylor", fraction: 0.1 }`)
+    addShadows(pkgs.taylor, ["select/taylor", "select/magnitude-smallest"])
+    scaffold("hook", "e2e/anchor", pkgs.anchor)
+    // a user with several plugin packages in one folder: an npm workspace root above them
+    fs.writeFileSync(path.join(lab, "package.json"), JSON.stringify({ name: "lab", private: true, workspaces: Object.keys(pkgs) }, null, 2))
+    sh("npm install", "npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], lab)
+    // one copy of each shared package, resolved inside the folder
+    for (const shared of ["effect", "@tensorflow/tfjs-core", "@rekindle/core"]) {
+      const copies = sh(`npm ls ${shared}`, "npm", ["ls", shared, "--all", "--parseable"], lab).trim().split("\n")
+      expect(new Set(copies.map((c) => fs.realpathSync(c))).size, shared).toBe(1)
+    }
     done = true
-    return packs
   }
 })()
 
-/** The Recycle events of the one run folder under `pkg/runs`. */
-const recyclesOf = (pkg: string) => {
+/**
+ * What every scaffolded package must do in its own folder: its tsconfig type-checks its files and
+ * the rekindle sources they import, its own test file passes with `tests` tests under its own
+ * vitest, and a 5-step `rekindle run` of its pipeline finishes. Returns the run's events.
+ */
+const checkPackage = (name: keyof typeof pkgs, tests: number): Array<Event.Event> => {
+  installed()
+  const pkg = pkgs[name]
+  sh(`npm run typecheck (${name})`, "npm", ["run", "typecheck"], pkg)
+  const test = sh(`npm test (${name})`, "npm", ["test"], pkg)
+  expect(test).toMatch(/Test Files\s+1 passed/)
+  expect(test).toMatch(new RegExp(`Tests\\s+${tests} passed`))
+  const run = sh(`rekindle run (${name})`, "npx", ["rekindle", "run", "pipeline.ts"], pkg)
+  expect(run).toContain("done: 5 steps")
   const [folder] = fs.readdirSync(path.join(pkg, "runs"))
-  const events = Event.decodeLines(fs.readFileSync(path.join(pkg, "runs", folder!, "events.jsonl"), "utf8"))
-  return events.flatMap((e) => (e._tag === "Recycle" ? [e] : []))
+  return Event.decodeLines(fs.readFileSync(path.join(pkg, "runs", folder!, "events.jsonl"), "utf8"))
 }
 
-describe("a criterion package outside the repo", () => {
-  it("scaffolds, installs the packed packages, passes its conformance test and drives a 5-step run", () => {
-    expect(path.relative(root, work).startsWith("..")).toBe(true)
-    const packs = packed()
-    const pkg = path.join(work, "picks")
-    sh("new", process.execPath, [path.join(root, "packages/cli/bin/rekindle.mjs"), "new", "criterion", "e2e/picks", "--dir", pkg, "--packs", packs], work)
-    // a shadow with the built-in equivalent, to compare the picks
-    const pipeline = path.join(pkg, "pipeline.ts")
-    fs.writeFileSync(pipeline, fs.readFileSync(pipeline, "utf8").replace(`optimizerState: "zero-moments"`, `optimizerState: "zero-moments",\n    shadow: [{ use: "select/magnitude-smallest" }]`))
+/** The Recycle events of a run's events. */
+const recyclesOf = (events: ReadonlyArray<Event.Event>) => events.flatMap((e) => (e._tag === "Recycle" ? [e] : []))
 
-    sh("npm install", "npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], pkg)
-    // one copy of each shared package, resolved inside the folder
-    for (const shared of ["effect", "@tensorflow/tfjs-core", "@rekindle/core"]) {
-      const copies = sh(`npm ls ${shared}`, "npm", ["ls", shared, "--all", "--parseable"], pkg).trim().split("\n")
-      expect(new Set(copies.map((c) => fs.realpathSync(c))).size, shared).toBe(1)
-    }
-    // its tsconfig type-checks its files and the rekindle sources they import from node_modules
-    sh("npm run typecheck", "npm", ["run", "typecheck"], pkg)
-    const test = sh("npm test", "npm", ["test"], pkg)
-    expect(test).toMatch(/Test Files\s+1 passed/)
-    expect(test).toMatch(/Tests\s+11 passed/)
-
-    const run = sh("rekindle run", "npx", ["rekindle", "run", "pipeline.ts"], pkg)
-    expect(run).toContain("done: 5 steps")
-    const recycles = recyclesOf(pkg)
+describe("plugin packages outside the repo", () => {
+  it("a criterion: scaffolded and installed, passes its conformance test and drives a 5-step run with its picks", () => {
+    const recycles = recyclesOf(checkPackage("picks", 11))
     expect(recycles.map((e) => [e.step, e.layer])).toEqual([[2, 0], [4, 0]])
     for (const e of recycles) {
       expect(e.criterion).toBe("e2e/picks")
@@ -105,28 +137,8 @@ describe("a criterion package outside the repo", () => {
     console.log(`scaffold e2e: ${times.join(", ")}`)
   })
 
-  it("runs the Taylor worked example of docs/writing-a-criterion.md: one source, one test, a signal it declares; resumes exactly", async () => {
-    const packs = packed()
-    const pkg = path.join(work, "taylor")
-    sh("new taylor", process.execPath, [path.join(root, "packages/cli/bin/rekindle.mjs"), "new", "criterion", "lab/taylor", "--dir", pkg, "--packs", packs], work)
-    // the doc's two files (test/e2e/example-plugin.test.ts checks that the doc shows exactly these)
-    const example = path.join(root, "examples/criterion-taylor")
-    for (const file of ["src/index.ts", "test/taylor.test.ts"]) fs.copyFileSync(path.join(example, file), path.join(pkg, file))
-    // the scaffolded pipeline as it is, plus the built-in Taylor criterion as a shadow to compare the picks
-    const pipeline = path.join(pkg, "pipeline.ts")
-    const source = fs.readFileSync(pipeline, "utf8")
-    expect(source).toContain(`select: { use: "lab/taylor", fraction: 0.1 }`)
-    fs.writeFileSync(pipeline, source.replace(`optimizerState: "zero-moments"`, `optimizerState: "zero-moments",\n    shadow: [{ use: "select/taylor" }, { use: "select/magnitude-smallest" }]`))
-
-    sh("npm install (taylor)", "npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], pkg)
-    sh("npm run typecheck (taylor)", "npm", ["run", "typecheck"], pkg)
-    const test = sh("npm test (taylor)", "npm", ["test"], pkg)
-    expect(test).toMatch(/Test Files\s+1 passed/)
-    expect(test).toMatch(/Tests\s+8 passed/)
-
-    const run = sh("rekindle run (taylor)", "npx", ["rekindle", "run", "pipeline.ts"], pkg)
-    expect(run).toContain("done: 5 steps")
-    const recycles = recyclesOf(pkg)
+  it("the Taylor worked example of docs/writing-a-criterion.md: one source, one test, a signal it declares; resumes exactly", async () => {
+    const recycles = recyclesOf(checkPackage("taylor", 8))
     expect(recycles.map((e) => [e.step, e.layer])).toEqual([[2, 0], [4, 0]])
     for (const e of recycles) {
       expect(e.criterion).toBe("lab/taylor")
@@ -141,8 +153,9 @@ describe("a criterion package outside the repo", () => {
 
     // killed mid-window between checkpoints and resumed, the run ends with the uninterrupted run's events
     // (lab/taylor's mean window lives in the host and is saved with the checkpoints)
+    const pkg = pkgs.taylor
     const longer = ["--set", "train.steps=24", "--set", "train.checkpointEvery=4", "--set", "recycling.0.schedule.every=3"]
-    const where = { bin: path.join(pkg, "node_modules/@rekindle/cli/bin/rekindle.mjs"), cwd: pkg }
+    const where = { bin: path.join(lab, "node_modules/@rekindle/cli/bin/rekindle.mjs"), cwd: pkg }
     const t0 = performance.now()
     const base = await rekindle(["run", "pipeline.ts", "--out", "runs-base", ...longer], undefined, env, where)
     expect(base.code, base.err).toBe(0)
@@ -158,5 +171,15 @@ describe("a criterion package outside the repo", () => {
     expect(c.equal, Determinism.describe(c, { expected: "uninterrupted", actual: "resumed" })).toBe(true)
     times.push(`kill and resume (taylor) ${((performance.now() - t0) / 1000).toFixed(1)} s`)
     console.log(`scaffold e2e (taylor): ${times.join(", ")}`)
+  })
+
+  it("a step hook: scaffolded and installed, passes the hook conformance suite and acts in a 5-step run", () => {
+    const events = checkPackage("anchor", 7)
+    // anchored before the update of step 2 (distance 0 then), pulled towards it afterwards
+    const distances = events.flatMap((e) => (e._tag === "Scalar" && e.probe === "e2e/anchor" ? [[e.step, e.value]] : []))
+    expect(distances.map(([step]) => step)).toEqual([2, 3, 4])
+    expect(distances[0]![1]).toBe(0)
+    for (const [, d] of distances.slice(1)) expect(d).toBeGreaterThan(0)
+    console.log(`scaffold e2e (hook): ${times.join(", ")}`)
   })
 })

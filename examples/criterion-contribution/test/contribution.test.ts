@@ -1,5 +1,5 @@
 import { Key, type LayerSignals, Selection, type Signals } from "@rekindle/core"
-import { criterionConformance, makeCriterion } from "@rekindle/testing"
+import { criterionConformance, makeCriterion, selectRequest } from "@rekindle/testing"
 import { describe, expect, it } from "vitest"
 import { lab } from "../src/index.ts"
 
@@ -17,14 +17,6 @@ const layer = (index: number, inNorm: Array<number>, outNorm: Array<number>, mea
   activations: { meanAbs: Float32Array.from(meanAbs), firingRate: Float32Array.from(meanAbs, (a) => (a > 0 ? 1 : 0)) }
 })
 
-const request = (widths: Array<number>, scope: "per-layer" | "global", k: number): Selection.SelectRequest => ({
-  scope,
-  fraction: 0.5,
-  k: widths.map(() => k),
-  total: k,
-  eligible: widths.map((w) => new Uint8Array(w).fill(1))
-})
-
 const key = Key.split(Key.make(1), "selection")
 const chosen = (s: Selection.Selection) => s.layers.map((l) => [...l.indices])
 
@@ -33,10 +25,10 @@ describe("lab/contribution", () => {
     // c = [0, 1, 0.4, 0.5]; magnitude M = [3, 1, 2, 0.5]
     const signals: Signals = { step: 0, layers: [layer(0, [1, 1, 1, 1], [3, 1, 2, 0.5], [0, 1, 0.2, 1])] }
     const c = makeCriterion(lab.criteria.contribution)
-    const s = c.select(undefined, signals, request([4], "per-layer", 2), key)
+    const s = c.select(undefined, signals, selectRequest([4], 2), key)
     expect(s.layers[0]!.indices).toEqual([0, 2])
     expect(s.layers[0]!.scores[1]).toBeCloseTo(0.4, 6)
-    const bySize = Selection.byRank(signals.layers.map((l) => l.magnitude), request([4], "per-layer", 2), "lowest")
+    const bySize = Selection.byRank(signals.layers.map((l) => l.magnitude), selectRequest([4], 2), "lowest")
     expect(bySize.layers[0]!.indices).toEqual([1, 3])
     expect(Selection.jaccard(s, bySize)).toBe(0)
   })
@@ -46,15 +38,15 @@ describe("lab/contribution", () => {
     const quiet = layer(0, [1, 1, 1], [1, 1, 1], [0.1, 0.2, 0.3])
     const loud = layer(1, [1, 1, 1], [1, 1, 1], [1, 2, 3])
     const signals: Signals = { step: 0, layers: [quiet, loud] }
-    const raw = makeCriterion(lab.criteria.contribution).select(undefined, signals, request([3, 3], "global", 2), key)
+    const raw = makeCriterion(lab.criteria.contribution).select(undefined, signals, selectRequest([3, 3], 2, "global"), key)
     expect(chosen(raw)).toEqual([[0, 1], []])
-    const norm = makeCriterion(lab.criteria.contribution, { normalize: true }).select(undefined, signals, request([3, 3], "global", 2), key)
+    const norm = makeCriterion(lab.criteria.contribution, { normalize: true }).select(undefined, signals, selectRequest([3, 3], 2, "global"), key)
     expect(chosen(norm)).toEqual([[0], [0]])
   })
 
   it("says so when the host measured no activations", () => {
     const { activations: _, ...bare } = layer(0, [1], [1], [1])
-    expect(() => makeCriterion(lab.criteria.contribution).select(undefined, { step: 0, layers: [bare] }, request([1], "per-layer", 1), key))
+    expect(() => makeCriterion(lab.criteria.contribution).select(undefined, { step: 0, layers: [bare] }, selectRequest([1], 1), key))
       .toThrow(/lab\/contribution: layer 0 has no activation statistics/)
   })
 })

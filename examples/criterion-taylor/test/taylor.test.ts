@@ -1,19 +1,11 @@
-import { Key, type Selection, type Signals } from "@rekindle/core"
-import { criterionConformance, makeCriterion } from "@rekindle/testing"
+import { Key, type Signals } from "@rekindle/core"
+import { criterionConformance, makeCriterion, selectRequest } from "@rekindle/testing"
 import { describe, expect, it } from "vitest"
 import { plugin } from "../src/index.ts"
 
 // the core contract, on synthetic values of the signals it declares: well-formed selections,
 // exact rank counts, determinism, immunity, purity, finite scores, no tensor leaks
 criterionConformance("lab/taylor", plugin.criteria.taylor)
-
-const request = (k: number): Selection.SelectRequest => ({
-  scope: "per-layer",
-  fraction: 0.5,
-  k: [k],
-  total: k,
-  eligible: [new Uint8Array(4).fill(1)]
-})
 
 /** One layer whose magnitudes rank the neurons the other way round from their Taylor values. */
 const signals = (taylor: Array<number>): Signals => {
@@ -32,14 +24,14 @@ describe("lab/taylor", () => {
   })
 
   it("recycles the neurons with the smallest Taylor importance, whatever their magnitude", () => {
-    const chosen = makeCriterion(plugin.criteria.taylor).select(undefined, signals([0.3, 0.2, 0, 0.1]), request(2), Key.make(1))
+    const chosen = makeCriterion(plugin.criteria.taylor).select(undefined, signals([0.3, 0.2, 0, 0.1]), selectRequest([4], 2), Key.make(1))
     expect(chosen.layers[0]!.indices).toEqual([2, 3])
     expect(chosen.layers[0]!.scores).toEqual([0, Math.fround(0.1)])
   })
 
   it("says so when the host measured no Taylor signal", () => {
     const { values: _, ...bare } = signals([0, 0, 0, 0]).layers[0]!
-    expect(() => makeCriterion(plugin.criteria.taylor).select(undefined, { step: 4, layers: [bare] }, request(1), Key.make(1)))
+    expect(() => makeCriterion(plugin.criteria.taylor).select(undefined, { step: 4, layers: [bare] }, selectRequest([4], 1), Key.make(1)))
       .toThrow(/lab\/taylor: layer 0 has no signal "taylor"/)
   })
 })

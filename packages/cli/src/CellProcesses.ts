@@ -10,8 +10,9 @@
  * study file version and thread count (`key`, taken from its first cell); it dies with its worker
  * (its stdin closes), and is retired (and replaced) after a failed cell.
  */
-import { Effect, FileSystem } from "effect"
+import { Effect } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
+import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import * as readline from "node:readline"
@@ -57,13 +58,32 @@ const lineSplitter = (onLine: (line: string) => void) => {
   }
 }
 
+/**
+ * Why a cell's process failed, in a few lines, when it wrote no result file: the child's stderr
+ * holds the run's console progress too, so this is the cell's own verdict, from its last problem
+ * line on (a user error keeps its field paths), or what killed it.
+ */
+export const failure = (exit: Ended): string => {
+  const lines = exit.err.trim().split("\n").filter((l) => l.trim() !== "")
+  const problem = (l: string) => /error|fail|warning|refus/i.test(l)
+  if (exit.signal !== null) {
+    const tail = (lines.some(problem) ? lines.filter(problem) : lines).slice(-8).join("\n")
+    return `the cell's process was killed by ${exit.signal}${tail !== "" ? `:\n${tail}` : ""}`
+  }
+  const last = lines.findLastIndex(problem)
+  const why = (last >= 0 ? lines.slice(last, last + 8) : lines.slice(-8)).join("\n")
+  return why !== "" ? why : `exit code ${exit.code}`
+}
+
 /** The line a child writes on stderr once its heavy modules are loaded (it then reads requests). */
 export const readyMarker = "\u001erekindle-cells-ready"
 
 /** The pool's settings. */
 export interface PoolOptions {
-  /** Children kept started and preloaded, ready for a first cell (a worker's slots). */
-  readonly warm: number
+  /** Children kept started and preloaded, ready for a first cell (a worker's slots; default none). */
+  readonly warm?: number
+  /** Echo the children's output, each line prefixed (default); without it, it is only kept (the last lines, for `failure`). */
+  readonly echo?: boolean
 }
 
 /**
@@ -71,7 +91,9 @@ export interface PoolOptions {
  * any cell arrives; a child retired (another study version, a failed cell) is replaced by a
  * fresh one that preloads in the background.
  */
-export const make = (options: PoolOptions) => {
+export const make = (options: PoolOptions = {}) => {
+  const echo = options.echo ?? true
+  const warm = options.warm ?? 0
   const idle: Array<Child> = []
   /** Children running a cell now. */
   let busy = 0
@@ -89,7 +111,9 @@ export const make = (options: PoolOptions) => {
       for (const f of onReady) f()
       onReady = []
     }
-    proc.stdout!.on("data", lineSplitter((l) => process.stdout.write(`${child.current?.prefix ?? ""}${l}\n`)))
+    proc.stdout!.on("data", lineSplitter((l) => {
+      if (echo) process.stdout.write(`${child.current?.prefix ?? ""}${l}\n`)
+    }))
     proc.stderr!.on("data", lineSplitter((l) => {
       const cur = child.current
       if (l.startsWith(readyMarker)) return readied()
@@ -99,7 +123,7 @@ export const make = (options: PoolOptions) => {
         return
       }
       if (cur !== undefined) cur.err = (cur.err + l + "\n").slice(-4000)
-      process.stderr.write(`${cur?.prefix ?? ""}${l}\n`)
+      if (echo) process.stderr.write(`${cur?.prefix ?? ""}${l}\n`)
     }))
     const closed = (code: number | null, signal: NodeJS.Signals | null, why?: string) => {
       child.closed = true
@@ -124,7 +148,7 @@ export const make = (options: PoolOptions) => {
 
   /** Keeps `warm` children in all (busy or idle): spawns fresh ones, preloading in the background, for those retired. */
   const refill = () => {
-    while (idle.length + busy < options.warm) idle.push(spawnChild(undefined))
+    while (idle.length + busy < warm) idle.push(spawnChild(undefined))
   }
 
   /** Starts the warm children and waits until each has loaded the engine. */
@@ -138,9 +162,10 @@ export const make = (options: PoolOptions) => {
    * key); interrupting it stops the child (which checkpoints). Returns how the child ended and the
    * result file it wrote (undefined when it wrote none, e.g. killed, or bad arguments).
    */
-  const run = (key: string, args: ReadonlyArray<string>, prefix: string): Effect.Effect<Ended & { readonly report: CellReport.CellReport | undefined }, never, FileSystem.FileSystem> =>
+  const run = (key: string, args: ReadonlyArray<string>, prefix: string): Effect.Effect<Ended & { readonly report: CellReport.CellReport | undefined }> =>
     Effect.gen(function*() {
-      const fs = yield* FileSystem.FileSystem
+      const resultFile = path.join(os.tmpdir(), `rekindle-cell-${process.pid}-${++requests}.json`)
+      const removeResult = Effect.sync(() => fs.rmSync(resultFile, { force: true }))
       // children of another study version are of no further use
       const stale = idle.filter((c) => c.key !== undefined && c.key !== key)
       for (const c of stale) idle.splice(idle.indexOf(c), 1)
@@ -151,14 +176,13 @@ export const make = (options: PoolOptions) => {
       child.key = key
       busy++
       refill()
-      const resultFile = path.join(os.tmpdir(), `rekindle-cell-${process.pid}-${++requests}.json`)
       const ended = yield* Effect.callback<Ended>((resume) => {
         child.current = { prefix, err: "", done: (e) => resume(Effect.succeed(e)) }
         child.proc.stdin!.write(JSON.stringify([...args, "--result", resultFile]) + "\n")
         return retire(child)
-      }).pipe(Effect.onInterrupt(() => Effect.andThen(Effect.sync(() => busy--), fs.remove(resultFile).pipe(Effect.ignore))))
-      const report = yield* CellReport.read(resultFile)
-      yield* fs.remove(resultFile).pipe(Effect.ignore)
+      }).pipe(Effect.onInterrupt(() => Effect.andThen(Effect.sync(() => busy--), removeResult)))
+      const report = yield* Effect.sync(() => (fs.existsSync(resultFile) ? CellReport.parse(fs.readFileSync(resultFile, "utf8")) : undefined))
+      yield* removeResult
       busy--
       if (ended.code === 0 && !child.closed) idle.unshift(child)
       else {

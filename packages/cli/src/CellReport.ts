@@ -5,7 +5,7 @@
  * A worker reads it instead of guessing the outcome from the child's stderr; any scheduler may
  * read it too.
  */
-import { Effect, FileSystem, Schema } from "effect"
+import { Effect, FileSystem, Option, Schema } from "effect"
 
 /** When a run-cell passed each phase (epoch ms): start, study loaded and compiled, training started and ended. */
 const Timings = Schema.Struct({
@@ -42,10 +42,6 @@ export const write = (file: string, report: CellReport) =>
     yield* fs.rename(`${file}.tmp`, file)
   })
 
-/** Reads a result file (`undefined`: missing or unreadable, e.g. the process was killed first). */
-export const read = (file: string) =>
-  Effect.gen(function*() {
-    const fs = yield* FileSystem.FileSystem
-    const text = yield* fs.readFileString(file)
-    return yield* Schema.decodeEffect(json)(text.trim())
-  }).pipe(Effect.orElseSucceed(() => undefined))
+/** A result file's text, decoded (`undefined`: not a whole result, e.g. cut short). */
+export const parse = (text: string): CellReport | undefined =>
+  Option.getOrUndefined(Schema.decodeUnknownOption(json)(text.trim()))

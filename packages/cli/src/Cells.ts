@@ -6,10 +6,10 @@
  */
 import type { BackendProvider } from "@rekindle/core"
 import { Files, RunError, UserError } from "@rekindle/core"
-import { Compile } from "@rekindle/pipeline"
+import { Compile, Smoke } from "@rekindle/pipeline"
 import { Write } from "@rekindle/report"
 import { folderName, hashOf, readManifest } from "@rekindle/run/RunFolder"
-import type { RunPlan } from "@rekindle/training"
+import type { Runner, RunPlan } from "@rekindle/training"
 import { Console, Effect, FileSystem, Path } from "effect"
 import { createHash } from "node:crypto"
 import * as Host from "./Host.ts"
@@ -45,6 +45,19 @@ export const cells = (prepared: PreparedStudy): Effect.Effect<ReadonlyArray<Cell
         plan
       }))
     ))
+
+/**
+ * The smoke versions of cells: each run shortened to `steps` steps with every stage, probe,
+ * evaluation and checkpoint compressed into them (`Smoke.shorten`), compiled again (a new run id).
+ */
+export const shorten = (prepared: PreparedStudy, all: ReadonlyArray<Cell>, steps: number): Effect.Effect<ReadonlyArray<Cell>, UserError> =>
+  steps < 2
+    ? Effect.fail(new UserError({ message: `--smoke: expected at least 2 steps, got ${steps}` }))
+    : Effect.forEach(all, (c) =>
+      Compile.compile(prepared.registry, Smoke.shorten(c.plan.resolved, steps)).pipe(
+        Effect.mapError((e) => Host.within(`--smoke ${steps} (variant ${c.name})`, e)),
+        Effect.map((plan): Cell => ({ ...c, plan, runId: folderName(plan.name, plan.resolved), pipelineHash: hashOf(plan.resolved) }))
+      ))
 
 /** Loads a study file (a single pipeline is a user error) and compiles its cells. */
 export const load = (
@@ -111,7 +124,7 @@ export type Trainer = (plan: RunPlan, options: {
   readonly existing?: "refuse" | "replace" | "resume" | "continue"
   readonly keepCheckpoints?: number
   readonly source?: string
-}) => Effect.Effect<unknown, unknown, FileSystem.FileSystem | Path.Path>
+}) => Effect.Effect<unknown, Runner.RunFailure, FileSystem.FileSystem | Path.Path>
 
 /** What running a cell did. */
 type CellOutcome =
@@ -141,7 +154,7 @@ export const runCell = (trainer: Trainer, cell: Cell, root: string, options: Cel
       ...(options.source !== undefined ? { source: options.source } : {})
     }).pipe(
       Effect.as({ _tag: "Finished", dir } as CellOutcome),
-      Effect.catch((e: unknown) => (e instanceof RunError ? Effect.succeed({ _tag: "Failed", dir, error: e } as CellOutcome) : Effect.fail(e)))
+      Effect.catchTag("RunError", (error) => Effect.succeed({ _tag: "Failed", dir, error } as CellOutcome))
     )
   })
 

@@ -9,6 +9,7 @@ import { magnitudes } from "./commands/Magnitudes.ts"
 import { newPackage } from "./commands/New.ts"
 import { plan } from "./commands/Plan.ts"
 import { plugins } from "./commands/Plugins.ts"
+import { replicate } from "./commands/Replicate.ts"
 import { report } from "./commands/Report.ts"
 import { reproduce } from "./commands/Reproduce.ts"
 import { resume } from "./commands/Resume.ts"
@@ -22,7 +23,7 @@ import { studyCommand } from "./commands/Study.ts"
 export { runCommand, version } from "./Exit.ts"
 
 /** The built-in subcommands (a host may add more with `make`). */
-export const commands = [Run.make(), resume, reproduce, validate, plan, schema, plugins, compare, report, magnitudes, newPackage, studyCommand, worker] as const
+export const commands = [Run.make(), resume, reproduce, validate, plan, schema, plugins, compare, report, magnitudes, newPackage, studyCommand, worker, replicate] as const
 
 /** The root command over the given subcommands. */
 export const make = <const Subs extends ReadonlyArray<Command.Command<any, any, any, any, any>>>(subcommands: Subs) =>

@@ -3,19 +3,19 @@
  * only, no stack trace; also bad flags and unknown commands), 1 on an internal error (with its
  * trace) or a run that failed numerically (`ExitCode`).
  */
-import { formatUserError, UserError } from "@rekindle/core/Errors"
-import { Cause, Console, Effect } from "effect"
+import { formatUserError, isUserError, UserError } from "@rekindle/core/Errors"
+import { Cause, Console, Effect, Predicate } from "effect"
 import { CliError, Command } from "effect/cli"
 import { createRequire } from "node:module"
-import { ExitCode, smokeDefaultSteps } from "./commands/Run.ts"
+import { type ExitCode, smokeDefaultSteps } from "./commands/Run.ts"
 import * as Lazy from "./Lazy.ts"
 
 /** rekindle's version (from package.json, as `bin/rekindle.mjs --version` prints it). */
 export const version: string = (createRequire(import.meta.url)("../package.json") as { version: string }).version
 
 const exitCodeOf = (error: unknown): Effect.Effect<number, unknown> => {
-  if (error instanceof UserError) return Effect.as(Console.error(formatUserError(error)), 2)
-  if (error instanceof ExitCode) return Effect.succeed(error.code)
+  if (isUserError(error)) return Effect.as(Console.error(formatUserError(error)), 2)
+  if (Predicate.isTagged(error, "ExitCode")) return Effect.succeed((error as ExitCode).code)
   if (CliError.isCliError(error)) {
     // effect/cli already printed the problem (and help)
     return Effect.succeed(error._tag === "ShowHelp" && error.errors.length === 0 ? 0 : 2)

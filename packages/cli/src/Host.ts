@@ -1,7 +1,8 @@
 /**
  * What every command needs before it can act: the plugin registry (built-ins, then
  * `rekindle.config.ts` in the working directory, then the pipeline file's own plugins) and the
- * pipeline or study from a file with `--set` overrides applied.
+ * pipeline or study from a file with `--set` overrides applied (on a study, `--set seeds=[1, 2]`
+ * sets its seeds; every other override applies to each variant).
  */
 import { UserError } from "@rekindle/core/Errors"
 import type { Registry, Study, Variant } from "@rekindle/pipeline"
@@ -56,10 +57,14 @@ export const prepare = (
     if (loaded._tag === "Pipeline") {
       return { _tag: "Pipeline", file, registry: reg, pipeline: yield* Overrides.apply(loaded.pipeline, overrides) } as const
     }
-    const variants = yield* Studies.variants(loaded.study)
+    // `--set seeds=[...]` sets the study's seeds (every scheduler of its cells passes the same --set); the rest apply to every variant
+    const seeds = overrides.filter((o) => o.path === "seeds").at(-1)
+    const study = seeds === undefined ? loaded.study : { ...loaded.study, seeds: seeds.value as ReadonlyArray<number> }
+    const variants = yield* Studies.variants(study).pipe(Effect.mapError((e) => (seeds === undefined ? e : within("--set seeds", e))))
+    const rest = overrides.filter((o) => o.path !== "seeds")
     const applied = yield* Effect.forEach(variants, (v) =>
-      Effect.map(Overrides.apply(v.pipeline, overrides), (pipeline) => ({ ...v, pipeline })))
-    return { _tag: "Study", file, registry: reg, study: loaded.study, variants: applied } as const
+      Effect.map(Overrides.apply(v.pipeline, rest), (pipeline) => ({ ...v, pipeline })))
+    return { _tag: "Study", file, registry: reg, study, variants: applied } as const
   })
 
 /** The same error, its message prefixed with where it happened. */

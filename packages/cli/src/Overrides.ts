@@ -3,7 +3,7 @@
  * `{use: optim/sgd, lr: 0.1}` an object, anything else a string). The path is checked when the
  * overridden pipeline is decoded (an unknown key names the closest known one).
  */
-import { UserError } from "@rekindle/core/Errors"
+import { isUserError, UserError } from "@rekindle/core/Errors"
 import { Effect } from "effect"
 import YAML from "yaml"
 import * as Lazy from "./Lazy.ts"
@@ -37,5 +37,5 @@ export const apply = <T>(pipeline: T, overrides: ReadonlyArray<Override>): Effec
     Effect.try({
       try: () => overrides.reduce((p, o) => Paths.set(p, o.path, o.value), pipeline),
       catch: (e) =>
-        e instanceof UserError ? new UserError({ message: `--set ${e.message}` }) : new UserError({ message: `--set: ${String(e)}` })
+        isUserError(e) ? new UserError({ message: `--set ${e.message}` }) : new UserError({ message: `--set: ${String(e)}` })
     }))

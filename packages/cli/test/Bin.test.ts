@@ -36,13 +36,13 @@ describe("rekindle bin", { timeout: 60_000 }, () => {
     expect(version.code).toBe(0)
     expect(version.out).toBe(`rekindle v${JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version}\n`)
     expect(version.urls.filter((u) => u.includes("/src/") || u.includes("effect"))).toEqual([])
-    for (const args of [["--help"], ["run", "--help"]]) {
+    for (const args of [["--help"], ["run", "--help"], ["replicate", "--help"]]) {
       const help = imports(...args)
       expect(help.code).toBe(0)
       expect(help.out).toContain("USAGE")
       expect(help.urls.some((u) => u.endsWith("/packages/cli/src/Cli.ts"))).toBe(true)
       const heavy = help.urls.filter((u) =>
-        /@tensorflow|\/tsx\/|\/packages\/(pipeline\/src\/(index|Compile|Resolve)\.ts|builtins|model|engine|data|recycling|training|run\/src\/index\.ts)|\/plugins\/|\/packages\/core\/src\/index\.ts|\/packages\/report\/src\/index\.ts|\/bench\/src\//.test(u))
+        /@tensorflow|\/tsx\/|\/packages\/(pipeline\/src\/(index|Compile|Resolve)\.ts|builtins|model|engine|data|recycling|training|replication|run\/src\/index\.ts)|\/plugins\/|\/packages\/core\/src\/index\.ts|\/packages\/report\/src\/index\.ts|\/bench\/src\//.test(u))
       expect(heavy).toEqual([])
     }
   })

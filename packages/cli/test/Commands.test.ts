@@ -268,6 +268,29 @@ describe("run", () => {
       expect(existsSync(join(out, "lr-study", "study.json"))).toBe(true)
     }))
 
+  it.effect("a study of named arms runs like a grid study: <study>-<arm> per seed, tagged by arm; --set seeds=[...] sets its seeds for every command", () =>
+    Effect.gen(function*() {
+      const out = join(tmp(), "runs")
+      calls.length = 0
+      const r = yield* cliWithFakeTrainer(["run", fixture("arms-study.ts"), "--out", out, "--set", "seeds=[3]", "--set", "train.evalEvery=5"])
+      expect(r.err).toBe("")
+      expect(r.code).toBe(0)
+      expect(calls.map((c) => `${c.name}/${c.seed}`)).toEqual(["arms-slow/3", "arms-fast/3"])
+      const study = JSON.parse(readFileSync(join(out, "arms", "study.json"), "utf8"))
+      expect(study.variants.map((v: any) => [v.name, v.seed, v.tags, v.status])).toEqual([
+        ["arms-slow", 3, { arm: "slow", seed: 3 }, "finished"],
+        ["arms-fast", 3, { arm: "fast", seed: 3 }, "finished"]
+      ])
+      const pipelines = study.variants.map((v: any) => JSON.parse(readFileSync(join(out, "arms", v.dir, "pipeline.json"), "utf8")))
+      expect(pipelines.map((p: any) => [p.train.steps, p.train.evalEvery, p.optimizer.lr])).toEqual([[20, 5, 0.01], [10, 5, 0.1]])
+      // the same cells, by index, for a scheduler given the same --set
+      const cells = yield* cli(["study", "cells", fixture("arms-study.ts"), "--json", "--set", "seeds=[3]", "--set", "train.evalEvery=5"])
+      expect(cells.out.split("\n").map((l) => JSON.parse(l).runId)).toEqual(study.variants.map((v: any) => v.dir))
+      const bad = yield* cli(["study", "cells", fixture("arms-study.ts"), "--set", "seeds=[1.5]"])
+      expect(bad.code).toBe(2)
+      expect(bad.err).toContain("--set seeds: invalid study:\n  seeds.0: expected an integer, got 1.5")
+    }))
+
   it.effect("--set applies to every variant of a study", () =>
     Effect.gen(function*() {
       const out = join(tmp(), "runs")

@@ -25,11 +25,11 @@ const scratch = fs.mkdtempSync(path.join(root, "packages", "cli", ".scaffold-"))
 afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }))
 
 const sh = (cmd: string, args: ReadonlyArray<string>, cwd: string) => {
-  const r = spawnSync(cmd, args, { cwd, encoding: "utf8", timeout: 120_000, env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" } })
+  const r = spawnSync(cmd, args, { cwd, encoding: "utf8", timeout: 200_000, env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" } })
   return { code: r.status, out: `${r.stdout}${r.stderr}` }
 }
 
-describe("rekindle new", { timeout: 120_000 }, () => {
+describe("rekindle new", { timeout: 240_000 }, () => {
   for (const kind of kinds) {
     it.effect(`${kind.name}: a standalone package that type-checks, passes its conformance test and validates`, () =>
       Effect.gen(function*() {
@@ -69,7 +69,7 @@ describe("rekindle new", { timeout: 120_000 }, () => {
 
       const unknown = yield* cli(["new", "optimiser", "x", "--dir", path.join(scratch, "u")])
       expect(unknown.code).toBe(2)
-      expect(unknown.err).toContain(`unknown kind "optimiser"; rekindle new makes: criterion, reinit, sink, signal`)
+      expect(unknown.err).toContain(`unknown kind "optimiser"; rekindle new makes: criterion, reinit, sink, signal, hook`)
       const bad = yield* cli(["new", "criterion", "My_Criterion", "--dir", path.join(scratch, "b")])
       expect(bad.code).toBe(2)
       expect(bad.err).toContain(`id "My_Criterion" must be lowercase letters, digits and dashes`)

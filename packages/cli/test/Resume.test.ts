@@ -17,7 +17,17 @@ const runFolder = (root: string, name: string, status: string): string => {
   const dir = join(root, name)
   mkdirSync(dir)
   writeFileSync(join(dir, "pipeline.json"), JSON.stringify({ name: "x" }))
-  writeFileSync(join(dir, "manifest.json"), JSON.stringify({ status, pipelineHash: "abcd1234", stepsDone: 3 }))
+  writeFileSync(join(dir, "manifest.json"), JSON.stringify({
+    name: "x",
+    pipelineHash: "abcd1234",
+    seed: 1,
+    status,
+    startedAt: "2026-01-01T00:00:00.000Z",
+    steps: 10,
+    stepsDone: 3,
+    versions: {},
+    node: process.version
+  }))
   return dir
 }
 

@@ -65,7 +65,18 @@ export const fakeTrainer: Run.RunFn = (plan, options) =>
     events.push(Event.Eval.make({ step: steps, loss: finalEvalLoss, accuracy: 0.5, batches: 1, tokens: 1 }))
     events.push(Event.RunFinished.make({ time, step: steps, finalLoss: loss(steps), finalEvalLoss }))
     yield* fs.writeFileString(path.join(dir, "events.jsonl"), events.map((e) => Event.encodeLine(e) + "\n").join(""))
-    yield* writeJsonAtomic(path.join(dir, "manifest.json"), { name: plan.name, status: "finished" })
+    yield* writeJsonAtomic(path.join(dir, "manifest.json"), {
+      name: plan.name,
+      pipelineHash: "x",
+      seed: plan.seed,
+      status: "finished",
+      startedAt: time,
+      endedAt: time,
+      steps,
+      stepsDone: steps,
+      versions: {},
+      node: process.version
+    })
     return { dir, finalLoss: loss(steps), finalEvalLoss }
   }).pipe(Effect.orDie)
 

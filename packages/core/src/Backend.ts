@@ -4,6 +4,7 @@
  * backend with the highest priority.
  */
 import type { Effect } from "effect"
+import type { BackendError, UserError } from "./Errors.ts"
 
 /** What the run's first event reports about the backend it got. */
 export interface BackendInfo {
@@ -56,6 +57,9 @@ export interface BackendProvider {
   readonly available: Effect.Effect<boolean>
   /** What makes it available, for the error when it is not (e.g. the npm install command of its package). */
   readonly requires?: string
-  /** Registers and selects the backend. */
-  readonly init: (options: BackendInitOptions) => Effect.Effect<BackendInfo, unknown>
+  /**
+   * Registers and selects the backend. Fails with a `BackendError` when it cannot come up here, or
+   * a `UserError` when an option the user set is wrong (no fallback under `auto` then).
+   */
+  readonly init: (options: BackendInitOptions) => Effect.Effect<BackendInfo, BackendError | UserError>
 }

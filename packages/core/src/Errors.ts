@@ -1,9 +1,12 @@
 /**
- * Error types shared by every package. `UserError`s are the user's to fix (bad pipeline, missing
- * file, ...): the CLI prints their message without a stack trace and exits 2. Anything else is a
- * bug and exits 1 with its trace.
+ * Error types shared by every package, as `Schema.TaggedError`s that travel in the error channel
+ * and are handled by tag (`Effect.catchTag("UserError", ...)`). `UserError`s are the user's to fix
+ * (bad pipeline, missing file, ...): the CLI prints their message without a stack trace and exits
+ * 2. A `RunError` is a run that failed at a step (exit 1, no trace). Anything else, thrown or died
+ * with, is a bug and exits 1 with its trace.
  */
-import { Data } from "effect"
+import { Predicate, Schema } from "effect"
+import * as FileErrors from "./FileErrors.ts"
 
 /** One problem in user input: where (a field path like `model.dModel`), what was expected, what was found. */
 export interface Problem {
@@ -11,11 +14,13 @@ export interface Problem {
   readonly message: string
 }
 
+const ProblemSchema = Schema.Struct({ path: Schema.String, message: Schema.String })
+
 /** A problem the user can fix; exit code 2, no stack trace. */
-export class UserError extends Data.TaggedError("UserError")<{
-  readonly message: string
-  readonly problems?: ReadonlyArray<Problem>
-}> {}
+export class UserError extends Schema.TaggedError<UserError>()("UserError", {
+  message: Schema.String,
+  problems: Schema.optionalKey(Schema.Array(ProblemSchema))
+}) {}
 
 /** A user error for the terminal: `error: <message>`, then any problems the message does not list. */
 export const formatUserError = (e: UserError): string => {
@@ -24,16 +29,49 @@ export const formatUserError = (e: UserError): string => {
 }
 
 /** A plugin failed to build a part from its options. */
-export class PluginError extends Data.TaggedError("PluginError")<{
-  readonly part: string
-  readonly message: string
-}> {}
+export class PluginError extends Schema.TaggedError<PluginError>()("PluginError", {
+  part: Schema.String,
+  message: Schema.String
+}) {}
 
 /** A run failed at a step for a numeric reason (non-finite loss or parameter, broken invariant). */
-export class RunError extends Data.TaggedError("RunError")<{
-  readonly step: number
-  readonly message: string
-}> {}
+export class RunError extends Schema.TaggedError<RunError>()("RunError", {
+  step: Schema.Number,
+  message: Schema.String
+}) {}
+
+/** A sink failed to write or flush (the event bus drops an optional sink and fails the run for a required one). */
+export class SinkError extends Schema.TaggedError<SinkError>()("SinkError", {
+  sink: Schema.String,
+  message: Schema.String
+}) {
+  /**
+   * A sink's failure (typically a file-system error) as a `SinkError` whose message says it in
+   * words (`the disk is full (ENOSPC: ...)`): `Effect.mapError(SinkError.from(name))`.
+   */
+  static readonly from = (sink: string) => (e: unknown): SinkError => new SinkError({ sink, message: FileErrors.describe(e) })
+}
+
+/** A backend failed to initialise. */
+export class BackendError extends Schema.TaggedError<BackendError>()("BackendError", {
+  backend: Schema.String,
+  message: Schema.String
+}) {}
+
+/**
+ * An invariant violation: a bug in rekindle or in a plugin if it is ever reached. Expected failures
+ * (bad input, missing files, incompatible options) are checked before and travel as the tagged
+ * errors above; a `Bug` is thrown from synchronous code (kernels, tensor helpers, the guards of
+ * library functions) and inside Effect surfaces as a defect: exit 1 with its trace. Its name stays
+ * `Error`, so messages that quote it read as before.
+ */
+export class Bug extends Error {}
+
+/** Whether a value (thrown or failed with) is a `UserError`; for code outside Effect (thrown errors, `Effect.try` catches). */
+export const isUserError = (u: unknown): u is UserError => Predicate.isTagged(u, "UserError")
+
+/** Whether a value (thrown or failed with) is a `RunError`; for code outside Effect. */
+export const isRunError = (u: unknown): u is RunError => Predicate.isTagged(u, "RunError")
 
 /** Formats problems one per line as `path: message`. */
 export const formatProblems = (problems: ReadonlyArray<Problem>): string =>

@@ -4,7 +4,7 @@
  * fails; either way the failure is said in words (`the disk is full (ENOSPC: ...)`).
  */
 import type * as Event from "./Event.ts"
-import { RunError } from "./Errors.ts"
+import { RunError, type SinkError } from "./Errors.ts"
 import * as FileErrors from "./FileErrors.ts"
 import type { Sink } from "./Sink.ts"
 import { Console, Context, Effect } from "effect"
@@ -18,7 +18,7 @@ export class EventBus extends Context.Service<EventBus, {
   static readonly make = (sinks: ReadonlyArray<Sink>) =>
     Effect.sync(() => {
       let active = [...sinks]
-      const guard = (sink: Sink, eff: Effect.Effect<void, unknown>, step: number) =>
+      const guard = (sink: Sink, eff: Effect.Effect<void, SinkError>, step: number) =>
         eff.pipe(
           Effect.catchCause((cause) =>
             sink.required

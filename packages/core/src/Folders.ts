@@ -8,7 +8,7 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { Effect } from "effect"
-import { UserError } from "./Errors.ts"
+import { isUserError, UserError } from "./Errors.ts"
 import * as FileErrors from "./FileErrors.ts"
 
 /** statfs magic numbers of kernel pseudo-file systems that hold no user files. */
@@ -76,5 +76,5 @@ export const make = (dir: string, what: string): Effect.Effect<void, UserError> 
       }
       if (!fs.statSync(abs).isDirectory()) throw Object.assign(new Error(`ENOTDIR: not a directory, '${abs}'`), { code: "ENOTDIR" })
     },
-    catch: (e) => (e instanceof UserError ? e : new UserError({ message: `${what}: cannot create ${dir}: ${FileErrors.describe(e)}` }))
+    catch: (e) => (isUserError(e) ? e : new UserError({ message: `${what}: cannot create ${dir}: ${FileErrors.describe(e)}` }))
   })

@@ -3,6 +3,7 @@
  * parameter's name (e.g. `layers.0.ff.win`), never by position.
  */
 import type * as tf from "@tensorflow/tfjs-core"
+import { Bug } from "./Errors.ts"
 
 /** Tensors keyed by parameter name. */
 export type ParamMap = Readonly<Record<string, tf.Tensor>>
@@ -26,7 +27,7 @@ export const zipWith = (
   const out: Record<string, tf.Tensor> = {}
   for (const name of Object.keys(a)) {
     const y = b[name]
-    if (y === undefined) throw new Error(`ParamMap.zipWith: "${name}" missing from the second map`)
+    if (y === undefined) throw new Bug(`ParamMap.zipWith: "${name}" missing from the second map`)
     out[name] = f(a[name]!, y, name)
   }
   return out

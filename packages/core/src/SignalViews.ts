@@ -7,6 +7,7 @@ import type * as Params from "./Params.ts"
 import type * as Signal from "./Signal.ts"
 import type * as Topology from "./Topology.ts"
 import * as tf from "@tensorflow/tfjs-core"
+import { Bug } from "./Errors.ts"
 
 /** What the host captured for one observation; per-layer arrays are indexed by FF-layer position. */
 export interface Capture {
@@ -42,7 +43,7 @@ export const tensorsOf = (
 export const viewsOf = (topology: Topology.Topology, capture: Capture): Array<Signal.LayerView> =>
   topology.layers.map((layer, p) => {
     const weights = tensorsOf(layer, capture.params)
-    if (weights === undefined) throw new Error(`signals: the parameters of FF layer ${layer.layer} (${layer.win}, ${layer.wout}) are missing`)
+    if (weights === undefined) throw new Bug(`signals: the parameters of FF layer ${layer.layer} (${layer.win}, ${layer.wout}) are missing`)
     const grads = capture.grads === undefined
       ? undefined
       : tensorsOf(layer, capture.grads, (name) => (capture.params[name] === undefined ? undefined : tf.zerosLike(capture.params[name]!)))

@@ -4,6 +4,7 @@
  * sink is logged and dropped unless it is `required` (events.jsonl is).
  */
 import type { Effect } from "effect"
+import type { SinkError } from "./Errors.ts"
 import type { Event } from "./Event.ts"
 
 /** An event consumer. */
@@ -11,6 +12,6 @@ export interface Sink {
   readonly name: string
   /** When true, a failure of this sink fails the run. */
   readonly required: boolean
-  readonly write: (event: Event) => Effect.Effect<void, unknown>
-  readonly flush: Effect.Effect<void, unknown>
+  readonly write: (event: Event) => Effect.Effect<void, SinkError>
+  readonly flush: Effect.Effect<void, SinkError>
 }

@@ -7,6 +7,7 @@
  */
 import type * as Optimizer from "./Optimizer.ts"
 import * as tf from "@tensorflow/tfjs-core"
+import { Bug } from "./Errors.ts"
 
 /** What recycling does to the optimizer slots of reset neurons. */
 export type Policy = "keep" | "zero-moments" | "zero-moments-and-step"
@@ -31,12 +32,12 @@ const sliceMask = (shape: ReadonlyArray<number>, slices: ReadonlyArray<NeuronSli
   const flags = new Uint8Array(size)
   for (const s of slices) {
     const n = shape[s.axis]
-    if (n === undefined) throw new Error(`resetSlices: parameter "${s.param}" has rank ${shape.length}, no axis ${s.axis}`)
+    if (n === undefined) throw new Bug(`resetSlices: parameter "${s.param}" has rank ${shape.length}, no axis ${s.axis}`)
     const inner = shape.slice(s.axis + 1).reduce((a, b) => a * b, 1)
     const outer = size / (n * inner)
     for (const i of s.indices) {
       if (!Number.isInteger(i) || i < 0 || i >= n) {
-        throw new Error(`resetSlices: index ${i} out of range [0, ${n}) on axis ${s.axis} of "${s.param}"`)
+        throw new Bug(`resetSlices: index ${i} out of range [0, ${n}) on axis ${s.axis} of "${s.param}"`)
       }
       for (let o = 0; o < outer; o++) flags.fill(1, (o * n + i) * inner, (o * n + i + 1) * inner)
     }
@@ -63,12 +64,12 @@ export const resetSlices = (
     const out: Record<string, Record<string, tf.Tensor>> = {}
     for (const slotName of Object.keys(state.slots)) {
       const spec = optimizer.slots[slotName]
-      if (spec === undefined) throw new Error(`resetSlices: state slot "${slotName}" is not declared by the optimizer`)
+      if (spec === undefined) throw new Bug(`resetSlices: state slot "${slotName}" is not declared by the optimizer`)
       const slot = state.slots[slotName]!
       const reset = roles.has(spec.role)
       if (reset) {
         for (const param of byParam.keys()) {
-          if (slot[param] === undefined) throw new Error(`resetSlices: slot "${slotName}" has no parameter "${param}"`)
+          if (slot[param] === undefined) throw new Bug(`resetSlices: slot "${slotName}" has no parameter "${param}"`)
         }
       }
       const next: Record<string, tf.Tensor> = {}

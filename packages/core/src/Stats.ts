@@ -3,6 +3,7 @@
  * as bin edges + counts with the mean and population standard deviation of the values, integer
  * histograms for counts, and Pearson's r. Non-finite values are left out of every statistic.
  */
+import { Bug } from "./Errors.ts"
 
 /** A histogram: `edges.length === counts.length + 1`; bin b holds edges[b] <= v < edges[b + 1] (the last bin is closed). */
 export interface Histogram {
@@ -51,7 +52,7 @@ export const histogram = (
   bins: number,
   range?: readonly [number, number]
 ): Histogram => {
-  if (!Number.isInteger(bins) || bins < 1) throw new Error(`histogram: bins must be a positive integer, got ${bins}`)
+  if (!Number.isInteger(bins) || bins < 1) throw new Bug(`histogram: bins must be a positive integer, got ${bins}`)
   const m = moments(values)
   let lo = range?.[0] ?? m.min
   let hi = range?.[1] ?? m.max
@@ -95,7 +96,7 @@ export const integerHistogram = (values: ArrayLike<number>, maxBins = 64): Histo
  * remain or either variable is constant (r is not defined).
  */
 export const pearson = (x: ArrayLike<number>, y: ArrayLike<number>): number | undefined => {
-  if (x.length !== y.length) throw new Error(`pearson: ${x.length} x values but ${y.length} y values`)
+  if (x.length !== y.length) throw new Bug(`pearson: ${x.length} x values but ${y.length} y values`)
   let n = 0
   let sx = 0
   let sy = 0

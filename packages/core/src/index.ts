@@ -5,7 +5,7 @@
 export type * from "./Backend.ts"
 export * as Batch from "./Batch.ts"
 export * as Errors from "./Errors.ts"
-export { formatUserError, PluginError, type Problem, RunError, UserError } from "./Errors.ts"
+export { BackendError, Bug, formatUserError, isRunError, isUserError, PluginError, type Problem, RunError, SinkError, UserError } from "./Errors.ts"
 export * as Event from "./Event.ts"
 export * as Files from "./Files.ts"
 export { EventBus } from "./EventBus.ts"
@@ -32,7 +32,7 @@ export type * as Signal from "./Signal.ts"
 export * as SignalViews from "./SignalViews.ts"
 export * as SignalWindows from "./SignalWindows.ts"
 export type * from "./Sink.ts"
-export { RunDir } from "./RunDir.ts"
+export { RunLocation } from "./RunLocation.ts"
 export * as Schemas from "./Schemas.ts"
 
 /**

@@ -55,8 +55,6 @@ export const availableByPriority = (
 /** One init at a time per process: tfjs keeps a single global engine. */
 const lock = Semaphore.makeUnsafe(1)
 
-const describe = (e: unknown): string => (e instanceof Error ? e.message : String(e))
-
 /**
  * TF.js production mode: skips debug-only checks and silences TF.js's console notes (such as the
  * cpu backend's advice to install tfjs-node, printed on its first use).
@@ -66,8 +64,8 @@ const enableProdMode = Effect.sync(() => tf.env().set("PROD", true))
 const initOne = (p: BackendProvider, options: BackendInitOptions): Effect.Effect<BackendInfo, UserError> =>
   enableProdMode.pipe(
     Effect.andThen(p.init(options)),
-    Effect.mapError((e) =>
-      e instanceof UserError ? e : new UserError({ message: `backend: "${p.name}" failed to initialise: ${describe(e)}` })
+    Effect.catchTag("BackendError", (e) =>
+      Effect.fail(new UserError({ message: `backend: "${p.name}" failed to initialise: ${e.message}` }))
     )
   )
 

@@ -26,6 +26,7 @@ const register = async (): Promise<void> => {
         : next(specifier, context)
   })
   await import(`${distUrl}register_all_gradients.js`)
+  // an invariant (a bug if reached); a plain Error, so this side-effect module loads TF.js only
   if (!registered()) throw new Error("Gradients: tfjs-core's gradient registrations did not take effect")
 }
 

@@ -5,7 +5,8 @@
  * copies of weights are cached by tensor id; make a new tensor and `assign` it instead.
  */
 import * as tf from "@tensorflow/tfjs-core"
-import { Data, Effect, type Scope } from "effect"
+import { Effect, Schema, type Scope } from "effect"
+import { Bug } from "@rekindle/core"
 
 /**
  * Runs synchronous numeric code inside `tf.tidy`: every tensor `f` creates and does not return is
@@ -73,11 +74,11 @@ export const acquireVariables = <R extends Readonly<Record<string, tf.Tensor>>>(
   )
 
 /** Tensors were created and not disposed. */
-export class TensorLeak extends Data.TaggedError("TensorLeak")<{
-  readonly before: number
-  readonly after: number
-  readonly message: string
-}> {}
+export class TensorLeak extends Schema.TaggedError<TensorLeak>()("TensorLeak", {
+  before: Schema.Number,
+  after: Schema.Number,
+  message: Schema.String
+}) {}
 
 /** Live tensors now (`tf.memory().numTensors`). */
 export const liveTensors = (): number => tf.memory().numTensors
@@ -103,6 +104,6 @@ export const expectNoTensorLeak = <A>(fn: () => A): A => {
   const before = liveTensors()
   const a = fn()
   const after = liveTensors()
-  if (after !== before) throw new Error(leakMessage(before, after))
+  if (after !== before) throw new Bug(leakMessage(before, after))
   return a
 }

@@ -2,7 +2,7 @@
  * The `wasm` backend provider (the embedded default): tfjs-backend-wasm 4.22 with the threaded
  * loader and rekindle's kernel overrides. Threads default to the machine's available cores.
  */
-import { type BackendInfo, type BackendProvider, UserError } from "@rekindle/core"
+import { BackendError, type BackendInfo, type BackendProvider, UserError } from "@rekindle/core"
 import { Effect } from "effect"
 import * as NativeBlas from "./wasm/NativeBlas.ts"
 import * as WasmInit from "./wasm/WasmInit.ts"
@@ -30,7 +30,7 @@ export const make = (options: WasmProviderOptions = {}): BackendProvider => ({
       }
     }).pipe(Effect.andThen((selection) => Effect.tryPromise({
       try: () => WasmInit.initWasm(threads, options.threadedAttempt),
-      catch: (cause) => new Error(`wasm backend failed to initialise: ${String(cause)}`, { cause })
+      catch: (cause) => new BackendError({ backend: "wasm", message: `wasm backend failed to initialise: ${String(cause)}` })
     }).pipe(
       Effect.map((s): BackendInfo => {
         if (options.overrides === false) WasmOverrides.uninstall()

@@ -3,7 +3,7 @@
  * and the Engine layer.
  */
 import { assert, describe, expect, it } from "@effect/vitest"
-import { type BackendInfo, type BackendProvider, UserError } from "@rekindle/core"
+import { BackendError, type BackendInfo, type BackendProvider, UserError } from "@rekindle/core"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect } from "effect"
 import * as Backends from "../src/Backends.ts"
@@ -16,7 +16,7 @@ const fake = (name: string, priority: number, available: boolean, fails = false)
   available: Effect.succeed(available),
   init: () =>
     fails
-      ? Effect.fail(new Error(`${name} exploded`))
+      ? Effect.fail(new BackendError({ backend: name, message: `${name} exploded` }))
       : Effect.map(Backends.cpu.init({ threads: 1 }), (info): BackendInfo => ({ ...info, name }))
 })
 

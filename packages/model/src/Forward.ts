@@ -6,7 +6,7 @@
  * every FF layer's hidden activations, and a tap sees them with their gradient ∂L/∂h during the
  * backward pass of the same step (no extra forward or backward).
  */
-import type { Blend, ForwardOptions, HiddenGradTap, Params } from "@rekindle/core"
+import { type Blend, Bug, type ForwardOptions, type HiddenGradTap, type Params } from "@rekindle/core"
 import * as tf from "@tensorflow/tfjs-core"
 import { selfAttention } from "./Attention.ts"
 import type { BatchTensors } from "./BatchTensors.ts"
@@ -37,14 +37,14 @@ export type Observer = (ffLayer: number, hidden: tf.Tensor2D) => void
 /** A parameter by name, or a clear error naming it. */
 export const param = (params: Params.ParamMap, name: string): tf.Tensor => {
   const t = params[name]
-  if (t === undefined) throw new Error(`Model: parameter "${name}" is missing from the parameter map`)
+  if (t === undefined) throw new Bug(`Model: parameter "${name}" is missing from the parameter map`)
   return t
 }
 
 /** Token + position embeddings of a batch, `[B·T, d]`. */
 const embed = (c: ModelConfig, params: Params.ParamMap, batch: BatchTensors): tf.Tensor2D => {
   const { batchSize: b, seqLen: t } = batch
-  if (t > c.seqLen) throw new Error(`Model: batch seqLen ${t} exceeds the model's seqLen ${c.seqLen}`)
+  if (t > c.seqLen) throw new Bug(`Model: batch seqLen ${t} exceeds the model's seqLen ${c.seqLen}`)
   const n = b * t
   const d = c.dModel
   const tokens = tf.gather(param(params, Names.tokenEmbedding), tf.reshape(batch.inputIds, [n]))
@@ -86,7 +86,7 @@ const feedForward = (
   if (blend === undefined) {
     y = tf.matMul(hidden, wout)
   } else {
-    if (gated && blend.oldWgate === undefined) throw new Error(`Model: the blend of GLU layer ${l} has no old W_gate`)
+    if (gated && blend.oldWgate === undefined) throw new Bug(`Model: the blend of GLU layer ${l} has no old W_gate`)
     let old = hiddenOf(blend.oldWin, blend.oldBin, blend.oldWgate, blend.oldBgate)
     if (mask !== undefined) old = tf.mul(old, mask)
     y = tf.add(

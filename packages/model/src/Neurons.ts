@@ -6,7 +6,7 @@
  * both norms, where inNorm_i = ‖W_in[:, i]‖ for plain layers and, for GLU layers, the norm of all of
  * the neuron's input weights together: sqrt(‖W_in[:, i]‖² + ‖W_gate[:, i]‖²).
  */
-import type { Params, Topology } from "@rekindle/core"
+import { Bug, type Params, type Topology } from "@rekindle/core"
 import * as tf from "@tensorflow/tfjs-core"
 import { param } from "./Forward.ts"
 import * as Names from "./Names.ts"
@@ -87,7 +87,7 @@ export const view = (params: Params.ParamMap, ffLayer: Topology.FFLayer | number
     else if (s.role === "bias") bias = t
     else if (s.role === "gate") gate = t
   }
-  if (inSlice === undefined || outSlice === undefined) throw new Error(`Neurons: layer ${layer.layer} has no in/out slices`)
+  if (inSlice === undefined || outSlice === undefined) throw new Bug(`Neurons: layer ${layer.layer} has no in/out slices`)
   return {
     layer: layer.layer,
     index: i,

@@ -11,7 +11,7 @@
  * floats are converted with `@petamoriken/float16`.
  */
 import { getFloat16, setFloat16 } from "@petamoriken/float16"
-import { type Params, UserError } from "@rekindle/core"
+import { Bug, isUserError, type Params, UserError } from "@rekindle/core"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect } from "effect"
 
@@ -108,18 +108,18 @@ export const toFloat32 = (e: Entry): Float32Array => {
 // encode
 
 const bytesOf = (name: string, e: Entry): Uint8Array => {
-  if (!isDtype(e.dtype)) throw new Error(`safetensors: tensor "${name}": unsupported dtype "${String(e.dtype)}"`)
+  if (!isDtype(e.dtype)) throw new Bug(`safetensors: tensor "${name}": unsupported dtype "${String(e.dtype)}"`)
   const n = numel(e.shape)
   if (e.data.length !== n) {
-    throw new Error(`safetensors: tensor "${name}": ${e.data.length} values for shape [${e.shape.join(", ")}] (${n} expected)`)
+    throw new Bug(`safetensors: tensor "${name}": ${e.data.length} values for shape [${e.shape.join(", ")}] (${n} expected)`)
   }
   let data: Float32Array | Int32Array | Uint16Array = e.data
-  if (e.dtype === "F32" && !(data instanceof Float32Array)) throw new Error(`safetensors: tensor "${name}": F32 data must be a Float32Array`)
-  if (e.dtype === "I32" && !(data instanceof Int32Array)) throw new Error(`safetensors: tensor "${name}": I32 data must be an Int32Array`)
+  if (e.dtype === "F32" && !(data instanceof Float32Array)) throw new Bug(`safetensors: tensor "${name}": F32 data must be a Float32Array`)
+  if (e.dtype === "I32" && !(data instanceof Int32Array)) throw new Bug(`safetensors: tensor "${name}": I32 data must be an Int32Array`)
   if (e.dtype === "F16" && data instanceof Float32Array) data = float32ToF16(data)
   if (e.dtype === "BF16" && data instanceof Float32Array) data = float32ToBf16(data)
   if ((e.dtype === "F16" || e.dtype === "BF16") && !(data instanceof Uint16Array)) {
-    throw new Error(`safetensors: tensor "${name}": ${e.dtype} data must be a Uint16Array or Float32Array`)
+    throw new Bug(`safetensors: tensor "${name}": ${e.dtype} data must be a Uint16Array or Float32Array`)
   }
   const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
   if (littleEndianHost) return bytes
@@ -137,7 +137,7 @@ export const encode = (tensors: Readonly<Record<string, Entry>>, metadata?: Read
   const chunks: Array<Uint8Array> = []
   let offset = 0
   for (const name of names) {
-    if (name === metadataKey) throw new Error(`safetensors: "${metadataKey}" is reserved and cannot name a tensor`)
+    if (name === metadataKey) throw new Bug(`safetensors: "${metadataKey}" is reserved and cannot name a tensor`)
     const e = tensors[name]!
     const bytes = bytesOf(name, e)
     header[name] = { dtype: e.dtype, shape: [...e.shape], data_offsets: [offset, offset + bytes.length] }
@@ -313,7 +313,7 @@ export const decode = (bytes: Uint8Array): Decoded => {
 export const decodeEffect = (bytes: Uint8Array): Effect.Effect<Decoded, UserError> =>
   Effect.try({
     try: () => decode(bytes),
-    catch: (e) => (e instanceof UserError ? e : new UserError({ message: `safetensors: ${String(e)}` }))
+    catch: (e) => (isUserError(e) ? e : new UserError({ message: `safetensors: ${String(e)}` }))
   })
 
 // ---------------------------------------------------------------------------------------------
@@ -325,7 +325,7 @@ export const fromTensors = (params: Params.ParamMap): Record<string, Entry> => {
   for (const [name, t] of Object.entries(params)) {
     if (t.dtype === "int32") out[name] = { dtype: "I32", shape: t.shape, data: t.dataSync() as Int32Array }
     else if (t.dtype === "float32") out[name] = { dtype: "F32", shape: t.shape, data: t.dataSync() as Float32Array }
-    else throw new Error(`safetensors: tensor "${name}": cannot store dtype ${t.dtype}`)
+    else throw new Bug(`safetensors: tensor "${name}": cannot store dtype ${t.dtype}`)
   }
   return out
 }

@@ -4,7 +4,7 @@
  * state lives here: parameters are passed in, so `tf.variableGrads` / `tf.grads` differentiate
  * `loss` directly. Every function runs its work in `tf.tidy`; only the returned tensors survive.
  */
-import { Key, type Params, type Topology } from "@rekindle/core"
+import { Bug, Key, type Params, type Topology } from "@rekindle/core"
 import * as tf from "@tensorflow/tfjs-core"
 import "./Gradients.ts"
 import { type BatchTensors, targetCount } from "./BatchTensors.ts"
@@ -50,14 +50,14 @@ export interface Transformer {
 
 /** Builds the transformer of a (decoded, valid) config. */
 export const make = (config: ModelConfig): Transformer => {
-  if (config.dModel % config.heads !== 0) throw new Error(`Model: dModel (${config.dModel}) must be divisible by heads (${config.heads})`)
+  if (config.dModel % config.heads !== 0) throw new Bug(`Model: dModel (${config.dModel}) must be divisible by heads (${config.heads})`)
   const shapes = Names.shapes(config)
   const topology = Names.topology(config)
   const parameterCount = Object.values(shapes).reduce((n, s) => n + s.reduce((a, b) => a * b, 1), 0)
 
   const initParam = (name: string, key: Key.Key): tf.Tensor => {
     const shape = shapes[name]
-    if (shape === undefined) throw new Error(`Model: no parameter named "${name}"`)
+    if (shape === undefined) throw new Bug(`Model: no parameter named "${name}"`)
     return Init.draw(name, shape, Key.split(key, name))
   }
 

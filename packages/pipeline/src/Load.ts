@@ -4,13 +4,13 @@
  * (missing file, syntax error with line and column, a module that throws on import) is a
  * UserError.
  */
-import { UserError } from "@rekindle/core"
+import { isUserError, UserError } from "@rekindle/core"
 import { Effect, FileSystem, Path } from "effect"
 import { pathToFileURL } from "node:url"
 import YAML from "yaml"
 import type { Config } from "./Define.ts"
 import type { AnyPlugin } from "./Registry.ts"
-import { isStudy, type Study } from "./Study.ts"
+import { isStudy, pipelinesOf, type Study } from "./Study.ts"
 
 /** What a pipeline file holds. */
 export type Loaded =
@@ -39,7 +39,7 @@ const importModule = (file: string) => {
   return Effect.tryPromise({
     try: () => import(pathToFileURL(file).href) as Promise<Record<string, unknown>>,
     catch: (e) =>
-      e instanceof UserError
+      isUserError(e)
         ? new UserError({ message: `${file}: ${e.message}`, ...(e.problems !== undefined ? { problems: e.problems } : {}) })
         : new UserError({ message: `${file}: failed to load: ${errorMessage(e)}` })
   }).pipe(
@@ -96,7 +96,9 @@ const asPlugins = (file: string, value: unknown): Effect.Effect<ReadonlyArray<An
 const classify = (file: string, value: unknown): Effect.Effect<Loaded, UserError> =>
   Effect.gen(function*() {
     if (isStudy(value)) {
-      const plugins = yield* asPlugins(file, (value.base as { plugins?: unknown }).plugins)
+      // every arm's plugins (or the base's), each plugin once
+      const lists = yield* Effect.forEach(pipelinesOf(value), (p) => asPlugins(file, (p as { plugins?: unknown } | null)?.plugins))
+      const plugins = [...new Set(lists.flat())]
       return { _tag: "Study", file, study: value, plugins } as const
     }
     if (typeof value !== "object" || value === null || Array.isArray(value)) {

@@ -41,7 +41,15 @@ describe("Load.loadFile", () => {
       const l = yield* load("study.ts")
       expect(l._tag).toBe("Study")
       expect(l.plugins).toEqual([testPlugin])
-      if (l._tag === "Study") expect(l.study.grid).toEqual({ "optimizer.lr": [0.1, 0.01] })
+      if (l._tag === "Study") expect("grid" in l.study && l.study.grid).toEqual({ "optimizer.lr": [0.1, 0.01] })
+    }))
+
+  it.effect("imports a study of arms with every arm's plugins, each once", () =>
+    Effect.gen(function*() {
+      const l = yield* load("arms-study.ts")
+      expect(l._tag).toBe("Study")
+      expect(l.plugins).toEqual([testPlugin])
+      if (l._tag === "Study") expect("arms" in l.study && Object.keys(l.study.arms)).toEqual(["plain", "tested", "again"])
     }))
 
   it.effect("reports a YAML syntax error with line and column", () =>

@@ -88,3 +88,35 @@ describe("study", () => {
     expect(userErrorOf(variants(study({ base, grid: { "train.steps": [1] }, seeds: [] }))).message).toContain("seeds: expected at least one seed")
   })
 })
+
+describe("study of named arms", () => {
+  const other = define({ name: "other", optimizer: { use: "t/sgd", lr: 0.5 }, train: { steps: 40 } })
+
+  it("expands arms times seeds into variants named <study>-<arm>, tagged by arm and seed, each arm its own pipeline", () => {
+    const s = study({ name: "rep", arms: { plain: base, fast: other }, seeds: [1, 2] })
+    const vs = valueOf(variants(s))
+    expect(vs.map((v) => `${v.name}/${v.seed}`)).toEqual(["rep-plain/1", "rep-plain/2", "rep-fast/1", "rep-fast/2"])
+    expect(vs.map((v) => v.tags)).toEqual([{ arm: "plain", seed: 1 }, { arm: "plain", seed: 2 }, { arm: "fast", seed: 1 }, { arm: "fast", seed: 2 }])
+    expect(vs[3]!.pipeline).toEqual({ ...other, name: "rep-fast", seed: 2 })
+    expect(vs[0]!.pipeline.recycling).toEqual(base.recycling)
+  })
+
+  it("compiles every arm into its own run, and defaults seeds to each arm's own seed", () => {
+    const registry = valueOf(Registry.make(plugins))
+    const s = study({ name: "rep", arms: { plain: { ...base, seed: 4 }, fast: other } })
+    const vs = valueOf(variants(s))
+    expect(vs.map((v) => v.seed)).toEqual([4, 1])
+    const plans = vs.map((v) => valueOf(Compile.compile(registry, v.pipeline)))
+    expect(plans.map((p) => [p.name, p.train.steps, p.recycling.length])).toEqual([["rep-plain", 100, 1], ["rep-fast", 40, 0]])
+  })
+
+  it("rejects no arms, an unsafe arm id, an arm that is not a pipeline and bad seeds, naming each field", () => {
+    expect(userErrorOf(variants(study({ name: "rep", arms: {} }))).message).toContain("arms: expected at least one arm")
+    const e = userErrorOf(variants(study({ name: "rep", arms: { "a/b": base, x: null as never }, seeds: [1, 1.5] })))
+    expect(e.problems?.map((p) => p.path)).toEqual(["arms.a/b", "arms.x", "seeds.1"])
+    expect(e.message).toContain("seeds.1: expected an integer, got 1.5")
+    expect(userErrorOf(variants(study({ name: "rep", arms: { a: base }, seeds: [] }))).message).toContain("seeds: expected at least one seed")
+    expect(userErrorOf(variants(study({ name: "rep", arms: { a: base }, seeds: "x" as never }))).message).toContain(`seeds: expected a list of integer seeds, e.g. [1, 2, 3], got "x"`)
+  })
+})
+

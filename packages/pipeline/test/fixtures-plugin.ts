@@ -2,7 +2,7 @@
  * A small plugin used by the tests: one criterion, one reinitializer, one optimizer, one probe,
  * one backend, with real (trivial) implementations.
  */
-import { Plugin } from "@rekindle/core"
+import { BackendError, Plugin } from "@rekindle/core"
 import { log } from "@rekindle/plugin-log"
 import { optim } from "@rekindle/plugin-optim"
 import { Effect, Schema } from "effect"
@@ -76,7 +76,7 @@ export const testPlugin = Plugin.make({
         name: "fake",
         priority: -1,
         available: Effect.succeed(false),
-        init: () => Effect.fail("unavailable")
+        init: () => Effect.fail(new BackendError({ backend: "fake", message: "unavailable" }))
       })
     })
   }

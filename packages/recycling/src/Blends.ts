@@ -9,7 +9,7 @@
  * the new neurons' old slices are written into the kept tensors (they were not blending, since
  * blending neurons are ineligible). The class owns every tensor it holds.
  */
-import { Slices, type Topology } from "@rekindle/core"
+import { Bug, Slices, type Topology, UserError } from "@rekindle/core"
 import type { Blend, ForwardOptions } from "@rekindle/model"
 import * as tf from "@tensorflow/tfjs-core"
 
@@ -83,7 +83,7 @@ export class Blends {
     const take = <T extends tf.Tensor>(name: string, axis: number, old: T | undefined): T =>
       tf.tidy(() => {
         const now = params[name]
-        if (now === undefined) throw new Error(`smooth reinit: parameter "${name}" is missing`)
+        if (now === undefined) throw new Bug(`smooth reinit: parameter "${name}" is missing`)
         return (old === undefined ? tf.clone(now) : Slices.replaceAlong(old, axis, indices, Slices.gatherAlong(now, axis, indices))) as T
       })
     const next: LayerBlend = {
@@ -175,7 +175,7 @@ export class Blends {
     for (const j of json) {
       const get = (name: string) => {
         const t = tensors[`blend.${j.position}.${name}`]
-        if (t === undefined) throw new Error(`recycler restore: blend tensor blend.${j.position}.${name} is missing`)
+        if (t === undefined) throw new UserError({ message: `recycler restore: blend tensor blend.${j.position}.${name} is missing` })
         return tf.clone(t)
       }
       const layer = this.topology.layers[j.position]!

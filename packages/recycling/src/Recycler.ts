@@ -10,7 +10,7 @@
  *   runDue(s, { params, opt, optimizer, probe? }) -> { opt, events }   fires the due stages
  *   forwardOptions(s)              the blend state of smooth reinits for step s's loss (or undefined)
  */
-import { type Criterion, Event, Key, type LineageView, type Optimizer, RunError, Selection, type Signals, Snapshot } from "@rekindle/core"
+import { Bug, type Criterion, Event, Key, type LineageView, type Optimizer, RunError, Selection, type Signals, Snapshot, UserError } from "@rekindle/core"
 import { type BatchTensors, type ForwardOptions, Measure, type Transformer } from "@rekindle/model"
 import { tidy } from "@rekindle/engine"
 import * as tf from "@tensorflow/tfjs-core"
@@ -119,7 +119,7 @@ export const make = (options: RecyclerOptions): Recycler => {
   const { model, stages } = options
   const topology = model.topology
   stages.forEach((s, i) => {
-    if (s.index !== i) throw new Error(`recycler: stage at position ${i} has index ${s.index}`)
+    if (s.index !== i) throw new Bug(`recycler: stage at position ${i} has index ${s.index}`)
   })
   const instances: Array<Instance> = stages.flatMap((s) => [
     { stage: s.index, shadow: -1, id: s.criterion.id, criterion: s.criterion.criterion },
@@ -281,9 +281,9 @@ export const make = (options: RecyclerOptions): Recycler => {
     }),
     blendTensors: () => blends.tensors(),
     restore: (snapshot, tensors = {}) => {
-      if (snapshot.version !== 1) throw new Error(`recycler restore: unknown snapshot version ${String(snapshot.version)}`)
+      if (snapshot.version !== 1) throw new UserError({ message: `recycler restore: unknown snapshot version ${String(snapshot.version)}` })
       if (snapshot.fired.length !== stages.length) {
-        throw new Error(`recycler restore: snapshot has ${snapshot.fired.length} stages, the run has ${stages.length}`)
+        throw new UserError({ message: `recycler restore: snapshot has ${snapshot.fired.length} stages, the run has ${stages.length}` })
       }
       fired = [...snapshot.fired]
       immunity = Snapshot.decode(snapshot.immunity) as Immunity.Immunity

@@ -3,13 +3,13 @@
  * update: `observe`, `runDue` (installing the new optimizer state in the loop and emitting the
  * events) and returns `forwardOptions` for the step's loss.
  */
-import { EventBus, type HookState, RunError, type StepHook } from "@rekindle/core"
+import { EventBus, type HookState, isRunError, RunError, type StepHook } from "@rekindle/core"
 import type { BatchTensors } from "@rekindle/model"
 import { Effect } from "effect"
 import * as Recycler from "./Recycler.ts"
 
 const asRunError = (step: number) => (e: unknown): RunError =>
-  e instanceof RunError ? e : new RunError({ step, message: `recycling failed: ${e instanceof Error ? e.message : String(e)}` })
+  isRunError(e) ? e : new RunError({ step, message: `recycling failed: ${e instanceof Error ? e.message : String(e)}` })
 
 /**
  * A trainer hook driving the recycler. `probe` gives the probe batch for a step (default: the

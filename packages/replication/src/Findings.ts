@@ -102,7 +102,7 @@ export const rules: Record<FindingId, string> = {
   F1: `final magnitudes of the baseline (rebuilt from the last probe/magnitudes histogram): ${bimodalRule}. Reproduced when in every seed every layer but the last is bimodal and the last is not, AND in every seed's non-last layers the high group's median grew at least ${growthRatioThreshold}× faster (as a factor, from the probe step nearest 1/8 of the run, the study's 10k, to the end) than the low group's; contradicted when in every seed no layer is bimodal; else inconclusive`,
   F2: "paired loss differences: half d_ff < no FF, baseline < half, double < baseline, each with its 95% Student-t interval below 0 (reproduced); any interval above 0 contradicts; else inconclusive",
   F3: "paired loss differences: no pruning < prune smallest < prune random < prune largest, each interval below 0 (reproduced); any above 0 contradicts; else inconclusive",
-  F4: `paired loss differences: retrain smallest < retrain largest, retrain smallest < no retraining and retrain all < no retraining, each interval below 0, AND the smallest's mean gain over no retraining is at least ${gainShareThreshold * 100}% of the whole layer's (reproduced); any interval above 0 contradicts; else inconclusive`,
+  F4: `paired differences of the mean train loss over the study's 50-60k window (where the retraining runs; the retraining arms stop at its end): retrain smallest < retrain largest, retrain smallest < no retraining and retrain all < no retraining, each interval below 0, AND the smallest's mean gain over no retraining is at least ${gainShareThreshold * 100}% of the whole layer's (reproduced); any interval above 0 contradicts; else inconclusive`,
   F5: "the weight-decay half only (pretrained checkpoints are `rekindle magnitudes`' job): the final magnitudes' coefficient of variation (mean over layers) is lower with weight decay than without, paired over seeds with the interval below 0 (reproduced), above 0 (contradicted), else inconclusive",
   F6: "both halves: the vicious cycle (re-selection share after round 1 ≥ 2× chance in every seed; < 1.5× in every seed contradicts) AND no effect on loss (paired difference recycle-initial − baseline with its 95% interval within ± the noise margin; wholly outside contradicts); reproduced when both are, contradicted when either is, else inconclusive",
   F7: "distinct recycled neurons grow with K (recycle-initial < immunity-3 < immunity-7) and loss worsens with K (baseline < immunity-3 < immunity-7), each a paired difference with its interval below 0 (reproduced); any interval above 0 contradicts; else inconclusive",
@@ -144,8 +144,22 @@ const bySeed = (ctx: Ctx, arm: ArmId, f: (d: ArmData) => number | null): Map<num
   return out
 }
 
-/** The paired difference a − b of a measure over the seeds both arms have. */
+/**
+ * The paired difference a − b of a measure over the seeds both arms have. The loss measure is
+ * compared over the same steps: the window ending where the shorter of the two runs ends.
+ */
 const diff = (ctx: Ctx, a: ArmId, b: ArmId, f: (d: ArmData) => number | null): Interval => {
+  if (f === loss) {
+    const pairs = runsOf(ctx, a).flatMap((da) => {
+      const db = runsOf(ctx, b).find((x) => x.seed === da.seed)
+      if (db === undefined) return []
+      const end = Math.min(Measures.runSteps(da.run), Measures.runSteps(db.run))
+      const la = Measures.tailLossAt(da.run, end)
+      const lb = Measures.tailLossAt(db.run, end)
+      return la !== null && lb !== null && Number.isFinite(la) && Number.isFinite(lb) ? [{ seed: da.seed, la, lb }] : []
+    }).sort((x, y) => x.seed - y.seed)
+    return pairedDifference(pairs.map((p) => p.la), pairs.map((p) => p.lb))
+  }
   const xa = bySeed(ctx, a, f)
   const xb = bySeed(ctx, b, f)
   const seeds = [...xa.keys()].filter((s) => xb.has(s)).sort((x, y) => x - y)
@@ -259,9 +273,15 @@ const f3Finding = (ctx: Ctx): FindingResult => {
 }
 
 const f4Finding = (ctx: Ctx): FindingResult => {
-  const none = armFigures(ctx, "baseline").loss.mean
-  const gainSmallest = none - armFigures(ctx, "retrain-smallest").loss.mean
-  const gainAll = none - armFigures(ctx, "retrain-all").loss.mean
+  // The study reports this finding over its 50-60k window, where the retraining happens; the
+  // retraining arms stop when it ends, so every arm (baseline = no retraining) is compared there.
+  const steps = Math.max(0, ...runsOf(ctx, "baseline").map((d) => Measures.runSteps(d.run)))
+  const from = Math.round((steps * 50) / 80)
+  const to = Math.round((steps * 60) / 80)
+  const inWindow = (d: ArmData): number | null => Measures.windowLoss(d.run, from, to)
+  const none = meanOver(ctx, "baseline", inWindow)
+  const gainSmallest = none - meanOver(ctx, "retrain-smallest", inWindow)
+  const gainAll = none - meanOver(ctx, "retrain-all", inWindow)
   const share = gainSmallest / gainAll
   const gainPart: Verdict = {
     outcome: Number.isFinite(share) && gainAll > 0 && share >= gainShareThreshold ? "reproduced" : "inconclusive",
@@ -269,12 +289,13 @@ const f4Finding = (ctx: Ctx): FindingResult => {
     reason: `retrain-smallest gains ${f3(gainSmallest)} of retrain-all's ${f3(gainAll)} (${pct(share)})`
   }
   const parts = [
-    lowerThan(ctx, "retrain-smallest", "retrain-largest", loss, "loss"),
-    lowerThan(ctx, "retrain-smallest", "baseline", loss, "loss"),
-    lowerThan(ctx, "retrain-all", "baseline", loss, "loss"),
+    lowerThan(ctx, "retrain-smallest", "retrain-largest", inWindow, "loss"),
+    lowerThan(ctx, "retrain-smallest", "baseline", inWindow, "loss"),
+    lowerThan(ctx, "retrain-all", "baseline", inWindow, "loss"),
     gainPart
   ]
-  return result(ctx, "F4", `${lossLine(findingArms.F4.map((a) => armFigures(ctx, a)))}; ${gainPart.reason}`, all(rules.F4, parts))
+  const window = findingArms.F4.map((a) => `${a} ${f3(meanOver(ctx, a, inWindow))}`).join(" / ")
+  return result(ctx, "F4", `loss over the study's 50-60k window (steps ${from}-${to}, where the retraining runs; mean over seeds): ${window}; ${gainPart.reason}`, all(rules.F4, parts))
 }
 
 const meanCv = (d: ArmData): number | null => {

@@ -27,10 +27,15 @@ export const windowLoss = (run: RunData, from: number, to: number): number | nul
  * The loss every loss ordering compares: mean train loss over the last {@link tailShare} of the
  * run (the study's 75-80k window), or the final eval loss when no train loss was logged there.
  */
-export const tailLoss = (run: RunData): number | null => {
-  const steps = runSteps(run)
-  return windowLoss(run, steps - Math.max(1, Math.round(steps * tailShare)), steps + 1) ?? run.finalEvalLoss
-}
+export const tailLoss = (run: RunData): number | null => tailLossAt(run, runSteps(run))
+
+/**
+ * {@link tailLoss} of the window that ends at step `end` (its last {@link tailShare} of `end`
+ * steps): two runs of different lengths (a retraining arm stops early) are compared over the
+ * window that ends where the shorter one ends. The final eval loss stands in only at the run's end.
+ */
+export const tailLossAt = (run: RunData, end: number): number | null =>
+  windowLoss(run, end - Math.max(1, Math.round(end * tailShare)), end + 1) ?? (end >= runSteps(run) ? run.finalEvalLoss : null)
 
 /** The train loss over the study's `fromK`-`toK` thousand-step window, scaled to this run's length (of the study's 80k). */
 export const studyWindowLoss = (run: RunData, fromK: number, toK: number): number | null => {

@@ -20,7 +20,7 @@
  *   is `[dModel, dFF]` (neuron = column) and W_out `[dFF, dModel]` (neuron = row).
  * - rekindle (`layers.N.ff.win` / `layers.N.ff.wout`, or `param/…` in a checkpoint): as GPT-2.
  */
-import { Stats, UserError } from "@rekindle/core"
+import { isUserError, Stats, UserError } from "@rekindle/core"
 import { Safetensors } from "@rekindle/model"
 import * as nodeFs from "node:fs"
 
@@ -81,7 +81,7 @@ export const readIndex = (file: string): Index =>
       const layout = Safetensors.readLayout(size, (position, length) => readAt(fd, position, length))
       return { file, size, tensors: layout.tensors, metadata: layout.metadata }
     } catch (e) {
-      if (!(e instanceof UserError)) throw e
+      if (!isUserError(e)) throw e
       throw new UserError({ message: `${file}: ${e.message.replace(/^safetensors: /, "")}`, ...(e.problems !== undefined ? { problems: e.problems } : {}) })
     }
   })

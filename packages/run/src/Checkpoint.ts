@@ -18,7 +18,7 @@
  * any instant leaves either the previous set of checkpoints or the previous set plus a complete
  * new one. The last `keep` are kept.
  */
-import { Files, type HookState, type Loop, type Optimizer, type Params, Schemas, UserError } from "@rekindle/core"
+import { Bug, Files, type HookState, type Loop, type Optimizer, type Params, Schemas, UserError } from "@rekindle/core"
 import { tidy } from "@rekindle/engine"
 import type { StreamPosition } from "@rekindle/data"
 import { Safetensors } from "@rekindle/model"
@@ -141,7 +141,7 @@ export interface Contents {
 }
 
 const checkHookName = (name: string) => {
-  if (name === "" || name.includes("/")) throw new Error(`checkpoint: hook state name "${name}" must be non-empty without "/"`)
+  if (name === "" || name.includes("/")) throw new Bug(`checkpoint: hook state name "${name}" must be non-empty without "/"`)
 }
 
 /** Serialises a checkpoint (reads every tensor back from the device). */
@@ -156,7 +156,7 @@ export const encode = (c: Contents): Uint8Array => {
   const seen = new Set<string>()
   for (const h of c.hooks) {
     checkHookName(h.name)
-    if (seen.has(h.name)) throw new Error(`checkpoint: two hooks save state under the name "${h.name}"`)
+    if (seen.has(h.name)) throw new Bug(`checkpoint: two hooks save state under the name "${h.name}"`)
     seen.add(h.name)
     const saved = h.save()
     hooks[h.name] = saved.json
@@ -334,7 +334,7 @@ export const apply = (c: Loaded, loop: Loop, hooks: ReadonlyArray<HookState>): v
   for (const [n, v] of Object.entries(loop.params)) v.assign(params[n]!)
   Object.values(params).forEach((t) => t.dispose())
   for (const h of hooks) {
-    if (!Object.hasOwn(c.state.hooks, h.name)) throw new Error(`checkpoint ${c.file}: no saved state for hook "${h.name}"`)
+    if (!Object.hasOwn(c.state.hooks, h.name)) throw new UserError({ message: `checkpoint ${c.file}: no saved state for hook "${h.name}"` })
     const tensors = tensorsWithPrefix(c.entries, `hook/${h.name}/`)
     try {
       h.load(c.state.hooks[h.name], tensors, loop)

@@ -28,7 +28,7 @@ import { Effect, FileSystem, Path, type Scope } from "effect"
 import * as Checkpoint from "./Checkpoint.ts"
 import { splitLines } from "./Determinism.ts"
 import * as Lock from "./Lock.ts"
-import { type Manifest, readManifest } from "./RunFolder.ts"
+import { decodeManifest, type Manifest, readManifest } from "./RunFolder.ts"
 
 /** What to do with a run folder that already holds a run (see the module comment). */
 export type Existing = "refuse" | "replace" | "resume" | "continue"
@@ -91,7 +91,8 @@ export const claim = (
     }
     if (info.value.type !== "Directory") return yield* userError(`${dir}: exists and is not a folder`)
     yield* Lock.acquire(dir, command)
-    const previous = yield* readManifest(dir).pipe(Effect.orElseSucceed(() => undefined))
+    // a corrupt manifest is the user's to look at, unless the old run is being replaced anyway
+    const previous = yield* existing === "replace" ? readManifest(dir).pipe(Effect.orElseSucceed(() => undefined)) : readManifest(dir)
     if (existing === "replace") return { _tag: "Replace", dir, previous } as const
     const events = yield* Effect.forEach(run.eventFiles ?? [], (f) => readEventLines(dir, f))
     const accept = (c: Checkpoint.Loaded) =>
@@ -295,11 +296,8 @@ export const readRun = (dir: string): Effect.Effect<SavedRun, UserError, FileSys
         return value as Record<string, unknown>
       })
     const pipeline = yield* readJson("pipeline.json")
-    const manifest = yield* readJson("manifest.json")
-    if (typeof manifest.status !== "string" || typeof manifest.pipelineHash !== "string") {
-      return yield* userError(`${path.join(abs, "manifest.json")}: not a rekindle manifest (no status or pipelineHash)`)
-    }
-    return { dir: abs, pipeline, manifest: manifest as unknown as Manifest }
+    const manifest = yield* decodeManifest(path.join(abs, "manifest.json"), yield* readJson("manifest.json"))
+    return { dir: abs, pipeline, manifest }
   })
 
 /** The events files a resolved pipeline writes (its `log/jsonl` sinks' `file` options), relative to the run folder. */

@@ -3,9 +3,9 @@
  * pipeline lands in the same folder. Holds `pipeline.json`, `manifest.json` and `events.jsonl`.
  * JSON files are written atomically (temporary file, fsync, rename, fsync of the folder).
  */
-import type { BlasInfo } from "@rekindle/core"
 import { createHash } from "node:crypto"
-import { Effect, FileSystem, Path } from "effect"
+import { Effect, FileSystem, Path, Schema, SchemaIssue } from "effect"
+import { UserError } from "@rekindle/core/Errors"
 import * as Files from "@rekindle/core/Files"
 
 /** JSON with object keys sorted at every level (stable across key order). */
@@ -24,56 +24,95 @@ export const folderName = (name: string, resolved: unknown): string => `${name}-
 /** Writes JSON atomically and durably: to `<file>.tmp-<pid>`, fsync, renamed over `file`, fsync of the folder. */
 export const writeJsonAtomic = (file: string, value: unknown) => Files.writeTextAtomic(file, JSON.stringify(value, null, 2) + "\n")
 
-/** What `manifest.json` records about a run. */
-export interface Manifest {
-  readonly name: string
-  readonly pipelineHash: string
-  readonly seed: number
-  /** `running` also marks a run killed without warning (its lock is then stale); `interrupted` = SIGINT/SIGTERM. */
-  readonly status: "running" | "finished" | "failed" | "interrupted"
-  readonly startedAt: string
-  readonly endedAt?: string
-  readonly steps: number
-  readonly stepsDone: number
-  readonly backend?: {
-    readonly name: string
-    readonly threads: number
-    readonly simd: boolean
-    readonly overrides?: boolean
-    /** The native BLAS under the wasm matrix products (absent in runs before it existed: XNNPACK). */
-    readonly blas?: BlasInfo
-  }
-  readonly versions: Readonly<Record<string, string>>
-  readonly node: string
-  readonly git?: string
-  /** Whether the git working tree had uncommitted changes to tracked files. */
-  readonly gitDirty?: boolean
-  readonly error?: string
-  /** The resolved pipeline (also in pipeline.json). */
-  readonly pipeline?: unknown
-  /** The pipeline file the run came from. */
-  readonly source?: string
-  readonly platform?: { readonly os: string; readonly arch: string; readonly cpus: number; readonly host: string }
-  /** How the run ended and the exit code the CLI returned. */
-  readonly exit?: { readonly status: "finished" | "failed" | "interrupted"; readonly code: number }
-  /** The newest complete checkpoint (path relative to the run folder). */
-  readonly checkpoint?: { readonly step: number; readonly file: string }
-  /** Every resume of this run: when, and from which checkpoint step. */
-  readonly resumes?: ReadonlyArray<{ readonly at: string; readonly fromStep: number }>
-  /** Failures that did not stop the run: a sink dropped after it failed (report.html on a full disk). */
-  readonly warnings?: ReadonlyArray<string>
-}
+const Exit = Schema.Struct({ status: Schema.Literals(["finished", "failed", "interrupted"]), code: Schema.Number })
 
-/** Reads the manifest of a run folder, if any. */
-export const readManifest = (dir: string) =>
+const Blas = Schema.Struct({
+  requested: Schema.String,
+  library: Schema.String,
+  path: Schema.optionalKey(Schema.String),
+  version: Schema.optionalKey(Schema.String),
+  coreType: Schema.optionalKey(Schema.String),
+  threads: Schema.optionalKey(Schema.Number),
+  reason: Schema.String
+})
+
+/**
+ * What `manifest.json` records about a run, as a Schema: `readManifest` and `Resume.readRun`
+ * decode every manifest they read with it, so a corrupt one is a `UserError` naming the field.
+ * Optional fields are those that older runs, or runs that have not ended, lack.
+ */
+export const Manifest = Schema.Struct({
+  name: Schema.String,
+  pipelineHash: Schema.String,
+  seed: Schema.Number,
+  /** `running` also marks a run killed without warning (its lock is then stale); `interrupted` = SIGINT/SIGTERM. */
+  status: Schema.Literals(["running", "finished", "failed", "interrupted"]),
+  startedAt: Schema.String,
+  endedAt: Schema.optionalKey(Schema.String),
+  steps: Schema.Number,
+  stepsDone: Schema.Number,
+  backend: Schema.optionalKey(Schema.Struct({
+    name: Schema.String,
+    threads: Schema.Number,
+    simd: Schema.Boolean,
+    overrides: Schema.optionalKey(Schema.Boolean),
+    /** The native BLAS under the wasm matrix products (absent in runs before it existed: XNNPACK). */
+    blas: Schema.optionalKey(Blas)
+  })),
+  versions: Schema.Record(Schema.String, Schema.String),
+  node: Schema.String,
+  git: Schema.optionalKey(Schema.String),
+  /** Whether the git working tree had uncommitted changes to tracked files. */
+  gitDirty: Schema.optionalKey(Schema.Boolean),
+  error: Schema.optionalKey(Schema.String),
+  /** The resolved pipeline (also in pipeline.json). */
+  pipeline: Schema.optionalKey(Schema.Unknown),
+  /** The pipeline file the run came from. */
+  source: Schema.optionalKey(Schema.String),
+  platform: Schema.optionalKey(Schema.Struct({ os: Schema.String, arch: Schema.String, cpus: Schema.Number, host: Schema.String })),
+  /** How the run ended and the exit code the CLI returned. */
+  exit: Schema.optionalKey(Exit),
+  /** The newest complete checkpoint (path relative to the run folder). */
+  checkpoint: Schema.optionalKey(Schema.Struct({ step: Schema.Number, file: Schema.String })),
+  /** Every resume of this run: when, and from which checkpoint step. */
+  resumes: Schema.optionalKey(Schema.Array(Schema.Struct({ at: Schema.String, fromStep: Schema.Number }))),
+  /** Failures that did not stop the run: a sink dropped after it failed (report.html on a full disk). */
+  warnings: Schema.optionalKey(Schema.Array(Schema.String))
+})
+
+/** What `manifest.json` records about a run. */
+export type Manifest = typeof Manifest.Type
+
+/**
+ * Decodes a parsed `manifest.json` (`file` names it in errors): a `UserError` listing each field
+ * that is missing or wrong, by its path (`backend.threads: Expected number, got "2"`).
+ */
+export const decodeManifest = (file: string, json: unknown): Effect.Effect<Manifest, UserError> =>
+  Schema.decodeUnknownEffect(Manifest)(json, { errors: "all", reportInput: true }).pipe(
+    Effect.mapError((e) => {
+      const problems = SchemaIssue.makeFormatterStandardSchemaV1()(e.issue).issues.map((i) => ({
+        path: (i.path ?? []).map(String).join("."),
+        message: i.message
+      }))
+      return new UserError({
+        message: `${file}: not a valid rekindle manifest: ${problems.map((p) => (p.path === "" ? p.message : `${p.path}: ${p.message}`)).join("; ")}`,
+        problems: problems.map((p) => ({ path: p.path === "" ? file : `${file}#${p.path}`, message: p.message }))
+      })
+    })
+  )
+
+/** Reads and decodes the manifest of a run folder, if it has one; a corrupt one is a `UserError`. */
+export const readManifest = (dir: string): Effect.Effect<Manifest | undefined, UserError, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
     const file = path.join(dir, "manifest.json")
-    if (!(yield* fs.exists(file))) return undefined
-    const text = yield* fs.readFileString(file)
-    return yield* Effect.try({
-      try: () => JSON.parse(text) as Manifest,
-      catch: (e) => new Error(`${file}: not valid JSON (${e instanceof Error ? e.message : String(e)})`)
+    const cannotRead = (e: unknown) => new UserError({ message: `cannot read ${file}: ${Files.describe(e)}` })
+    if (!(yield* fs.exists(file).pipe(Effect.mapError(cannotRead)))) return undefined
+    const text = yield* fs.readFileString(file).pipe(Effect.mapError(cannotRead))
+    const json = yield* Effect.try({
+      try: () => JSON.parse(text) as unknown,
+      catch: (e) => new UserError({ message: `${file}: not valid JSON (${e instanceof Error ? e.message : String(e)})` })
     })
+    return yield* decodeManifest(file, json)
   })

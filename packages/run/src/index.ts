@@ -4,6 +4,7 @@
  * folder for a new or resumed run, and comparing two runs' events (reproduce, compare).
  */
 export * as Checkpoint from "./Checkpoint.ts"
+export { type ClaimInput, ClaimedFolder } from "./ClaimedFolder.ts"
 export type { TrainerState } from "./Checkpoint.ts"
 export * as Determinism from "./Determinism.ts"
 export * as Lock from "./Lock.ts"
@@ -12,5 +13,5 @@ export * as Reserve from "./Reserve.ts"
 export * as Resume from "./Resume.ts"
 export * as RunFolder from "./RunFolder.ts"
 export * as SavedBlas from "./SavedBlas.ts"
-export { folderName, hashOf, type Manifest, readManifest, writeJsonAtomic } from "./RunFolder.ts"
+export { folderName, hashOf, Manifest, readManifest, writeJsonAtomic } from "./RunFolder.ts"
 export type { SavedRun } from "./Resume.ts"

@@ -12,10 +12,9 @@ import { isDeepStrictEqual } from "node:util"
 import { type Criterion, Key, Plugin, Selection, type Signals, type Topology } from "@rekindle/core"
 import "@tensorflow/tfjs-backend-cpu"
 import * as tf from "@tensorflow/tfjs-core"
-import { Effect } from "effect"
 import { beforeAll, describe, it } from "vitest"
 import { syntheticSignals, syntheticTopology } from "./Fixtures.ts"
-import { decodeOptions } from "./Options.ts"
+import { build, fail } from "./Options.ts"
 
 /** A criterion part or a factory of criteria. */
 export type CriterionSource = Plugin.Part<"criteria", any, any> | (() => Criterion<any>)
@@ -32,19 +31,8 @@ export interface CriterionSuiteOptions {
   readonly observations?: number
 }
 
-const fail = (message: string): never => {
-  throw new Error(message)
-}
-
-const isPart = (source: CriterionSource): source is Plugin.Part<"criteria", any, any> =>
-  typeof source === "object" && "make" in source && "options" in source
-
 /** Builds a fresh criterion from a part (decoding `options`) or a factory. */
-export const makeCriterion = (source: CriterionSource, options: unknown = {}): Criterion<any> => {
-  if (!isPart(source)) return source()
-  const decoded = decodeOptions("makeCriterion", source.options, options)
-  return Effect.runSync(source.make(decoded, { totalSteps: 1000 }) as Effect.Effect<Criterion<any>, unknown>)
-}
+export const makeCriterion = (source: CriterionSource, options: unknown = {}): Criterion<any> => build("makeCriterion", source, options)
 
 /** One request the suite asks, with a label for messages. */
 interface Case {

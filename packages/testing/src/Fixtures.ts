@@ -4,7 +4,7 @@
  * whose slots are non-trivial, and synthetic per-neuron `Signals`. Everything is deterministic
  * for its seed; the caller owns (and disposes) every tensor returned.
  */
-import { Key, Optimizer, type Params, type Signals, type Topology } from "@rekindle/core"
+import { type Batch, Key, Optimizer, type Params, type Selection, type Signals, type Topology } from "@rekindle/core"
 import { type BatchTensors, type ModelConfig, Transformer } from "@rekindle/model"
 import { tidy } from "@rekindle/engine"
 import * as tf from "@tensorflow/tfjs-core"
@@ -23,6 +23,16 @@ export const tinyConfig = (overrides: Partial<ModelConfig> = {}): ModelConfig =>
   finalLayerNorm: true,
   ...overrides
 })
+
+/**
+ * The model variants the suites run on by default: ReLU with FF biases, GELU without (3 layers),
+ * and SwiGLU with biases (neuron i includes the gate column).
+ */
+export const modelVariants: ReadonlyArray<Partial<ModelConfig>> = [
+  { ffBias: true },
+  { ffBias: false, activation: "gelu", layers: 3 },
+  { ffBias: true, activation: "swiglu" }
+]
 
 /** The transformer of `tinyConfig(overrides)`. */
 export const tinyModel = (overrides: Partial<ModelConfig> = {}): Transformer.Transformer =>
@@ -64,6 +74,62 @@ export const tinyBatch = (config: ModelConfig, seed = 1, batchSize = 2): BatchTe
     seqLen: config.seqLen
   }
 }
+
+/**
+ * A stream of random batches for `config` (every position a target), batch `i` drawn from
+ * `(seed, i)` alone, starting at batch `from` (a resumed run's stream continues where it was).
+ */
+export const tinyStream = (config: ModelConfig, seed = 1, batchSize = 2, from = 0) => {
+  let index = from
+  const next = (): Batch.Batch => {
+    const u = Key.uniform(Key.fold(Key.split(Key.make(seed), "stream"), index++))
+    const n = batchSize * config.seqLen
+    return {
+      batchSize,
+      seqLen: config.seqLen,
+      inputIds: Int32Array.from({ length: n }, () => Math.floor(u() * config.vocabSize)),
+      targetPositions: Int32Array.from({ length: n }, (_, i) => i),
+      targetIds: Int32Array.from({ length: n }, () => Math.floor(u() * config.vocabSize))
+    }
+  }
+  return { next, position: () => ({ epoch: 0, index }) }
+}
+
+/**
+ * A minimal Adam-shaped optimizer (slots `adam.mu` and `adam.nu`, Adam's names, no bias
+ * correction) at learning rate `lr`, warmed up linearly over `warmup` steps, so the suites run
+ * real first and second moments without depending on an optimizer plugin.
+ */
+export const adamLike = (lr: number, warmup = 0): Optimizer.Optimizer => {
+  const learningRate = (count: number) => (warmup > 0 ? lr * Math.min(1, (count + 1) / warmup) : lr)
+  return {
+    name: "adam-shaped (kit fixture)",
+    slots: { "adam.mu": { role: "moment", reset: 0 }, "adam.nu": { role: "moment", reset: 0 } },
+    init: (params) => ({
+      count: 0,
+      slots: {
+        "adam.mu": Object.fromEntries(Object.entries(params).map(([n, p]) => [n, tf.zerosLike(p)])),
+        "adam.nu": Object.fromEntries(Object.entries(params).map(([n, p]) => [n, tf.zerosLike(p)]))
+      }
+    }),
+    update: (grads, state) => {
+      const mu: Record<string, tf.Tensor> = {}
+      const nu: Record<string, tf.Tensor> = {}
+      const updates: Record<string, tf.Tensor> = {}
+      const rate = learningRate(state.count)
+      for (const [n, g] of Object.entries(grads)) {
+        mu[n] = tf.add(tf.mul(state.slots["adam.mu"]![n]!, 0.9), tf.mul(g, 0.1))
+        nu[n] = tf.add(tf.mul(state.slots["adam.nu"]![n]!, 0.999), tf.mul(tf.square(g), 0.001))
+        updates[n] = tf.mul(tf.div(mu[n]!, tf.add(tf.sqrt(nu[n]!), 1e-8)), -rate)
+      }
+      return [updates, { count: state.count + 1, slots: { "adam.mu": mu, "adam.nu": nu } }]
+    },
+    learningRate
+  }
+}
+
+/** `adamLike(1e-3)`: the optimizer state the signal suite reads second moments from. */
+export const adamShaped: Optimizer.Optimizer = adamLike(1e-3)
 
 /** The state of `optimizer` after `steps` updates on random gradients (the params are not changed). */
 export const tinyOptState = (
@@ -138,4 +204,22 @@ export const syntheticSignals = (topology: Topology.Topology, seed = 1, step = 0
         : {})
     }
   })
+})
+
+/**
+ * A selection request over FF layers of the given widths, every neuron eligible, for behaviour
+ * tests of criteria: `k` neurons from each layer (`per-layer`) or `k` in all (`global`), with
+ * `fraction` for the criteria that read it (threshold, Bernoulli; default 0.5).
+ */
+export const selectRequest = (
+  widths: ReadonlyArray<number>,
+  k: number,
+  scope: Selection.SelectRequest["scope"] = "per-layer",
+  fraction = 0.5
+): Selection.SelectRequest => ({
+  scope,
+  fraction,
+  k: widths.map(() => k),
+  total: scope === "global" ? k : k * widths.length,
+  eligible: widths.map((w) => new Uint8Array(w).fill(1))
 })

@@ -11,10 +11,9 @@ import { Key, Plugin, type Reinitializer, type ReinitContext, type Selection, Sl
 import type { ModelConfig, Transformer } from "@rekindle/model"
 import "@tensorflow/tfjs-backend-cpu"
 import * as tf from "@tensorflow/tfjs-core"
-import { Effect } from "effect"
 import { beforeAll, describe, it } from "vitest"
-import { tinyModel, tinyParams } from "./Fixtures.ts"
-import { decodeOptions } from "./Options.ts"
+import { modelVariants, tinyModel, tinyParams } from "./Fixtures.ts"
+import { build, fail } from "./Options.ts"
 
 /** A reinitializer part or a factory of reinitializers. */
 export type ReinitSource = Plugin.Part<"reinitializers", any, any> | (() => Reinitializer)
@@ -27,25 +26,8 @@ export interface ReinitSuiteOptions {
   readonly configs?: ReadonlyArray<Partial<ModelConfig>>
 }
 
-const fail = (message: string): never => {
-  throw new Error(message)
-}
-
-const isPart = (source: ReinitSource): source is Plugin.Part<"reinitializers", any, any> =>
-  typeof source === "object" && "make" in source && "options" in source
-
 /** Builds a fresh reinitializer from a part (decoding `options`) or a factory. */
-export const makeReinit = (source: ReinitSource, options: unknown = {}): Reinitializer => {
-  if (!isPart(source)) return source()
-  const decoded = decodeOptions("makeReinit", source.options, options)
-  return Effect.runSync(source.make(decoded, { totalSteps: 1000 }) as Effect.Effect<Reinitializer, unknown>)
-}
-
-const defaultConfigs: ReadonlyArray<Partial<ModelConfig>> = [
-  { ffBias: true },
-  { ffBias: false, activation: "gelu", layers: 3 },
-  { ffBias: true, activation: "swiglu" }
-]
+export const makeReinit = (source: ReinitSource, options: unknown = {}): Reinitializer => build("makeReinit", source, options)
 
 /** The selections the suite applies: a few neurons per layer, one whole layer, and nothing. */
 export const selectionsFor = (topology: Topology.Topology): Array<[string, Selection.Selection]> => {
@@ -68,7 +50,7 @@ interface World {
 }
 
 const withWorlds = (options: ReinitSuiteOptions, f: (w: World, label: string) => void) => {
-  for (const config of options.configs ?? defaultConfigs) {
+  for (const config of options.configs ?? modelVariants) {
     const model = tinyModel(config)
     const params = tinyParams(model, 7)
     try {

@@ -12,9 +12,10 @@ import { Plugin, SignalViews as Views, SignalWindows as Windows } from "@rekindl
 import { type BatchTensors, Forward, type ModelConfig, type Transformer } from "@rekindle/model"
 import "@tensorflow/tfjs-backend-cpu"
 import * as tf from "@tensorflow/tfjs-core"
-import { Effect, Schema } from "effect"
+
 import { beforeAll, describe, it } from "vitest"
-import { disposeState, tinyBatch, tinyModel, tinyOptState, tinyParams } from "./Fixtures.ts"
+import { adamShaped, disposeState, modelVariants, tinyBatch, tinyModel, tinyOptState, tinyParams } from "./Fixtures.ts"
+import { build, fail } from "./Options.ts"
 
 /** A signal part or a factory of signals. */
 export type SignalSource = Plugin.Part<"signals", any, any> | (() => Signal.Signal)
@@ -27,53 +28,8 @@ export interface SignalSuiteOptions {
   readonly configs?: ReadonlyArray<Partial<ModelConfig>>
 }
 
-const fail = (message: string): never => {
-  throw new Error(message)
-}
-
-const isPart = (source: SignalSource): source is Plugin.Part<"signals", any, any> =>
-  typeof source === "object" && "make" in source && "options" in source
-
 /** Builds a signal from a part (decoding `options`) or a factory. */
-export const makeSignal = (source: SignalSource, options: unknown = {}): Signal.Signal => {
-  if (!isPart(source)) return source()
-  const decoded = Schema.decodeUnknownSync(source.options as Schema.Codec<unknown, unknown>)(options)
-  return Effect.runSync(source.make(decoded, { totalSteps: 1000 }) as Effect.Effect<Signal.Signal, unknown>)
-}
-
-/**
- * A minimal Adam-shaped optimizer (slots `adam.mu` and `adam.nu`, Adam's names), so the suite
- * observes real first and second moments without depending on an optimizer plugin.
- */
-export const adamShaped: Optimizer.Optimizer = {
-  name: "adam-shaped (signal suite fixture)",
-  slots: { "adam.mu": { role: "moment", reset: 0 }, "adam.nu": { role: "moment", reset: 0 } },
-  init: (params) => ({
-    count: 0,
-    slots: {
-      "adam.mu": Object.fromEntries(Object.entries(params).map(([n, p]) => [n, tf.zerosLike(p)])),
-      "adam.nu": Object.fromEntries(Object.entries(params).map(([n, p]) => [n, tf.zerosLike(p)]))
-    }
-  }),
-  update: (grads, state) => {
-    const mu: Record<string, tf.Tensor> = {}
-    const nu: Record<string, tf.Tensor> = {}
-    const updates: Record<string, tf.Tensor> = {}
-    for (const [n, g] of Object.entries(grads)) {
-      mu[n] = tf.add(tf.mul(state.slots["adam.mu"]![n]!, 0.9), tf.mul(g, 0.1))
-      nu[n] = tf.add(tf.mul(state.slots["adam.nu"]![n]!, 0.999), tf.mul(tf.square(g), 0.001))
-      updates[n] = tf.mul(tf.div(mu[n]!, tf.add(tf.sqrt(nu[n]!), 1e-8)), -1e-3)
-    }
-    return [updates, { count: state.count + 1, slots: { "adam.mu": mu, "adam.nu": nu } }]
-  },
-  learningRate: () => 1e-3
-}
-
-const defaultConfigs: ReadonlyArray<Partial<ModelConfig>> = [
-  { ffBias: true },
-  { ffBias: false, activation: "gelu", layers: 3 },
-  { ffBias: true, activation: "swiglu" }
-]
+export const makeSignal = (source: SignalSource, options: unknown = {}): Signal.Signal => build("makeSignal", source, options)
 
 /** Everything one observation of a tiny model holds; `dispose` frees it all. */
 export interface Observed {
@@ -146,7 +102,7 @@ interface World {
 }
 
 const withWorlds = (signal: Signal.Signal, options: SignalSuiteOptions, f: (w: World, label: string) => void) => {
-  for (const config of options.configs ?? defaultConfigs) {
+  for (const config of options.configs ?? modelVariants) {
     const model = tinyModel(config)
     const params = tinyParams(model, 7)
     const batch = tinyBatch(model.config, 3, 2)

@@ -3,7 +3,7 @@
  * one event of every kind, flush (more than once), keep accepting events after a flush, and close
  * with its scope, leaving only files inside the run folder.
  */
-import { Event, type Plugin, RunDir } from "@rekindle/core"
+import { Event, type Plugin, RunLocation } from "@rekindle/core"
 import { Effect, Layer } from "effect"
 import { NodeServices } from "@effect/platform-node"
 import * as fs from "node:fs"
@@ -41,7 +41,7 @@ export const sinkConformance = (id: string, part: Plugin.Part<"sinks", any, any>
   describe(`sink conformance: ${id}`, () => {
     const run = (body: (dir: string) => Effect.Effect<void, unknown, any>) => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rekindle-sink-"))
-      const layer = Layer.mergeAll(NodeServices.layer, Layer.succeed(RunDir, RunDir.of({ path: dir })))
+      const layer = Layer.mergeAll(NodeServices.layer, Layer.succeed(RunLocation, RunLocation.of({ path: dir })))
       return Effect.runPromise(Effect.scoped(body(dir)).pipe(Effect.provide(layer)) as Effect.Effect<void, unknown>).then(() => dir)
     }
     const build = Effect.gen(function*() {

@@ -1,6 +1,7 @@
 /** Plugin authoring kit: conformance suites and tiny-model fixtures. */
 export * from "./CriterionSuite.ts"
 export * from "./Fixtures.ts"
+export * from "./HookSuite.ts"
 export * from "./OptimizerSuite.ts"
 export * from "./ReinitSuite.ts"
 export * from "./SinkSuite.ts"

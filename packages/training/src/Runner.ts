@@ -1,20 +1,20 @@
 /**
- * The Runner runs one RunPlan end to end: backend, data, model, run folder, sinks, the step
- * loop, and the bookkeeping files (pipeline.json, manifest.json). It is the only place that knows
- * the order of things.
+ * The Runner runs one RunPlan end to end. A run is a composition of layers (`layer`: the claimed
+ * run folder, the backend, the workload, the step hooks, the session, the sinks and event bus) and
+ * a `program` over them (RunStarted, the step loop, RunFinished and the manifest). It is the only
+ * place that knows the order of things; `run` provides the one to the other.
  */
-import { type BackendInfo, type BackendProvider, Event, EventBus, FileErrors, Key, RunDir, RunError, type Sink, type StepHook, UserError } from "@rekindle/core"
-import { Datasets } from "@rekindle/data"
-import { Backends } from "@rekindle/engine"
-import { Model, Transformer } from "@rekindle/model"
-import { Recycler, hook as recyclingHook, SignalConsumers, SignalHook, SignalHost, state as recyclingState } from "@rekindle/recycling"
-import { folderName, hashOf, Resume } from "@rekindle/run"
-import { type Cause, Effect, FileSystem, Path } from "effect"
-import * as Session from "./Session.ts"
-import * as ProbeHook from "./probes/Hook.ts"
+import { type BackendInfo, type BackendProvider, Event, EventBus, type PluginError, RunError, type StepHook, type UserError } from "@rekindle/core"
+import { Engine } from "@rekindle/engine"
+import { ClaimedFolder, type Resume } from "@rekindle/run"
+import { Effect, FileSystem, Layer, Path } from "effect"
+import type { PlatformError } from "effect/PlatformError"
+import { RunEvents } from "./RunEvents.ts"
 import type { RunPlan } from "./RunPlan.ts"
-import { train } from "./Trainer.ts"
-import * as TrainLoop from "./TrainLoop.ts"
+import { RunSession } from "./Session.ts"
+import { StepHooks } from "./StepHooks.ts"
+import { Trainer } from "@rekindle/loop"
+import { Workload } from "./Workload.ts"
 
 /** Where and how to run. */
 export interface RunOptions {
@@ -67,146 +67,94 @@ export interface RunResult {
   readonly resumedFrom?: number
 }
 
-/** Runs synchronous setup code whose `UserError`s (thrown by data batching) become failures. */
-const attempt = <A>(f: () => A): Effect.Effect<A, UserError> =>
-  Effect.try({ try: f, catch: (e) => e }).pipe(
-    Effect.catch((e) => (e instanceof UserError ? Effect.fail(e) : Effect.die(e)))
-  )
+/** The services a run is composed of (see {@link layer}). */
+export type RunServices = ClaimedFolder | Engine | Workload | StepHooks | RunSession | RunEvents
 
 /**
- * Runs a plan, or resumes it; the run folder is `<outDir>/<name>-<hash>/` (see `RunOptions.existing`
- * for a folder that already exists). Every user error is raised before anything is written.
+ * The failures a run can end with: the user's to fix (exit 2), a plugin that could not build a
+ * part, a run that failed at a step, or the file system failing the last manifest write.
  */
-export const run = (plan: RunPlan, options: RunOptions) =>
-  Effect.scoped(Effect.gen(function*() {
+export type RunFailure = UserError | PluginError | RunError | PlatformError
+
+/** Layers a test or host may swap when composing a run with {@link layer}. */
+export interface Swaps {
+  /** The backend (default `Engine.layer(plan.backend, options.backends)`; tests: `Engine.layerTest`, the cpu backend). */
+  readonly engine?: Layer.Layer<Engine, UserError>
+}
+
+/**
+ * The layers of one run, built in this order (each on the ones before it) and released in reverse:
+ *
+ * 1. `ClaimedFolder` (@rekindle/run): the folder claimed under its lock (fresh, replace, resume),
+ *    before anything loads;
+ * 2. `Engine` (@rekindle/engine): the backend, initialised;
+ * 3. `Workload`: data, model, training loop;
+ * 4. `StepHooks`: probes, signals, recycling, the pipeline's hooks, `options.hooks`;
+ * 5. `RunSession`: the resumed checkpoint installed, the folder created or cut back,
+ *    `pipeline.json` and `manifest.json` written (then `options.onResume` is told);
+ * 6. `RunEvents`: the sinks acquired in the folder and the event bus over them.
+ */
+export const layer = (
+  plan: RunPlan,
+  options: RunOptions,
+  swaps: Swaps = {}
+): Layer.Layer<RunServices, RunFailure, FileSystem.FileSystem | Path.Path> => {
+  const folder = ClaimedFolder.layer({
+    name: plan.name,
+    seed: plan.seed,
+    resolved: plan.resolved,
+    checkpointEvery: plan.train.checkpointEvery,
+    outDir: options.outDir,
+    ...(options.dir !== undefined ? { dir: options.dir } : {}),
+    ...(options.existing !== undefined ? { existing: options.existing } : {})
+  })
+  const engine = swaps.engine ?? Engine.layer(plan.backend, options.backends)
+  const session = RunSession.layer(plan, {
+    ...(options.source !== undefined ? { source: options.source } : {}),
+    ...(options.keepCheckpoints !== undefined ? { keep: options.keepCheckpoints } : {})
+  })
+  // a resume is announced once it is certain: locked, the checkpoint chosen, checked and installed, the backend up
+  const announce = Layer.effectDiscard(Effect.gen(function*() {
+    const { claim, dir } = yield* ClaimedFolder
+    const { info } = yield* Engine
+    if (claim._tag !== "Resume" || options.onResume === undefined) return
+    yield* options.onResume({
+      dir,
+      step: claim.checkpoint.state.step,
+      file: claim.checkpoint.file,
+      skipped: claim.skipped,
+      badLines: claim.badLines,
+      backend: info
+    })
+  }))
+  // each `provideMerge` builds its argument first: the order above
+  return RunEvents.layer(plan).pipe(
+    Layer.provideMerge(announce),
+    Layer.provideMerge(session),
+    Layer.provideMerge(StepHooks.layer(plan, options.hooks)),
+    Layer.provideMerge(Workload.layer(plan, options)),
+    Layer.provideMerge(engine),
+    Layer.provideMerge(folder)
+  )
+}
+
+/**
+ * The run itself, over the services of {@link layer}: `RunStarted`, the trainer's step loop with
+ * checkpoints, then `RunFinished` and the manifest's `finished` (or `RunFailed` and `failed` /
+ * `interrupted`).
+ */
+export const program = (plan: RunPlan) =>
+  Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
-    const dir = options.dir !== undefined ? path.resolve(options.dir) : path.resolve(options.outDir, folderName(plan.name, plan.resolved))
-    const pipelineHash = hashOf(plan.resolved)
-    // what to do with an existing folder is decided (under its lock) before anything loads
-    const claim = yield* Resume.claim(dir, {
-      seed: plan.seed,
-      pipelineHash,
-      checkpointEvery: plan.train.checkpointEvery,
-      eventFiles: Resume.eventFiles(plan.resolved)
-    }, options.existing ?? "refuse")
-    const from = claim._tag === "Resume" ? claim.checkpoint.state.stream : undefined
-    const info: BackendInfo = yield* Backends.init(plan.backend, options.backends)
-    const root = Key.make(plan.seed)
-    const dataset = yield* Datasets.load(plan.data, { cacheDir: options.cacheDir, key: Key.split(root, "split") })
-    const vocabSize = dataset.tokenizer.vocabSize
-    if (plan.model.vocabSize !== undefined && plan.model.vocabSize !== vocabSize) {
-      return yield* new UserError({
-        message: `model.vocabSize: the pipeline says ${plan.model.vocabSize} but the tokenizer has ${vocabSize} entries; ` +
-          `omit model.vocabSize to use the tokenizer's`
-      })
-    }
-    const model = Transformer.make({ ...plan.model, vocabSize })
-
-    const batchOptions = {
-      batchSize: plan.train.batchSize,
-      seqLen: plan.model.seqLen,
-      objective: plan.data.objective,
-      masking: plan.data.masking
-    }
-    const stream = yield* attempt(() =>
-      Datasets.trainStream(dataset, { ...batchOptions, key: Key.split(root, "data"), ...(from !== undefined ? { from } : {}) })
-    )
-    const evalSet = yield* Effect.acquireRelease(
-      attempt(() =>
-        Datasets.evalBatches(dataset, { ...batchOptions, key: Key.split(root, "eval"), count: plan.train.evalBatches })
-          .map(Model.toTensors)
-      ),
-      (bs) => Effect.sync(() => bs.forEach(Model.disposeBatch))
-    )
-
-    // One fixed held-out batch for criteria and probes that measure activations.
-    const probe = yield* Effect.acquireRelease(
-      attempt(() =>
-        Model.toTensors(Datasets.evalBatches(dataset, { ...batchOptions, key: Key.split(root, "probe"), count: 1 })[0]!)
-      ),
-      (b) => Effect.sync(() => Model.disposeBatch(b))
-    )
-    const loop = yield* Effect.acquireRelease(
-      Effect.sync(() => TrainLoop.make(model, plan.optimizer.optimizer, model.init(Key.split(root, "init")))),
-      (l) => Effect.sync(() => l.dispose())
-    )
-    const hooks: Array<StepHook> = []
-    // the signals parts asked for, measured inside the steps (no host, no observer: nothing asked)
-    const bound = plan.signals ?? []
-    const signals = bound.length === 0 ? undefined : yield* Effect.acquireRelease(
-      attempt(() => SignalHost.make({ topology: model.topology, config: model.config, bound, probe })),
-      (h) => Effect.sync(() => h.dispose())
-    )
-    if (signals !== undefined) hooks.push(SignalHook.hook(signals))
-    let recycling: Recycler.Recycler | undefined
-    if (plan.recycling.length > 0) {
-      const recycler = yield* Effect.acquireRelease(
-        Effect.sync(() => Recycler.make({ model, stages: plan.recycling, key: root, probe, ...(signals !== undefined ? { signals } : {}) })),
-        (r) => Effect.sync(() => r.dispose())
-      )
-      hooks.push({ ...recyclingHook(recycler), state: recyclingState(recycler) })
-      recycling = recycler
-    }
-    // the pipeline's step hooks (hooks/pruning, hooks/retrain, ...), built now that the model exists
-    for (const [i, h] of plan.hooks.entries()) {
-      const consumer = SignalConsumers.hookConsumer(i)
-      const read = signals !== undefined && signals.has(consumer) ? { signals: () => signals.read(consumer) } : {}
-      hooks.push(yield* h.hook.build({ model, key: root, logEvery: plan.train.logEvery, probe, ...read }))
-    }
-    hooks.push(...(options.hooks ?? []))
-    // probes run first, so they see each step's state before that step's recycling
-    const probes = plan.probes.length === 0 ? undefined : ProbeHook.make({
-      model,
-      probes: plan.probes,
-      batch: probe,
-      ...(recycling !== undefined ? { lineage: recycling.lineageView, forward: recycling.forwardOptions } : {}),
-      ...(signals !== undefined ? { signals } : {})
-    })
-    if (probes !== undefined) hooks.unshift(probes)
-
-    // a resumed checkpoint is checked and installed, then the folder is created, swapped or cut back
-    const session = yield* Session.open({
-      claim,
-      plan,
-      pipelineHash,
-      info,
-      loop,
-      hooks,
-      ...(options.source !== undefined ? { source: options.source } : {}),
-      ...(options.keepCheckpoints !== undefined ? { keep: options.keepCheckpoints } : {})
-    })
-    if (claim._tag === "Resume" && options.onResume !== undefined) {
-      yield* options.onResume({
-        dir,
-        step: claim.checkpoint.state.step,
-        file: claim.checkpoint.file,
-        skipped: claim.skipped,
-        badLines: claim.badLines,
-        backend: info
-      })
-    }
-    const startedAt = new Date().toISOString()
-    const sinks = yield* Effect.forEach(plan.sinks, (s) => s.acquire).pipe(
-      Effect.provideService(RunDir, RunDir.of({ path: dir }))
-    )
-    // a backend fallback and failures of optional sinks (dropped by the bus with a warning) are recorded in the manifest
-    const warnings: Array<string> = info.fallback !== undefined
-      ? [`${info.name} ran on ${info.threads} thread${info.threads === 1 ? "" : "s"}, not the ${plan.backend.threads ?? "all available"} asked for: ${info.fallback}`]
-      : []
-    const noted = sinks.map((sink): Sink =>
-      sink.required ? sink : {
-        ...sink,
-        write: (event) => sink.write(event).pipe(Effect.tapCause((c) => note(sink, c))),
-        flush: sink.flush.pipe(Effect.tapCause((c) => note(sink, c)))
-      }
-    )
-    const note = (sink: Sink, cause: Cause.Cause<unknown>) =>
-      Effect.sync(() => void warnings.push(`sink ${sink.name} failed and was removed: ${FileErrors.describeCause(cause)}`))
-    const warned = () => (warnings.length > 0 ? { warnings: [...warnings] } : {})
-    const counted = Session.counted(yield* EventBus.make(noted), session.eventsSoFar)
+    const { dir, pipelineHash } = yield* ClaimedFolder
+    const { info } = yield* Engine
+    const { loop, model, stream, evalSet } = yield* Workload
+    const { hooks, probes } = yield* StepHooks
+    const session = yield* RunSession
+    const { events: counted, warned } = yield* RunEvents
     const events = counted.bus
-    yield* Effect.addFinalizer(() => events.flush.pipe(Effect.ignore))
+    const startedAt = new Date().toISOString()
     const checkpoint = session.checkpointer(counted, stream)
 
     yield* events.emit(Event.RunStarted.make({
@@ -226,7 +174,7 @@ export const run = (plan: RunPlan, options: RunOptions) =>
       ...(session.resumedFrom !== undefined ? { resumedFrom: session.resumedFrom } : {})
     }))
 
-    const result = yield* train({
+    const result = yield* Trainer.train({
       loop,
       stream,
       evalSet,
@@ -300,4 +248,12 @@ export const run = (plan: RunPlan, options: RunOptions) =>
       ...(session.resumedFrom !== undefined ? { resumedFrom: session.resumedFrom } : {})
     }
     return out
-  }))
+  })
+
+/**
+ * Runs a plan, or resumes it; the run folder is `<outDir>/<name>-<hash>/` (see `RunOptions.existing`
+ * for a folder that already exists). Every user error is raised before anything is written.
+ * `swaps` replaces layers of the run (see {@link layer}).
+ */
+export const run = (plan: RunPlan, options: RunOptions, swaps: Swaps = {}): Effect.Effect<RunResult, RunFailure, FileSystem.FileSystem | Path.Path> =>
+  program(plan).pipe(Effect.provide(layer(plan, options, swaps)))

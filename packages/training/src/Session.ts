@@ -3,15 +3,19 @@
  * anything is written, `open` checks a resumed checkpoint against the pipeline and installs it,
  * makes the folder claim real (fresh folder + lock, swap of an old folder, or events cut back to
  * the checkpoint), and writes `pipeline.json` and `manifest.json`. The session then writes
- * checkpoints for the trainer and keeps the manifest current.
+ * checkpoints for the trainer and keeps the manifest current. `RunSession.layer` opens it as the
+ * run's session service, from the claimed folder, the backend, the workload and the step hooks.
  */
 import { type BackendInfo, Event, EventBus, Files, RunError, type StepHook, UserError } from "@rekindle/core"
 import type { BatchStream } from "@rekindle/data"
-import { Effect, FileSystem, Path } from "effect"
-import { Checkpoint, type Manifest, Manifests, Reserve, Resume, type TrainerState, writeJsonAtomic } from "@rekindle/run"
+import { Engine } from "@rekindle/engine"
+import { Context, Effect, FileSystem, Layer, Path } from "effect"
+import type { PlatformError } from "effect/PlatformError"
+import { Checkpoint, ClaimedFolder, type Manifest, Manifests, Reserve, Resume, type TrainerState, writeJsonAtomic } from "@rekindle/run"
 import type { RunPlan } from "./RunPlan.ts"
-import type { CheckpointReason } from "./Trainer.ts"
-import { nonFiniteParams, type TrainLoop } from "./TrainLoop.ts"
+import { StepHooks } from "./StepHooks.ts"
+import { type Trainer, TrainLoop } from "@rekindle/loop"
+import { Workload } from "./Workload.ts"
 
 /** What `open` needs. */
 export interface OpenInput {
@@ -19,7 +23,7 @@ export interface OpenInput {
   readonly plan: Pick<RunPlan, "name" | "seed" | "resolved" | "train">
   readonly pipelineHash: string
   readonly info: BackendInfo
-  readonly loop: TrainLoop
+  readonly loop: TrainLoop.TrainLoop
   readonly hooks: ReadonlyArray<StepHook>
   readonly source?: string
   readonly keep?: number
@@ -52,7 +56,7 @@ export interface Session {
   /** Newer checkpoints that could not be used (resume), with why. */
   readonly skipped: ReadonlyArray<{ readonly file: string; readonly problem: string }>
   /** Writes manifest.json with a status and extra fields. */
-  readonly manifest: (status: Manifest["status"], extra?: Partial<Manifest>) => Effect.Effect<void, unknown, FileSystem.FileSystem | Path.Path>
+  readonly manifest: (status: Manifest["status"], extra?: Partial<Manifest>) => Effect.Effect<void, PlatformError, FileSystem.FileSystem | Path.Path>
   /**
    * What a failed run leaves on disk to continue from, in words: the newest checkpoint, or that
    * there is none (the parameters in memory are lost with the process).
@@ -61,16 +65,16 @@ export interface Session {
   /** Frees the space the session holds back (call before a run's last writes: RunFailed, RunFinished, the manifest). */
   readonly release: Effect.Effect<void, never, FileSystem.FileSystem>
   /** The trainer's checkpoint callback, over the run's counted events bus and data stream. */
-  readonly checkpointer: (events: Counted, stream: BatchStream) => (done: number, state: TrainerState, reason: CheckpointReason) => Effect.Effect<void, RunError, FileSystem.FileSystem | Path.Path>
+  readonly checkpointer: (events: Counted, stream: BatchStream) => (done: number, state: TrainerState, reason: Trainer.CheckpointReason) => Effect.Effect<void, RunError, FileSystem.FileSystem | Path.Path>
 }
 
 /** The first non-finite parameter or optimizer slot, described, or undefined when all are finite. */
-export const nonFinite = (loop: TrainLoop): string | undefined => {
-  const params = nonFiniteParams(loop.params)
+export const nonFinite = (loop: TrainLoop.TrainLoop): string | undefined => {
+  const params = TrainLoop.nonFiniteParams(loop.params)
   if (params.length > 0) return `parameter ${params[0]} is not finite`
   const slots = loop.optState().slots
   for (const slot of Object.keys(slots).sort()) {
-    const bad = nonFiniteParams(slots[slot]!)
+    const bad = TrainLoop.nonFiniteParams(slots[slot]!)
     if (bad.length > 0) return `optimizer slot ${slot} of ${bad[0]} is not finite`
   }
   return undefined
@@ -145,7 +149,7 @@ export const open = (input: OpenInput) =>
     yield* manifest("running").pipe(Effect.mapError(cannotWrite(`cannot write ${manifestFile}`)))
 
     const checkpointer = (events: Counted, stream: BatchStream) =>
-    (done: number, state: TrainerState, reason: CheckpointReason) =>
+    (done: number, state: TrainerState, reason: Trainer.CheckpointReason) =>
       Effect.gen(function*() {
         const rel = path.join(Checkpoint.folder, Checkpoint.fileName(done))
         const bad = nonFinite(loop)
@@ -211,3 +215,26 @@ export const open = (input: OpenInput) =>
     }
     return session
   })
+
+/** The run's open session (see {@link open}), as a service. */
+export class RunSession extends Context.Service<RunSession, Session>()("@rekindle/training/RunSession") {
+  /**
+   * Opens the session over the claimed folder once the backend, the workload and the step hooks
+   * exist: a resumed checkpoint is checked and installed, then the folder is created, swapped or
+   * cut back and `pipeline.json` and `manifest.json` are written.
+   */
+  static readonly layer = (
+    plan: OpenInput["plan"],
+    options: { readonly source?: string; readonly keep?: number } = {}
+  ): Layer.Layer<RunSession, UserError, ClaimedFolder | Engine | Workload | StepHooks | FileSystem.FileSystem | Path.Path> =>
+    Layer.effect(
+      RunSession,
+      Effect.gen(function*() {
+        const { claim, pipelineHash } = yield* ClaimedFolder
+        const { info } = yield* Engine
+        const { loop } = yield* Workload
+        const { hooks } = yield* StepHooks
+        return yield* open({ claim, plan, pipelineHash, info, loop, hooks, ...options })
+      })
+    )
+}

@@ -5,8 +5,10 @@
  */
 export * as ProbeHook from "./probes/Hook.ts"
 export type { BackendRequest, RunPlan } from "./RunPlan.ts"
+export { RunEvents } from "./RunEvents.ts"
 export * as Runner from "./Runner.ts"
 export * as Session from "./Session.ts"
-export * as TrainConfig from "./TrainConfig.ts"
-export * as Trainer from "./Trainer.ts"
-export * as TrainLoop from "./TrainLoop.ts"
+export { RunSession } from "./Session.ts"
+export { StepHooks } from "./StepHooks.ts"
+export { TrainConfig, Trainer, TrainLoop } from "@rekindle/loop"
+export { Workload } from "./Workload.ts"

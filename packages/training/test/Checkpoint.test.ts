@@ -23,8 +23,8 @@ import { EventBus, Files, type StepHook } from "@rekindle/core"
 import { hook, Recycler, state as recyclingState } from "@rekindle/recycling"
 import { Checkpoint, Determinism } from "@rekindle/run"
 import * as Session from "../src/Session.ts"
-import { train, type TrainerState } from "../src/Trainer.ts"
-import * as TrainLoop from "../src/TrainLoop.ts"
+import { Trainer, TrainLoop } from "@rekindle/loop"
+import type { TrainerState } from "@rekindle/run"
 import { stage } from "./recycling/helpers.ts"
 import { countingStream } from "./Synthetic.ts"
 
@@ -94,7 +94,7 @@ describe("checkpoints (trainer level)", () => {
       const full = world()
       const { bus, events } = EventBus.memory()
       const mem = memoryCheckpoints(full, events)
-      yield* train({ ...full, config: train_, checkpoint: mem.cb }).pipe(Effect.provideService(EventBus, bus))
+      yield* Trainer.train({ ...full, config: train_, checkpoint: mem.cb }).pipe(Effect.provideService(EventBus, bus))
       full.dispose()
       expect([...mem.saved.keys()]).toEqual([5, 10, 15, 20, 25, 30])
       expect(events.some((e) => e._tag === "Recycle")).toBe(true)
@@ -108,7 +108,7 @@ describe("checkpoints (trainer level)", () => {
         Checkpoint.apply(c, w.loop, w.hooks.flatMap((h) => (h.state !== undefined ? [h.state] : [])))
         for (let i = 0; i < c.state.stream.index; i++) w.stream.next() // the counting stream resumes by skipping
         const resumed = EventBus.memory()
-        yield* train({ ...w, config: train_, from: step, state: Checkpoint.trainerFromJson(c.state.trainer) }).pipe(
+        yield* Trainer.train({ ...w, config: train_, from: step, state: Checkpoint.trainerFromJson(c.state.trainer) }).pipe(
           Effect.provideService(EventBus, resumed.bus)
         )
         const comparison = Determinism.compare(events.slice(c.state.events), resumed.events)

@@ -78,7 +78,18 @@ describe("claim (what happens to an existing run folder)", () => {
   const folder = (status: string | undefined, checkpoints: ReadonlyArray<number>) => {
     const dir = path.join(tmp(), "run-h")
     fs.mkdirSync(path.join(dir, Checkpoint.folder), { recursive: true })
-    if (status !== undefined) fs.writeFileSync(path.join(dir, "manifest.json"), JSON.stringify({ status, stepsDone: 7, endedAt: "then" }))
+    if (status !== undefined) fs.writeFileSync(path.join(dir, "manifest.json"), JSON.stringify({
+      name: "run",
+      pipelineHash: "h",
+      seed: 1,
+      status,
+      startedAt: "before",
+      endedAt: "then",
+      steps: 10,
+      stepsDone: 7,
+      versions: {},
+      node: process.version
+    }))
     for (const s of checkpoints) fs.writeFileSync(path.join(dir, Checkpoint.folder, Checkpoint.fileName(s)), checkpointBytes(s, s))
     return dir
   }

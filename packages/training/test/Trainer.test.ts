@@ -6,8 +6,7 @@ import { adam } from "@rekindle/plugin-optim"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect, Exit } from "effect"
 import { EventBus } from "@rekindle/core"
-import { train } from "../src/Trainer.ts"
-import * as TrainLoop from "../src/TrainLoop.ts"
+import { Trainer, TrainLoop } from "@rekindle/loop"
 import { countingStream } from "./Synthetic.ts"
 
 const config = {
@@ -29,7 +28,7 @@ describe("Trainer", () => {
       yield* Backends.init({ name: "cpu" }, [])
       const { loop, stream, evalSet } = setup()
       const { bus, events } = EventBus.memory()
-      const result = yield* train({
+      const result = yield* Trainer.train({
         loop, stream, evalSet,
         config: { steps: 120, batchSize: 8, evalEvery: 40, evalBatches: 2, logEvery: 20, checkpointEvery: 0 }
       }).pipe(Effect.provideService(EventBus, bus))
@@ -51,9 +50,9 @@ describe("Trainer", () => {
       const { loop, stream, evalSet } = setup()
       const { bus } = EventBus.memory()
       const cfg = { batchSize: 8, evalEvery: 50, evalBatches: 2, logEvery: 5, checkpointEvery: 0 }
-      yield* train({ loop, stream, evalSet, config: { ...cfg, steps: 10 } }).pipe(Effect.provideService(EventBus, bus))
+      yield* Trainer.train({ loop, stream, evalSet, config: { ...cfg, steps: 10 } }).pipe(Effect.provideService(EventBus, bus))
       const at10 = tf.memory().numTensors
-      yield* train({ loop, stream, evalSet, config: { ...cfg, steps: 200 }, from: 10 }).pipe(Effect.provideService(EventBus, bus))
+      yield* Trainer.train({ loop, stream, evalSet, config: { ...cfg, steps: 200 }, from: 10 }).pipe(Effect.provideService(EventBus, bus))
       expect(tf.memory().numTensors).toBe(at10)
       loop.dispose()
       evalSet.forEach(Model.disposeBatch)
@@ -66,7 +65,7 @@ describe("Trainer", () => {
       const { bus, events } = EventBus.memory()
       const w = loop.params["layers.0.ff.win"]!
       w.assign(tf.fill(w.shape, Number.NaN))
-      const exit = yield* train({
+      const exit = yield* Trainer.train({
         loop, stream, evalSet,
         config: { steps: 5, batchSize: 8, evalEvery: 0, evalBatches: 1, logEvery: 1, checkpointEvery: 0 }
       }).pipe(Effect.provideService(EventBus, bus), Effect.exit)

@@ -5,7 +5,7 @@
  * native binding failed to build or download, reports unavailable instead of throwing.
  */
 import * as os from "node:os"
-import type { BackendInfo, BackendProvider } from "@rekindle/core"
+import { BackendError, type BackendInfo, type BackendProvider } from "@rekindle/core"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect } from "effect"
 
@@ -59,11 +59,11 @@ export const make = (flavour: Flavour, importer: Importer = defaultImporter): Ba
     Effect.tryPromise({
       try: async (): Promise<BackendInfo> => {
         const error = await tryLoad(flavour, importer)
-        if (error !== undefined) throw new Error(`${flavour.packageName} is not usable here: ${error}; install it with ${installHint(flavour)}`)
-        if (!(await tf.setBackend(tfjsBackendName))) throw new Error(`tfjs could not initialise the "${tfjsBackendName}" backend`)
+        if (error !== undefined) throw new BackendError({ backend: flavour.name, message: `${flavour.packageName} is not usable here: ${error}; install it with ${installHint(flavour)}` })
+        if (!(await tf.setBackend(tfjsBackendName))) throw new BackendError({ backend: flavour.name, message: `tfjs could not initialise the "${tfjsBackendName}" backend` })
         // libtensorflow sizes its own thread pools (all cores by default)
         return { name: flavour.name, threads: Math.max(1, os.availableParallelism()), simd: true, overrides: false }
       },
-      catch: (cause) => (cause instanceof Error ? cause : new Error(String(cause)))
+      catch: (cause) => new BackendError({ backend: flavour.name, message: cause instanceof Error ? cause.message : String(cause) })
     })
 })

@@ -14,7 +14,7 @@
  *   g_i = ∂L/∂M_i = coefficient · w_i · p·|d_i|^(p−1)·sign(d_i) · (1/M_i with log),  d_i = x_i − c.
  * A zero norm gives a zero gradient; log uses max(M_i, 1e-12).
  */
-import { type DecoupledUpdate, Event, EventBus, type HookPart, type Params, Plugin, PluginError, type StepHook, type Topology } from "@rekindle/core"
+import { Bug, type DecoupledUpdate, Event, EventBus, type HookPart, type Params, Plugin, PluginError, type StepHook, type Topology } from "@rekindle/core"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect, Schema } from "effect"
 
@@ -69,7 +69,7 @@ interface LayerTerms {
 const terms = (config: MidpointLossConfig, params: Params.ParamMap, layer: Topology.FFLayer): LayerTerms => {
   const win = params[layer.win]
   const wout = params[layer.wout]
-  if (win === undefined || wout === undefined) throw new Error(`midpoint loss: parameters ${layer.win} / ${layer.wout} are missing`)
+  if (win === undefined || wout === undefined) throw new Bug(`midpoint loss: parameters ${layer.win} / ${layer.wout} are missing`)
   const inNorm = tf.sqrt(tf.sum(tf.square(win), 0)) as tf.Tensor1D
   const outNorm = tf.sqrt(tf.sum(tf.square(wout), 1)) as tf.Tensor1D
   const magnitude = tf.mul(inNorm, outNorm) as tf.Tensor1D

@@ -9,7 +9,7 @@
  * get no gradient, and evaluation sees the pruned model); every change emits one `Prune` event
  * per layer that grew.
  */
-import { type Criterion, Event, EventBus, type HookDescription, type HookPart, type HookState, Key, Plugin, PluginError, RunError, type Selection, Schemas, Snapshot, type StepHook, type Topology } from "@rekindle/core"
+import { Bug, type Criterion, Event, EventBus, type HookDescription, type HookPart, type HookState, isRunError, Key, Plugin, PluginError, RunError, Schemas, type Selection, Snapshot, type StepHook, type Topology, UserError } from "@rekindle/core"
 import { type BatchTensors, type ForwardOptions, Measure, type Transformer } from "@rekindle/model"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect, Schema } from "effect"
@@ -21,8 +21,8 @@ export const PruningSchedule = Schema.Struct({
   from: NonNegativeInt.pipe(Schema.annotate({ description: "Step at which the ramp starts (fraction 0)" })),
   until: NonNegativeInt.pipe(Schema.annotate({ description: "Step at which the final fraction is reached (>= from, < train.steps)" })),
   final: Schema.Finite.pipe(
-    Schema.check(Schema.isBetween({ minimum: 0, maximum: 1, exclusiveMinimum: true, exclusiveMaximum: true }, { expected: "a fraction in (0, 1)" })),
-    Schema.annotate({ description: "Fraction of each layer's FF neurons pruned at `until` and after" })
+    Schema.check(Schema.isBetween({ minimum: 0, maximum: 1, exclusiveMinimum: true }, { expected: "a fraction in (0, 1]" })),
+    Schema.annotate({ description: "Fraction of each layer's FF neurons pruned at `until` and after (1: the whole layer, as the reference study pruned)" })
   ),
   every: PositiveInt.pipe(
     Schema.annotate({ description: "Grow the mask every N steps between from and until (default 10)" }),
@@ -96,7 +96,7 @@ export const make = (options: {
   const { schedule } = pruning
   const criterion = pruning.criterion.criterion
   if (criterion.count !== "rank") {
-    throw new Error(`pruning: criterion ${pruning.criterion.id} is not a rank criterion (it chooses by ${criterion.count})`)
+    throw new Bug(`pruning: criterion ${pruning.criterion.id} is not a rank criterion (it chooses by ${criterion.count})`)
   }
   const kept = topology.layers.map((l) => new Uint8Array(l.dFF).fill(1))
   let state: unknown = criterion.init(topology)
@@ -171,12 +171,12 @@ export const make = (options: {
       criterion: Snapshot.encode(state)
     }),
     restore: (snapshot) => {
-      if (snapshot.version !== 1) throw new Error(`pruning restore: unknown snapshot version ${String(snapshot.version)}`)
-      if (snapshot.pruned.length !== kept.length) throw new Error(`pruning restore: snapshot has ${snapshot.pruned.length} layers, the model ${kept.length}`)
+      if (snapshot.version !== 1) throw new UserError({ message: `pruning restore: unknown snapshot version ${String(snapshot.version)}` })
+      if (snapshot.pruned.length !== kept.length) throw new UserError({ message: `pruning restore: snapshot has ${snapshot.pruned.length} layers, the model ${kept.length}` })
       kept.forEach((k, p) => {
         k.fill(1)
         for (const i of snapshot.pruned[p]!) {
-          if (!Number.isInteger(i) || i < 0 || i >= k.length) throw new Error(`pruning restore: index ${i} out of range in layer ${p}`)
+          if (!Number.isInteger(i) || i < 0 || i >= k.length) throw new UserError({ message: `pruning restore: index ${i} out of range in layer ${p}` })
           k[i] = 0
         }
       })
@@ -195,7 +195,7 @@ export const make = (options: {
 }
 
 const asRunError = (step: number) => (e: unknown): RunError =>
-  e instanceof RunError ? e : new RunError({ step, message: `pruning failed: ${e instanceof Error ? e.message : String(e)}` })
+  isRunError(e) ? e : new RunError({ step, message: `pruning failed: ${e instanceof Error ? e.message : String(e)}` })
 
 /** The pruner's state for checkpoints (named "pruning"; JSON only, the masks are rebuilt). */
 export const state = (pruner: Pruner): HookState => ({

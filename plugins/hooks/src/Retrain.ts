@@ -15,7 +15,7 @@
  * checkpoint written inside the window has the run optimizer's slot layout; the run optimizer's
  * own state then travels in the hook's state (named "retrain") and comes back on resume.
  */
-import { type Criterion, Event, EventBus, type HookPart, type HookState, Key, type Loop, type Optimizer, Plugin, PluginError, RunError, Schemas, Selection, Slices, type StepHook, type StepOptions, Topology } from "@rekindle/core"
+import { type Criterion, Event, EventBus, type HookPart, type HookState, isRunError, Key, type Loop, type Optimizer, Plugin, PluginError, RunError, Schemas, Selection, Slices, type StepHook, type StepOptions, Topology, UserError } from "@rekindle/core"
 import { Measure } from "@rekindle/model"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect, Schema } from "effect"
@@ -232,19 +232,19 @@ export const make = (options: { readonly retrain: Retrain; readonly topology: To
       }
     },
     load: (json, tensors, loop) => {
-      if (json.version !== 1) throw new Error(`retrain restore: unknown snapshot version ${String(json.version)}`)
+      if (json.version !== 1) throw new UserError({ message: `retrain restore: unknown snapshot version ${String(json.version)}` })
       release()
       if (saved !== undefined) disposeState(saved.state)
       saved = undefined
       const a = json.active
       if (a === undefined) return
-      if (a.indices.length !== topology.layers.length) throw new Error(`retrain restore: snapshot has ${a.indices.length} layers, the model ${topology.layers.length}`)
+      if (a.indices.length !== topology.layers.length) throw new UserError({ message: `retrain restore: snapshot has ${a.indices.length} layers, the model ${topology.layers.length}` })
       const slots: Record<string, Record<string, tf.Tensor>> = {}
       for (const slot of a.slots) slots[slot] = {}
       for (const [key, t] of Object.entries(tensors)) {
         const cut = key.indexOf("/")
         const slot = key.slice(0, cut)
-        if (slots[slot] === undefined) throw new Error(`retrain restore: tensor ${key} belongs to no saved slot`)
+        if (slots[slot] === undefined) throw new UserError({ message: `retrain restore: tensor ${key} belongs to no saved slot` })
         slots[slot][key.slice(cut + 1)] = tf.clone(t)
       }
       install({ layers: a.indices.map((indices, p) => ({ layer: p, indices, scores: indices.map(() => 0) })) }, loop.params)
@@ -261,7 +261,7 @@ export const make = (options: { readonly retrain: Retrain; readonly topology: To
 }
 
 const asRunError = (step: number) => (e: unknown): RunError =>
-  e instanceof RunError ? e : new RunError({ step, message: `retrain failed: ${e instanceof Error ? e.message : String(e)}` })
+  isRunError(e) ? e : new RunError({ step, message: `retrain failed: ${e instanceof Error ? e.message : String(e)}` })
 
 /** The retrainer's state for checkpoints (named "retrain"). */
 export const state = (retrainer: Retrainer): HookState => ({

@@ -4,7 +4,7 @@
  * detect and drop a torn last line, and opening the file for appending cuts it, so a resumed run
  * never glues new events onto a fragment). This sink is required: if it fails, the run fails.
  */
-import { Event, Plugin, PluginError, RunDir, type Sink } from "@rekindle/core"
+import { Event, Plugin, PluginError, RunLocation, type Sink, SinkError } from "@rekindle/core"
 import { Effect, FileSystem, Path, Schema } from "effect"
 
 /** Options of `log/jsonl`. */
@@ -20,7 +20,7 @@ export const make = (options: { readonly file: string }) =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
-    const dir = yield* RunDir
+    const dir = yield* RunLocation
     const name = path.join(dir.path, options.file)
     const existing = yield* fs.readFile(name).pipe(Effect.orElseSucceed(() => new Uint8Array()))
     const complete = existing.lastIndexOf(0x0a) + 1
@@ -36,10 +36,11 @@ export const make = (options: { readonly file: string }) =>
         const bytes = encoder.encode(Event.encodeLine(event) + "\n")
         return file.writeAll(bytes).pipe(
           Effect.tap(() => Effect.sync(() => void (size += bytes.length))),
-          Effect.tapError(() => fs.truncate(name, size).pipe(Effect.ignore))
+          Effect.tapError(() => fs.truncate(name, size).pipe(Effect.ignore)),
+          Effect.mapError(SinkError.from("log/jsonl"))
         )
       },
-      flush: file.sync
+      flush: file.sync.pipe(Effect.mapError(SinkError.from("log/jsonl")))
     }
     return sink
   }).pipe(Effect.mapError((e) => new PluginError({ part: "log/jsonl", message: e.message })))

@@ -7,7 +7,7 @@
  * numbers and the pipeline. `rekindle report <run-folder>` renders the same page from
  * events.jsonl (both go through `@rekindle/report`).
  */
-import { Event, Plugin, PluginError, RunDir, type Sink } from "@rekindle/core"
+import { Event, Plugin, PluginError, RunLocation, type Sink, SinkError } from "@rekindle/core"
 import { Data, Html, Write } from "@rekindle/report"
 import { Effect, FileSystem, Path, Schema } from "effect"
 
@@ -25,7 +25,7 @@ export const make = (options: { readonly file: string }) =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
-    const run = yield* RunDir
+    const run = yield* RunLocation
     const readJson = (name: string) =>
       fs.readFileString(path.join(run.path, name)).pipe(
         Effect.map((text) => JSON.parse(text) as unknown),
@@ -50,7 +50,11 @@ export const make = (options: { readonly file: string }) =>
         })
         yield* Write.writeAtomic(path.join(run.path, options.file), Html.render(data))
         written = events.length
-      }).pipe(Effect.provideService(FileSystem.FileSystem, fs), Effect.provideService(Path.Path, path))
+      }).pipe(
+        Effect.provideService(FileSystem.FileSystem, fs),
+        Effect.provideService(Path.Path, path),
+        Effect.mapError(SinkError.from("log/report"))
+      )
     }
     return sink
   }).pipe(Effect.mapError((e) => new PluginError({ part: "log/report", message: String(e) })))

@@ -10,7 +10,7 @@
  * histogram's mean and population std).
  */
 import { crc32c } from "@aws-crypto/crc32c"
-import { type Event, Plugin, PluginError, RunDir, type Sink } from "@rekindle/core"
+import { Bug, type Event, Plugin, PluginError, RunLocation, type Sink, SinkError } from "@rekindle/core"
 import { Effect, FileSystem, Path, Schema } from "effect"
 import { hostname } from "node:os"
 import protobuf from "protobufjs"
@@ -94,7 +94,7 @@ export const encodeEvent = (e: { readonly wall_time: number; readonly step: numb
   if (e.file_version !== undefined) message["file_version"] = e.file_version
   if (e.values !== undefined) message["summary"] = { value: e.values }
   const err = EventProto.verify(message)
-  if (err !== null) throw new Error(`tensorboard: bad event: ${err}`)
+  if (err !== null) throw new Bug(`tensorboard: bad event: ${err}`)
   return EventProto.encode(EventProto.create(message)).finish()
 }
 
@@ -170,7 +170,7 @@ export const make = (options: { readonly dir: string; readonly histograms: boole
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
-    const run = yield* RunDir
+    const run = yield* RunLocation
     const dir = path.resolve(run.path, options.dir)
     yield* fs.makeDirectory(dir, { recursive: true })
     const now = Date.now() / 1000
@@ -186,8 +186,8 @@ export const make = (options: { readonly dir: string; readonly histograms: boole
           if (values.length === 0) return Effect.void
           const step = "step" in event ? event.step : 0
           return file.writeAll(frame(encodeEvent({ wall_time: wallTime(event), step, values })))
-        }),
-      flush: file.sync
+        }).pipe(Effect.mapError(SinkError.from("log/tensorboard"))),
+      flush: file.sync.pipe(Effect.mapError(SinkError.from("log/tensorboard")))
     }
     return sink
   }).pipe(Effect.mapError((e) => new PluginError({ part: "log/tensorboard", message: e.message })))

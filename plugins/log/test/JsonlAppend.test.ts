@@ -5,7 +5,7 @@
  */
 import { NodeServices } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Event, RunDir } from "@rekindle/core"
+import { Event, RunLocation } from "@rekindle/core"
 import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -19,7 +19,7 @@ const appendTo = (dir: string, events: ReadonlyArray<Event.Event>) =>
     const sink = yield* Jsonl.make({ file: "events.jsonl" })
     for (const e of events) yield* sink.write(e)
     yield* sink.flush
-  })).pipe(Effect.provideService(RunDir, RunDir.of({ path: dir })), Effect.provide(NodeServices.layer))
+  })).pipe(Effect.provideService(RunLocation, RunLocation.of({ path: dir })), Effect.provide(NodeServices.layer))
 
 describe("log/jsonl on an existing file", () => {
   it.effect("keeps complete lines and cuts a torn last line before appending", () =>

@@ -1,6 +1,6 @@
 import { NodeServices } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Event, RunDir } from "@rekindle/core"
+import { Event, RunLocation } from "@rekindle/core"
 import { Write } from "@rekindle/report"
 import { Effect, Schema } from "effect"
 import * as fs from "node:fs"
@@ -41,7 +41,7 @@ describe("log/report", () => {
         }
         yield* jsonl.flush
         yield* report.flush
-      })).pipe(Effect.provideService(RunDir, RunDir.of({ path: dir })))
+      })).pipe(Effect.provideService(RunLocation, RunLocation.of({ path: dir })))
       const html = fs.readFileSync(path.join(dir, "report.html"), "utf8")
       const data = embedded(html)
       expect(data.kind).toBe("run")
@@ -75,7 +75,7 @@ describe("log/report", () => {
           yield* jsonl.write(e)
         }
         yield* report.flush
-      })).pipe(Effect.provideService(RunDir, RunDir.of({ path: dir })))
+      })).pipe(Effect.provideService(RunLocation, RunLocation.of({ path: dir })))
       const data = embedded(fs.readFileSync(path.join(dir, "report.html"), "utf8"))
       expect(data.train.map((t: { step: number }) => t.step)).toEqual([10, 20])
       expect(data.eval.map((t: { step: number }) => t.step)).toEqual([0, 20])

@@ -1,6 +1,6 @@
 import { NodeServices } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Event, RunDir } from "@rekindle/core"
+import { Event, RunLocation } from "@rekindle/core"
 import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -24,7 +24,7 @@ describe("log/jsonl", () => {
         yield* sink.write(started)
         yield* sink.write(step)
         yield* sink.flush
-      })).pipe(Effect.provideService(RunDir, RunDir.of({ path: dir })))
+      })).pipe(Effect.provideService(RunLocation, RunLocation.of({ path: dir })))
       const lines = fs.readFileSync(path.join(dir, "events.jsonl"), "utf8").split("\n")
       expect(lines.at(-1)).toBe("")
       expect(lines.slice(0, -1).map(Event.decodeLine)).toEqual([started, step])

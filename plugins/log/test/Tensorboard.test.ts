@@ -5,7 +5,7 @@
 import { NodeServices } from "@effect/platform-node"
 import { crc32c } from "@aws-crypto/crc32c"
 import { describe, expect, it } from "@effect/vitest"
-import { Event, RunDir } from "@rekindle/core"
+import { Event, RunLocation } from "@rekindle/core"
 import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -62,7 +62,7 @@ const write = (events: ReadonlyArray<Event.Event>, options = { dir: "tb", histog
       const sink = yield* Tensorboard.make(options)
       for (const e of events) yield* sink.write(e)
       yield* sink.flush
-    })).pipe(Effect.provideService(RunDir, RunDir.of({ path: dir })))
+    })).pipe(Effect.provideService(RunLocation, RunLocation.of({ path: dir })))
     const files = fs.readdirSync(path.join(dir, options.dir))
     expect(files).toHaveLength(1)
     expect(files[0]).toMatch(/^events\.out\.tfevents\.\d+\./)

@@ -3,7 +3,7 @@
  * `maxNorm` (`u * maxNorm / max(norm, maxNorm)`), with no read-back to JS: one scalar tensor
  * multiplies every update.
  */
-import type { Params } from "@rekindle/core"
+import { Bug, type Params } from "@rekindle/core"
 import * as tf from "@tensorflow/tfjs-core"
 import type { Transform } from "./Transform.ts"
 
@@ -19,7 +19,7 @@ export const globalNorm = (tensors: Params.ParamMap): tf.Scalar => {
 
 /** Clips the updates' global norm to `maxNorm` (> 0). */
 export const clipByGlobalNorm = (maxNorm: number): Transform => {
-  if (!(maxNorm > 0)) throw new Error(`clip_by_global_norm: maxNorm must be > 0, got ${maxNorm}`)
+  if (!(maxNorm > 0)) throw new Bug(`clip_by_global_norm: maxNorm must be > 0, got ${maxNorm}`)
   return {
     name: `clip_by_global_norm(${maxNorm})`,
     slots: {},

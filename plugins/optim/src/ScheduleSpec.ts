@@ -3,7 +3,7 @@
  * a spec, the peak learning rate and the run's length into a `Schedule` function. Decaying kinds
  * default their length (`steps`) to the run's total steps.
  */
-import type { Optimizer } from "@rekindle/core"
+import { Bug, type Optimizer } from "@rekindle/core"
 import { Effect, Schema } from "effect"
 import * as Schedules from "./Schedules.ts"
 
@@ -68,7 +68,7 @@ export const fromSpec = (spec: ScheduleInput, lr: number, totalSteps?: number): 
       return Schedules.warmup(lr, spec.warmupSteps)
     default: {
       const steps = spec.steps ?? totalSteps
-      if (steps === undefined) throw new Error(`schedule ${spec.kind}: no length (give schedule.steps or the run's total steps)`)
+      if (steps === undefined) throw new Bug(`schedule ${spec.kind}: no length (give schedule.steps or the run's total steps)`)
       const options = { lr, steps, warmupSteps: spec.warmupSteps ?? 0, minLrFraction: spec.minLrFraction ?? 0 }
       return spec.kind.endsWith("cosine") ? Schedules.cosineDecay(options) : Schedules.linearDecay(options)
     }

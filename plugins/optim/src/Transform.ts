@@ -5,7 +5,7 @@
  * count). All functions are synchronous TF.js, run by the host inside `tf.tidy`; none disposes
  * its inputs.
  */
-import type { Optimizer, Params } from "@rekindle/core"
+import { Bug, type Optimizer, type Params } from "@rekindle/core"
 
 /** Slot maps by slot name (each slot is a ParamMap keyed like the params). */
 export type SlotMaps = Readonly<Record<string, Params.ParamMap>>
@@ -33,7 +33,7 @@ export interface Transform {
 /** Reads one slot of one block, failing loudly when the state does not match the optimizer. */
 export const slot = (slots: SlotMaps, slotName: string, param: string) => {
   const t = slots[slotName]?.[param]
-  if (t === undefined) throw new Error(`optimizer state has no slot "${slotName}" for parameter "${param}"`)
+  if (t === undefined) throw new Bug(`optimizer state has no slot "${slotName}" for parameter "${param}"`)
   return t
 }
 
@@ -42,7 +42,7 @@ export const chain = (...transforms: ReadonlyArray<Transform>): Transform => {
   const slots: Record<string, Optimizer.SlotSpec> = {}
   for (const t of transforms) {
     for (const [name, spec] of Object.entries(t.slots)) {
-      if (name in slots) throw new Error(`chain: slot name "${name}" is declared twice (in ${t.name})`)
+      if (name in slots) throw new Bug(`chain: slot name "${name}" is declared twice (in ${t.name})`)
       slots[name] = spec
     }
   }

@@ -8,6 +8,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core"
 import type { Transform } from "./Transform.ts"
+import { Bug } from "@rekindle/core"
 
 /** Which parameters decay: `matrices` (rank >= 2), `all`, or a predicate on name and tensor. */
 export type DecayMask = "matrices" | "all" | ((name: string, param: tf.Tensor) => boolean)
@@ -27,7 +28,7 @@ export const addDecayedWeights = (weightDecay: number, mask: DecayMask = "matric
     for (const name of Object.keys(updates)) {
       const u = updates[name]!
       const p = params[name]
-      if (p === undefined) throw new Error(`add_decayed_weights: no parameter "${name}" for its update`)
+      if (p === undefined) throw new Bug(`add_decayed_weights: no parameter "${name}" for its update`)
       out[name] = decays(mask, name, p) ? tf.add(u, tf.mul(p, weightDecay)) : u
     }
     return [out, {}]

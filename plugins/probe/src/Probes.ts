@@ -11,7 +11,7 @@
  *   the fraction of dead neurons (firing rate 0), and the scatter of magnitude vs firing rate with
  *   Pearson's r (also as a scalar when defined).
  */
-import { Event, Plugin, type Probe, Schemas, Stats } from "@rekindle/core"
+import { Bug, Event, Plugin, type Probe, Schemas, Stats } from "@rekindle/core"
 import type { LayerSignals, ProbeContext } from "@rekindle/core"
 import { Effect, Schema } from "effect"
 
@@ -88,7 +88,7 @@ export const recycleCounts = (options: { readonly every: number }, id = "probe/r
 
 const activationsOf = (l: LayerSignals, id: string) => {
   if (l.activations === undefined) {
-    throw new Error(`${id}: layer ${l.layer} has no activation statistics (the host measured without a probe batch)`)
+    throw new Bug(`${id}: layer ${l.layer} has no activation statistics (the host measured without a probe batch)`)
   }
   return l.activations
 }

@@ -3,7 +3,7 @@
  * (W_in column, W_out row, bias entry, gate column) with the chosen indices. `rewrite` folds new
  * slice values into the parameters, building new tensors with `Slices.replaceAlong`.
  */
-import { Key, type ReinitContext, Slices, type Topology } from "@rekindle/core"
+import { Bug, Key, type ReinitContext, Slices, type Topology } from "@rekindle/core"
 import type * as tf from "@tensorflow/tfjs-core"
 
 /** One slice of one layer to rewrite. */
@@ -29,7 +29,7 @@ export const targets = (ctx: ReinitContext): Array<Target> =>
 /** A parameter of the context, or a clear error naming it. */
 export const paramOf = (ctx: ReinitContext, name: string): tf.Tensor => {
   const t = ctx.params[name]
-  if (t === undefined) throw new Error(`reinit: parameter "${name}" is missing from the context`)
+  if (t === undefined) throw new Bug(`reinit: parameter "${name}" is missing from the context`)
   return t
 }
 

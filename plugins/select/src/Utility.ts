@@ -11,7 +11,7 @@
  * selection-time signals. Rank count: the k lowest utilities, exactly k. Pair it with stage
  * `immunity` to play the role of CBP's maturity threshold.
  */
-import type { Criterion, LayerSignals, Selection as S, Signals } from "@rekindle/core"
+import { Bug, type Criterion, type LayerSignals, type Selection as S, type Signals } from "@rekindle/core"
 import { Selection } from "@rekindle/core"
 import { activationsOf } from "./Activations.ts"
 
@@ -33,7 +33,7 @@ export interface UtilityState {
 export const instantaneous = (layer: LayerSignals): Float64Array => {
   const meanAbs = activationsOf(layer, "select/utility").meanAbs
   const outL1 = layer.outL1
-  if (outL1 === undefined) throw new Error(`select/utility: layer ${layer.layer} has no outL1 signal (Σ_j |W_out[i, j]|)`)
+  if (outL1 === undefined) throw new Bug(`select/utility: layer ${layer.layer} has no outL1 signal (Σ_j |W_out[i, j]|)`)
   const y = new Float64Array(layer.dFF)
   for (let i = 0; i < y.length; i++) y[i] = meanAbs[i]! * outL1[i]!
   return y

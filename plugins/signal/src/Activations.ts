@@ -4,14 +4,14 @@
  * observation): mean |h_i|, the firing rate (fraction of tokens with h_i > 0) and the variance of
  * h_i over tokens (population variance, float32).
  */
-import type { Signal } from "@rekindle/core"
+import { Bug, type Signal } from "@rekindle/core"
 import * as tf from "@tensorflow/tfjs-core"
 
 /** Where activations come from. */
 export type Source = "step" | "probe"
 
 const hiddenOf = (v: Signal.LayerView, id: string): tf.Tensor2D => {
-  if (v.hidden === undefined) throw new Error(`${id}: layer ${v.layer.layer} has no activations in its view (the host did not observe any)`)
+  if (v.hidden === undefined) throw new Bug(`${id}: layer ${v.layer.layer} has no activations in its view (the host did not observe any)`)
   return v.hidden
 }
 

@@ -8,12 +8,12 @@
  *   row, biases, GLU gate);
  * - `signal/snip` (Lee et al. 2019): Σ over neuron i's scalars of |θ ⊙ ∂L/∂θ|.
  */
-import type { Signal } from "@rekindle/core"
+import { Bug, type Signal } from "@rekindle/core"
 import * as tf from "@tensorflow/tfjs-core"
 import { columnDot, sumOverSlices } from "./Reduce.ts"
 
 const missing = (id: string, v: Signal.LayerView, what: string): never => {
-  throw new Error(`${id}: layer ${v.layer.layer} has no ${what} in its view (the host observes them only inside a training step)`)
+  throw new Bug(`${id}: layer ${v.layer.layer} has no ${what} in its view (the host observes them only inside a training step)`)
 }
 
 /** `signal/taylor`. */

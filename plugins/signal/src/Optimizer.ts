@@ -3,7 +3,7 @@
  * biases, GLU gate) of an optimizer slot, by default Adam's second moment `adam.nu` (the running
  * mean of squared gradients, before bias correction). Free: the slots exist anyway.
  */
-import type { Signal } from "@rekindle/core"
+import { Bug, type Signal } from "@rekindle/core"
 import * as tf from "@tensorflow/tfjs-core"
 import { neuronSize, sumOverSlices } from "./Reduce.ts"
 
@@ -12,7 +12,7 @@ export const secondMoment = (options: { readonly slot: string }): Signal.Signal 
   needs: { optimizer: true },
   compute: (v) => {
     const slot = v.slots?.[options.slot]
-    if (slot === undefined) throw new Error(`signal/second-moment: the optimizer has no slot "${options.slot}" for layer ${v.layer.layer}`)
+    if (slot === undefined) throw new Bug(`signal/second-moment: the optimizer has no slot "${options.slot}" for layer ${v.layer.layer}`)
     return tf.div(sumOverSlices(v.layer, slot, (t) => t), neuronSize(v.layer, slot)) as tf.Tensor1D
   },
   check: (c) =>

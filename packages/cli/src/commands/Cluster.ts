@@ -11,22 +11,13 @@ import { createHash } from "node:crypto"
 import * as os from "node:os"
 import type { Cell } from "@rekindle/cluster"
 import * as CellProcesses from "../CellProcesses.ts"
+import { fileHash } from "../FileHash.ts"
 import type * as Cells from "../Cells.ts"
 import * as LazyCells from "../LazyCells.ts"
 import { cacheFlag, pipelineArg, runsDirFlag, setFlag, threadsFlag } from "./Shared.ts"
 
 /** `@rekindle/cluster`, loaded on demand (the single-machine path never loads it). */
 const cluster = Effect.promise(() => import("@rekindle/cluster"))
-
-/** The sha256 (hex) of a file's bytes: what a study file is checked against across machines (a light import: workers use it per cell). */
-const fileHash = (file: string) =>
-  Effect.gen(function*() {
-    const fs = yield* FileSystem.FileSystem
-    const bytes = yield* fs.readFile(file).pipe(
-      Effect.mapError(() => new UserError({ message: `${file}: cannot read the study file` }))
-    )
-    return createHash("sha256").update(bytes).digest("hex")
-  })
 
 /** The marker a submitter leaves in its study folder; a worker that cannot see it does not share the runs dir. */
 const marker = (studyId: string) => `.rekindle-study-${studyId}`
@@ -166,9 +157,7 @@ const performCell = (o: {
     // the cell's own verdict, as the CLI printed it (a user error keeps its field paths)
     if (report?.error !== undefined) return { ...base, status: "failed", error: report.error } satisfies Cell.CellResult
     // no result file: the child was killed, or never got to the cell (e.g. bad arguments)
-    const lines = exit.err.trim().split("\n").filter((l) => l.trim() !== "").slice(-8).join("\n")
-    const why = exit.signal !== null ? `the cell's process was killed by ${exit.signal}` : `the cell's process exited with code ${exit.code} without a result`
-    return { ...base, status: "failed", error: lines !== "" ? `${why}:\n${lines}` : why } satisfies Cell.CellResult
+    return { ...base, status: "failed", error: CellProcesses.failure(exit) } satisfies Cell.CellResult
   })
 
 /** The phases of a recorded cell, one line (seconds): what the worker added around the training. */

@@ -4,7 +4,7 @@
  * user downloaded, or a rekindle checkpoint; nothing is fetched), per layer: a histogram and
  * quantiles in `magnitudes.json`, a self-contained `report.html`, and a table on stdout.
  */
-import { UserError } from "@rekindle/core/Errors"
+import { isUserError, UserError } from "@rekindle/core/Errors"
 import type { Pretrained } from "@rekindle/report"
 import { archs } from "@rekindle/report/Archs"
 import { Console, Effect, FileSystem, Option, Path } from "effect"
@@ -61,7 +61,7 @@ export const magnitudes = Command.make(
           ...(Option.isSome(arch) ? { arch: arch.value } : {}),
           ...(Option.isSome(prefix) ? { prefix: prefix.value } : {})
         }),
-      catch: (e) => (e instanceof UserError ? e : new UserError({ message: `${file}: ${e instanceof Error ? e.message : String(e)}` }))
+      catch: (e) => (isUserError(e) ? e : new UserError({ message: `${file}: ${e instanceof Error ? e.message : String(e)}` }))
     })
     const dir = Option.getOrElse(out, () => defaultOut(path, file))
     yield* (yield* Lazy.core).Folders.make(dir, "--out")

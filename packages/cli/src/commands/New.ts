@@ -2,7 +2,7 @@
  * `rekindle new <kind> <name> [--dir DIR] [--packs DIR]`: scaffolds a standalone plugin package
  * (see scaffold/Scaffold.ts) in a folder of the user's choosing and says what to do next.
  */
-import { UserError } from "@rekindle/core/Errors"
+import { isUserError, UserError } from "@rekindle/core/Errors"
 import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { kinds } from "../scaffold/Kinds.ts"
@@ -29,7 +29,7 @@ export const newPackage = Command.make(
           ...(Option.isSome(dir) ? { dir: dir.value } : {}),
           ...(Option.isSome(packs) ? { packs: packs.value } : {})
         }),
-      catch: (e) => (e instanceof UserError ? e : new UserError({ message: `rekindle new: ${e instanceof Error ? e.message : String(e)}` }))
+      catch: (e) => (isUserError(e) ? e : new UserError({ message: `rekindle new: ${e instanceof Error ? e.message : String(e)}` }))
     })
     yield* Console.log(
       [

@@ -5,7 +5,7 @@
  * resume markers. Exit 0 when they match, 1 when they differ (the first difference is printed and
  * the reproduction kept for inspection), 2 when the run folder cannot be reproduced.
  */
-import { RunError, UserError } from "@rekindle/core/Errors"
+import { UserError } from "@rekindle/core/Errors"
 import { Console, Effect, FileSystem, Option, Path } from "effect"
 import { Command, Flag } from "effect/cli"
 import * as os from "node:os"
@@ -65,13 +65,10 @@ export const reproduce = Command.make(
       ...(source !== undefined ? { source } : {})
     }).pipe(
       Effect.map((r) => r.dir),
-      Effect.catch((e: unknown) =>
-        e instanceof RunError
-          ? Console.error(`the reproduction failed at step ${e.step}: ${e.message}`).pipe(
-            Effect.as(path.join(root, path.basename(saved.dir)))
-          )
-          : Effect.fail(e)
-      )
+      Effect.catchTag("RunError", (e) =>
+        Console.error(`the reproduction failed at step ${e.step}: ${e.message}`).pipe(
+          Effect.as(path.join(root, path.basename(saved.dir)))
+        ))
     )
     const again = yield* D.read(path.join(result, eventsName)).pipe(Effect.mapError((e) => new UserError({ message: e.message })))
     for (const [label, f] of [["original", original], ["reproduction", again]] as const) {

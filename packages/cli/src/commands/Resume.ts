@@ -6,7 +6,7 @@
  * those of an uninterrupted run. A finished run has nothing to resume (exit 0).
  */
 import type { BackendProvider } from "@rekindle/core"
-import { RunError, UserError } from "@rekindle/core/Errors"
+import { UserError } from "@rekindle/core/Errors"
 import type { Registry } from "@rekindle/pipeline"
 import type { SavedRun } from "@rekindle/run"
 import type { RunPlan } from "@rekindle/training"
@@ -109,7 +109,7 @@ export const resume = Command.make(
       backends,
       keepCheckpoints,
       ...(source !== undefined ? { source } : {})
-    }).pipe(Effect.catch((e: unknown) => (e instanceof RunError ? Effect.succeed({ failed: e } as const) : Effect.fail(e))))
+    }).pipe(Effect.catchTag("RunError", (failed) => Effect.succeed({ failed } as const)))
     if ("failed" in result) {
       yield* Console.error(`run failed at step ${result.failed.step}: ${result.failed.message}`)
       return yield* new ExitCode({ code: 1 })

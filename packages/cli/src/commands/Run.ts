@@ -8,9 +8,9 @@
  * the comparison table.
  */
 import type { BackendProvider } from "@rekindle/core"
-import { RunError, UserError } from "@rekindle/core/Errors"
-import type { RunPlan } from "@rekindle/training"
-import { Console, Data, Effect, FileSystem, Option, Path } from "effect"
+import { UserError } from "@rekindle/core/Errors"
+import type { Runner, RunPlan } from "@rekindle/training"
+import { Console, Effect, FileSystem, Option, Path, Schema } from "effect"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Command, Flag } from "effect/cli"
@@ -43,7 +43,7 @@ export interface RunResult {
 }
 
 /** The trainer's entry point, as the CLI uses it (`Runner` from `@rekindle/training`). */
-export type RunFn = (plan: RunPlan, options: RunOptions) => Effect.Effect<RunResult, unknown, FileSystem.FileSystem | Path.Path>
+export type RunFn = (plan: RunPlan, options: RunOptions) => Effect.Effect<RunResult, Runner.RunFailure, FileSystem.FileSystem | Path.Path>
 
 /** Loads the trainer lazily, so commands that do not train never load TF.js. */
 export const experiment: Effect.Effect<RunFn> = Effect.promise(async () => {
@@ -54,7 +54,7 @@ export const experiment: Effect.Effect<RunFn> = Effect.promise(async () => {
 
 const runOne = (run: RunFn, plan: RunPlan, options: RunOptions) =>
   run(plan, options).pipe(
-    Effect.catch((e: unknown) => (e instanceof RunError ? Effect.succeed({ failed: e } as const) : Effect.fail(e)))
+    Effect.catchTag("RunError", (failed) => Effect.succeed({ failed } as const))
   )
 
 const runPipeline = (run: RunFn, plan: RunPlan, options: RunOptions) =>
@@ -148,7 +148,7 @@ const smokeOf = (prepared: Host.Prepared, plans: ReadonlyArray<RunPlan>, steps: 
   })
 
 /** A command that finished but asks for a non-zero exit code (a run failed numerically; already reported). */
-export class ExitCode extends Data.TaggedError("ExitCode")<{ readonly code: number }> {}
+export class ExitCode extends Schema.TaggedError<ExitCode>()("ExitCode", { code: Schema.Number }) {}
 
 /** The `run` command. */
 export const make = (trainer: Effect.Effect<RunFn> = experiment) =>

@@ -54,12 +54,16 @@ const runCell = Command.make(
       Flag.withDescription("Treat a run.lock written on another host as stale (only for a caller holding an exclusive lease on the cell)"),
       Flag.withDefault(false)
     ),
+    smoke: Flag.Int("smoke").pipe(
+      Flag.withDescription("Run the cell's smoke version: N steps with every stage, probe, evaluation and checkpoint compressed into them (its own run id)"),
+      Flag.optional
+    ),
     result: Flag.String("result").pipe(
       Flag.withDescription("Also write the outcome as JSON to this file: status, error (as printed), final eval loss, phase times"),
       Flag.optional
     )
   },
-  Effect.fn("study.run-cell")(function*({ study, index, runsDir, set, cache, keepCheckpoints, threads, expectHash, takeOverLock, result }) {
+  Effect.fn("study.run-cell")(function*({ study, index, runsDir, set, cache, keepCheckpoints, threads, expectHash, takeOverLock, smoke, result }) {
     yield* CellProcesses.exitWithParent
     const timings: { start: number; loaded?: number; trainStart?: number } = { start: Date.now() }
     const known: { runId?: string; dir?: string } = {}
@@ -71,8 +75,9 @@ const runCell = Command.make(
         : Effect.void
     const outcome = yield* Effect.gen(function*() {
       const path = yield* Path.Path
-      const { prepared, cells } = yield* (yield* LazyCells.cells).loadKept(study, set)
-      const cell = yield* (yield* LazyCells.cells).pick(cells, index)
+      const { prepared, cells: full } = yield* (yield* LazyCells.cells).loadKept(study, set)
+      const picked = yield* (yield* LazyCells.cells).pick(full, index)
+      const cell = Option.isSome(smoke) ? (yield* (yield* LazyCells.cells).shorten(prepared, [picked], smoke.value))[0]! : picked
       known.runId = cell.runId
       if (Option.isSome(expectHash) && expectHash.value !== cell.pipelineHash) {
         return yield* new UserError({

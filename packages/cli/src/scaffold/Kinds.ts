@@ -1,7 +1,7 @@
 /**
  * The part kinds `rekindle new` can scaffold, one table entry each: the plugin kind the part is
  * registered under, its source file, its test file (running the kit's conformance suite) and the
- * recycling stage or log entry of the pipeline that uses it. Adding a kind is adding one entry.
+ * recycling stage, log entry or hook of the pipeline that uses it. Adding a kind is adding one entry.
  */
 
 /** Names a template is filled with. */
@@ -19,7 +19,7 @@ export interface Kind {
   /** The word after `rekindle new`. */
   readonly name: string
   /** The key of the part in the plugin value (`Plugin.partKinds`). */
-  readonly partKind: "criteria" | "reinitializers" | "sinks" | "signals"
+  readonly partKind: "criteria" | "reinitializers" | "sinks" | "signals" | "hooks"
   /** Packages the part's source imports besides `@rekindle/core` and `effect` (shared with rekindle: peers). */
   readonly peers: Readonly<Record<string, string>>
   /** One line for `rekindle new --help` and the README. */
@@ -89,8 +89,8 @@ export const plugin = Plugin.make({
   }
 })
 `,
-  test: (n) => `import { Key, type Selection, type Signals } from "@rekindle/core"
-import { criterionConformance, makeCriterion } from "@rekindle/testing"
+  test: (n) => `import { Key, type Signals } from "@rekindle/core"
+import { criterionConformance, makeCriterion, selectRequest } from "@rekindle/testing"
 import { describe, expect, it } from "vitest"
 import { plugin } from "../src/index.ts"
 
@@ -99,14 +99,6 @@ import { plugin } from "../src/index.ts"
 criterionConformance(${JSON.stringify(ref(n))}, ${access(n, "criteria")})
 criterionConformance(${JSON.stringify(`${ref(n)} (power 2)`)}, ${access(n, "criteria")}, { options: { power: 2 } })
 
-const request = (k: number): Selection.SelectRequest => ({
-  scope: "per-layer",
-  fraction: 0.5,
-  k: [k],
-  total: k,
-  eligible: [new Uint8Array(4).fill(1)]
-})
-
 describe(${JSON.stringify(ref(n))}, () => {
   it("recycles the neurons with the smallest magnitude", () => {
     const magnitude = Float32Array.from([3, 1, 2, 0.5])
@@ -114,7 +106,7 @@ describe(${JSON.stringify(ref(n))}, () => {
       step: 0,
       layers: [{ layer: 0, dFF: 4, inNorm: magnitude, outNorm: new Float32Array(4).fill(1), magnitude }]
     }
-    const chosen = makeCriterion(${access(n, "criteria")}).select(undefined, signals, request(2), Key.make(1))
+    const chosen = makeCriterion(${access(n, "criteria")}).select(undefined, signals, selectRequest([4], 2), Key.make(1))
     expect(chosen.layers[0]!.indices).toEqual([1, 3])
     expect(chosen.layers[0]!.scores).toEqual([1, 0.5])
   })
@@ -207,7 +199,7 @@ const sink: Kind = {
  * \`${ref(n)}\`: a sink. As scaffolded it counts the events of each kind and writes the counts to
  * \`<run folder>/${n.id}.json\` at every flush (checkpoints and the end of the run).
  */
-import { Plugin, RunDir, type Sink } from "@rekindle/core"
+import { Plugin, RunLocation, type Sink, SinkError } from "@rekindle/core"
 import { Effect, FileSystem, Path, Schema } from "effect"
 
 /** Options of \`${ref(n)}\`, written next to \`use\` in a pipeline's \`log\` list. */
@@ -223,7 +215,7 @@ export const sink = (options: typeof Options.Type) =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
-    const dir = yield* RunDir
+    const dir = yield* RunLocation
     const counts: Record<string, number> = {}
     const flush = fs.writeFileString(path.join(dir.path, options.file), JSON.stringify(counts, null, 2) + "\\n")
     yield* Effect.addFinalizer(() => Effect.ignore(flush))
@@ -231,7 +223,8 @@ export const sink = (options: typeof Options.Type) =>
       name: ${JSON.stringify(ref(n))},
       required: false,
       write: (event) => Effect.sync(() => void (counts[event._tag] = (counts[event._tag] ?? 0) + 1)),
-      flush
+      // a sink's failures are SinkErrors (the run drops an optional sink that fails, with a warning)
+      flush: flush.pipe(Effect.mapError(SinkError.from(${JSON.stringify(ref(n))})))
     }
     return out
   })
@@ -331,5 +324,114 @@ criterionConformance(${JSON.stringify(ref(smallest(n)))}, ${access(smallest(n), 
   }]`
 }
 
+const hook: Kind = {
+  name: "hook",
+  partKind: "hooks",
+  peers: { "@tensorflow/tfjs-core": "4.22.0" },
+  summary: "a step hook: an intervention around every optimizer step (a regularizer, gradient noise, a mask)",
+  source: (n) => `/**
+ * \`${ref(n)}\`: a step hook. As scaffolded it is an anchored L2 penalty on the FF weights (L2-SP,
+ * Li et al. 2018): before the update of step \`from\` it keeps a copy W₀ of every FF weight matrix
+ * (the anchor), and from then on each update also moves W by −lr · coefficient · (W − W₀), decoupled
+ * from the optimizer the way AdamW applies weight decay. Every \`train.logEvery\` steps it emits a
+ * \`Scalar\` event \`distance\` = Σ ‖W − W₀‖².
+ *
+ * The anchor is state the hook keeps across steps, so it travels with checkpoints (\`state\`: save
+ * and load); without it a resumed run would differ from an uninterrupted one, and the kit's hook
+ * suite says so. Replace \`delta\` (and the state) with your own intervention; see
+ * docs/recycling.md#writing-a-step-hook of rekindle for the contract (forward options, step options,
+ * events, state).
+ */
+import { type DecoupledUpdate, Event, EventBus, type HookPart, type HookState, Plugin, PluginError, type StepHook, type Topology } from "@rekindle/core"
+import * as tf from "@tensorflow/tfjs-core"
+import { Effect, Schema } from "effect"
+
+/** Options of \`${ref(n)}\`, written next to \`use\` in a pipeline's \`hooks\` list. */
+export const Options = Schema.Struct({
+  coefficient: Schema.Finite.pipe(
+    Schema.check(Schema.isGreaterThan(0)),
+    Schema.annotate({ description: "Strength of the pull towards the anchor (> 0)" }),
+    Schema.withDecodingDefaultKey(Effect.succeed(0.01))
+  ),
+  from: Schema.Int.pipe(
+    Schema.check(Schema.isGreaterThanOrEqualTo(0)),
+    Schema.annotate({ description: "Step before whose update the anchor is taken (default 0)" }),
+    Schema.withDecodingDefaultKey(Effect.succeed(0))
+  )
+})
+
+/** The FF weight matrices of every layer (W_in, W_out). */
+const weights = (topology: Topology.Topology): Array<string> => topology.layers.flatMap((l) => [l.win, l.wout])
+
+/** The hook and a way to release its tensors. */
+export const make = (options: typeof Options.Type, topology: Topology.Topology, logEvery: number) => {
+  let anchor: Record<string, tf.Tensor> | undefined
+  const release = () => {
+    if (anchor !== undefined) tf.dispose(Object.values(anchor))
+    anchor = undefined
+  }
+  /** The decoupled step: −lr · coefficient · (W − W₀) on every FF weight matrix. */
+  const delta: DecoupledUpdate = (params, lr) =>
+    Object.fromEntries(weights(topology).map((name) => [name, tf.mul(tf.sub(params[name]!, anchor![name]!), -lr * options.coefficient)]))
+  const state: HookState = {
+    name: ${JSON.stringify(n.id)},
+    // tensors the hook still owns (read back, not disposed); JSON for the rest
+    save: () => ({ json: { anchored: anchor !== undefined }, tensors: anchor ?? {} }),
+    // copies: the caller disposes what it hands over
+    load: (json, tensors) => {
+      release()
+      if ((json as { anchored: boolean }).anchored) anchor = Object.fromEntries(weights(topology).map((name) => [name, tf.clone(tensors[name]!)]))
+    }
+  }
+  const hook: StepHook = {
+    state,
+    before: (step, loop) =>
+      Effect.gen(function*() {
+        if (step === options.from && anchor === undefined) anchor = Object.fromEntries(weights(topology).map((name) => [name, tf.clone(loop.params[name]!)]))
+        if (anchor === undefined || step % logEvery !== 0) return undefined
+        const distance = tf.tidy(() => tf.addN(weights(topology).map((name) => tf.sum(tf.square(tf.sub(loop.params[name]!, anchor![name]!))))).dataSync()[0]!)
+        yield* (yield* EventBus).emit(Event.Scalar.make({ step, probe: ${JSON.stringify(ref(n))}, name: "distance", value: distance }))
+        return undefined
+      }),
+    stepOptions: () => (anchor === undefined ? undefined : { decoupled: [delta] })
+  }
+  return { hook, release }
+}
+
+/** The plugin value: register it in a pipeline (\`definePipeline.with([plugin])\`) or in rekindle.config.ts. */
+export const plugin = Plugin.make({
+  meta: ${meta(n)},
+  hooks: {
+    ${key(n)}: Plugin.part<"hooks">()({
+      description: "Anchored L2 penalty on the FF weights: pull W towards its value at step \`from\`, decoupled like weight decay",
+      options: Options,
+      make: (options, context) =>
+        (context.dFF ?? 1) === 0
+          ? Effect.fail(new PluginError({ part: ${JSON.stringify(ref(n))}, message: "the model has no FF neurons (model.dFF is 0)" }))
+          : options.from >= context.totalSteps
+          ? Effect.fail(new PluginError({ part: ${JSON.stringify(ref(n))}, message: \`from: the anchor would be taken at step \${options.from}, but training runs steps 0..\${context.totalSteps - 1}\` }))
+          : Effect.succeed<HookPart>({
+            describe: () => ({ summary: \`anchored L2 on the FF weights: coefficient \${options.coefficient}, anchor taken before step \${options.from}\` }),
+            // the anchor's tensors are released with the run's scope
+            build: (run) =>
+              Effect.acquireRelease(Effect.sync(() => make(options, run.model.topology, run.logEvery)), (h) => Effect.sync(h.release)).pipe(
+                Effect.map((h) => h.hook)
+              )
+          })
+    })
+  }
+})
+`,
+  test: (n) => `import { hookConformance } from "@rekindle/testing"
+import { plugin } from "../src/index.ts"
+
+// the step-hook contract, run through real training steps on tiny models (ReLU, SwiGLU): options
+// decode, finite runs, bitwise determinism, a checkpoint taken after step 5 (the anchor was taken
+// at step 3) and resumed ends exactly like the uninterrupted run, inputs untouched, no tensor leaks
+hookConformance(${JSON.stringify(ref(n))}, ${access(n, "hooks")}, { options: { coefficient: 0.1, from: 3 }, interruptAt: 5 })
+`,
+  pipeline: (n) => `  hooks: [{ use: ${JSON.stringify(ref(n))}, coefficient: 0.01, from: 2 }]`
+}
+
 /** Every kind `rekindle new` scaffolds, by name. */
-export const kinds: ReadonlyArray<Kind> = [criterion, reinit, sink, signal]
+export const kinds: ReadonlyArray<Kind> = [criterion, reinit, sink, signal, hook]

@@ -17,6 +17,7 @@
 import type { KernelFunc, TensorInfo } from "@tensorflow/tfjs-core"
 import { addressOf, kernels } from "./KernelModule.ts"
 import { heap, indexOf, internals, sizeOf } from "./WasmHeap.ts"
+import { Bug } from "@rekindle/core"
 
 /** The registered kernel name. */
 export const kernelName = "RekindleAdam"
@@ -32,14 +33,14 @@ const prepare = (args: Parameters<KernelFunc>[0]): Prepared => {
   const names = ["g", "mu", "nu", "bc1", "bc2"] as const
   const ins = names.map((n) => {
     const t = args.inputs[n]
-    if (t === undefined) throw new Error(`${kernelName}: missing input ${n}`)
-    if (t.dtype !== "float32") throw new Error(`${kernelName}: input ${n} must be float32, got ${t.dtype}`)
+    if (t === undefined) throw new Bug(`${kernelName}: missing input ${n}`)
+    if (t.dtype !== "float32") throw new Bug(`${kernelName}: input ${n} must be float32, got ${t.dtype}`)
     return t
   })
   const shape = ins[0]!.shape
   const n = sizeOf(shape)
   for (const t of ins) {
-    if (sizeOf(t.shape) !== n) throw new Error(`${kernelName}: inputs differ in size (${shape} vs ${t.shape})`)
+    if (sizeOf(t.shape) !== n) throw new Bug(`${kernelName}: inputs differ in size (${shape} vs ${t.shape})`)
   }
   const backend = internals(args.backend)
   const outs: Array<TensorInfo> = [0, 1, 2, 3, 4].map(() => backend.makeOutput([...shape], "float32"))

@@ -25,6 +25,7 @@ import * as NativeBlas from "./NativeBlas.ts"
 import type { TransposeFn } from "./TransposeKernel.ts"
 import * as Sequential from "./Sequential.ts"
 import { alias, free, freeAlias, heap, indexOf, internals, sizeOf, stridesOf, view, type WasmBackendInternals } from "./WasmHeap.ts"
+import { Bug } from "@rekindle/core"
 
 /** Switches of the override (all on by default; off reproduces parts of the stock behaviour). */
 export interface BatchMatMulOptions {
@@ -81,7 +82,7 @@ const shapeBytes = (shape: ReadonlyArray<number>): Uint8Array => new Uint8Array(
 /** The C++ tensor id of a tensor. */
 const idOf = (backend: WasmBackendInternals, t: TensorInfo): number => {
   const d = backend.dataIdMap.get(t.dataId)
-  if (d === undefined) throw new Error("tensor data not found on the wasm backend")
+  if (d === undefined) throw new Bug("tensor data not found on the wasm backend")
   return d.id
 }
 
@@ -146,7 +147,7 @@ export const make = (stock: KernelFunc, transpose: TransposeFn, options: BatchMa
     const Kb = transposeB ? b.shape[br - 1]! : b.shape[br - 2]!
     const N = transposeB ? b.shape[br - 2]! : b.shape[br - 1]!
     if (K !== Kb) {
-      throw new Error(
+      throw new Bug(
         `Error in matMul: inner shapes (${K}) and (${Kb}) of Tensors with shapes ${a.shape} and ${b.shape} ` +
           `and transposeA=${transposeA} and transposeB=${transposeB} must match.`
       )

@@ -17,6 +17,7 @@ import type { KernelFunc, TensorInfo } from "@tensorflow/tfjs-core"
 import { expectSize, optionalInput, requireInput, rowsOf } from "./FusedArgs.ts"
 import { addressOf, kernels } from "./KernelModule.ts"
 import { free, internals } from "./WasmHeap.ts"
+import { Bug } from "@rekindle/core"
 
 /** Kernel names. */
 export const forwardName = "RekindleBiasActivation"
@@ -29,7 +30,7 @@ const activations = { relu: 0, gelu: 1, linear: 2 } as const
 const activationOf = (args: Parameters<KernelFunc>[0]): number => {
   const name = args.attrs?.["activation"] as string
   const code = (activations as Record<string, number>)[name]
-  if (code === undefined) throw new Error(`${forwardName}: activation must be "relu", "gelu" or "linear", got ${String(name)}`)
+  if (code === undefined) throw new Bug(`${forwardName}: activation must be "relu", "gelu" or "linear", got ${String(name)}`)
   return code
 }
 

@@ -6,14 +6,15 @@
  */
 import type { KernelFunc, TensorInfo } from "@tensorflow/tfjs-core"
 import { heap, indexOf, internals } from "./WasmHeap.ts"
+import { Bug } from "@rekindle/core"
 
 /** The kernel's name. */
 export const kernelName = "RekindleColumnDot"
 
 const input = (args: Parameters<KernelFunc>[0], name: string): TensorInfo => {
   const t = args.inputs[name]
-  if (t === undefined) throw new Error(`ColumnDot kernel: missing input ${name}`)
-  if (t.dtype !== "float32" || t.shape.length !== 2) throw new Error(`ColumnDot kernel: input ${name} must be 2-D float32, got ${t.dtype} [${t.shape}]`)
+  if (t === undefined) throw new Bug(`ColumnDot kernel: missing input ${name}`)
+  if (t.dtype !== "float32" || t.shape.length !== 2) throw new Bug(`ColumnDot kernel: input ${name} must be 2-D float32, got ${t.dtype} [${t.shape}]`)
   return t
 }
 
@@ -22,7 +23,7 @@ export const kernel: KernelFunc = (args) => {
   const a = input(args, "a")
   const b = input(args, "b")
   const [n, d] = a.shape as [number, number]
-  if (b.shape[0] !== n || b.shape[1] !== d) throw new Error(`ColumnDot kernel: shapes [${a.shape}] and [${b.shape}] differ`)
+  if (b.shape[0] !== n || b.shape[1] !== d) throw new Bug(`ColumnDot kernel: shapes [${a.shape}] and [${b.shape}] differ`)
   const backend = internals(args.backend)
   const out = backend.makeOutput([d], "float32")
   const h = heap(backend, "float32")

@@ -9,10 +9,11 @@
 import * as tf from "@tensorflow/tfjs-core"
 import type { KernelFunc, TensorInfo } from "@tensorflow/tfjs-core"
 import { free, internals } from "./WasmHeap.ts"
+import { Bug } from "@rekindle/core"
 
 const kernel = (name: string): KernelFunc => {
   const k = tf.getKernel(name, "wasm")
-  if (k === undefined) throw new Error(`wasm kernel ${name} is not registered`)
+  if (k === undefined) throw new Bug(`wasm kernel ${name} is not registered`)
   return k.kernelFunc
 }
 

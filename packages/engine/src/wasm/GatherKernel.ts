@@ -7,6 +7,7 @@
  */
 import { type KernelFunc, type TensorInfo, util } from "@tensorflow/tfjs-core"
 import { bytesPerElement, heap, indexOf, internals, sizeOf } from "./WasmHeap.ts"
+import { Bug } from "@rekindle/core"
 
 /** Builds the override around the stock kernel function. */
 export const make = (stock: KernelFunc): KernelFunc => (args) => {
@@ -28,7 +29,7 @@ export const make = (stock: KernelFunc): KernelFunc => (args) => {
     const index = ids[io + i]!
     if (!(index >= 0 && index <= rows - 1)) {
       backend.disposeData(out.dataId)
-      throw new Error(`GatherV2: the index value ${index} is not in [0, ${rows - 1}]`)
+      throw new Bug(`GatherV2: the index value ${index} is not in [0, ${rows - 1}]`)
     }
   }
   const h = heap(backend, x.dtype)

@@ -7,6 +7,7 @@
  */
 import { readFileSync } from "node:fs"
 import type { WasmBackendInternals } from "./WasmHeap.ts"
+import { Bug } from "@rekindle/core"
 
 /** The parts of the `WebAssembly` global used here (the project's TS libs do not declare it). */
 interface Memory {
@@ -62,7 +63,7 @@ const instances = new WeakMap<Memory, Kernels>()
 export const memoryOf = (backend: WasmBackendInternals): Memory => {
   const m = backend.wasm as unknown as { wasmMemory?: Memory; asm?: { memory?: Memory } }
   const memory = m.wasmMemory ?? m.asm?.memory
-  if (!(memory instanceof wasmApi.Memory)) throw new Error("fused kernels: tfjs-backend-wasm's WebAssembly.Memory not found")
+  if (!(memory instanceof wasmApi.Memory)) throw new Bug("fused kernels: tfjs-backend-wasm's WebAssembly.Memory not found")
   return memory
 }
 
@@ -82,6 +83,6 @@ export const kernels = (backend: WasmBackendInternals): Kernels => {
 /** Byte offset of a tensor's data on the heap (as an unsigned number). */
 export const addressOf = (backend: WasmBackendInternals, t: { dataId: object }): Ptr => {
   const data = backend.dataIdMap.get(t.dataId)
-  if (data === undefined) throw new Error("tensor data not found on the wasm backend")
+  if (data === undefined) throw new Bug("tensor data not found on the wasm backend")
   return data.memoryOffset >>> 0
 }

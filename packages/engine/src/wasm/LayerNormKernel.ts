@@ -17,6 +17,7 @@
 import type { KernelFunc, TensorInfo } from "@tensorflow/tfjs-core"
 import { addressOf, kernels } from "./KernelModule.ts"
 import { free, heap, indexOf, internals } from "./WasmHeap.ts"
+import { Bug } from "@rekindle/core"
 
 /** Kernel names. */
 export const forwardName = "RekindleLayerNorm"
@@ -24,15 +25,15 @@ export const gradName = "RekindleLayerNormGrad"
 
 const input = (args: Parameters<KernelFunc>[0], name: string): TensorInfo => {
   const t = args.inputs[name]
-  if (t === undefined) throw new Error(`LayerNorm kernel: missing input ${name}`)
-  if (t.dtype !== "float32") throw new Error(`LayerNorm kernel: input ${name} must be float32, got ${t.dtype}`)
+  if (t === undefined) throw new Bug(`LayerNorm kernel: missing input ${name}`)
+  if (t.dtype !== "float32") throw new Bug(`LayerNorm kernel: input ${name} must be float32, got ${t.dtype}`)
   return t
 }
 
 const dims = (x: TensorInfo, gain: TensorInfo): [number, number] => {
-  if (x.shape.length !== 2) throw new Error(`LayerNorm kernel: x must be 2-D, got shape ${x.shape}`)
+  if (x.shape.length !== 2) throw new Bug(`LayerNorm kernel: x must be 2-D, got shape ${x.shape}`)
   const [n, d] = x.shape as [number, number]
-  if (gain.shape.reduce((a, b) => a * b, 1) !== d) throw new Error(`LayerNorm kernel: gain/bias must have ${d} elements, got shape ${gain.shape}`)
+  if (gain.shape.reduce((a, b) => a * b, 1) !== d) throw new Bug(`LayerNorm kernel: gain/bias must have ${d} elements, got shape ${gain.shape}`)
   return [n, d]
 }
 
@@ -132,7 +133,7 @@ const simdForward = (args: Parameters<KernelFunc>[0], withResidual: boolean): Ar
   const [n, d] = dims(x, gain)
   dims(x, bias)
   if (r !== undefined && (r.shape.length !== 2 || r.shape[0] !== n || r.shape[1] !== d)) {
-    throw new Error(`LayerNorm kernel: r must have x's shape ${x.shape}, got ${r.shape}`)
+    throw new Bug(`LayerNorm kernel: r must have x's shape ${x.shape}, got ${r.shape}`)
   }
   const eps = args.attrs?.["eps"] as number
   const backend = internals(args.backend)

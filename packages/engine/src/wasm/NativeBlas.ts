@@ -9,7 +9,7 @@
  * else is a library name or path to `dlopen`. What was chosen, and why, is a {@link BlasInfo}.
  */
 import { createRequire } from "node:module"
-import type { BlasInfo } from "@rekindle/core"
+import { type BlasInfo, UserError } from "@rekindle/core"
 
 /** The `blas` option of the wasm backend: `auto`, `openblas`, `none`, or a library name/path. */
 export type BlasChoice = string
@@ -176,7 +176,7 @@ export const select = (choice: BlasChoice, threads?: number): Selection => {
     if (choice === "auto") {
       return { blas: undefined, info: { requested: choice, library: "none", reason: `no native BLAS: ${koffi}; matrix products on XNNPACK (wasm)` } }
     }
-    throw new Error(`blas: "${choice}" needs ${koffi}; ${installHint}`)
+    throw new UserError({ message: `blas: "${choice}" needs ${koffi}; ${installHint}` })
   }
   waitPolicy()
   const tried: Array<string> = []
@@ -199,11 +199,11 @@ export const select = (choice: BlasChoice, threads?: number): Selection => {
       info: { requested: choice, library: "none", reason: `no native BLAS found (tried ${tried.length} names/paths); matrix products on XNNPACK (wasm)` }
     }
   }
-  throw new Error(
-    fixed
+  throw new UserError({
+    message: fixed
       ? `blas: cannot load "${choice}" as a CBLAS library (${tried.join("; ")})`
       : `blas: "openblas" asked for but no OpenBLAS library could be loaded; ${installHint}`
-  )
+  })
 }
 
 const activeKey = Symbol.for("rekindle/engine/native-blas")

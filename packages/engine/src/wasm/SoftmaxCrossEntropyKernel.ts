@@ -14,13 +14,14 @@ import type { KernelFunc, TensorInfo } from "@tensorflow/tfjs-core"
 import { expectSize, requireInput } from "./FusedArgs.ts"
 import { addressOf, kernels } from "./KernelModule.ts"
 import { heap, indexOf, internals } from "./WasmHeap.ts"
+import { Bug } from "@rekindle/core"
 
 /** Kernel names. */
 export const forwardName = "RekindleSoftmaxCrossEntropy"
 export const gradName = "RekindleSoftmaxCrossEntropyGrad"
 
 const matrix = (kernel: string, t: TensorInfo): [number, number] => {
-  if (t.shape.length !== 2) throw new Error(`${kernel}: expected a 2-D [M, V] tensor, got shape [${t.shape}]`)
+  if (t.shape.length !== 2) throw new Bug(`${kernel}: expected a 2-D [M, V] tensor, got shape [${t.shape}]`)
   return t.shape as [number, number]
 }
 
@@ -30,7 +31,7 @@ const checkTargets = (backend: ReturnType<typeof internals>, targets: TensorInfo
   const at = indexOf(backend, targets)
   for (let r = 0; r < m; r++) {
     const t = h[at + r]!
-    if (t < 0 || t >= v) throw new Error(`${forwardName}: targets[${r}] = ${t} is outside the vocabulary [0, ${v})`)
+    if (t < 0 || t >= v) throw new Bug(`${forwardName}: targets[${r}] = ${t} is outside the vocabulary [0, ${v})`)
   }
 }
 
@@ -58,7 +59,7 @@ export const grad: KernelFunc = (args) => {
   const [m, v] = matrix(gradName, p)
   expectSize(gradName, "targets", targets, m)
   const dySize = dy.shape.reduce((a, b) => a * b, 1)
-  if (dySize !== 1 && dySize !== m) throw new Error(`${gradName}: dy must have 1 or ${m} elements, got shape [${dy.shape}]`)
+  if (dySize !== 1 && dySize !== m) throw new Bug(`${gradName}: dy must have 1 or ${m} elements, got shape [${dy.shape}]`)
   const backend = internals(args.backend)
   checkTargets(backend, targets, m, v)
   const divisor = (args.attrs?.["divisor"] as number | undefined) ?? 1

@@ -13,6 +13,7 @@ import type { KernelFunc, TensorInfo } from "@tensorflow/tfjs-core"
 import { expectSize, requireInput, rowsOf } from "./FusedArgs.ts"
 import { addressOf, kernels } from "./KernelModule.ts"
 import { internals } from "./WasmHeap.ts"
+import { Bug } from "@rekindle/core"
 
 /** Kernel names. */
 export const forwardName = "RekindleSoftmax"
@@ -25,7 +26,7 @@ export const forward: KernelFunc = (args) => {
   const scale = (args.attrs?.["scale"] as number | undefined) ?? 1
   const causal = args.attrs?.["causal"] === true
   if (causal && (x.shape.length < 2 || x.shape[x.shape.length - 2] !== cols)) {
-    throw new Error(`${forwardName}: a causal softmax needs [.., T, T] scores, got shape [${x.shape}]`)
+    throw new Bug(`${forwardName}: a causal softmax needs [.., T, T] scores, got shape [${x.shape}]`)
   }
   const backend = internals(args.backend)
   const y = backend.makeOutput([...x.shape], "float32")

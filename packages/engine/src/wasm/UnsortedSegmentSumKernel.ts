@@ -9,6 +9,7 @@
 import type { KernelFunc } from "@tensorflow/tfjs-core"
 import { addressOf, kernels } from "./KernelModule.ts"
 import { heap, indexOf, internals, sizeOf } from "./WasmHeap.ts"
+import { Bug } from "@rekindle/core"
 
 /** The kernel in wasm SIMD for float32 with segment ids of any rank; the JavaScript loop otherwise. */
 export const simdKernel: KernelFunc = (args) => {
@@ -30,9 +31,9 @@ export const kernel: KernelFunc = (args) => {
   const segmentIds = args.inputs["segmentIds"]!
   const numSegments = args.attrs?.["numSegments"] as number
   if (x.dtype !== "float32" && x.dtype !== "int32") {
-    throw new Error(`UnsortedSegmentSum on wasm supports float32 and int32, got ${x.dtype}`)
+    throw new Bug(`UnsortedSegmentSum on wasm supports float32 and int32, got ${x.dtype}`)
   }
-  if (segmentIds.dtype !== "int32") throw new Error(`UnsortedSegmentSum needs int32 segment ids, got ${segmentIds.dtype}`)
+  if (segmentIds.dtype !== "int32") throw new Bug(`UnsortedSegmentSum needs int32 segment ids, got ${segmentIds.dtype}`)
   const backend = internals(args.backend)
   const n = sizeOf(segmentIds.shape)
   const inner = n === 0 ? sizeOf(x.shape.slice(segmentIds.shape.length)) : sizeOf(x.shape) / n

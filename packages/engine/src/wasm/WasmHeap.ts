@@ -7,6 +7,7 @@
  * grow, which detaches old views; in the threaded build a worker may grow it too).
  */
 import type { DataType, TensorInfo } from "@tensorflow/tfjs-core"
+import { Bug } from "@rekindle/core"
 
 /** The parts of the emscripten module we touch. */
 interface WasmModuleInternals {
@@ -73,16 +74,16 @@ export const heap = (backend: WasmBackendInternals, dtype: DataType): HeapView =
     case "bool":
       return buffer === undefined ? m.HEAPU8 : new Uint8Array(buffer)
     default:
-      throw new Error(`no heap view for dtype ${dtype}`)
+      throw new Bug(`no heap view for dtype ${dtype}`)
   }
 }
 
 /** Element index of a tensor's first element in its dtype's heap view. */
 export const indexOf = (backend: WasmBackendInternals, t: TensorInfo): number => {
   const data = backend.dataIdMap.get(t.dataId)
-  if (data === undefined) throw new Error("tensor data not found on the wasm backend")
+  if (data === undefined) throw new Bug("tensor data not found on the wasm backend")
   const bpe = bytesPerElement(t.dtype)
-  if (bpe === undefined) throw new Error(`no heap view for dtype ${t.dtype}`)
+  if (bpe === undefined) throw new Bug(`no heap view for dtype ${t.dtype}`)
   return bpe === 4 ? data.memoryOffset >>> 2 : data.memoryOffset >>> 0
 }
 
@@ -116,9 +117,9 @@ export const stridesOf = (shape: ReadonlyArray<number>): Array<number> => {
  */
 export const alias = (backend: WasmBackendInternals, t: TensorInfo, from: number, shape: Array<number>): TensorInfo => {
   const data = backend.dataIdMap.get(t.dataId)
-  if (data === undefined) throw new Error("tensor data not found on the wasm backend")
+  if (data === undefined) throw new Bug("tensor data not found on the wasm backend")
   const bpe = bytesPerElement(t.dtype)
-  if (bpe === undefined) throw new Error(`no alias for dtype ${t.dtype}`)
+  if (bpe === undefined) throw new Bug(`no alias for dtype ${t.dtype}`)
   const id = backend.dataIdNextNumber++
   const dataId = { id }
   const memoryOffset = data.memoryOffset + from * bpe

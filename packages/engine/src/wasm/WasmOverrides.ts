@@ -31,6 +31,7 @@ import * as SplitKernel from "./SplitKernel.ts"
 import * as SumKernel from "./SumKernel.ts"
 import * as TransposeKernel from "./TransposeKernel.ts"
 import * as UnsortedSegmentSumKernel from "./UnsortedSegmentSumKernel.ts"
+import { Bug } from "@rekindle/core"
 
 /** Which overrides to install (all `true` by default). */
 export interface OverrideOptions {
@@ -100,7 +101,7 @@ export const isInstalled = (): boolean => (globalThis as GlobalWithState)[stateK
 
 const stockKernel = (name: string): tf.KernelConfig => {
   const k = tf.getKernel(name, backendName)
-  if (k === undefined) throw new Error(`stock wasm kernel ${name} is not registered (import @tensorflow/tfjs-backend-wasm first)`)
+  if (k === undefined) throw new Bug(`stock wasm kernel ${name} is not registered (import @tensorflow/tfjs-backend-wasm first)`)
   return k
 }
 

@@ -7,15 +7,7 @@
  * consumer reads its values as plain arrays (`read`), which also clears its `mean` windows. With
  * no request at all the host observes nothing and the step runs its plain path.
  */
-import {
-  type Optimizer,
-  type Signal,
-  SignalViews as Views,
-  SignalWindows as Windows,
-  type StepObservation,
-  type StepObserver,
-  type Topology
-} from "@rekindle/core"
+import { Bug, type Optimizer, type Signal, SignalViews as Views, SignalWindows as Windows, type StepObservation, type StepObserver, type Topology, UserError } from "@rekindle/core"
 import { type BatchTensors, Forward, type ModelConfig } from "@rekindle/model"
 import * as tf from "@tensorflow/tfjs-core"
 
@@ -71,7 +63,7 @@ export const make = (options: HostOptions): Host => {
   const widths = topology.layers.map((l) => l.dFF)
   let windows: Array<Windows.Accumulator> = bound.map(() => Windows.empty)
   if (bound.some((b) => b.signal.needs.probe === true) && options.probe === undefined) {
-    throw new Error(`signals: ${bound.find((b) => b.signal.needs.probe === true)!.id} reads the probe batch, but the run has none`)
+    throw new Bug(`signals: ${bound.find((b) => b.signal.needs.probe === true)!.id} reads the probe batch, but the run has none`)
   }
 
   const probeHidden = (params: StepObservation["params"]): Array<tf.Tensor2D | undefined> => {
@@ -148,12 +140,12 @@ export const make = (options: HostOptions): Host => {
       windows: bound.map((b, i) => ({ consumer: b.consumer, name: b.name, key: b.key, state: Windows.toJson(windows[i]!) }))
     }),
     restore: (snapshot) => {
-      if (snapshot.version !== 1) throw new Error(`signals restore: unknown snapshot version ${String(snapshot.version)}`)
+      if (snapshot.version !== 1) throw new UserError({ message: `signals restore: unknown snapshot version ${String(snapshot.version)}` })
       const same = snapshot.windows.length === bound.length &&
         snapshot.windows.every((w, i) => w.consumer === bound[i]!.consumer && w.name === bound[i]!.name && w.key === bound[i]!.key)
       if (!same) {
         const list = (xs: ReadonlyArray<{ consumer: string; name: string; key: string }>) => xs.map((w) => `${w.consumer}:${w.name}=${w.key}`).join(", ")
-        throw new Error(`signals restore: the checkpoint's signals (${list(snapshot.windows)}) are not the run's (${list(bound)})`)
+        throw new UserError({ message: `signals restore: the checkpoint's signals (${list(snapshot.windows)}) are not the run's (${list(bound)})` })
       }
       for (const w of windows) Windows.dispose(w)
       windows = snapshot.windows.map((w) => Windows.fromJson(w.state))

@@ -9,7 +9,7 @@
  * Placed before the recycling hook, probes see each step's state before that step's recycling
  * (the `Recycle` event of the same step carries magnitudes before and after).
  */
-import { EventBus, type LineageView, type Loop, type Probe, RunError, type StepHook } from "@rekindle/core"
+import { Bug, EventBus, isRunError, type LineageView, type Loop, type Probe, RunError, type StepHook } from "@rekindle/core"
 import { type BatchTensors, type ForwardOptions, Measure } from "@rekindle/model"
 import { Effect } from "effect"
 import { Lineage, SignalConsumers, type SignalHost } from "@rekindle/recycling"
@@ -53,7 +53,7 @@ export const make = (options: ProbeHookOptions): ProbeHook => {
       const produced = yield* Effect.try({
         try: () => {
           const acts = due.some((p) => p.probe.needs.activations)
-          if (acts && options.batch === undefined) throw new Error(`probe ${due.find((p) => p.probe.needs.activations)!.id} needs activations but the run has no probe batch`)
+          if (acts && options.batch === undefined) throw new Bug(`probe ${due.find((p) => p.probe.needs.activations)!.id} needs activations but the run has no probe batch`)
           const signals = Measure.measure(options.model, loop.params, step, acts ? options.batch : undefined, options.forward?.(step))
           const base = { step, signals, lineage: lineage() }
           return due.flatMap((p) => {
@@ -66,11 +66,11 @@ export const make = (options: ProbeHookOptions): ProbeHook => {
             try {
               return [...p.probe.run(ctx)]
             } catch (e) {
-              throw new Error(`probe ${p.id} failed: ${e instanceof Error ? e.message : String(e)}`)
+              throw new Bug(`probe ${p.id} failed: ${e instanceof Error ? e.message : String(e)}`)
             }
           })
         },
-        catch: (e) => (e instanceof RunError ? e : new RunError({ step, message: e instanceof Error ? e.message : String(e) }))
+        catch: (e) => (isRunError(e) ? e : new RunError({ step, message: e instanceof Error ? e.message : String(e) }))
       })
       for (const p of due) lastRun.set(p, step)
       steps.push(step)

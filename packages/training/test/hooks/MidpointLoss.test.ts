@@ -7,8 +7,7 @@ import * as tf from "@tensorflow/tfjs-core"
 import { Effect } from "effect"
 import { EventBus } from "@rekindle/core"
 import { MidpointLoss } from "@rekindle/plugin-hooks"
-import { train } from "../../src/Trainer.ts"
-import * as TrainLoop from "../../src/TrainLoop.ts"
+import { Trainer, TrainLoop } from "@rekindle/loop"
 import { config, setup, trainConfig } from "./fixtures.ts"
 
 type Config = MidpointLoss.MidpointLossConfig
@@ -78,7 +77,7 @@ describe("midpoint loss", () => {
           const s = setup(sgd({ lr: 0.05 }))
           const { bus, events } = EventBus.memory()
           const start = spread(s.loop)
-          yield* train({
+          yield* Trainer.train({
             loop: s.loop, stream: s.stream, evalSet: s.evalSet, config: trainConfig(20),
             hooks: withAux ? [MidpointLoss.hook(c, s.model.topology, 5)] : []
           }).pipe(Effect.provideService(EventBus, bus))

@@ -9,7 +9,7 @@ import { Effect } from "effect"
 import { EventBus } from "@rekindle/core"
 import { Measure } from "@rekindle/model"
 import { Pruning } from "@rekindle/plugin-hooks"
-import { train } from "../../src/Trainer.ts"
+import { Trainer } from "@rekindle/loop"
 import { changedSlices, config, setup, snapshot, trainConfig } from "./fixtures.ts"
 
 const schedule = { from: 4, until: 16, final: 0.5, every: 4 }
@@ -22,6 +22,8 @@ describe("gradual pruning", () => {
     expect([0, 4, 8, 12, 16, 30].map((s) => Pruning.targetFraction(schedule, s))).toEqual([0, 0, 1 / 6, 2 / 6, 0.5, 0.5])
     expect([4, 8, 12, 16].map((s) => Pruning.prunedCount(schedule, s, 24))).toEqual([0, 4, 8, 12])
     expect(Pruning.targetFraction({ from: 5, until: 5, final: 0.3, every: 1 }, 5)).toBe(0.3)
+    // pruning to 100%, as the reference study did: every neuron is gone at `until`
+    expect([4, 10, 16].map((s) => Pruning.prunedCount({ ...schedule, final: 1 }, s, 24))).toEqual([0, 12, 24])
   })
 
   it("refuses criteria without exact counts", () => {
@@ -57,7 +59,7 @@ describe("gradual pruning", () => {
             return undefined
           })
         }
-        yield* train({ loop: s.loop, stream: s.stream, evalSet: s.evalSet, config: trainConfig(20), hooks: [measurer, Pruning.hook(pruner), recorder] })
+        yield* Trainer.train({ loop: s.loop, stream: s.stream, evalSet: s.evalSet, config: trainConfig(20), hooks: [measurer, Pruning.hook(pruner), recorder] })
           .pipe(Effect.provideService(EventBus, bus))
         const prunes = events.filter((e): e is Event.EventOf<"Prune"> => e._tag === "Prune")
         expect([...new Set(prunes.map((e) => e.step))]).toEqual([8, 12, 16])
@@ -87,7 +89,7 @@ describe("gradual pruning", () => {
         stats.forEach((rates, p) => rates.forEach((r, i) => (pruner.kept()[p]![i] === 0 ? expect(r).toBe(0) : undefined)))
         // and get no gradient: their weights stop moving once pruned
         const before = snapshot(s.loop.params)
-        yield* train({ loop: s.loop, stream: s.stream, evalSet: s.evalSet, config: trainConfig(24), hooks: [Pruning.hook(pruner)], from: 20 })
+        yield* Trainer.train({ loop: s.loop, stream: s.stream, evalSet: s.evalSet, config: trainConfig(24), hooks: [Pruning.hook(pruner)], from: 20 })
           .pipe(Effect.provideService(EventBus, bus))
         const after = snapshot(s.loop.params)
         s.model.topology.layers.forEach((l, p) => {

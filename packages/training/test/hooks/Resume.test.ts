@@ -14,7 +14,7 @@ import { Effect } from "effect"
 import { EventBus, type StepHook } from "@rekindle/core"
 import { Pruning } from "@rekindle/plugin-hooks"
 import { Retrain } from "@rekindle/plugin-hooks"
-import { train } from "../../src/Trainer.ts"
+import { Trainer } from "@rekindle/loop"
 import { setup, snapshot, trainConfig } from "./fixtures.ts"
 
 const retrain: Retrain.Retrain = {
@@ -50,7 +50,7 @@ describe("pruning and retraining resume from a checkpoint", () => {
       const start = tf.memory().numTensors
 
       const whole = build()
-      yield* train({ loop: whole.s.loop, stream: whole.s.stream, evalSet: whole.s.evalSet, config: trainConfig(16), hooks: whole.hooks })
+      yield* Trainer.train({ loop: whole.s.loop, stream: whole.s.stream, evalSet: whole.s.evalSet, config: trainConfig(16), hooks: whole.hooks })
         .pipe(Effect.provideService(EventBus, bus))
       const expected = snapshot(whole.s.loop.params)
       const expectedKept = whole.pruner.kept().map((k) => [...k])
@@ -58,7 +58,7 @@ describe("pruning and retraining resume from a checkpoint", () => {
 
       // first half: 8 steps, then "checkpoint" (copies, as a checkpoint file would hold)
       const first = build()
-      yield* train({ loop: first.s.loop, stream: first.s.stream, evalSet: first.s.evalSet, config: trainConfig(8), hooks: first.hooks })
+      yield* Trainer.train({ loop: first.s.loop, stream: first.s.stream, evalSet: first.s.evalSet, config: trainConfig(8), hooks: first.hooks })
         .pipe(Effect.provideService(EventBus, bus))
       expect(first.retrainer.active()).toBe(true)
       const params = copyAll(first.s.loop.params)
@@ -80,7 +80,7 @@ describe("pruning and retraining resume from a checkpoint", () => {
       for (let i = 0; i < 8; i++) second.s.stream.next()
       expect(second.retrainer.active()).toBe(true)
       expect(second.s.loop.optimizer).toBe(retrain.optimizer)
-      yield* train({ loop: second.s.loop, stream: second.s.stream, evalSet: second.s.evalSet, config: trainConfig(16), hooks: second.hooks, from: 8 })
+      yield* Trainer.train({ loop: second.s.loop, stream: second.s.stream, evalSet: second.s.evalSet, config: trainConfig(16), hooks: second.hooks, from: 8 })
         .pipe(Effect.provideService(EventBus, bus))
       const got = snapshot(second.s.loop.params)
       for (const n of Object.keys(expected)) expect([n, got[n]]).toEqual([n, expected[n]])

@@ -8,7 +8,7 @@ import { Effect } from "effect"
 import { EventBus, type StepHook } from "@rekindle/core"
 import { Measure } from "@rekindle/model"
 import { Retrain } from "@rekindle/plugin-hooks"
-import { train } from "../../src/Trainer.ts"
+import { Trainer } from "@rekindle/loop"
 import { changedSlices, config, setup, snapshot, trainConfig } from "./fixtures.ts"
 
 const criteria = {
@@ -54,7 +54,7 @@ describe("retraining a subset", () => {
           })
         }
         const mainName = s.loop.optimizer.name
-        yield* train({ loop: s.loop, stream: s.stream, evalSet: s.evalSet, config: trainConfig(14), hooks: [measure, Retrain.hook(retrainer), recorder(record)] })
+        yield* Trainer.train({ loop: s.loop, stream: s.stream, evalSet: s.evalSet, config: trainConfig(14), hooks: [measure, Retrain.hook(retrainer), recorder(record)] })
           .pipe(Effect.provideService(EventBus, bus))
         const starts = events.filter((e): e is Event.EventOf<"Retrain"> => e._tag === "Retrain")
         expect(starts.map((e) => [e.step, e.until, e.layer])).toEqual([[6, 11, 0], [6, 11, 1]])
@@ -111,7 +111,7 @@ describe("retraining a subset", () => {
         const s = setup()
         const retrainer = Retrain.make({ retrain: retrainOf("random", then), topology: s.model.topology, key: Key.make(1) })
         const { bus } = EventBus.memory()
-        yield* train({ loop: s.loop, stream: s.stream, evalSet: s.evalSet, config: trainConfig(then === "stop" ? 11 : 14), hooks: [Retrain.hook(retrainer)] })
+        yield* Trainer.train({ loop: s.loop, stream: s.stream, evalSet: s.evalSet, config: trainConfig(then === "stop" ? 11 : 14), hooks: [Retrain.hook(retrainer)] })
           .pipe(Effect.provideService(EventBus, bus))
         retrainer.dispose()
         s.dispose()

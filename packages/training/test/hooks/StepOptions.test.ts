@@ -3,7 +3,7 @@ import { Backends } from "@rekindle/engine"
 import { adam, sgd } from "@rekindle/plugin-optim"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect } from "effect"
-import { mergeStepOptions } from "../../src/Trainer.ts"
+import { Trainer } from "@rekindle/loop"
 import { setup, snapshot, stepOnce } from "./fixtures.ts"
 
 describe("TrainLoop step options", () => {
@@ -97,8 +97,8 @@ describe("TrainLoop step options", () => {
   it("mergeStepOptions intersects trainable lists and concatenates decoupled updates", () => {
     const d1 = () => ({})
     const d2 = () => ({})
-    expect(mergeStepOptions([undefined, undefined])).toBeUndefined()
-    const merged = mergeStepOptions([{ trainable: ["a", "b"], decoupled: [d1] }, undefined, { trainable: ["b", "c"], decoupled: [d2] }])
+    expect(Trainer.mergeStepOptions([undefined, undefined])).toBeUndefined()
+    const merged = Trainer.mergeStepOptions([{ trainable: ["a", "b"], decoupled: [d1] }, undefined, { trainable: ["b", "c"], decoupled: [d2] }])
     expect(merged?.trainable).toEqual(["b"])
     expect(merged?.decoupled).toEqual([d1, d2])
   })

@@ -3,7 +3,7 @@ import { Key, type Optimizer } from "@rekindle/core"
 import { Model } from "@rekindle/model"
 import { adamw } from "@rekindle/plugin-optim"
 import * as tf from "@tensorflow/tfjs-core"
-import * as TrainLoop from "../../src/TrainLoop.ts"
+import { TrainLoop } from "@rekindle/loop"
 import { countingStream } from "../Synthetic.ts"
 
 export const config = {

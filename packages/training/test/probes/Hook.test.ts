@@ -8,8 +8,7 @@ import { Effect, Exit } from "effect"
 import { EventBus } from "@rekindle/core"
 import { Measure } from "@rekindle/model"
 import * as ProbeHook from "../../src/probes/Hook.ts"
-import { train } from "../../src/Trainer.ts"
-import * as TrainLoop from "../../src/TrainLoop.ts"
+import { Trainer, TrainLoop } from "@rekindle/loop"
 import { Probes } from "@rekindle/plugin-probe"
 import { taylor } from "@rekindle/plugin-signal"
 import { SignalHook, SignalHost } from "@rekindle/recycling"
@@ -55,7 +54,7 @@ describe("probe hook", () => {
       const b = recording(5, true)
       const hook = ProbeHook.make({ model, probes: [{ id: "a", probe: a.probe }, { id: "b", probe: b.probe }], batch: probeBatch })
       const { bus, events } = EventBus.memory()
-      yield* train({ loop, stream, evalSet: [], config: trainConfig(10), hooks: [hook] }).pipe(
+      yield* Trainer.train({ loop, stream, evalSet: [], config: trainConfig(10), hooks: [hook] }).pipe(
         Effect.tap(() => hook.end(loop)),
         Effect.provideService(EventBus, bus)
       )
@@ -87,7 +86,7 @@ describe("probe hook", () => {
       const { bus } = EventBus.memory()
       yield* hook.before(0, loop).pipe(Effect.provideService(EventBus, bus))
       const before = tf.memory().numTensors
-      yield* train({ loop, stream, evalSet: [], config: trainConfig(6), hooks: [hook] }).pipe(Effect.provideService(EventBus, bus))
+      yield* Trainer.train({ loop, stream, evalSet: [], config: trainConfig(6), hooks: [hook] }).pipe(Effect.provideService(EventBus, bus))
       expect(tf.memory().numTensors).toBe(before)
       loop.dispose()
       Model.disposeBatch(probeBatch)
@@ -100,7 +99,7 @@ describe("probe hook", () => {
       const bad: Probe = { every: 3, needs: { activations: false }, run: (ctx) => { if (ctx.step === 3) throw new Error("boom"); return [] } }
       const needy: Probe = { every: 100, needs: { activations: true }, run: () => [] }
       const { bus } = EventBus.memory()
-      const exit = yield* train({ loop, stream, evalSet: [], config: trainConfig(6), hooks: [ProbeHook.make({ model, probes: [{ id: "bad", probe: bad }] })] }).pipe(
+      const exit = yield* Trainer.train({ loop, stream, evalSet: [], config: trainConfig(6), hooks: [ProbeHook.make({ model, probes: [{ id: "bad", probe: bad }] })] }).pipe(
         Effect.provideService(EventBus, bus),
         Effect.exit
       )
@@ -145,7 +144,7 @@ describe("probe hook", () => {
         ]
       })
       const { bus, events } = EventBus.memory()
-      yield* train({ loop, stream, evalSet: [], config: trainConfig(8), hooks: [hook, SignalHook.hook(host)] }).pipe(
+      yield* Trainer.train({ loop, stream, evalSet: [], config: trainConfig(8), hooks: [hook, SignalHook.hook(host)] }).pipe(
         Effect.tap(() => hook.end(loop)),
         Effect.provideService(EventBus, bus)
       )

@@ -21,7 +21,7 @@ import { Data, Html } from "@rekindle/report"
 import { Effect } from "effect"
 import { EventBus } from "@rekindle/core"
 import * as ProbeHook from "../../src/probes/Hook.ts"
-import * as TrainLoop from "../../src/TrainLoop.ts"
+import { TrainLoop } from "@rekindle/loop"
 import { countingStream } from "../Synthetic.ts"
 
 const backend = process.argv[2] ?? "wasm"

@@ -10,8 +10,7 @@ import * as tf from "@tensorflow/tfjs-core"
 import { Effect } from "effect"
 import { EventBus } from "@rekindle/core"
 import { hook, Recycler } from "@rekindle/recycling"
-import { train } from "../../src/Trainer.ts"
-import * as TrainLoop from "../../src/TrainLoop.ts"
+import { Trainer, TrainLoop } from "@rekindle/loop"
 import { countingStream } from "../Synthetic.ts"
 import { stage } from "./helpers.ts"
 
@@ -40,9 +39,9 @@ describe("recycling hook", () => {
       const { bus, events } = EventBus.memory()
       const cfg = { batchSize: 4, evalEvery: 0, evalBatches: 1, logEvery: 5, checkpointEvery: 0 }
       const hooks = [hook(recycler)]
-      yield* train({ loop, stream, evalSet, config: { ...cfg, steps: 12 }, hooks }).pipe(Effect.provideService(EventBus, bus))
+      yield* Trainer.train({ loop, stream, evalSet, config: { ...cfg, steps: 12 }, hooks }).pipe(Effect.provideService(EventBus, bus))
       const at12 = tf.memory().numTensors
-      const result = yield* train({ loop, stream, evalSet, config: { ...cfg, steps: 45 }, hooks, from: 12 }).pipe(Effect.provideService(EventBus, bus))
+      const result = yield* Trainer.train({ loop, stream, evalSet, config: { ...cfg, steps: 45 }, hooks, from: 12 }).pipe(Effect.provideService(EventBus, bus))
       expect(Number.isFinite(result.finalLoss)).toBe(true)
       const rec = events.filter((e) => e._tag === "Recycle")
       expect([...new Set(rec.map((e) => `${e.stage}@${e.step}`))]).toEqual(["0@10", "1@15", "0@20", "0@30", "1@30", "0@40"])

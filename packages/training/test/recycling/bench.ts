@@ -13,7 +13,7 @@ import { dormant, magnitudeSmallest, random } from "@rekindle/plugin-select"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect } from "effect"
 import { Recycler } from "@rekindle/recycling"
-import * as TrainLoop from "../../src/TrainLoop.ts"
+import { TrainLoop } from "@rekindle/loop"
 import { countingStream } from "../Synthetic.ts"
 import { stage } from "./helpers.ts"
 

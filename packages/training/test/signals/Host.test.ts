@@ -14,7 +14,7 @@ import * as tf from "@tensorflow/tfjs-core"
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { SignalHost as Host } from "@rekindle/recycling"
-import * as TrainLoop from "../../src/TrainLoop.ts"
+import { TrainLoop } from "@rekindle/loop"
 
 beforeAll(async () => {
   await Effect.runPromise(Backends.init({ name: "cpu" }, []))

@@ -3,7 +3,7 @@
  * loss, gradients, update, assign) in a single `tf.tidy`, and evaluation over fixed batches.
  * Synchronous and Effect-free; the Trainer drives it and turns its results into events.
  */
-import { type Loop, type Optimizer, type Params, RunError, type StepOptions } from "@rekindle/core"
+import { Bug, type Loop, type Optimizer, type Params, RunError, type StepOptions } from "@rekindle/core"
 import { tidy } from "@rekindle/engine"
 import type { BatchTensors, ForwardOptions, Transformer } from "@rekindle/model"
 import * as tf from "@tensorflow/tfjs-core"
@@ -63,7 +63,7 @@ export const make = (
   const trainedNames = (trainable: ReadonlyArray<string> | undefined): ReadonlyArray<string> => {
     if (trainable === undefined) return names
     const wanted = new Set(trainable)
-    for (const n of wanted) if (params[n] === undefined) throw new Error(`TrainLoop: trainable parameter "${n}" does not exist`)
+    for (const n of wanted) if (params[n] === undefined) throw new Bug(`TrainLoop: trainable parameter "${n}" does not exist`)
     return names.filter((n) => wanted.has(n))
   }
 

@@ -4,7 +4,7 @@
  * `evalEvery` steps (and once before the first step, so every curve starts at the untrained
  * model) and at the end, and stops with a RunError on a non-finite loss.
  */
-import { type Batch, Event, EventBus, RunError, type StepHook, type StepOptions } from "@rekindle/core"
+import { type Batch, Event, EventBus, isRunError, RunError, type StepHook, type StepOptions } from "@rekindle/core"
 import type { BatchStream } from "@rekindle/data"
 import { Model } from "@rekindle/model"
 import type { BatchTensors, ForwardOptions } from "@rekindle/model"
@@ -121,7 +121,7 @@ export const train = (input: TrainInput) =>
       const tensors = Model.toTensors(batch)
       const loss = yield* Effect.try({
         try: () => loop.step(tensors, options, stepOptions),
-        catch: (e) => (e instanceof RunError ? e : new RunError({ step: s + 1, message: String(e) }))
+        catch: (e) => (isRunError(e) ? e : new RunError({ step: s + 1, message: String(e) }))
       }).pipe(Effect.ensuring(Effect.sync(() => Model.disposeBatch(tensors))))
       windowLosses.push(loss)
       windowTokens += tokensOf(batch)
