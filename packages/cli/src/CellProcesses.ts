@@ -1,16 +1,23 @@
 /**
- * The child processes a worker runs cells in: each is a `rekindle study serve-cells`, which reads
- * `study run-cell` argument lists from its stdin, one per line, runs them one at a time exactly
- * as `rekindle study run-cell` would, and reports each exit code on stderr. Training blocks the
- * child's event loop, never the worker's (whose leases must be refreshed), and a child stays
- * alive between cells of the same study so the engine is initialised once per slot, not once
- * per cell. A child serves one study file version and thread count (`key`); it dies with its
- * worker (its stdin closes), and is retired after a failed cell.
+ * The child processes a worker runs cells in: each is a `rekindle study serve-cells`, which
+ * preloads the engine (TF.js, the pipeline compiler, the trainer) as soon as it starts, then
+ * reads `study run-cell` argument lists from its stdin, one per line, runs them one at a time
+ * exactly as `rekindle study run-cell --result FILE` would, and reports each exit code on stderr;
+ * the worker reads the outcome from the result file. Training blocks the child's event loop,
+ * never the worker's (whose leases must be refreshed). A worker keeps one child per slot started
+ * before any cell arrives, and a child stays alive between cells of the same study, so the engine
+ * is initialised once per slot, not once per cell and not while a cell waits. A child serves one
+ * study file version and thread count (`key`, taken from its first cell); it dies with its worker
+ * (its stdin closes), and is retired (and replaced) after a failed cell.
  */
 import { Effect } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
 import * as readline from "node:readline"
 import { fileURLToPath } from "node:url"
+import * as CellReport from "./CellReport.ts"
 
 /** The rekindle bin. */
 const bin = fileURLToPath(new URL("../bin/rekindle.mjs", import.meta.url))
@@ -31,7 +38,11 @@ export interface Ended {
 
 interface Child {
   readonly proc: ChildProcess
-  readonly key: string
+  /** The study version it serves (undefined: none yet, it takes the first that comes). */
+  key: string | undefined
+  /** Set once it has preloaded the engine (or closed). */
+  ready: boolean
+  readonly whenReady: (f: () => void) => void
   /** Set while a request runs. */
   current: { readonly prefix: string; err: string; readonly done: (e: Ended) => void } | undefined
   closed: boolean
@@ -48,9 +59,9 @@ const lineSplitter = (onLine: (line: string) => void) => {
 }
 
 /**
- * Why a cell's process failed, in a few lines: the child's stderr holds the run's console progress
- * too, so this is the cell's own verdict, from its last problem line on (a user error keeps its
- * field paths), or what killed it.
+ * Why a cell's process failed, in a few lines, when it wrote no result file: the child's stderr
+ * holds the run's console progress too, so this is the cell's own verdict, from its last problem
+ * line on (a user error keeps its field paths), or what killed it.
  */
 export const failure = (exit: Ended): string => {
   const lines = exit.err.trim().split("\n").filter((l) => l.trim() !== "")
@@ -64,25 +75,48 @@ export const failure = (exit: Ended): string => {
   return why !== "" ? why : `exit code ${exit.code}`
 }
 
-/**
- * A pool of serve-cells children. With `echo` (the default) their output goes to this process's
- * stdout and stderr, each line prefixed; without it, it is only kept (the last lines, for `failure`).
- */
-export const make = (options: { readonly echo?: boolean } = {}) => {
-  const echo = options.echo ?? true
-  const idle: Array<Child> = []
+/** The line a child writes on stderr once its heavy modules are loaded (it then reads requests). */
+export const readyMarker = "\u001erekindle-cells-ready"
 
-  const spawnChild = (key: string): Child => {
+/** The pool's settings. */
+export interface PoolOptions {
+  /** Children kept started and preloaded, ready for a first cell (a worker's slots; default none). */
+  readonly warm?: number
+  /** Echo the children's output, each line prefixed (default); without it, it is only kept (the last lines, for `failure`). */
+  readonly echo?: boolean
+}
+
+/**
+ * A pool of serve-cells children. `warmUp` starts `warm` children that preload the engine before
+ * any cell arrives; a child retired (another study version, a failed cell) is replaced by a
+ * fresh one that preloads in the background.
+ */
+export const make = (options: PoolOptions = {}) => {
+  const echo = options.echo ?? true
+  const warm = options.warm ?? 0
+  const idle: Array<Child> = []
+  /** Children running a cell now. */
+  let busy = 0
+  let requests = 0
+
+  const spawnChild = (key: string | undefined): Child => {
     const proc = spawn(process.execPath, [bin, "study", "serve-cells"], {
       stdio: ["pipe", "pipe", "pipe"],
       env: { ...process.env, [exitWithParentEnv]: "1" }
     })
-    const child: Child = { proc, key, current: undefined, closed: false }
+    let onReady: Array<() => void> = []
+    const child: Child = { proc, key, current: undefined, closed: false, ready: false, whenReady: (f) => (child.ready || child.closed ? f() : onReady.push(f)) }
+    const readied = () => {
+      child.ready = true
+      for (const f of onReady) f()
+      onReady = []
+    }
     proc.stdout!.on("data", lineSplitter((l) => {
       if (echo) process.stdout.write(`${child.current?.prefix ?? ""}${l}\n`)
     }))
     proc.stderr!.on("data", lineSplitter((l) => {
       const cur = child.current
+      if (l.startsWith(readyMarker)) return readied()
       if (l.startsWith(doneMarker)) {
         child.current = undefined
         cur?.done({ code: Number(l.slice(doneMarker.length).trim()), signal: null, err: cur.err })
@@ -93,6 +127,7 @@ export const make = (options: { readonly echo?: boolean } = {}) => {
     }))
     const closed = (code: number | null, signal: NodeJS.Signals | null, why?: string) => {
       child.closed = true
+      readied()
       const i = idle.indexOf(child)
       if (i >= 0) idle.splice(i, 1)
       const cur = child.current
@@ -111,30 +146,56 @@ export const make = (options: { readonly echo?: boolean } = {}) => {
       child.proc.kill("SIGTERM")
     })
 
-  /** Runs `study run-cell <args>` in a child serving `key`; interrupting it stops the child (which checkpoints). */
-  const run = (key: string, args: ReadonlyArray<string>, prefix: string): Effect.Effect<Ended> =>
+  /** Keeps `warm` children in all (busy or idle): spawns fresh ones, preloading in the background, for those retired. */
+  const refill = () => {
+    while (idle.length + busy < warm) idle.push(spawnChild(undefined))
+  }
+
+  /** Starts the warm children and waits until each has loaded the engine. */
+  const warmUp = Effect.suspend(() => {
+    refill()
+    return Effect.forEach([...idle], (c) => Effect.callback<void>((resume) => c.whenReady(() => resume(Effect.void))), { discard: true })
+  })
+
+  /**
+   * Runs `study run-cell <args> --result FILE` in a child serving `key` (a warm child adopts the
+   * key); interrupting it stops the child (which checkpoints). Returns how the child ended and the
+   * result file it wrote (undefined when it wrote none, e.g. killed, or bad arguments).
+   */
+  const run = (key: string, args: ReadonlyArray<string>, prefix: string): Effect.Effect<Ended & { readonly report: CellReport.CellReport | undefined }> =>
     Effect.gen(function*() {
+      const resultFile = path.join(os.tmpdir(), `rekindle-cell-${process.pid}-${++requests}.json`)
+      const removeResult = Effect.sync(() => fs.rmSync(resultFile, { force: true }))
       // children of another study version are of no further use
-      for (const c of idle.filter((c) => c.key !== key)) {
-        idle.splice(idle.indexOf(c), 1)
-        yield* retire(c)
-      }
-      const i = idle.findIndex((c) => c.key === key)
+      const stale = idle.filter((c) => c.key !== undefined && c.key !== key)
+      for (const c of stale) idle.splice(idle.indexOf(c), 1)
+      yield* Effect.forEach(stale, retire, { discard: true })
+      let i = idle.findIndex((c) => c.key === key)
+      if (i < 0) i = idle.findIndex((c) => c.key === undefined)
       const child = i >= 0 ? idle.splice(i, 1)[0]! : spawnChild(key)
+      child.key = key
+      busy++
+      refill()
       const ended = yield* Effect.callback<Ended>((resume) => {
         child.current = { prefix, err: "", done: (e) => resume(Effect.succeed(e)) }
-        child.proc.stdin!.write(JSON.stringify(args) + "\n")
+        child.proc.stdin!.write(JSON.stringify([...args, "--result", resultFile]) + "\n")
         return retire(child)
-      })
-      if (ended.code === 0 && !child.closed) idle.push(child)
-      else yield* retire(child)
-      return ended
+      }).pipe(Effect.onInterrupt(() => Effect.andThen(Effect.sync(() => busy--), removeResult)))
+      const report = yield* Effect.sync(() => (fs.existsSync(resultFile) ? CellReport.parse(fs.readFileSync(resultFile, "utf8")) : undefined))
+      yield* removeResult
+      busy--
+      if (ended.code === 0 && !child.closed) idle.unshift(child)
+      else {
+        yield* retire(child)
+        refill()
+      }
+      return { ...ended, report }
     })
 
   /** Stops every idle child. */
   const shutdown = Effect.suspend(() => Effect.forEach(idle.splice(0), retire, { discard: true }))
 
-  return { run, shutdown }
+  return { warmUp, run, shutdown }
 }
 
 /** In a child started by a worker: dies at once when the worker does (its stdin pipe closes). */

@@ -73,14 +73,25 @@ export const load = (
     return { prepared, cells: all }
   })
 
-/** The sha256 (hex) of a file's bytes: what a study file is checked against across machines. */
-export const fileHash = (file: string) =>
+/** The study `loadKept` loaded last, by file path, content hash and overrides. */
+let kept: { readonly key: string; readonly loaded: { readonly prepared: PreparedStudy; readonly cells: ReadonlyArray<Cell> } } | undefined
+
+/**
+ * `load`, kept for the next call with the same file content and overrides: a worker's cell
+ * process runs many cells of one study and reads and compiles it once (a finished cell's plan is
+ * not run again: its cell is skipped; a failed cell retires the process).
+ */
+export const loadKept = (file: string, sets: ReadonlyArray<string>) =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
-    const bytes = yield* fs.readFile(file).pipe(
-      Effect.mapError(() => new UserError({ message: `${file}: cannot read the study file` }))
-    )
-    return createHash("sha256").update(bytes).digest("hex")
+    const path = yield* Path.Path
+    const bytes = yield* fs.readFile(file).pipe(Effect.orElseSucceed(() => undefined))
+    if (bytes === undefined) return yield* load(file, sets)
+    const key = JSON.stringify([path.resolve(file), createHash("sha256").update(bytes).digest("hex"), sets])
+    if (kept?.key === key) return kept.loaded
+    const loaded = yield* load(file, sets)
+    kept = { key, loaded }
+    return loaded
   })
 
 /** The folder a study's runs go to: `<runs dir>/<study name>`. */

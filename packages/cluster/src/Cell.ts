@@ -29,6 +29,22 @@ export const CellRef = Schema.Struct({
 /** A cell reference. */
 export type CellRef = typeof CellRef.Type
 
+/** When a worker passed each phase of a cell (epoch ms, the worker's clock). */
+export const CellTimings = Schema.Struct({
+  /** The worker took the queue item. */
+  taken: Schema.Finite,
+  /** The child began the request. */
+  childStart: Schema.optionalKey(Schema.Finite),
+  /** The child had the study loaded and compiled (training about to start). */
+  loaded: Schema.optionalKey(Schema.Finite),
+  /** The child had finished (result file written). */
+  childEnd: Schema.optionalKey(Schema.Finite),
+  /** The worker had the child's result. */
+  reported: Schema.Finite
+})
+/** A cell's phase times. */
+export type CellTimings = typeof CellTimings.Type
+
 /** What became of a cell. */
 export const CellResult = Schema.Struct({
   index: Schema.Int,
@@ -43,7 +59,9 @@ export const CellResult = Schema.Struct({
   /** Why it failed (user error or numerical failure), for a failed cell. */
   error: Schema.optionalKey(Schema.String),
   /** Wall time of the child process, in milliseconds. */
-  ms: Schema.Finite
+  ms: Schema.Finite,
+  /** Where the time went. */
+  timings: Schema.optionalKey(CellTimings)
 })
 /** A cell's result. */
 export type CellResult = typeof CellResult.Type

@@ -4,7 +4,7 @@
  * and `rekindle study status` read it. It is bookkeeping for people; the queue and the workflow
  * (effect/workflow tables) are what make the study durable.
  */
-import { Effect, Schedule } from "effect"
+import { Array as Arr, Effect, Schedule } from "effect"
 import { SqlClient } from "effect/sql"
 import type { CellRef } from "./Cell.ts"
 
@@ -45,10 +45,10 @@ export const ensure = Effect.gen(function*() {
 export const enqueue = (cells: ReadonlyArray<CellRef>) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    for (const c of cells) {
-      yield* sql`INSERT INTO rekindle_cells (study_id, idx, run_id, status) VALUES (${c.studyId}, ${c.index}, ${c.runId}, 'queued')
-        ON CONFLICT (study_id, idx) DO NOTHING`
-    }
+    const rows = cells.map((c) => ({ study_id: c.studyId, idx: c.index, run_id: c.runId, status: "queued" }))
+    if (!Arr.isArrayNonEmpty(rows)) return
+    yield* sql`INSERT INTO rekindle_cells ${sql.insert(rows)}
+      ON CONFLICT (study_id, idx) DO NOTHING`
   })
 
 /** Marks a cell running on `worker` (one more attempt). */
@@ -59,6 +59,14 @@ export const started = (c: CellRef, worker: string) =>
       VALUES (${c.studyId}, ${c.index}, ${c.runId}, 'running', ${worker}, 1, now())
       ON CONFLICT (study_id, idx) DO UPDATE SET status = 'running', worker = ${worker},
         attempts = rekindle_cells.attempts + 1, started_at = now(), finished_at = NULL, error = NULL`
+  })
+
+/** Marks a cell queued again (its worker stopped mid-cell and handed it back). */
+export const requeued = (c: CellRef, worker: string) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    yield* sql`UPDATE rekindle_cells SET status = 'queued', worker = NULL
+      WHERE study_id = ${c.studyId} AND idx = ${c.index} AND status = 'running' AND worker = ${worker}`
   })
 
 /** Marks a cell finished or failed. */

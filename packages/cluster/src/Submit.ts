@@ -19,20 +19,25 @@ export interface SubmitOptions {
   readonly cells: ReadonlyArray<CellRef>
   /** Called with a progress line whenever it changes. */
   readonly onProgress: (line: string, summary: Progress.Summary) => Effect.Effect<void>
-  /** How often to look (default 1 s). */
+  /** Called once the workflow is started (or joined). */
+  readonly onSubmitted?: Effect.Effect<void>
+  /** How often to look (default 250 ms). */
   readonly every?: Duration.Input
 }
 
-/** Submits (or joins) a study and returns every cell's result once all are done. */
+/**
+ * Submits (or joins) a study and returns every cell's result once all are done. The caller has
+ * checked the database (`Database.check`) first; losing it later is ridden out with backoff.
+ */
 export const submit = (o: SubmitOptions): Effect.Effect<ReadonlyArray<CellResult>, UserError> =>
   Effect.gen(function*() {
-    yield* Database.check("--cluster", o.db)
     return yield* Effect.gen(function*() {
       yield* Progress.withReconnect(Progress.ensure)
       yield* Progress.withReconnect(Progress.enqueue(o.cells))
       const executionId = yield* Progress.withReconnect(
         StudyWorkflow.Study.execute({ studyId: o.studyId, cells: o.cells }, { discard: true })
       )
+      if (o.onSubmitted !== undefined) yield* o.onSubmitted
       let last = ""
       while (true) {
         const cells = yield* Progress.withReconnect(Progress.read(o.studyId))
@@ -48,7 +53,7 @@ export const submit = (o: SubmitOptions): Effect.Effect<ReadonlyArray<CellResult
           if (Exit.isSuccess(exit)) return exit.value
           return yield* Effect.die(exit.cause)
         }
-        yield* Effect.sleep(o.every ?? Duration.seconds(1))
+        yield* Effect.sleep(o.every ?? Duration.millis(250))
       }
     }).pipe(
       Effect.provide(Engine.client(o.db)),

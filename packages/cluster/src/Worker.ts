@@ -25,6 +25,8 @@ export interface WorkerOptions {
   readonly perform: (cell: CellRef, worker: string) => Effect.Effect<CellResult>
   /** Called once the worker has joined (e.g. to print "ready"). */
   readonly onReady?: Effect.Effect<void>
+  /** Called once a cell's outcome is recorded, with the time it was (epoch ms). */
+  readonly onRecorded?: (cell: CellRef, result: CellResult, at: number) => Effect.Effect<void>
 }
 
 /** Serves cells until interrupted. Fails with a UserError when the database cannot be used. */
@@ -36,8 +38,12 @@ export const serve = (o: WorkerOptions) =>
         yield* Progress.withReconnect(Progress.started(cell, o.name)).pipe(Effect.ignore)
         const result = yield* o.perform(cell, o.name)
         yield* Progress.withReconnect(Progress.ended(cell, o.name, result.status, result.error)).pipe(Effect.ignore)
+        if (o.onRecorded !== undefined) yield* o.onRecorded(cell, result, Date.now())
         return result
-      })
+      }).pipe(
+        // stopped mid-cell (SIGTERM, Ctrl-C): the queue releases the item at once; say it is queued again
+        Effect.onInterrupt(() => Progress.requeued(cell, o.name).pipe(Effect.timeout("5 seconds"), Effect.ignore))
+      )
     const worker = Layer.mergeAll(StudyWorkflow.layer, DurableQueue.worker(StudyWorkflow.CellQueue, handle, { concurrency: o.slots }))
     const ready = Layer.effectDiscard(Effect.andThen(Progress.ensure, o.onReady ?? Effect.void))
     return yield* Layer.launch(Layer.mergeAll(worker, ready).pipe(Layer.provide(Engine.runner(o.db, { host: o.host, port: o.port }))))

@@ -1,36 +1,80 @@
 /**
  * The distributed-study benchmark (not a test): an 8-cell tiny study run by one process in
  * sequence against the same study on two local workers (one slot, one backend thread each) on a
- * private PostgreSQL. Prints the wall times, the speedup and the dispatch overhead per cell
- * ((2 × cluster wall − sequential wall) / cells: worker time spent on anything but training),
- * and the start-up cost of a `study run-cell` that has nothing to do.
+ * private PostgreSQL. Prints the wall times, the speedup, the CPU time each side used (its
+ * processes and PostgreSQL; other jobs on the machine are not counted), the load average, the
+ * dispatch overhead per cell (submit or previous cell → child start; child done → result
+ * recorded) from the workers' timing lines, and where the submitter's own time went.
  *
- *   npm run bench:distributed [-- --steps 300 --backend wasm]
+ *   npm run bench:distributed [-- --steps 1000 --backend wasm]
  */
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { run, stop, tinyStudy, worker } from "./harness.ts"
+import { run, start, stop, tinyStudy, worker } from "./harness.ts"
 import * as Postgres from "./postgres.ts"
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`)
   return i > 0 ? process.argv[i + 1]! : fallback
 }
-const steps = Number(arg("steps", "300"))
+const steps = Number(arg("steps", "1000"))
 const backend = arg("backend", "wasm")
+const ticks = 100 // USER_HZ on Linux
+
+/** CPU seconds of a process (user + system, its own and its reaped children's). */
+const procCpu = (pid: number | "self"): number => {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8")
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+    return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / ticks
+  } catch {
+    return 0
+  }
+}
+/** CPU seconds of a live process and all its descendants. */
+const treeCpu = (pid: number): number => {
+  let kids: Array<number> = []
+  try {
+    kids = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter((x) => x !== "").map(Number)
+  } catch {
+    kids = []
+  }
+  return procCpu(pid) + kids.reduce((a, k) => a + treeCpu(k), 0)
+}
+/** CPU seconds of a PostgreSQL server: the postmaster and its (live and exited) backends. */
+const pgCpu = (dir: string) => treeCpu(Number(fs.readFileSync(path.join(dir, "data", "postmaster.pid"), "utf8").split("\n")[0]))
+/** CPU seconds of this process's exited children so far. */
+const childrenCpu = () => {
+  const stat = fs.readFileSync("/proc/self/stat", "utf8")
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+  return (Number(f[13]) + Number(f[14])) / ticks
+}
+const load = () => os.loadavg().map((x) => x.toFixed(1)).join(" ")
+const secs = (t0: number) => (Date.now() - t0) / 1000
+
+/** A time of day `HH:MM:SS.mmm` (UTC) printed today, as epoch ms (near `near`). */
+const clock = (hms: string, near: number): number => {
+  const [h, m, s] = hms.split(":").map(Number)
+  const day = new Date(near)
+  day.setUTCHours(0, 0, 0, 0)
+  let t = day.getTime() + ((h! * 60 + m!) * 60 + s!) * 1000
+  if (t - near > 12 * 3600_000) t -= 24 * 3600_000
+  if (near - t > 12 * 3600_000) t += 24 * 3600_000
+  return t
+}
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "rekindle-bench-distributed-"))
 const cache = path.join(root, "cache")
 const file = tinyStudy(path.join(root, "project"), {
   name: "bench8",
   steps,
-  checkpointEvery: 50,
+  checkpointEvery: 100,
   lrs: [0.01, 0.02, 0.03, 0.04],
   seeds: [1, 2],
   backend: { name: backend, threads: 1 }
 })
-const secs = (t0: number) => (Date.now() - t0) / 1000
+const cells = 8
 const pg = await Postgres.start()
 try {
   // warm the tokenizer cache so neither side pays for it
@@ -40,42 +84,79 @@ try {
   const noopSecs = secs(t0)
   if (noop.code !== 0) throw new Error(noop.out)
 
+  const loadSeq = load()
+  let c0 = childrenCpu()
   t0 = Date.now()
   const seq = await run(["run", file, "--out", path.join(root, "seq"), "--cache", cache])
   const seqSecs = secs(t0)
+  const seqCpu = childrenCpu() - c0
   if (seq.code !== 0) throw new Error(seq.out)
 
   const runs = path.join(root, "cluster")
-  const workers = [await worker(pg.url, "b1", runs, cache), await worker(pg.url, "b2", runs, cache)]
   t0 = Date.now()
-  const sub = await run(["run", file, "--out", runs, "--cluster", pg.url, "--cache", cache])
-  const clusterSecs = secs(t0)
-  const cells = 8
-  const status = await run(["study", "status", file, "--cluster", pg.url, "--out", runs])
+  const workers = await Promise.all([worker(pg.url, "b1", runs, cache), worker(pg.url, "b2", runs, cache)])
+  const workerStartSecs = secs(t0)
+  const workerStartCpu = workers.reduce((a, w) => a + treeCpu(w.child.pid!), 0)
+  const workerOwn0 = workers.reduce((a, w) => a + procCpu(w.child.pid!), 0)
+  const pg0 = pgCpu(pg.dir)
+  const loadCluster = load()
+  c0 = childrenCpu()
+  t0 = Date.now()
+  const submitter = start(["run", file, "--out", runs, "--cluster", pg.url, "--cache", cache])
+  const { code } = await submitter.exited
+  const tEnd = Date.now()
+  const clusterSecs = (tEnd - t0) / 1000
+  const submitterCpu = childrenCpu() - c0
+  const workerCpu = workers.reduce((a, w) => a + treeCpu(w.child.pid!), 0) - workerStartCpu
+  const workerOwnCpu = workers.reduce((a, w) => a + procCpu(w.child.pid!), 0) - workerOwn0
+  const postgresCpu = pgCpu(pg.dir) - pg0
+  const outputs = workers.map((w) => w.output())
   for (const w of workers) await stop(w)
-  if (sub.code !== 0) throw new Error(sub.out)
+  if (code !== 0) throw new Error(submitter.output())
 
-  console.log(`8-cell tiny study, ${steps} steps per cell, backend ${backend} with 1 thread, ${os.cpus().length} cores`)
-  console.log(`one process in sequence:        ${seqSecs.toFixed(1)} s`)
-  console.log(`two workers (1 slot each):      ${clusterSecs.toFixed(1)} s`)
-  console.log(`speedup:                        ${(seqSecs / clusterSecs).toFixed(2)}x`)
-  console.log(`dispatch overhead per cell:     ${((2 * clusterSecs - seqSecs) / cells).toFixed(2)} s`)
-  console.log(status.out.trim())
-  // per worker, the time from one cell's end to the next one's start (queue hand-over and request to the warm child)
-  const rows = [...status.out.matchAll(/finished on (\S+) from (\d\d):(\d\d):([\d.]+) for ([\d.]+) s/g)].map((m) => {
-    const start = Number(m[2]) * 3600 + Number(m[3]) * 60 + Number(m[4])
-    return { worker: m[1]!, start, end: start + Number(m[5]), secs: Number(m[5]) }
+  // the workers' per-cell timing lines
+  const rows = outputs.flatMap((out, wi) =>
+    [...out.matchAll(/cell (\d+)\] timings: taken at (\S+), to the child ([\d.]+) s, study load ([\d.]+) s, cell ([\d.]+) s, result to the worker ([\d.]+) s, recorded ([\d.]+) s/g)]
+      .map((m) => {
+        const taken = clock(m[2]!, t0)
+        const [toChild, studyLoad, cell, toWorker, recorded] = [m[3], m[4], m[5], m[6], m[7]].map((x) => Number(x) * 1000) as [number, number, number, number, number]
+        const childStart = taken + toChild
+        const childEnd = childStart + studyLoad + cell
+        return { worker: wi, index: Number(m[1]), taken, childStart, childEnd, recordedAt: childEnd + toWorker + recorded, studyLoad, cell }
+      }))
+  if (rows.length !== cells) throw new Error(`expected ${cells} timing lines, got ${rows.length}:\n${outputs.join("\n")}`)
+  const submitted = clock(/submitted at (\S+),/.exec(submitter.output())![1]!, t0)
+  const submitterStart = Number(/, ([\d.]+) s after this process started/.exec(submitter.output())![1]!)
+  // submit (a worker's first cell) or the previous cell recorded (later ones) → the child starts the cell
+  const dispatch = rows.map((r) => {
+    const before = rows.filter((o) => o.worker === r.worker && o.taken < r.taken).map((o) => o.recordedAt)
+    return { first: before.length === 0, secs: (r.childStart - (before.length > 0 ? Math.max(...before) : submitted)) / 1000 }
   })
-  const gaps: Array<number> = []
-  for (const w of new Set(rows.map((r) => r.worker))) {
-    const mine = rows.filter((r) => r.worker === w).sort((a, b) => a.start - b.start)
-    for (let i = 1; i < mine.length; i++) gaps.push(mine[i]!.start - mine[i - 1]!.end)
-  }
+  const back = rows.map((r) => (r.recordedAt - r.childEnd) / 1000)
   const mean = (xs: ReadonlyArray<number>) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length)
-  const warm = rows.filter((r) => rows.some((o) => o.worker === r.worker && o.start < r.start))
-  console.log(`hand-over between cells on a worker: mean ${mean(gaps).toFixed(3)} s, max ${Math.max(...gaps).toFixed(3)} s`)
-  console.log(`cell in a warm child:           mean ${mean(warm.map((r) => r.secs)).toFixed(1)} s (sequential: ${(seqSecs / cells).toFixed(1)} s per cell with one start-up)`)
-  console.log(`run-cell with nothing to do:    ${noopSecs.toFixed(1)} s (process start-up, study load and compile)`)
+  const stat = (xs: ReadonlyArray<number>) => `mean ${mean(xs).toFixed(3)} s, max ${Math.max(...xs).toFixed(3)} s`
+  const lastRecorded = Math.max(...rows.map((r) => r.recordedAt))
+  const clusterTotalCpu = submitterCpu + workerCpu + postgresCpu
+
+  const f = (x: number) => `${x.toFixed(1)} s`
+  console.log(`8-cell tiny study, ${steps} steps per cell, backend ${backend} with 1 thread, ${os.cpus().length} cores`)
+  console.log(`one process in sequence:        ${f(seqSecs)} wall, ${f(seqCpu)} CPU (load average before: ${loadSeq})`)
+  console.log(`two workers (1 slot each):      ${f(clusterSecs)} wall, ${f(clusterTotalCpu)} CPU = submitter ${f(submitterCpu)} + workers ${f(workerOwnCpu)} + cell processes ${f(workerCpu - workerOwnCpu)} + PostgreSQL ${f(postgresCpu)} (load average before: ${loadCluster})`)
+  console.log(`speedup:                        ${(seqSecs / clusterSecs).toFixed(2)}x wall, ${(seqCpu / clusterTotalCpu).toFixed(2)}x CPU (sequential CPU / cluster CPU; 1.00 = no CPU spent on distribution)`)
+  console.log(`dispatch per cell:              submit or previous cell recorded → child starts the cell: ${stat(dispatch.map((d) => d.secs))}`)
+  console.log(`                                (each worker's first cell, from submit: ${stat(dispatch.filter((d) => d.first).map((d) => d.secs))}; later cells: ${stat(dispatch.filter((d) => !d.first).map((d) => d.secs))})`)
+  console.log(`                                child done → result recorded in PostgreSQL: ${stat(back)}`)
+  console.log(`                                study load in the child: ${stat(rows.map((r) => r.studyLoad / 1000))}; the cell itself: ${stat(rows.map((r) => r.cell / 1000))}`)
+  console.log(`submitter:                      ${f(submitterStart)} from its start to the study submitted; ${f((lastRecorded - t0) / 1000 - submitterStart)} submitted → last result recorded; ${f((tEnd - lastRecorded) / 1000)} from there to its exit (study complete seen, folders checked, study collected)`)
+  console.log(`workers' start-up (once):       ${f(workerStartSecs)} wall, ${f(workerStartCpu)} CPU (joining the cluster, preloading the cell processes)`)
+  console.log(`run-cell with nothing to do:    ${f(noopSecs)} (process start-up, study load and compile)`)
+  console.log(`load average after:             ${load()}`)
+  console.log(`per cell (s): worker, cell, wait before taken (from submit or its worker's previous cell), taken → child, study load, cell, child done → recorded`)
+  for (const r of [...rows].sort((a, b) => a.taken - b.taken)) {
+    const before = rows.filter((o) => o.worker === r.worker && o.taken < r.taken).map((o) => o.recordedAt)
+    const from = before.length > 0 ? Math.max(...before) : submitted
+    console.log(`  b${r.worker + 1} ${r.index}  ${((r.taken - from) / 1000).toFixed(3)}  ${((r.childStart - r.taken) / 1000).toFixed(3)}  ${(r.studyLoad / 1000).toFixed(3)}  ${(r.cell / 1000).toFixed(3)}  ${((r.recordedAt - r.childEnd) / 1000).toFixed(3)}`)
+  }
 } finally {
   pg.stop()
   fs.rmSync(root, { recursive: true, force: true })

@@ -12,7 +12,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { readJson } from "../resilience/harness.ts"
-import { comparableEvents, lastStep, type Proc, run, runDirs, start, stop, tinyStudy, until, worker } from "./harness.ts"
+import { comparableEvents, killAll, lastStep, type Proc, run, runDirs, start, stop, tinyStudy, until, worker } from "./harness.ts"
 import * as Postgres from "./postgres.ts"
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "rekindle-cluster-"))
@@ -47,10 +47,8 @@ beforeAll(async () => {
   pg = await Postgres.start()
 })
 
-afterAll(async () => {
-  for (const p of procs) {
-    if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGKILL")
-  }
+afterAll(() => {
+  killAll(procs)
   pg?.stop()
 })
 

@@ -41,9 +41,15 @@ export interface Proc {
   readonly waitFor: (re: RegExp, timeoutMs?: number) => Promise<void>
 }
 
-/** Starts `rekindle <args>`. */
-export const start = (args: ReadonlyArray<string>, cwd?: string): Proc => {
-  const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"], ...(cwd !== undefined ? { cwd } : {}) })
+/**
+ * Starts `rekindle <args>`; with `host`, as if on another machine of that name (its own UTS
+ * namespace, `unshare --uts`: needs root; the pid is rekindle's own, so a signal reaches it).
+ */
+export const start = (args: ReadonlyArray<string>, cwd?: string, host?: string): Proc => {
+  const command = host === undefined
+    ? [process.execPath, bin, ...args]
+    : ["unshare", "--uts", "sh", "-c", `hostname ${host} && exec "$0" "$@"`, process.execPath, bin, ...args]
+  const child = spawn(command[0]!, command.slice(1), { stdio: ["ignore", "pipe", "pipe"], ...(cwd !== undefined ? { cwd } : {}) })
   let text = ""
   const waiters: Array<{ re: RegExp; done: () => void }> = []
   const onData = (d: unknown) => {
@@ -76,9 +82,9 @@ export const run = async (args: ReadonlyArray<string>, cwd?: string) => {
   return { code, out: p.output() }
 }
 
-/** Starts a worker and waits until it has joined the cluster. */
-export const worker = async (db: string, name: string, runsDir: string, cache: string, extra: ReadonlyArray<string> = []) => {
-  const p = start(["worker", "--db", db, "--name", name, "--host", "127.0.0.1", "--runs-dir", runsDir, "--cache", cache, ...extra])
+/** Starts a worker (on another host name with `host`, see `start`) and waits until it has joined the cluster. */
+export const worker = async (db: string, name: string, runsDir: string, cache: string, extra: ReadonlyArray<string> = [], host?: string) => {
+  const p = start(["worker", "--db", db, "--name", name, "--host", "127.0.0.1", "--runs-dir", runsDir, "--cache", cache, ...extra], undefined, host)
   await p.waitFor(new RegExp(`worker ${name}: ready`))
   return p
 }
@@ -87,6 +93,13 @@ export const worker = async (db: string, name: string, runsDir: string, cache: s
 export const stop = async (p: Proc) => {
   if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGTERM")
   await p.exited
+}
+
+/** Kills (SIGKILL) every process still running: a test file's clean-up. */
+export const killAll = (procs: ReadonlyArray<Proc>) => {
+  for (const p of procs) {
+    if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGKILL")
+  }
 }
 
 /** A run folder's events without timings and resume markers. */

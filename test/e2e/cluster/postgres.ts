@@ -40,6 +40,8 @@ export interface Server {
   readonly restart: () => void
   /** Stops the server and removes its folder. */
   readonly stop: () => void
+  /** Runs one SQL statement with psql; the rows, one line each, fields separated by `|`. */
+  readonly query: (sql: string) => Array<string>
 }
 
 const asRoot = typeof process.getuid === "function" && process.getuid() === 0
@@ -80,6 +82,9 @@ export const start = async (): Promise<Server> => {
     dir,
     halt: down,
     restart: up,
+    query: (q) =>
+      execFileSync(path.join(bin, "psql"), ["-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-d", "postgres", "-AtX", "-c", q], { stdio: "pipe" })
+        .toString().split("\n").filter((l) => l !== ""),
     stop: () => {
       down()
       fs.rmSync(dir, { recursive: true, force: true })

@@ -5,16 +5,15 @@
  * the PostgreSQL client) is loaded only by these commands.
  */
 import { UserError } from "@rekindle/core/Errors"
-import { Console, Effect, FileSystem, Option, Path, Schema } from "effect"
+import { Console, Effect, Fiber, FileSystem, Option, Path, Schema } from "effect"
 import { Command, Flag } from "effect/cli"
 import { createHash } from "node:crypto"
 import * as os from "node:os"
 import type { Cell } from "@rekindle/cluster"
 import * as CellProcesses from "../CellProcesses.ts"
+import { fileHash } from "../FileHash.ts"
 import type * as Cells from "../Cells.ts"
-import * as Lazy from "../Lazy.ts"
 import * as LazyCells from "../LazyCells.ts"
-import * as Summary from "../Summary.ts"
 import { cacheFlag, pipelineArg, runsDirFlag, setFlag, threadsFlag } from "./Shared.ts"
 
 /** `@rekindle/cluster`, loaded on demand (the single-machine path never loads it). */
@@ -33,14 +32,14 @@ export const refs = (file: string, sets: ReadonlyArray<string>, runsDir: string,
   Effect.gen(function*() {
     const path = yield* Path.Path
     const abs = path.resolve(file)
-    const fileHash = yield* (yield* LazyCells.cells).fileHash(abs)
+    const hash = yield* fileHash(abs)
     const root = yield* (yield* LazyCells.cells).studyRoot(runsDir, prepared)
-    const id = studyId(prepared, cells, fileHash, sets, root)
+    const id = studyId(prepared, cells, hash, sets, root)
     const out: Array<Cell.CellRef> = cells.map((c) => ({
       studyId: id,
       study: prepared.study.name,
       file: abs,
-      fileHash,
+      fileHash: hash,
       sets: [...sets],
       index: c.index,
       runId: c.runId,
@@ -86,6 +85,9 @@ export const submitStudy = (
       db,
       studyId: id,
       cells: all,
+      onSubmitted: Effect.suspend(() =>
+        Console.log(`study ${id}: submitted at ${new Date().toISOString().slice(11, 23)}, ${process.uptime().toFixed(1)} s after this process started`)
+      ),
       onProgress: (line) => Console.log(`[${time()}] ${line}`)
     })
     yield* Console.log(`study ${id}: done in ${((Date.now() - t0) / 1000).toFixed(1)} s`)
@@ -123,7 +125,7 @@ const performCell = (o: {
     if (!(yield* fs.exists(cell.file).pipe(Effect.orElseSucceed(() => false)))) {
       return failed(`the study file ${cell.file} does not exist on worker ${worker} (every machine must see it at the same path)`)
     }
-    const hash = yield* (yield* LazyCells.cells).fileHash(cell.file).pipe(Effect.orElseSucceed(() => "unreadable"))
+    const hash = yield* fileHash(cell.file).pipe(Effect.orElseSucceed(() => "unreadable"))
     if (hash !== cell.fileHash) {
       return failed(`the study file ${cell.file} on worker ${worker} differs from the submitted one ` +
         `(sha256 ${hash.slice(0, 12)} here, ${cell.fileHash.slice(0, 12)} submitted); make every machine see the same file`)
@@ -140,22 +142,35 @@ const performCell = (o: {
       ...cell.sets.flatMap((s) => ["--set", s])
     ]
     const exit = yield* o.children.run(`${cell.file} ${cell.fileHash} ${threads ?? "-"}`, args, `[${worker} cell ${cell.index}] `)
-    if (exit.code === 0) {
-      const summary = yield* Summary.read(dir).pipe(Effect.option)
-      const evalLoss = summary._tag === "Some" ? summary.value.finalEvalLoss : undefined
-      yield* Console.log(`[${worker} cell ${cell.index}] reported: ${cell.runId} finished` + (evalLoss !== undefined ? `, final eval loss ${evalLoss.toFixed(4)}` : ""))
-      return {
-        index: cell.index,
-        runId: cell.runId,
-        status: "finished",
-        worker,
-        dir,
-        ms: Date.now() - t0,
-        ...(evalLoss !== undefined ? { finalEvalLoss: evalLoss } : {})
-      } satisfies Cell.CellResult
+    const report = exit.report
+    const timings: Cell.CellTimings = {
+      taken: t0,
+      ...(report !== undefined ? { childStart: report.timings.start, childEnd: report.timings.end } : {}),
+      ...(report?.timings.loaded !== undefined ? { loaded: report.timings.loaded } : {}),
+      reported: Date.now()
     }
-    return failed(CellProcesses.failure(exit))
+    const base = { index: cell.index, runId: cell.runId, worker, dir, ms: Date.now() - t0, timings }
+    if (exit.code === 0 && report !== undefined && report.status !== "failed") {
+      yield* Console.log(`[${worker} cell ${cell.index}] reported: ${cell.runId} finished` + (report.finalEvalLoss !== undefined ? `, final eval loss ${report.finalEvalLoss.toFixed(4)}` : ""))
+      return { ...base, status: "finished", ...(report.finalEvalLoss !== undefined ? { finalEvalLoss: report.finalEvalLoss } : {}) } satisfies Cell.CellResult
+    }
+    // the cell's own verdict, as the CLI printed it (a user error keeps its field paths)
+    if (report?.error !== undefined) return { ...base, status: "failed", error: report.error } satisfies Cell.CellResult
+    // no result file: the child was killed, or never got to the cell (e.g. bad arguments)
+    return { ...base, status: "failed", error: CellProcesses.failure(exit) } satisfies Cell.CellResult
   })
+
+/** The phases of a recorded cell, one line (seconds): what the worker added around the training. */
+const timingLine = (worker: string, cell: Cell.CellRef, r: Cell.CellResult, recorded: number) => {
+  const t = r.timings
+  if (t === undefined) return Effect.void
+  const s = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined ? `${((b - a) / 1000).toFixed(3)} s` : "?")
+  return Console.log(
+    `[${worker} cell ${cell.index}] timings: taken at ${new Date(t.taken).toISOString().slice(11, 23)}, ` +
+      `to the child ${s(t.taken, t.childStart)}, study load ${s(t.childStart, t.loaded)}, cell ${s(t.loaded, t.childEnd)}, ` +
+      `result to the worker ${s(t.childEnd, t.reported)}, recorded ${s(t.reported, recorded)}`
+  )
+}
 
 /** A free TCP port on this machine (the worker's default). */
 const freePort = Effect.promise(() =>
@@ -197,9 +212,11 @@ export const worker = Command.make(
     const me = Option.getOrElse(name, () => `${os.hostname()}-${process.pid}`)
     const listen = Option.isSome(port) ? port.value : yield* freePort
     const address = Option.getOrElse(host, () => os.hostname())
-    const children = CellProcesses.make()
+    const children = CellProcesses.make({ warm: slots })
     const perform = performCell({ runsDir, cache, threads, children })
     const services = yield* Effect.context<FileSystem.FileSystem | Path.Path>()
+    // the cell processes load the engine while the worker joins the cluster
+    const warming = yield* Effect.forkChild(children.warmUp)
     return yield* Worker.serve({
       db,
       slots,
@@ -207,7 +224,8 @@ export const worker = Command.make(
       host: address,
       port: listen,
       perform: (cell, w) => Effect.provide(perform(cell, w), services),
-      onReady: Console.log(`worker ${me}: ready on ${address}:${listen}, ${slots} slot${slots === 1 ? "" : "s"}, runs in ${runsDir}`)
+      onRecorded: (cell, r, at) => timingLine(me, cell, r, at),
+      onReady: Effect.andThen(Fiber.join(warming), Console.log(`worker ${me}: ready on ${address}:${listen}, ${slots} slot${slots === 1 ? "" : "s"}, runs in ${runsDir}`)),
     }).pipe(Effect.ensuring(children.shutdown))
   })
 ).pipe(Command.withDescription("Serve study cells from a cluster (PostgreSQL): each cell runs as a child process"))

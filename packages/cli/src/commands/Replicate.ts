@@ -14,6 +14,7 @@ import { Command, Flag } from "effect/cli"
 import * as os from "node:os"
 import { fileURLToPath } from "node:url"
 import * as CellProcesses from "../CellProcesses.ts"
+import { fileHash } from "../FileHash.ts"
 import type * as Cells from "../Cells.ts"
 import * as Estimate from "../Estimate.ts"
 import * as Lazy from "../Lazy.ts"
@@ -245,7 +246,7 @@ export const replicate = Command.make(
       const { submitStudy } = yield* Effect.promise(() => import("./Cluster.ts"))
       failures = (yield* submitStudy(cluster.value, studyFile, sets, runsDir, prepared, cells)) === 0 ? 0 : 1
     } else if (pending.length > 0) {
-      const fileHash = yield* Cells.fileHash(studyFile)
+      const hash = yield* fileHash(studyFile)
       const local = yield* runLocally({
         pending,
         total: cells.length,
@@ -253,7 +254,7 @@ export const replicate = Command.make(
         jobs: slots,
         estimateOf,
         args: (c) => cellArgs({ file: studyFile, runsDir, cache: path.resolve(cache), sets, smoke }, c),
-        key: `${studyFile} ${fileHash}`,
+        key: `${studyFile} ${hash}`,
         budgetMs,
         t0
       })

@@ -5,14 +5,16 @@
  * than `--expect-hash`: refused); `collect` writes study.json, the comparison and report.html from
  * the run folders; `status --cluster` shows a study's progress on a cluster without submitting.
  */
-import { UserError } from "@rekindle/core/Errors"
-import { Console, Effect, Option, Path } from "effect"
+import { formatUserError, UserError } from "@rekindle/core/Errors"
+import { Cause, Console, Effect, Option, Path } from "effect"
 import { Command, Flag } from "effect/cli"
 import * as CellProcesses from "../CellProcesses.ts"
+import * as CellReport from "../CellReport.ts"
 import type * as Cells from "../Cells.ts"
 import * as Lazy from "../Lazy.ts"
 import * as LazyCells from "../LazyCells.ts"
 import { runCommand } from "../Exit.ts"
+import * as Summary from "../Summary.ts"
 import * as Cluster from "./Cluster.ts"
 import { experiment, ExitCode } from "./Run.ts"
 import { cacheFlag, keepCheckpointsFlag, pipelineArg, runsDirFlag, setFlag, threadsFlag } from "./Shared.ts"
@@ -55,38 +57,71 @@ const runCell = Command.make(
     smoke: Flag.Int("smoke").pipe(
       Flag.withDescription("Run the cell's smoke version: N steps with every stage, probe, evaluation and checkpoint compressed into them (its own run id)"),
       Flag.optional
+    ),
+    result: Flag.String("result").pipe(
+      Flag.withDescription("Also write the outcome as JSON to this file: status, error (as printed), final eval loss, phase times"),
+      Flag.optional
     )
   },
-  Effect.fn("study.run-cell")(function*({ study, index, runsDir, set, cache, keepCheckpoints, threads, expectHash, takeOverLock, smoke }) {
+  Effect.fn("study.run-cell")(function*({ study, index, runsDir, set, cache, keepCheckpoints, threads, expectHash, takeOverLock, smoke, result }) {
     yield* CellProcesses.exitWithParent
-    const path = yield* Path.Path
-    const { prepared, cells: full } = yield* (yield* LazyCells.cells).load(study, set)
-    const picked = yield* (yield* LazyCells.cells).pick(full, index)
-    const cell = Option.isSome(smoke) ? (yield* (yield* LazyCells.cells).shorten(prepared, [picked], smoke.value))[0]! : picked
-    if (Option.isSome(expectHash) && expectHash.value !== cell.pipelineHash) {
-      return yield* new UserError({
-        message: `cell ${index} (${cell.name} seed ${cell.seed}) has pipeline hash ${cell.pipelineHash} here, but ${expectHash.value} was expected: ` +
-          `the study file, its --set overrides or the installed plugins differ from where the cells were listed`
+    const timings: { start: number; loaded?: number; trainStart?: number } = { start: Date.now() }
+    const known: { runId?: string; dir?: string } = {}
+    const report = (r: Pick<CellReport.CellReport, "status"> & Partial<CellReport.CellReport>) =>
+      Option.isSome(result)
+        ? CellReport.write(result.value, { index, ...known, ...r, timings: { ...timings, end: Date.now() } }).pipe(
+          Effect.mapError((e) => new UserError({ message: `--result: cannot write ${result.value}: ${e.message}` }))
+        )
+        : Effect.void
+    const outcome = yield* Effect.gen(function*() {
+      const path = yield* Path.Path
+      const { prepared, cells: full } = yield* (yield* LazyCells.cells).loadKept(study, set)
+      const picked = yield* (yield* LazyCells.cells).pick(full, index)
+      const cell = Option.isSome(smoke) ? (yield* (yield* LazyCells.cells).shorten(prepared, [picked], smoke.value))[0]! : picked
+      known.runId = cell.runId
+      if (Option.isSome(expectHash) && expectHash.value !== cell.pipelineHash) {
+        return yield* new UserError({
+          message: `cell ${index} (${cell.name} seed ${cell.seed}) has pipeline hash ${cell.pipelineHash} here, but ${expectHash.value} was expected: ` +
+            `the study file, its --set overrides or the installed plugins differ from where the cells were listed`
+        })
+      }
+      const plan = Option.isSome(threads) ? { ...cell.plan, backend: { ...cell.plan.backend, threads: threads.value } } : cell.plan
+      const root = yield* (yield* LazyCells.cells).studyRoot(runsDir, prepared)
+      known.dir = path.join(root, cell.runId)
+      const backends = yield* (yield* Lazy.pipeline).Compile.backendProviders(prepared.registry)
+      const trainer = yield* experiment
+      const { Lock } = yield* Effect.promise(() => import("@rekindle/run"))
+      timings.loaded = Date.now()
+      return yield* (yield* LazyCells.cells).runCell(trainer, { ...cell, plan }, root, {
+        cacheDir: cache,
+        backends,
+        keepCheckpoints,
+        source: path.resolve(study),
+        onStart: Effect.andThen(
+          Effect.sync(() => (timings.trainStart = Date.now())),
+          Console.log(`cell ${index}: ${cell.runId} (${cell.name} seed ${cell.seed})`)
+        )
+      }).pipe(Effect.provideService(Lock.ForeignLocks, takeOverLock ? "stale" : "held"))
+    }).pipe(
+      Effect.tapCause((cause) => {
+        if (Cause.hasInterruptsOnly(cause)) return Effect.void
+        const e = Cause.squash(cause)
+        return e instanceof UserError
+          ? report({ status: "failed", kind: "user", error: formatUserError(e) })
+          : report({ status: "failed", kind: "internal", error: `internal error (a bug in rekindle or a plugin):\n${Cause.pretty(cause)}` })
       })
-    }
-    const plan = Option.isSome(threads) ? { ...cell.plan, backend: { ...cell.plan.backend, threads: threads.value } } : cell.plan
-    const root = yield* (yield* LazyCells.cells).studyRoot(runsDir, prepared)
-    const backends = yield* (yield* Lazy.pipeline).Compile.backendProviders(prepared.registry)
-    const trainer = yield* experiment
-    const { Lock } = yield* Effect.promise(() => import("@rekindle/run"))
-    const outcome = yield* (yield* LazyCells.cells).runCell(trainer, { ...cell, plan }, root, {
-      cacheDir: cache,
-      backends,
-      keepCheckpoints,
-      source: path.resolve(study),
-      onStart: Console.log(`cell ${index}: ${cell.runId} (${cell.name} seed ${cell.seed})`)
-    }).pipe(Effect.provideService(Lock.ForeignLocks, takeOverLock ? "stale" : "held"))
-    if (outcome._tag === "Skipped") yield* Console.log(`cell ${index}: ${cell.runId} already finished in ${outcome.dir}; nothing to do`)
-    else if (outcome._tag === "Finished") yield* Console.log(`cell ${index}: finished in ${outcome.dir}`)
-    else {
-      yield* Console.error(`cell ${index}: run failed at step ${outcome.error.step}: ${outcome.error.message}`)
+    )
+    if (outcome._tag === "Failed") {
+      const error = `cell ${index}: run failed at step ${outcome.error.step}: ${outcome.error.message}`
+      yield* report({ status: "failed", kind: "run", error })
+      yield* Console.error(error)
       return yield* new ExitCode({ code: 1 })
     }
+    const summary = yield* Summary.read(outcome.dir).pipe(Effect.option)
+    const evalLoss = summary._tag === "Some" ? summary.value.finalEvalLoss : undefined
+    yield* report({ status: outcome._tag === "Skipped" ? "skipped" : "finished", ...(evalLoss !== undefined ? { finalEvalLoss: evalLoss } : {}) })
+    if (outcome._tag === "Skipped") yield* Console.log(`cell ${index}: ${known.runId} already finished in ${outcome.dir}; nothing to do`)
+    else yield* Console.log(`cell ${index}: finished in ${outcome.dir}`)
   })
 ).pipe(Command.withDescription("Run one cell of a study (idempotent: a finished cell is left alone, an interrupted one resumes)"))
 
@@ -107,6 +142,13 @@ const serveCells = Command.make(
   {},
   Effect.fn("study.serve-cells")(function*() {
     yield* CellProcesses.exitWithParent
+    // load what every cell needs before the first one comes (the worker waits for this line)
+    yield* LazyCells.cells
+    yield* Lazy.pipeline
+    yield* Lazy.builtins
+    yield* experiment
+    yield* Effect.promise(() => import("@rekindle/run"))
+    process.stderr.write(`${CellProcesses.readyMarker}\n`)
     const runOne = runCommand(runCell)
     const next = CellProcesses.requests()
     while (true) {
