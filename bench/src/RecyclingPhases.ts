@@ -7,7 +7,7 @@
  *   npx tsx bench/src/RecyclingPhases.ts [--config reference] [--blas auto] [--reps 7]
  */
 import "@rekindle/engine/Gradients"
-import { Event, Key } from "@rekindle/core"
+import { Event, Key, Slots } from "@rekindle/core"
 import { Backends } from "@rekindle/engine"
 import { Measure, Model } from "@rekindle/model"
 import { adam } from "@rekindle/plugin-optim"
@@ -15,7 +15,6 @@ import { initial } from "@rekindle/plugin-reinit"
 import { magnitudeSmallest } from "@rekindle/plugin-select"
 import * as Recycling from "@rekindle/recycling"
 import { TrainLoop } from "@rekindle/training"
-import { Slots } from "@rekindle/core"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect } from "effect"
 import * as os from "node:os"
@@ -62,7 +61,7 @@ const main = async () => {
   for (let r = -1; r < reps; r++) {
     const step = 100 + r
     const t0 = performance.now()
-    const signals = timed("signals (magnitudes before)", () => tf.tidy(() => Measure.measure(model, params, step, undefined, undefined)))
+    const signals = timed("signals (magnitudes before)", () => Measure.measure(model, params, step))
     const eligible = topology.layers.map((l) => new Uint8Array(l.dFF).fill(1))
     const request = Recycling.Selector.request(stage, topology, eligible)
     const choice = timed("select (criterion)", () => Recycling.Selector.choose(stage, { main: stage.criterion.criterion.init(topology), shadows: [] }, signals, request, key, step))
@@ -83,7 +82,7 @@ const main = async () => {
     loop.setOptState(next)
     const after = timed("magnitudes after", () => Measure.magnitudes(topology, params))
     timed("events + lineage", () => {
-      const ev = choice.selection.layers.map((l, p) => Event.Recycle.make({
+      const ev: Array<Event.Event> = choice.selection.layers.map((l, p) => Event.Recycle.make({
         step, stage: 0, layer: topology.layers[p]!.layer, criterion: stage.criterion.id, reinit: stage.reinit.id, k: request.k[p]!,
         indices: [...l.indices], scores: [...l.scores], magnitudeBefore: 0, magnitudeAfter: after[p]![l.indices[0]!]!, key: rkey.path,
         optimizerState: "zero-moments", shadow: []
