@@ -23,8 +23,12 @@ export type LayerTensors = { readonly in: tf.Tensor; readonly out: tf.Tensor } &
  * of the probe batch per observation, `optimizer` nothing (the slots exist anyway).
  */
 export interface SignalNeeds {
-  /** The training step's h, ∂L/∂h and ∂L/∂W (observed inside the step, before its update). */
-  readonly step?: boolean
+  /**
+   * The training step's h, ∂L/∂h and ∂L/∂W (`true`: observed inside the step, before its update;
+   * h and ∂L/∂h come from a tap in the activation's gradient, held to the end of the step), or only
+   * its ∂L/∂W (`"gradients"`: the step's own gradients, no tap, nothing held).
+   */
+  readonly step?: boolean | "gradients"
   /** h on the run's probe batch (forward only). */
   readonly probe?: boolean
   /** The optimizer's slots of the layer's slices. */
@@ -41,11 +45,11 @@ export interface LayerView {
   readonly layer: FFLayer
   /** The layer's parameters by role. */
   readonly weights: LayerTensors
-  /** ∂L/∂W by role (`needs.step`); a parameter frozen in this step reads as zeros. */
+  /** ∂L/∂W by role (`needs.step`, `true` or `"gradients"`); a parameter frozen in this step reads as zeros. */
   readonly grads?: LayerTensors
-  /** h `[tokens, dFF]`: the step's activations (`needs.step`) or the probe batch's (`needs.probe`). */
+  /** h `[tokens, dFF]`: the step's activations (`needs.step: true`) or the probe batch's (`needs.probe`). */
   readonly hidden?: tf.Tensor2D
-  /** ∂L/∂h `[tokens, dFF]` of the step (`needs.step`). */
+  /** ∂L/∂h `[tokens, dFF]` of the step (`needs.step: true`). */
   readonly hiddenGrad?: tf.Tensor2D
   /** The optimizer's slots by slot name, each by role (`needs.optimizer`). */
   readonly slots?: Readonly<Record<string, LayerTensors>>

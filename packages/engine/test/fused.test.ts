@@ -278,6 +278,22 @@ describe("RekindleColumnDot", () => {
       expectClose(`columnDot ${shape}`, actual, expected, 1e-5)
     }
     await use("wasm")
+    // bit for bit the float64 sum over rows in row order, rounded once (rows not a multiple of 4 included)
+    for (const shape of [[3, 5], [301, 65], [1024, 33]] as Array<[number, number]>) {
+      const [n, d] = shape
+      const av = seeded(21, n * d).map((v) => Math.fround(v * 3))
+      const bv = seeded(22, n * d).map((v) => Math.fround(v * 0.25))
+      const expected = new Float32Array(d)
+      for (let j = 0; j < d; j++) {
+        let s = 0
+        for (let r = 0; r < n; r++) s += av[r * d + j]! * bv[r * d + j]!
+        expected[j] = s
+      }
+      const actual = tf.tidy(() =>
+        (tf.engine().runKernel("RekindleColumnDot", { a: tf.tensor2d(av, shape), b: tf.tensor2d(bv, shape) } as unknown as tf.NamedTensorMap, {}) as tf.Tensor).dataSync()
+      )
+      expect(Array.from(actual)).toEqual(Array.from(expected))
+    }
     const before = tf.memory().numTensors
     const x = t([5, 3], 1)
     tf.tidy(() => void tf.engine().runKernel("RekindleColumnDot", { a: x, b: x } as unknown as tf.NamedTensorMap, {}))

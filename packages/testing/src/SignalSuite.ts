@@ -60,15 +60,19 @@ export const observe = (
   const hiddenGrad: Array<tf.Tensor2D | undefined> = Array.from({ length: n })
   let grads: Record<string, tf.Tensor> | undefined
   tf.tidy(() => {
-    if (needs.step === true) {
+    if (needs.step === true || needs.step === "gradients") {
       const names = Object.keys(params).sort()
-      const g = tf.grads((...ts: Array<tf.Tensor>) =>
-        model.loss(Object.fromEntries(names.map((name, i) => [name, ts[i]!])), batch, {
-          hiddenGrad: (l, h, dh) => {
+      // h and ∂L/∂h only for `step: true` (as in a run's step: a "gradients" signal gets none)
+      const tap = needs.step === true
+        ? {
+          hiddenGrad: (l: number, h: tf.Tensor2D, dh: tf.Tensor2D) => {
             hidden[l] = keep(tf.clone(h))
             hiddenGrad[l] = keep(tf.clone(dh))
           }
-        })
+        }
+        : undefined
+      const g = tf.grads((...ts: Array<tf.Tensor>) =>
+        model.loss(Object.fromEntries(names.map((name, i) => [name, ts[i]!])), batch, tap)
       )(names.map((name) => params[name]!))
       grads = Object.fromEntries(names.map((name, i) => [name, keep(g[i]!)]))
     } else if (needs.probe === true) {

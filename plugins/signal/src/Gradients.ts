@@ -1,6 +1,7 @@
 /**
- * Gradient signals, from the training step's own backward pass (`needs.step`: h and ∂L/∂h are
- * captured inside the activation's gradient, ∂L/∂W are the step's gradients; no extra pass):
+ * Gradient signals, from the training step's own backward pass (no extra pass): Taylor reads h and
+ * ∂L/∂h (`needs.step: true`: captured inside the activation's gradient), grad-norm and SNIP only
+ * ∂L/∂W, the step's own gradients (`needs.step: "gradients"`: no capture, nothing held):
  *
  * - `signal/taylor` (Molchanov et al. 2017): |mean over tokens of h_i · ∂L/∂h_i|, the first-order
  *   estimate of the loss change when neuron i is removed;
@@ -26,15 +27,15 @@ export const taylor = (): Signal.Signal => ({
   }
 })
 
-/** `signal/grad-norm`. */
+/** `signal/grad-norm` (the step's ∂L/∂W only: no h / ∂L/∂h tap). */
 export const gradNorm = (): Signal.Signal => ({
-  needs: { step: true },
+  needs: { step: "gradients" },
   compute: (v) => tf.sqrt(sumOverSlices(v.layer, v.grads ?? missing("signal/grad-norm", v, "∂L/∂W"), (g) => tf.square(g)))
 })
 
-/** `signal/snip`. */
+/** `signal/snip` (the step's ∂L/∂W only: no h / ∂L/∂h tap). */
 export const snip = (): Signal.Signal => ({
-  needs: { step: true },
+  needs: { step: "gradients" },
   compute: (v) => {
     const grads = v.grads ?? missing("signal/snip", v, "∂L/∂W")
     return sumOverSlices(v.layer, v.weights, (w, role) => {

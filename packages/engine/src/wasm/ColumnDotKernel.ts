@@ -29,7 +29,22 @@ export const kernel: KernelFunc = (args) => {
   const h = heap(backend, "float32")
   const ao = indexOf(backend, a), bo = indexOf(backend, b), oo = indexOf(backend, out)
   const acc = new Float64Array(d)
-  for (let r = 0; r < n; r++) {
+  // four rows per sweep: acc[j] is loaded and stored once per four terms, added in the same row
+  // order as one row at a time (the same float64 sums, bit for bit)
+  let r = 0
+  for (; r + 4 <= n; r += 4) {
+    const a0 = ao + r * d, b0 = bo + r * d
+    const a1 = a0 + d, b1 = b0 + d, a2 = a1 + d, b2 = b1 + d, a3 = a2 + d, b3 = b2 + d
+    for (let j = 0; j < d; j++) {
+      let s = acc[j]!
+      s += h[a0 + j]! * h[b0 + j]!
+      s += h[a1 + j]! * h[b1 + j]!
+      s += h[a2 + j]! * h[b2 + j]!
+      s += h[a3 + j]! * h[b3 + j]!
+      acc[j] = s
+    }
+  }
+  for (; r < n; r++) {
     const ra = ao + r * d
     const rb = bo + r * d
     for (let j = 0; j < d; j++) acc[j]! += h[ra + j]! * h[rb + j]!

@@ -117,6 +117,7 @@ export const make = (options: HostOptions): Host => {
     observer: (step) => {
       const due = dueAt(step)
       if (due.length === 0) return undefined
+      // the h / ∂L/∂h tap only for signals reading them (`step: "gradients"` reads the step's ∂L/∂W alone)
       return { hidden: due.some((i) => bound[i]!.signal.needs.step === true), observe: observe(due) }
     },
     has: (consumer) => bound.some((b) => b.consumer === consumer),

@@ -138,6 +138,22 @@ describe("signal host", () => {
     first.dispose()
   })
 
+  it("taps h and ∂L/∂h only for signals reading them: snip and grad-norm read the step's ∂L/∂W alone", () => {
+    const w = world()
+    const make = (bound: ReadonlyArray<Host.Bound>) => Host.make({ topology: w.model.topology, config: w.model.config, bound })
+    const snipOnly = make([bind("c", "s", "signal/snip", snip()), bind("c", "g", "signal/grad-norm", gradNorm())])
+    expect(snipOnly.observer(0)?.hidden).toBe(false)
+    const withTaylor = make([bind("c", "s", "signal/snip", snip()), bind("c", "t", "signal/taylor", taylor(), { kind: "last" }, 2)])
+    expect(withTaylor.observer(0)?.hidden).toBe(true)
+    // taylor not due at step 1: snip alone, no tap
+    expect(withTaylor.observer(1)?.hidden).toBe(false)
+    // snip without the tap reads the same values as the independent capture of the same step
+    const refs = run(w, snipOnly, 0, 2, snip())
+    snipOnly.read("c").forEach((r, p) => r.s!.forEach((x, i) => expect(x, `layer ${p} neuron ${i}`).toBeCloseTo(refs[1]![p]![i]!, 5)))
+    for (const h of [snipOnly, withTaylor]) h.dispose()
+    w.dispose()
+  })
+
   it("observes nothing when nothing is asked; a probe signal without a probe batch is refused", () => {
     const w = world()
     const host = Host.make({ topology: w.model.topology, config: w.model.config, bound: [] })
