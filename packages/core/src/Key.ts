@@ -45,23 +45,61 @@ export const fold = (key: Key, n: number): Key => ({
 /** A 32-bit integer seed for TF.js random ops (`tf.randomUniform(..., seed)`). */
 export const toSeed = (key: Key): number => key.state
 
-/** A uniform [0, 1) generator (sfc32) seeded by the key; same key, same sequence. */
-export const uniform = (key: Key): (() => number) => {
-  let a = key.state >>> 0
-  let b = fmix32(a ^ 0xdeadbeef)
-  let c = fmix32(b ^ 0x41c64e6d)
-  let d = 1
-  const next = (): number => {
-    const t = (((a + b) >>> 0) + d) >>> 0
-    d = (d + 1) >>> 0
+/** sfc32's state [a, b, c, d] for a key, after the 12 warm-up draws. */
+const seeded = (key: Key): Int32Array => {
+  const s = new Int32Array(4)
+  s[0] = key.state
+  s[1] = fmix32(key.state ^ 0xdeadbeef)
+  s[2] = fmix32(s[1] ^ 0x41c64e6d)
+  s[3] = 1
+  draw(s, new Float64Array(12))
+  return s
+}
+
+/**
+ * The next `out.length` uniform [0, 1) draws of sfc32 state `s` into `out`, advancing `s`. The
+ * state stays in int32 arithmetic (`| 0`: the same bits as unsigned arithmetic mod 2^32), which V8
+ * keeps unboxed in one tight loop.
+ */
+const draw = (s: Int32Array, out: Float64Array): void => {
+  let a = s[0]!
+  let b = s[1]!
+  let c = s[2]!
+  let d = s[3]!
+  for (let i = 0; i < out.length; i++) {
+    const t = (a + b + d) | 0
+    d = (d + 1) | 0
     a = b ^ (b >>> 9)
-    b = (c + (c << 3)) >>> 0
-    c = ((c << 21) | (c >>> 11)) >>> 0
-    c = (c + t) >>> 0
-    return t / 4294967296
+    b = (c + (c << 3)) | 0
+    c = (c << 21) | (c >>> 11)
+    c = (c + t) | 0
+    out[i] = (t >>> 0) / 4294967296
   }
-  for (let i = 0; i < 12; i++) next()
-  return next
+  s[0] = a
+  s[1] = b
+  s[2] = c
+  s[3] = d
+}
+
+/** A uniform [0, 1) generator (sfc32) seeded by the key; same key, same sequence (drawn in blocks). */
+export const uniform = (key: Key): (() => number) => {
+  const s = seeded(key)
+  const block = new Float64Array(256)
+  let i = block.length
+  return () => {
+    if (i === block.length) {
+      draw(s, block)
+      i = 0
+    }
+    return block[i++]!
+  }
+}
+
+/** The first `n` draws of `uniform(key)` at once (the fast path for filling large arrays). */
+export const uniforms = (key: Key, n: number): Float64Array => {
+  const out = new Float64Array(n)
+  draw(seeded(key), out)
+  return out
 }
 
 /** A standard-normal generator (Box-Muller over `uniform`). */

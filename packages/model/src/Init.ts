@@ -41,9 +41,9 @@ export const sample = (dist: Distribution, size: number, key: Key.Key): Float32A
       if (dist.value !== 0) out.fill(dist.value)
       return out
     case "uniform": {
-      const u = Key.uniform(key)
+      const u = Key.uniforms(key, size)
       const b = dist.bound
-      for (let i = 0; i < size; i++) out[i] = (2 * u() - 1) * b
+      for (let i = 0; i < size; i++) out[i] = (2 * u[i]! - 1) * b
       return out
     }
     case "normal": {

@@ -11,12 +11,11 @@
  *   resets, where it holds the slot's reset value. (Slots of other parameters are not compared:
  *   `Slots.resetSlices` only receives the recycled slices, and the optimizer conformance suite
  *   checks that it touches nothing else.)
- * Comparisons run on device: a cheap "anything changed outside the allowed slices?" reduction per
- * tensor, and an exact per-index count (NaN equal to NaN) only when that says yes; values read
- * back are single flags or [dFF]-sized vectors.
+ * "Changed outside the allowed slices?" reads both tensors back once and compares them in JS (exact,
+ * NaN equal to NaN): cheaper on the wasm and cpu backends than full-size comparison kernels.
  */
-import { type Criterion, type Optimizer, type Params, RunError, type Selection, Slices, Slots, type Topology } from "@rekindle/core"
-import * as tf from "@tensorflow/tfjs-core"
+import { type Criterion, type Optimizer, type Params, RunError, type Selection, Slots, type Topology } from "@rekindle/core"
+import type * as tf from "@tensorflow/tfjs-core"
 
 /** Where a check runs, for messages. */
 export interface Where {
@@ -80,37 +79,75 @@ const sliceOwners = (topology: Topology.Topology): Map<string, { position: numbe
   return out
 }
 
-const changedIndices = (before: tf.Tensor, after: tf.Tensor, axis: number): Array<number> => {
-  const counts = tf.tidy(() => Slices.changedAlong(before, after, axis).dataSync())
+type Values = ArrayLike<number>
+
+/** The slice geometry of `shape` along `axis`: count, and elements per slice per outer block. */
+const geometry = (shape: ReadonlyArray<number>, axis: number) => ({
+  n: shape[axis]!,
+  inner: shape.slice(axis + 1).reduce((x, y) => x * y, 1)
+})
+
+/** 32-bit views of 4-byte typed arrays (equal bits: equal values), else undefined. */
+const bits = (a: Values): Uint32Array | undefined =>
+  a instanceof Float32Array || a instanceof Int32Array ? new Uint32Array(a.buffer, a.byteOffset, a.length) : undefined
+
+/**
+ * The indices along `axis` outside `allowed` at which `y` differs from `x` (exact; NaN equals NaN).
+ * Bits are compared first (a tight integer loop); values only where the bits differ.
+ */
+const strayIn = (x: Values, y: Values, shape: ReadonlyArray<number>, axis: number, allowed: ReadonlyArray<number>): Array<number> => {
+  const { inner, n } = geometry(shape, axis)
+  const ok = new Uint8Array(n)
+  for (const i of allowed) ok[i] = 1
+  const stray = new Uint8Array(n)
+  const differs = (e: number) => {
+    const u = x[e]!
+    const v = y[e]!
+    if (u !== v && (u === u || v === v)) {
+      const i = Math.floor(e / inner) % n
+      if (ok[i] === 0) stray[i] = 1
+    }
+  }
+  const bx = bits(x)
+  const by = bits(y)
+  if (bx !== undefined && by !== undefined) {
+    for (let e = 0; e < bx.length; e++) if (bx[e] !== by[e]) differs(e)
+  } else {
+    for (let e = 0; e < x.length; e++) differs(e)
+  }
   const out: Array<number> = []
-  counts.forEach((c, i) => {
-    if (c > 0) out.push(i)
+  stray.forEach((f, i) => {
+    if (f === 1) out.push(i)
   })
   return out
 }
 
+/** max |y − value| over the slices at `indices` along `axis` (NaN when any element is NaN; 0 when none). */
+const offIn = (y: Values, shape: ReadonlyArray<number>, axis: number, indices: ReadonlyArray<number>, value: number): number => {
+  const { inner, n } = geometry(shape, axis)
+  const outer = y.length / (n * inner)
+  let off = 0
+  for (let o = 0; o < outer; o++) {
+    for (const i of indices) {
+      const start = (o * n + i) * inner
+      for (let e = start; e < start + inner; e++) {
+        const d = Math.abs(y[e]! - value)
+        if (d !== d) return Number.NaN
+        if (d > off) off = d
+      }
+    }
+  }
+  return off
+}
+
 /**
  * The indices along `axis` outside `allowed` at which `after` differs from `before` (exact; NaN
- * equals NaN). `outside` may pass the precomputed full-shape mask of the complement of `allowed`.
+ * equals NaN; shapes must match). Both tensors are read back once and compared in JS: on the
+ * backends in use (wasm, cpu) a readback is a copy of memory, far cheaper than the several
+ * full-size kernels (and the full-size mask) an on-device comparison needs.
  */
-export const strayIndices = (
-  before: tf.Tensor,
-  after: tf.Tensor,
-  axis: number,
-  allowed: ReadonlyArray<number>,
-  outside?: tf.Tensor
-): Array<number> => {
-  if (before === after) return []
-  const suspicious = tf.tidy(() => {
-    const differs = tf.notEqual(before, after)
-    if (allowed.length === 0) return tf.any(differs).dataSync()[0] === 1
-    const mask = outside ?? tf.logicalNot(Slices.sliceMask(before.shape, axis, allowed))
-    return tf.any(tf.logicalAnd(differs, mask)).dataSync()[0] === 1
-  })
-  if (!suspicious) return []
-  const ok = new Set(allowed)
-  return changedIndices(before, after, axis).filter((i) => !ok.has(i))
-}
+export const strayIndices = (before: tf.Tensor, after: tf.Tensor, axis: number, allowed: ReadonlyArray<number>): Array<number> =>
+  before.dataId === after.dataId ? [] : strayIn(before.dataSync(), after.dataSync(), before.shape, axis, allowed)
 
 const preview = (xs: ReadonlyArray<number>) => (xs.length > 8 ? `${xs.slice(0, 8).join(", ")}, … (${xs.length})` : xs.join(", "))
 
@@ -132,11 +169,12 @@ export const checkReinit = (
     if (t.dtype !== old.dtype) fail(where, `reinit ${reinit} gave "${name}" dtype ${t.dtype}, expected ${old.dtype}`)
     const owner = owners.get(name) ?? fail(where, `reinit ${reinit} replaced "${name}", which holds no neuron slice`)
     const chosen = selection.layers[owner.position]?.indices ?? []
-    if (chosen.length > 0 && tf.tidy(() => tf.all(tf.isFinite(Slices.gatherAlong(t, owner.axis, chosen))).dataSync()[0]) !== 1) {
+    const values = t.dataSync()
+    if (chosen.length > 0 && !Number.isFinite(offIn(values, t.shape, owner.axis, chosen, 0))) {
       fail(where, `reinit ${reinit} wrote non-finite values into "${name}"`)
     }
-    if (!slicesOnly) continue
-    const stray = strayIndices(old, t, owner.axis, chosen)
+    if (!slicesOnly || old.dataId === t.dataId) continue
+    const stray = strayIn(old.dataSync(), values, t.shape, owner.axis, chosen)
     if (stray.length > 0) fail(where, `reinit ${reinit} changed unchosen neurons [${preview(stray)}] of "${name}"`)
   }
 }
@@ -154,20 +192,7 @@ export const checkSlots = (
   const roles = Slots.rolesOf(policy)
   const bySlice = new Map<string, Slots.NeuronSlice>()
   for (const s of slices) bySlice.set(s.param, s)
-  const outside = new Map<string, tf.Tensor>()
-  const outsideOf = (param: string, x: tf.Tensor, s: Slots.NeuronSlice): tf.Tensor => {
-    let m = outside.get(param)
-    if (m === undefined) {
-      m = tf.tidy(() => tf.logicalNot(Slices.sliceMask(x.shape, s.axis, s.indices)))
-      outside.set(param, m)
-    }
-    return m
-  }
-  try {
-    checkSlotValues(where, optimizer, policy, roles, bySlice, before, after, outsideOf)
-  } finally {
-    for (const m of outside.values()) m.dispose()
-  }
+  checkSlotValues(where, optimizer, policy, roles, bySlice, before, after)
 }
 
 const checkSlotValues = (
@@ -177,8 +202,7 @@ const checkSlotValues = (
   roles: ReadonlySet<Optimizer.SlotSpec["role"]>,
   bySlice: ReadonlyMap<string, Slots.NeuronSlice>,
   before: Optimizer.OptState,
-  after: Optimizer.OptState,
-  outsideOf: (param: string, x: tf.Tensor, s: Slots.NeuronSlice) => tf.Tensor
+  after: Optimizer.OptState
 ): void => {
   for (const slotName of Object.keys(before.slots)) {
     const spec = optimizer.slots[slotName] ?? fail(where, `optimizer state has undeclared slot "${slotName}"`)
@@ -192,12 +216,14 @@ const checkSlotValues = (
       if (s === undefined) continue
       const resets = roles.has(spec.role)
       const allowed = resets ? s.indices : []
-      const stray = strayIndices(x, y, s.axis, allowed, allowed.length > 0 ? outsideOf(param, x, s) : undefined)
+      // a clone (same storage: `resetSlices` clones the slots it leaves alone) cannot differ
+      const same = x.dataId === y.dataId
+      if (same && !resets) continue
+      const values = y.dataSync()
+      const stray = same ? [] : strayIn(x.dataSync(), values, x.shape, s.axis, allowed)
       if (stray.length > 0) fail(where, `optimizer slot "${slotName}" of "${param}" changed outside the reset slices at [${preview(stray)}]`)
       if (resets && s.indices.length > 0) {
-        const off = tf.tidy(() =>
-          tf.max(tf.abs(tf.sub(Slices.gatherAlong(y, s.axis, s.indices), spec.reset))).dataSync()[0]!
-        )
+        const off = offIn(values, y.shape, s.axis, s.indices, spec.reset)
         if (!(off === 0)) fail(where, `policy ${policy}: slot "${slotName}" of "${param}" is not ${spec.reset} on the recycled slices (off by ${off})`)
       }
     }
