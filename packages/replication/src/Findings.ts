@@ -145,28 +145,24 @@ const bySeed = (ctx: Ctx, arm: ArmId, f: (d: ArmData) => number | null): Map<num
 }
 
 /**
- * The paired difference a − b of a measure over the seeds both arms have. The loss measure is
- * compared over the same steps: the window ending where the shorter of the two runs ends.
+ * The paired difference a − b of a measure over the seeds both arms have. The measure gets the
+ * step where the shorter of the two runs ends, so a windowed measure (the loss) compares the same
+ * steps when one arm stops early; measures of the whole run ignore it.
  */
-const diff = (ctx: Ctx, a: ArmId, b: ArmId, f: (d: ArmData) => number | null): Interval => {
-  if (f === loss) {
-    const pairs = runsOf(ctx, a).flatMap((da) => {
-      const db = runsOf(ctx, b).find((x) => x.seed === da.seed)
-      if (db === undefined) return []
-      const end = Math.min(Measures.runSteps(da.run), Measures.runSteps(db.run))
-      const la = Measures.tailLossAt(da.run, end)
-      const lb = Measures.tailLossAt(db.run, end)
-      return la !== null && lb !== null && Number.isFinite(la) && Number.isFinite(lb) ? [{ seed: da.seed, la, lb }] : []
-    }).sort((x, y) => x.seed - y.seed)
-    return pairedDifference(pairs.map((p) => p.la), pairs.map((p) => p.lb))
-  }
-  const xa = bySeed(ctx, a, f)
-  const xb = bySeed(ctx, b, f)
-  const seeds = [...xa.keys()].filter((s) => xb.has(s)).sort((x, y) => x - y)
-  return pairedDifference(seeds.map((s) => xa.get(s)!), seeds.map((s) => xb.get(s)!))
+const diff = (ctx: Ctx, a: ArmId, b: ArmId, f: (d: ArmData, end: number) => number | null): Interval => {
+  const pairs = runsOf(ctx, a).flatMap((da) => {
+    const db = runsOf(ctx, b).find((x) => x.seed === da.seed)
+    if (db === undefined) return []
+    const end = Math.min(Measures.runSteps(da.run), Measures.runSteps(db.run))
+    const va = f(da, end)
+    const vb = f(db, end)
+    return va !== null && vb !== null && Number.isFinite(va) && Number.isFinite(vb) ? [{ seed: da.seed, va, vb }] : []
+  }).sort((x, y) => x.seed - y.seed)
+  return pairedDifference(pairs.map((p) => p.va), pairs.map((p) => p.vb))
 }
 
-const loss = (d: ArmData): number | null => Measures.tailLoss(d.run)
+/** The loss of a run ({@link Measures.tailLossAt}), over the window ending at `end` (default: its last step). */
+const loss = (d: ArmData, end: number = Measures.runSteps(d.run)): number | null => Measures.tailLossAt(d.run, end)
 
 /** "a's measure is lower than b's" as a verdict. */
 const lowerThan = (ctx: Ctx, a: ArmId, b: ArmId, f: (d: ArmData) => number | null, what: string): Verdict =>
