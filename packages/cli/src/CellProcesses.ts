@@ -75,6 +75,19 @@ export const failure = (exit: Ended): string => {
   return why !== "" ? why : `exit code ${exit.code}`
 }
 
+/**
+ * How a cell ended, decided from its result file first (the cell's own verdict, as the CLI printed
+ * it, field paths kept) and from the process only when it wrote none (killed, or bad arguments).
+ */
+export const verdict = (
+  exit: Ended & { readonly report: CellReport.CellReport | undefined }
+): { readonly ok: true; readonly report: CellReport.CellReport } | { readonly ok: false; readonly why: string } => {
+  const report = exit.report
+  if (exit.code === 0 && report !== undefined && report.status !== "failed") return { ok: true, report }
+  if (report?.error !== undefined) return { ok: false, why: report.error }
+  return { ok: false, why: failure(exit) }
+}
+
 /** The line a child writes on stderr once its heavy modules are loaded (it then reads requests). */
 export const readyMarker = "\u001erekindle-cells-ready"
 
