@@ -80,7 +80,8 @@ const main = async () => {
     const next = timed("reset optimizer slices", () => Slots.resetSlices(opt, optimizer, slices, "zero-moments"))
     timed("check slots", () => Recycling.Invariants.checkSlots({ step, stage: 0 }, optimizer, "zero-moments", slices, opt, next))
     loop.setOptState(next)
-    const after = timed("magnitudes after", () => Measure.magnitudes(topology, params))
+    const after = timed("magnitudes after", () =>
+      Recycling.MagnitudesAfter.after(topology, params, choice.selection, signals.layers.map((l) => l.magnitude)))
     timed("events + lineage", () => {
       const ev: Array<Event.Event> = choice.selection.layers.map((l, p) => Event.Recycle.make({
         step, stage: 0, layer: topology.layers[p]!.layer, criterion: stage.criterion.id, reinit: stage.reinit.id, k: request.k[p]!,

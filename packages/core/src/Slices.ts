@@ -4,8 +4,28 @@
  * Reinitializers, optimizer-slot resets and invariant checks use these. Every function builds
  * new tensors (gather / where / mask arithmetic) and never edits a tensor's memory in place; none
  * disposes its inputs. Call them inside `tf.tidy` when intermediate tensors should be freed.
+ * `mergeAlong` and `fillAlong` on float32 run the kernel {@link setAlongKernel} where the backend
+ * has one registered (the engine registers it on wasm: a copy plus slice writes on the heap, no
+ * full-size mask); its result is the same as the `where` composition's, bit for bit.
  */
 import * as tf from "@tensorflow/tfjs-core"
+
+/**
+ * The name of the optional kernel behind `mergeAlong` / `fillAlong`: inputs `x` and optionally
+ * `source` (same shape, both float32), attrs `axis`, `indices` (unique, in range) and `value`;
+ * output a new tensor equal to `x` except on the slices at `indices` along `axis`, which hold
+ * `source`'s elements there (or `value` without `source`).
+ */
+export const setAlongKernel = "RekindleSetAlong"
+
+/** `setAlongKernel`'s result, or undefined where it does not apply (no such kernel, not float32). */
+const setAlong = (t: tf.Tensor, axis: number, indices: ReadonlyArray<number>, value: number, source?: tf.Tensor): tf.Tensor | undefined => {
+  if (t.dtype !== "float32" || (source !== undefined && source.dtype !== "float32")) return undefined
+  if (tf.getKernel(setAlongKernel, tf.getBackend()) === undefined) return undefined
+  checkIndices(t.shape[axis]!, indices)
+  const inputs = source === undefined ? { x: t } : { x: t, source }
+  return tf.engine().runKernel(setAlongKernel, inputs, { axis, indices: [...indices], value }) as tf.Tensor
+}
 
 /** Throws a RangeError unless `indices` are integers in [0, n), each at most once when `unique`. */
 export const checkIndices = (n: number, indices: ReadonlyArray<number>, unique = true): void => {
@@ -124,14 +144,14 @@ export const mergeAlong = (t: tf.Tensor, axis: number, indices: ReadonlyArray<nu
   }
   axisSize(t, axis)
   if (indices.length === 0) return tf.clone(t)
-  return tf.tidy(() => tf.where(sliceMask(t.shape, axis, indices), tf.cast(source, t.dtype), t))
+  return setAlong(t, axis, indices, 0, source) ?? tf.tidy(() => tf.where(sliceMask(t.shape, axis, indices), tf.cast(source, t.dtype), t))
 }
 
 /** `t` with every element of its slices at `indices` along `axis` set to `value` (NaN cleared too). */
 export const fillAlong = (t: tf.Tensor, axis: number, indices: ReadonlyArray<number>, value: number): tf.Tensor => {
   axisSize(t, axis)
   if (indices.length === 0) return tf.clone(t)
-  return tf.tidy(() => tf.where(sliceMask(t.shape, axis, indices), tf.fill(t.shape, value, t.dtype), t))
+  return setAlong(t, axis, indices, value) ?? tf.tidy(() => tf.where(sliceMask(t.shape, axis, indices), tf.fill(t.shape, value, t.dtype), t))
 }
 
 /**

@@ -2,12 +2,13 @@
  * Slot surgery for neuron recycling: `resetSlices` writes each slot's declared `reset` value into
  * given slices (neuron rows/columns) of the slot tensors, choosing slots by role from the
  * recycling policy. It works for any `Optimizer`, since slots carry their roles. Pure: builds new
- * tensors (a full-shape boolean mask and `tf.where`, so NaN/Inf in reset slices are cleared too)
- * and never touches the old state, which the caller disposes.
+ * tensors with `Slices.fillAlong` (every element of a reset slice is overwritten, so NaN/Inf there
+ * are cleared too) and never touches the old state, which the caller disposes.
  */
 import type * as Optimizer from "./Optimizer.ts"
 import * as tf from "@tensorflow/tfjs-core"
 import { Bug } from "./Errors.ts"
+import * as Slices from "./Slices.ts"
 
 /** What recycling does to the optimizer slots of reset neurons. */
 export type Policy = "keep" | "zero-moments" | "zero-moments-and-step"
@@ -23,26 +24,17 @@ export interface NeuronSlice {
 export const rolesOf = (policy: Policy): ReadonlySet<Optimizer.SlotSpec["role"]> =>
   new Set(policy === "keep" ? [] : policy === "zero-moments" ? ["moment"] : ["moment", "step"])
 
-/**
- * The full-shape boolean mask that is true on the given slices of one parameter (built in JS:
- * `tf.where` with a broadcast condition is slow on the wasm backend).
- */
-const sliceMask = (shape: ReadonlyArray<number>, slices: ReadonlyArray<NeuronSlice>): tf.Tensor => {
-  const size = shape.reduce((a, b) => a * b, 1)
-  const flags = new Uint8Array(size)
+/** Throws a Bug unless every slice fits the shape of its parameter. */
+const checkSlices = (shape: ReadonlyArray<number>, slices: ReadonlyArray<NeuronSlice>): void => {
   for (const s of slices) {
     const n = shape[s.axis]
     if (n === undefined) throw new Bug(`resetSlices: parameter "${s.param}" has rank ${shape.length}, no axis ${s.axis}`)
-    const inner = shape.slice(s.axis + 1).reduce((a, b) => a * b, 1)
-    const outer = size / (n * inner)
     for (const i of s.indices) {
       if (!Number.isInteger(i) || i < 0 || i >= n) {
         throw new Bug(`resetSlices: index ${i} out of range [0, ${n}) on axis ${s.axis} of "${s.param}"`)
       }
-      for (let o = 0; o < outer; o++) flags.fill(1, (o * n + i) * inner, (o * n + i + 1) * inner)
     }
   }
-  return tf.tensor(flags, [...shape], "bool")
 }
 
 /**
@@ -60,7 +52,6 @@ export const resetSlices = (
   const byParam = new Map<string, Array<NeuronSlice>>()
   for (const s of neuronSlices) byParam.set(s.param, [...(byParam.get(s.param) ?? []), s])
   const slots = tf.tidy(() => {
-    const masks = new Map<string, tf.Tensor>()
     const out: Record<string, Record<string, tf.Tensor>> = {}
     for (const slotName of Object.keys(state.slots)) {
       const spec = optimizer.slots[slotName]
@@ -80,12 +71,8 @@ export const resetSlices = (
           next[param] = tf.clone(old)
           continue
         }
-        let mask = masks.get(param)
-        if (mask === undefined) {
-          mask = sliceMask(old.shape, slices)
-          masks.set(param, mask)
-        }
-        next[param] = tf.where(mask, tf.fill(old.shape, spec.reset, old.dtype), old)
+        checkSlices(old.shape, slices)
+        next[param] = slices.reduce((t, s) => Slices.fillAlong(t, s.axis, s.indices, spec.reset), old)
       }
       out[slotName] = next
     }

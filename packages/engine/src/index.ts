@@ -4,6 +4,7 @@
  */
 export * as Backends from "./Backends.ts"
 export * as CpuBackend from "./CpuBackend.ts"
+export * as HostValues from "./HostValues.ts"
 export { Engine } from "./Engine.ts"
 export * as Tensors from "./Tensors.ts"
 export { expectNoTensorLeak, tidy } from "./Tensors.ts"

@@ -5,6 +5,7 @@
  */
 import type { BatchTensors, ForwardOptions, HookModel, Params, Signals, Topology } from "@rekindle/core"
 import * as tf from "@tensorflow/tfjs-core"
+import { param } from "./Forward.ts"
 import { magnitudesOf } from "./Neurons.ts"
 
 /** What `measure` needs from the model: its topology and activation statistics. */
@@ -60,6 +61,41 @@ export const magnitudes = (topology: Topology.Topology, params: Params.ParamMap)
   return topology.layers.map((l) => {
     const out = flat.slice(offset, offset + l.dFF)
     offset += l.dFF
+    return out
+  })
+}
+
+/**
+ * Per layer, the magnitudes M_i of the neurons at `indices[p]` only, in that order (one transfer).
+ * A neuron's magnitude depends on its own slices alone, and every reduction behind it (the column
+ * sums of W_in / W_gate squares, the row sums of W_out squares) adds one neuron's elements in the
+ * same order whichever other neurons are present, so the values are bit for bit those of
+ * {@link magnitudes} at the same indices (packages/model/test/Measure.test.ts checks this on wasm
+ * and cpu).
+ */
+export const magnitudesAt = (
+  topology: Topology.Topology,
+  params: Params.ParamMap,
+  indices: ReadonlyArray<ReadonlyArray<number>>
+): Array<Float32Array> => {
+  const picked = topology.layers.map((l, p) => ({ layer: l, at: indices[p] ?? [] })).filter((x) => x.at.length > 0)
+  const flat = picked.length === 0 ? new Float32Array(0) : tf.tidy(() => {
+    const parts = picked.map(({ layer, at }) => {
+      const idx = tf.tensor1d(Int32Array.from(at), "int32")
+      const sub: Record<string, tf.Tensor> = {
+        [layer.win]: tf.gather(param(params, layer.win), idx, 1),
+        [layer.wout]: tf.gather(param(params, layer.wout), idx, 0),
+        ...(layer.gate !== undefined ? { [layer.gate]: tf.gather(param(params, layer.gate), idx, 1) } : {})
+      }
+      return magnitudesOf(sub, { ...layer, dFF: at.length }).magnitude
+    })
+    return tf.concat(parts).dataSync() as Float32Array
+  })
+  let offset = 0
+  return topology.layers.map((_, p) => {
+    const n = indices[p]?.length ?? 0
+    const out = flat.slice(offset, offset + n)
+    offset += n
     return out
   })
 }

@@ -11,10 +11,13 @@
  *   resets, where it holds the slot's reset value. (Slots of other parameters are not compared:
  *   `Slots.resetSlices` only receives the recycled slices, and the optimizer conformance suite
  *   checks that it touches nothing else.)
- * "Changed outside the allowed slices?" reads both tensors back once and compares them in JS (exact,
- * NaN equal to NaN): cheaper on the wasm and cpu backends than full-size comparison kernels.
+ * "Changed outside the allowed slices?" compares both tensors' values in JS (exact, NaN equal to
+ * NaN), in place on the wasm heap (`HostValues.peek`, no copy), elsewhere after one readback each:
+ * cheaper on the wasm and cpu backends than full-size comparison kernels. Heap views are read at
+ * once, with no TF.js operation in between.
  */
 import { type Criterion, type Optimizer, type Params, RunError, type Selection, Slots, type Topology } from "@rekindle/core"
+import { HostValues } from "@rekindle/engine"
 import type * as tf from "@tensorflow/tfjs-core"
 
 /** Where a check runs, for messages. */
@@ -142,12 +145,12 @@ const offIn = (y: Values, shape: ReadonlyArray<number>, axis: number, indices: R
 
 /**
  * The indices along `axis` outside `allowed` at which `after` differs from `before` (exact; NaN
- * equals NaN; shapes must match). Both tensors are read back once and compared in JS: on the
- * backends in use (wasm, cpu) a readback is a copy of memory, far cheaper than the several
- * full-size kernels (and the full-size mask) an on-device comparison needs.
+ * equals NaN; shapes must match). Both tensors' values are compared in JS (in place on the wasm
+ * heap, one readback each elsewhere): far cheaper than the several full-size kernels (and the
+ * full-size mask) an on-device comparison needs.
  */
 export const strayIndices = (before: tf.Tensor, after: tf.Tensor, axis: number, allowed: ReadonlyArray<number>): Array<number> =>
-  before.dataId === after.dataId ? [] : strayIn(before.dataSync(), after.dataSync(), before.shape, axis, allowed)
+  before.dataId === after.dataId ? [] : strayIn(HostValues.peek(before), HostValues.peek(after), before.shape, axis, allowed)
 
 const preview = (xs: ReadonlyArray<number>) => (xs.length > 8 ? `${xs.slice(0, 8).join(", ")}, … (${xs.length})` : xs.join(", "))
 
@@ -169,12 +172,11 @@ export const checkReinit = (
     if (t.dtype !== old.dtype) fail(where, `reinit ${reinit} gave "${name}" dtype ${t.dtype}, expected ${old.dtype}`)
     const owner = owners.get(name) ?? fail(where, `reinit ${reinit} replaced "${name}", which holds no neuron slice`)
     const chosen = selection.layers[owner.position]?.indices ?? []
-    const values = t.dataSync()
-    if (chosen.length > 0 && !Number.isFinite(offIn(values, t.shape, owner.axis, chosen, 0))) {
+    if (chosen.length > 0 && !Number.isFinite(offIn(HostValues.peek(t), t.shape, owner.axis, chosen, 0))) {
       fail(where, `reinit ${reinit} wrote non-finite values into "${name}"`)
     }
     if (!slicesOnly || old.dataId === t.dataId) continue
-    const stray = strayIn(old.dataSync(), values, t.shape, owner.axis, chosen)
+    const stray = strayIn(HostValues.peek(old), HostValues.peek(t), t.shape, owner.axis, chosen)
     if (stray.length > 0) fail(where, `reinit ${reinit} changed unchosen neurons [${preview(stray)}] of "${name}"`)
   }
 }
@@ -219,11 +221,10 @@ const checkSlotValues = (
       // a clone (same storage: `resetSlices` clones the slots it leaves alone) cannot differ
       const same = x.dataId === y.dataId
       if (same && !resets) continue
-      const values = y.dataSync()
-      const stray = same ? [] : strayIn(x.dataSync(), values, x.shape, s.axis, allowed)
+      const stray = same ? [] : strayIn(HostValues.peek(x), HostValues.peek(y), x.shape, s.axis, allowed)
       if (stray.length > 0) fail(where, `optimizer slot "${slotName}" of "${param}" changed outside the reset slices at [${preview(stray)}]`)
       if (resets && s.indices.length > 0) {
-        const off = offIn(values, y.shape, s.axis, s.indices, spec.reset)
+        const off = offIn(HostValues.peek(y), y.shape, s.axis, s.indices, spec.reset)
         if (!(off === 0)) fail(where, `policy ${policy}: slot "${slotName}" of "${param}" is not ${spec.reset} on the recycled slices (off by ${off})`)
       }
     }

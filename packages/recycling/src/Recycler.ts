@@ -19,6 +19,7 @@ import { Blends, type LayerBlendJson } from "./Blends.ts"
 import * as Immunity from "./Immunity.ts"
 import * as Invariants from "./Invariants.ts"
 import * as Lineage from "./Lineage.ts"
+import * as MagnitudesAfter from "./MagnitudesAfter.ts"
 import * as ReadOnly from "./ReadOnly.ts"
 import { reinitialize } from "./Apply.ts"
 import { due } from "./RecyclingSchedule.ts"
@@ -217,7 +218,9 @@ export const make = (options: RecyclerOptions): Recycler => {
       optimizer: input.optimizer,
       blends
     })
-    const after = Measure.magnitudes(topology, input.params)
+    // slices-only: the magnitudes outside the chosen neurons are the ones measured before
+    const before = stage.reinit.reinitializer.slicesOnly ? signals.layers.map((l) => l.magnitude) : undefined
+    const after = MagnitudesAfter.after(topology, input.params, choice.selection, before)
     const events: Array<Event.Event> = choice.selection.layers.map((l, p) =>
       Event.Recycle.make({
         step,

@@ -3,6 +3,7 @@ import { type Criterion, Event, Key, RunError, Selection } from "@rekindle/core"
 import { copy, initial } from "@rekindle/plugin-reinit"
 import { dormant, magnitudeLargest, magnitudeSmallest, random, utility } from "@rekindle/plugin-select"
 import "@tensorflow/tfjs-backend-cpu"
+import { Measure } from "@rekindle/model"
 import * as tf from "@tensorflow/tfjs-core"
 import { beforeAll, describe, expect, it } from "vitest"
 import * as Recycler from "../src/Recycler.ts"
@@ -59,6 +60,25 @@ describe("Recycler", () => {
     expect(lineage).toHaveLength(2)
     expect(r.fired()).toEqual([1])
     expect(Array.from(r.lineageView().resets[0]!).filter((x) => x === 1)).toHaveLength(3)
+    r.dispose()
+    w.dispose()
+  })
+
+  it("measures magnitudes after the event bit for bit as a full measure does (chosen neurons anew, the rest kept)", () => {
+    const w = world({ dFF: 37, dModel: 12 })
+    const r = Recycler.make({ model: w.model, stages: [stage({ schedule: { every: 1, from: 0 }, fraction: 0.2 })], key: w.root })
+    for (let s = 0; s < 3; s++) {
+      const events = drive(w, r, s + 1, s)
+      const full = Measure.magnitudes(w.model.topology, w.params)
+      const lineage = events.filter((e): e is Event.EventOf<"Lineage"> => e._tag === "Lineage")
+      expect(lineage).toHaveLength(2)
+      for (const e of lineage) expect(e.magnitude).toEqual(Array.from(full[e.layer]!))
+      for (const e of recycles(events)) {
+        expect(e.indices.length).toBeGreaterThan(0)
+        const m = full[e.layer]!
+        expect(e.magnitudeAfter).toBe(e.indices.reduce((a, i) => a + m[i]!, 0) / e.indices.length)
+      }
+    }
     r.dispose()
     w.dispose()
   })

@@ -6,7 +6,8 @@
  * UnsortedSegmentSum and the fused kernels are added: `RekindleAdam` (and `RekindleAdamW`, the same with the weight decay and learning-rate tail), the LayerNorm pair
  * `RekindleLayerNorm`/`RekindleLayerNormGrad` and, in wasm SIMD (`kernels.wasm` on tfjs's heap),
  * `RekindleAddLayerNorm`, `RekindleBiasActivation`/`RekindleActivation`, `RekindleSoftmax` and
- * `RekindleSoftmaxCrossEntropy` with their gradient kernels, and the column dot product `RekindleColumnDot` (the Taylor signal) (`simdKernels: false` keeps the
+ * `RekindleSoftmaxCrossEntropy` with their gradient kernels, the column dot product `RekindleColumnDot` (the Taylor signal) and
+ * `RekindleSetAlong` (slice merges and fills for recycling) (`simdKernels: false` keeps the
  * previous JavaScript LayerNorm and Adam and adds none of the SIMD-only ones).
  * Idempotent; {@link uninstall} restores the stock kernels (benchmarks compare both).
  *
@@ -24,6 +25,7 @@ import * as IdentityKernel from "./IdentityKernel.ts"
 import * as ColumnDotKernel from "./ColumnDotKernel.ts"
 import * as LayerNormKernel from "./LayerNormKernel.ts"
 import * as FusedGradients from "./FusedGradients.ts"
+import * as SetAlongKernel from "./SetAlongKernel.ts"
 import * as SliceKernel from "./SliceKernel.ts"
 import * as SoftmaxCrossEntropyKernel from "./SoftmaxCrossEntropyKernel.ts"
 import * as SoftmaxKernel from "./SoftmaxKernel.ts"
@@ -73,6 +75,8 @@ export interface OverrideOptions {
   readonly softmaxCrossEntropy?: boolean
   /** Register `RekindleColumnDot` (Σ_rows a·b per column; the Taylor signal). */
   readonly columnDot?: boolean
+  /** Register `RekindleSetAlong` (`Slices.mergeAlong` / `fillAlong` as a heap copy plus slice writes). */
+  readonly setAlong?: boolean
   /** BatchMatMul: products on the active native BLAS, if any (NativeBlas.ts). */
   readonly blas?: boolean
   /** _FusedMatMul as the BatchMatMul override + Add + activation kernels (needs `batchMatMul`). */
@@ -201,6 +205,7 @@ export const install = (options: OverrideOptions = {}): void => {
   }
   if (simd) FusedGradients.register()
   if (on("columnDot")) add(ColumnDotKernel.kernelName, ColumnDotKernel.kernel)
+  if (on("setAlong")) add(SetAlongKernel.kernelName, SetAlongKernel.kernel)
   g[stateKey] = { replaced, added }
 }
 
