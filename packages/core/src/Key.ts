@@ -95,11 +95,13 @@ export const uniform = (key: Key): (() => number) => {
   }
 }
 
-/** The first `n` draws of `uniform(key)` at once (the fast path for filling large arrays). */
-export const uniforms = (key: Key, n: number): Float64Array => {
-  const out = new Float64Array(n)
-  draw(seeded(key), out)
-  return out
+/**
+ * `uniform(key)`'s sequence in blocks the caller gives (the fast path for filling large arrays
+ * without holding all the draws at once): each call fills `out` with the next `out.length` draws.
+ */
+export const uniformBlocks = (key: Key): ((out: Float64Array) => void) => {
+  const s = seeded(key)
+  return (out) => draw(s, out)
 }
 
 /** A standard-normal generator (Box-Muller over `uniform`). */

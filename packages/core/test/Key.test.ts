@@ -18,6 +18,18 @@ describe("Key", () => {
     const mean = xs.reduce((s, x) => s + x, 0) / xs.length
     expect(Math.abs(mean - 0.5)).toBeLessThan(0.05)
   })
+  it("draws the same sequence in blocks of any size as one by one", () => {
+    const one = Key.uniform(Key.make(9))
+    const xs = Array.from({ length: 1000 }, () => one())
+    const next = Key.uniformBlocks(Key.make(9))
+    const got: Array<number> = []
+    for (const n of [1, 255, 256, 257, 3, 228]) {
+      const block = new Float64Array(n)
+      next(block)
+      got.push(...block)
+    }
+    expect(got).toEqual(xs)
+  })
   it("permutes", () => {
     const p = Array.from(Key.permutation(Key.make(1), 100))
     expect([...p].sort((x, y) => x - y)).toEqual(Array.from({ length: 100 }, (_, i) => i))

@@ -41,9 +41,14 @@ export const sample = (dist: Distribution, size: number, key: Key.Key): Float32A
       if (dist.value !== 0) out.fill(dist.value)
       return out
     case "uniform": {
-      const u = Key.uniforms(key, size)
+      const next = Key.uniformBlocks(key)
+      const block = new Float64Array(Math.min(size, 4096))
       const b = dist.bound
-      for (let i = 0; i < size; i++) out[i] = (2 * u[i]! - 1) * b
+      for (let i = 0; i < size; i += block.length) {
+        const u = size - i >= block.length ? block : block.subarray(0, size - i)
+        next(u)
+        for (let j = 0; j < u.length; j++) out[i + j] = (2 * u[j]! - 1) * b
+      }
       return out
     }
     case "normal": {
