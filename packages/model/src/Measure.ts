@@ -2,8 +2,11 @@
  * The signals criteria read, measured on device and read back in one transfer: per FF layer the
  * norms ‖W_in[:, i]‖₂, ‖W_out[i, :]‖₂, their product M_i and ‖W_out[i, :]‖₁, plus (when a probe
  * batch is given) mean |h_i| and the firing rate on it. Only [dFF] vectors leave the device.
+ * Readbacks leave their tidy scopes through `Tensors.tidyValue`: `tf.tidy` would walk a returned
+ * typed array element by element looking for tensors (~0.4 µs per element).
  */
 import type { BatchTensors, ForwardOptions, HookModel, Params, Signals, Topology } from "@rekindle/core"
+import { Tensors } from "@rekindle/engine"
 import * as tf from "@tensorflow/tfjs-core"
 import { param } from "./Forward.ts"
 import { magnitudesOf } from "./Neurons.ts"
@@ -27,7 +30,7 @@ export const measure = (
 ): Signals => {
   const layers = model.topology.layers
   if (layers.length === 0) return { step, layers: [] }
-  const flat = tf.tidy(() => {
+  const flat = Tensors.tidyValue(() => {
     const parts = layers.flatMap((l) => weightVectors(params, l))
     if (probe !== undefined) {
       const stats = model.activationStats(params, probe, forward)
@@ -56,7 +59,7 @@ export const measure = (
 /** Per layer, the magnitudes M_i only (one transfer). */
 export const magnitudes = (topology: Topology.Topology, params: Params.ParamMap): Array<Float32Array> => {
   if (topology.layers.length === 0) return []
-  const flat = tf.tidy(() => tf.concat(topology.layers.map((l) => weightVectors(params, l)[2]!)).dataSync() as Float32Array)
+  const flat = Tensors.tidyValue(() => tf.concat(topology.layers.map((l) => weightVectors(params, l)[2]!)).dataSync() as Float32Array)
   let offset = 0
   return topology.layers.map((l) => {
     const out = flat.slice(offset, offset + l.dFF)
@@ -79,7 +82,7 @@ export const magnitudesAt = (
   indices: ReadonlyArray<ReadonlyArray<number>>
 ): Array<Float32Array> => {
   const picked = topology.layers.map((l, p) => ({ layer: l, at: indices[p] ?? [] })).filter((x) => x.at.length > 0)
-  const flat = picked.length === 0 ? new Float32Array(0) : tf.tidy(() => {
+  const flat = picked.length === 0 ? new Float32Array(0) : Tensors.tidyValue(() => {
     const parts = picked.map(({ layer, at }) => {
       const idx = tf.tensor1d(Int32Array.from(at), "int32")
       const sub: Record<string, tf.Tensor> = {

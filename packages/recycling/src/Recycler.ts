@@ -12,7 +12,7 @@
  */
 import { Bug, type Criterion, Event, Key, type LineageView, type Optimizer, RunError, Selection, type Signals, Snapshot, UserError } from "@rekindle/core"
 import { type BatchTensors, type ForwardOptions, Measure, type Transformer } from "@rekindle/model"
-import { tidy } from "@rekindle/engine"
+import { Tensors } from "@rekindle/engine"
 import * as tf from "@tensorflow/tfjs-core"
 import type { Stage } from "./Stage.ts"
 import { Blends, type LayerBlendJson } from "./Blends.ts"
@@ -146,8 +146,9 @@ export const make = (options: RecyclerOptions): Recycler => {
     return probe
   }
 
+  // tidyValue: the signals are readbacks (typed arrays), which `tidy` would walk element by element
   const signalsAt = (step: number, params: Readonly<Record<string, tf.Tensor>>, probe: BatchTensors | undefined): Signals =>
-    tidy(() => {
+    Tensors.tidyValue(() => {
       const forward = probe === undefined ? undefined : blends.active ? blendOptionsFor(step) : undefined
       return Measure.measure(model, params, step, probe, forward)
     })

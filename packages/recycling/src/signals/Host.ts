@@ -8,6 +8,7 @@
  * no request at all the host observes nothing and the step runs its plain path.
  */
 import { Bug, type Optimizer, type Signal, SignalViews as Views, SignalWindows as Windows, type StepObservation, type StepObserver, type Topology, UserError } from "@rekindle/core"
+import { Tensors } from "@rekindle/engine"
 import { type BatchTensors, Forward, type ModelConfig } from "@rekindle/model"
 import * as tf from "@tensorflow/tfjs-core"
 
@@ -125,7 +126,7 @@ export const make = (options: HostOptions): Host => {
       const out: Array<Record<string, Float32Array>> = widths.map(() => ({}))
       bound.forEach((b, i) => {
         if (b.consumer !== consumer) return
-        const values = tf.tidy(() => Windows.read(b.window, windows[i]!, widths).map((t) => Float32Array.from(t.dataSync())))
+        const values = Tensors.tidyValue(() => Windows.read(b.window, windows[i]!, widths).map((t) => Float32Array.from(t.dataSync())))
         values.forEach((v, p) => {
           out[p]![b.name] = v
         })
