@@ -563,3 +563,38 @@ export function softmaxXentGrad(m: i32, v: i32, pP: usize, targetsP: usize, dyP:
     store<f32>(dx + t, (load<f32>(p + t) - 1) * g)
   }
 }
+
+// ---------------------------------------------------------------- changed slices (recycling checks)
+
+/** Flags slice (e / inner) % n in `strayP` when element e differs (see `strayMark`) and the slice is not flagged in `okP`. */
+@inline function markIfStray(e: i32, aP: usize, bP: usize, inner: i32, n: i32, okP: usize, strayP: usize, floats: i32): void {
+  const at = <usize>e << 2
+  if (load<u32>(aP + at) == load<u32>(bP + at)) return
+  if (floats != 0) {
+    const x = load<f32>(aP + at)
+    const y = load<f32>(bP + at)
+    if (x == y || (x != x && y != y)) return
+  }
+  const i = <usize>((e / inner) % n)
+  if (load<u8>(okP + i) == 0) store<u8>(strayP + i, 1)
+}
+
+/**
+ * The slices along an axis (element e lies in slice (e / inner) % n) in which the `size` 4-byte
+ * elements of a and b differ: flags them with 1 in the bytes `strayP[n]` (left as they are
+ * elsewhere), skipping slices flagged nonzero in `okP[n]`. Exact comparison: of the bits for
+ * int32; with `floats` nonzero, of the float32 values with two NaNs equal (and +0 equal to −0),
+ * looked at only where the bits differ. Eight words are compared at a time; only blocks with
+ * a difference are looked at element by element. Writes nothing but `strayP`.
+ */
+export function strayMark(size: i32, aP: usize, bP: usize, inner: i32, n: i32, okP: usize, strayP: usize, floats: i32): void {
+  const s8 = size & ~7
+  let e = 0
+  for (; e < s8; e += 8) {
+    const at = <usize>e << 2
+    const d = v128.or(v128.xor(ld(aP + at), ld(bP + at)), v128.xor(ld(aP + at + 16), ld(bP + at + 16)))
+    if (!v128.any_true(d)) continue
+    for (let k = e; k < e + 8; k++) markIfStray(k, aP, bP, inner, n, okP, strayP, floats)
+  }
+  for (; e < size; e++) markIfStray(e, aP, bP, inner, n, okP, strayP, floats)
+}

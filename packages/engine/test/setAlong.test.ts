@@ -1,12 +1,10 @@
 /**
  * `RekindleSetAlong` (behind core's `Slices.mergeAlong` / `fillAlong` on wasm) gives the same bits
- * as the `where` composition (stock kernels on wasm, and cpu), NaN and ±Inf included; and
- * `HostValues.peek` reads what `dataSync` reads, without a copy on wasm.
+ * as the `where` composition (stock kernels on wasm, and cpu), NaN and ±Inf included.
  */
 import { Slices } from "@rekindle/core"
 import * as tf from "@tensorflow/tfjs-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import * as HostValues from "../src/HostValues.ts"
 import * as WasmOverrides from "../src/wasm/WasmOverrides.ts"
 import { dataIds, seeded, use } from "./compare.ts"
 
@@ -61,17 +59,5 @@ describe("RekindleSetAlong", () => {
     expect(kernel).toEqual(cpu)
     // the merge really took the source's slices (not a no-op): some chosen element differs from x
     expect(kernel[0]).not.toEqual(Array.from(new Uint32Array(values(1, size(shape)).buffer)))
-  })
-})
-
-describe("HostValues.peek", () => {
-  it.each(["wasm", "cpu"] as const)("reads what dataSync reads (%s)", async (backend) => {
-    await use(backend)
-    const t = tf.tensor(values(3, 40), [8, 5])
-    const i = tf.tensor(Int32Array.from({ length: 12 }, (_, k) => k * 7 - 30), [12], "int32")
-    expect(Array.from(HostValues.peek(t))).toEqual(Array.from(t.dataSync()))
-    expect(Array.from(HostValues.peek(i))).toEqual(Array.from(i.dataSync()))
-    tf.dispose([t, i])
-    await use("wasm")
   })
 })

@@ -11,10 +11,10 @@
  *   resets, where it holds the slot's reset value. (Slots of other parameters are not compared:
  *   `Slots.resetSlices` only receives the recycled slices, and the optimizer conformance suite
  *   checks that it touches nothing else.)
- * "Changed outside the allowed slices?" compares both tensors' values in JS (exact, NaN equal to
- * NaN), in place on the wasm heap (`HostValues.peek`, no copy), elsewhere after one readback each:
- * cheaper on the wasm and cpu backends than full-size comparison kernels. Heap views are read at
- * once, with no TF.js operation in between.
+ * "Changed outside the allowed slices?" is `HostValues.changedSlices` (exact, NaN equal to NaN): in
+ * place on the wasm heap (wasm SIMD, no copy), elsewhere one readback each and a JavaScript loop;
+ * cheaper than full-size comparison kernels. Reset values and finiteness are read through
+ * `HostValues.peek` (heap views, read at once with no TF.js operation in between).
  */
 import { type Criterion, type Optimizer, type Params, RunError, type Selection, Slots, type Topology } from "@rekindle/core"
 import { HostValues } from "@rekindle/engine"
@@ -90,41 +90,6 @@ const geometry = (shape: ReadonlyArray<number>, axis: number) => ({
   inner: shape.slice(axis + 1).reduce((x, y) => x * y, 1)
 })
 
-/** 32-bit views of 4-byte typed arrays (equal bits: equal values), else undefined. */
-const bits = (a: Values): Uint32Array | undefined =>
-  a instanceof Float32Array || a instanceof Int32Array ? new Uint32Array(a.buffer, a.byteOffset, a.length) : undefined
-
-/**
- * The indices along `axis` outside `allowed` at which `y` differs from `x` (exact; NaN equals NaN).
- * Bits are compared first (a tight integer loop); values only where the bits differ.
- */
-const strayIn = (x: Values, y: Values, shape: ReadonlyArray<number>, axis: number, allowed: ReadonlyArray<number>): Array<number> => {
-  const { inner, n } = geometry(shape, axis)
-  const ok = new Uint8Array(n)
-  for (const i of allowed) ok[i] = 1
-  const stray = new Uint8Array(n)
-  const differs = (e: number) => {
-    const u = x[e]!
-    const v = y[e]!
-    if (u !== v && (u === u || v === v)) {
-      const i = Math.floor(e / inner) % n
-      if (ok[i] === 0) stray[i] = 1
-    }
-  }
-  const bx = bits(x)
-  const by = bits(y)
-  if (bx !== undefined && by !== undefined) {
-    for (let e = 0; e < bx.length; e++) if (bx[e] !== by[e]) differs(e)
-  } else {
-    for (let e = 0; e < x.length; e++) differs(e)
-  }
-  const out: Array<number> = []
-  stray.forEach((f, i) => {
-    if (f === 1) out.push(i)
-  })
-  return out
-}
-
 /** max |y − value| over the slices at `indices` along `axis` (NaN when any element is NaN; 0 when none). */
 const offIn = (y: Values, shape: ReadonlyArray<number>, axis: number, indices: ReadonlyArray<number>, value: number): number => {
   const { inner, n } = geometry(shape, axis)
@@ -145,12 +110,12 @@ const offIn = (y: Values, shape: ReadonlyArray<number>, axis: number, indices: R
 
 /**
  * The indices along `axis` outside `allowed` at which `after` differs from `before` (exact; NaN
- * equals NaN; shapes must match). Both tensors' values are compared in JS (in place on the wasm
- * heap, one readback each elsewhere): far cheaper than the several full-size kernels (and the
- * full-size mask) an on-device comparison needs.
+ * equals NaN; shapes must match): `HostValues.changedSlices`, in place on the wasm heap, one
+ * readback each elsewhere; far cheaper than the several full-size kernels (and the full-size mask)
+ * an on-device comparison needs.
  */
 export const strayIndices = (before: tf.Tensor, after: tf.Tensor, axis: number, allowed: ReadonlyArray<number>): Array<number> =>
-  before.dataId === after.dataId ? [] : strayIn(HostValues.peek(before), HostValues.peek(after), before.shape, axis, allowed)
+  HostValues.changedSlices(before, after, axis, allowed)
 
 const preview = (xs: ReadonlyArray<number>) => (xs.length > 8 ? `${xs.slice(0, 8).join(", ")}, … (${xs.length})` : xs.join(", "))
 
@@ -176,7 +141,7 @@ export const checkReinit = (
       fail(where, `reinit ${reinit} wrote non-finite values into "${name}"`)
     }
     if (!slicesOnly || old.dataId === t.dataId) continue
-    const stray = strayIn(HostValues.peek(old), HostValues.peek(t), t.shape, owner.axis, chosen)
+    const stray = strayIndices(old, t, owner.axis, chosen)
     if (stray.length > 0) fail(where, `reinit ${reinit} changed unchosen neurons [${preview(stray)}] of "${name}"`)
   }
 }
@@ -221,7 +186,7 @@ const checkSlotValues = (
       // a clone (same storage: `resetSlices` clones the slots it leaves alone) cannot differ
       const same = x.dataId === y.dataId
       if (same && !resets) continue
-      const stray = same ? [] : strayIn(HostValues.peek(x), HostValues.peek(y), x.shape, s.axis, allowed)
+      const stray = same ? [] : strayIndices(x, y, s.axis, allowed)
       if (stray.length > 0) fail(where, `optimizer slot "${slotName}" of "${param}" changed outside the reset slices at [${preview(stray)}]`)
       if (resets && s.indices.length > 0) {
         const off = offIn(HostValues.peek(y), y.shape, s.axis, s.indices, spec.reset)

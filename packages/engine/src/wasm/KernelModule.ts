@@ -49,6 +49,7 @@ export interface Kernels {
   softmaxGrad(rows: number, cols: number, y: Ptr, dy: Ptr, dx: Ptr, scale: number): void
   softmaxXent(m: number, v: number, logits: Ptr, targets: Ptr, p: Ptr, loss: Ptr, minP: number): void
   softmaxXentGrad(m: number, v: number, p: Ptr, targets: Ptr, dy: Ptr, dyStride: number, divisor: number, dx: Ptr): void
+  strayMark(size: number, a: Ptr, b: Ptr, inner: number, n: number, ok: Ptr, stray: Ptr, floats: number): void
 }
 
 /** The committed binaries (plain-memory and shared-memory imports). */
