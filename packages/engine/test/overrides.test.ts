@@ -229,6 +229,30 @@ describe("Sum override", () => {
   })
 })
 
+describe("GatherV2 override", () => {
+  const cases: Array<[Array<number>, number, Array<number>]> = [
+    [[7, 5], 0, [6, 0, 3, 3]],
+    [[7, 5], 1, [4, 1, 1, 0]],
+    [[3, 4, 18], 1, [3, 0]],
+    [[3, 4, 18], 2, [17, 2, 9]],
+    [[64, 200], 1, Array.from({ length: 10 }, (_, k) => k * 19)],
+    [[9], 0, [8, 1]]
+  ]
+  it.each(cases)("%j along %i at %j matches cpu (float32, int32, bool; 2-D indices)", async (shape, axis, at) => {
+    await expectSameOnCpuAndWasm(`gather ${shape} ${axis}`, () => {
+      const x = t(shape, 51)
+      const i = tf.tensor(seededInts(52, size(shape), 1000), shape, "int32")
+      const b = tf.greater(x, 0)
+      const idx = tf.tensor1d(at, "int32")
+      const idx2 = tf.tensor2d([...at, ...at].slice(0, 2 * Math.floor(at.length / 2) || 2), [2, Math.max(1, Math.floor(at.length / 2))], "int32")
+      return [tf.gather(x, idx, axis), tf.gather(i, idx, axis), tf.cast(tf.gather(b, idx, axis), "int32"), tf.gather(x, idx2, axis)]
+    })
+  })
+  it("an index out of range is an error naming it", () => {
+    expect(() => run(() => tf.gather(t([4, 3], 1), tf.tensor1d([0, 3], "int32"), 1))).toThrow(/index value 3 is not in \[0, 2\]/)
+  })
+})
+
 describe("UnsortedSegmentSum (missing on stock wasm)", () => {
   it("matches cpu for float32 and int32, with repeated ids", async () => {
     await expectSameOnCpuAndWasm("segsum", () => {

@@ -1,9 +1,11 @@
 /**
- * GatherV2 along axis 0 without batch dims (embedding lookups, picking rows at target positions,
- * picking elements of a flat tensor) as heap-to-heap row copies. The stock wasm kernel reads the
+ * GatherV2 without batch dims (embedding lookups, picking rows at target positions, picking
+ * elements of a flat tensor; along later axes: picking neurons' columns of W_in) as heap-to-heap
+ * copies of the slices along the axis, per block of the axes before it. The stock wasm kernel reads the
  * indices back, then runs a generic per-element C++ loop (~30 ms for the reference embedding
- * lookup, 2048 rows of 256). Same checks as stock: every index must lie in [0, rows). float32,
- * int32 and bool; other axes, batch dims and dtypes go to the stock kernel.
+ * lookup, 2048 rows of 256; ~0.5 ms for 51 columns of a [256, 1024] matrix). Same checks as
+ * stock: every index must lie in [0, rows). float32, int32 and bool; batch dims and other dtypes
+ * go to the stock kernel.
  */
 import { type KernelFunc, type TensorInfo, util } from "@tensorflow/tfjs-core"
 import { bytesPerElement, heap, indexOf, internals, sizeOf } from "./WasmHeap.ts"
@@ -15,14 +17,14 @@ export const make = (stock: KernelFunc): KernelFunc => (args) => {
   const indices = args.inputs["indices"]!
   const batchDims = (args.attrs?.["batchDims"] as number | undefined) ?? 0
   if (bytesPerElement(x.dtype) === undefined || indices.dtype !== "int32" || batchDims !== 0 || x.shape.length === 0) return stock(args)
-  const axis = util.parseAxisParam(args.attrs?.["axis"] as number, x.shape)[0]
-  if (axis !== 0) return stock(args)
+  const axis = util.parseAxisParam(args.attrs?.["axis"] as number, x.shape)[0]!
   const backend = internals(args.backend)
-  const rows = x.shape[0]!
-  const row = sizeOf(x.shape.slice(1))
+  const rows = x.shape[axis]!
+  const outer = sizeOf(x.shape.slice(0, axis))
+  const row = sizeOf(x.shape.slice(axis + 1))
   const n = sizeOf(indices.shape)
-  const out: TensorInfo = backend.makeOutput([...indices.shape, ...x.shape.slice(1)], x.dtype)
-  if (n === 0 || row === 0) return out
+  const out: TensorInfo = backend.makeOutput([...x.shape.slice(0, axis), ...indices.shape, ...x.shape.slice(axis + 1)], x.dtype)
+  if (n === 0 || row === 0 || outer === 0) return out
   const ids = heap(backend, "int32")
   const io = indexOf(backend, indices)
   for (let i = 0; i < n; i++) {
@@ -33,17 +35,20 @@ export const make = (stock: KernelFunc): KernelFunc => (args) => {
     }
   }
   const h = heap(backend, x.dtype)
-  const xo = indexOf(backend, x)
   let d = indexOf(backend, out)
-  if (row === 1) {
-    for (let i = 0; i < n; i++) h[d + i] = h[xo + ids[io + i]!]!
-    return out
-  }
-  for (let i = 0; i < n; i++) {
-    const s = xo + ids[io + i]! * row
-    if (row >= 16) h.copyWithin(d, s, s + row)
-    else for (let q = 0; q < row; q++) h[d + q] = h[s + q]!
-    d += row
+  for (let o = 0; o < outer; o++) {
+    const xo = indexOf(backend, x) + o * rows * row
+    if (row === 1) {
+      for (let i = 0; i < n; i++) h[d + i] = h[xo + ids[io + i]!]!
+      d += n
+      continue
+    }
+    for (let i = 0; i < n; i++) {
+      const s = xo + ids[io + i]! * row
+      if (row >= 16) h.copyWithin(d, s, s + row)
+      else for (let q = 0; q < row; q++) h[d + q] = h[s + q]!
+      d += row
+    }
   }
   return out
 }

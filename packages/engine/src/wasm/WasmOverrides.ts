@@ -1,6 +1,6 @@
 /**
  * Installs rekindle's kernel overrides on the tfjs wasm backend with `tf.registerKernel`:
- * BatchMatMul (on a native BLAS when one is active, see NativeBlas.ts), _FusedMatMul, Transpose, Slice, SplitV, Sum (leading axes), GatherV2 (axis 0), Identity and same-dtype
+ * BatchMatMul (on a native BLAS when one is active, see NativeBlas.ts), _FusedMatMul, Transpose, Slice, SplitV, Sum (leading axes), GatherV2, Identity and same-dtype
  * Cast (no copy) replace the stock
  * kernels (the stock ones are kept and called for the cases the overrides do not handle);
  * UnsortedSegmentSum and the fused kernels are added: `RekindleAdam` (and `RekindleAdamW`, the same with the weight decay and learning-rate tail), the LayerNorm pair
@@ -48,7 +48,7 @@ export interface OverrideOptions {
   readonly identity?: boolean
   /** Cast to the same dtype shares the data id instead of copying. */
   readonly cast?: boolean
-  /** GatherV2 along axis 0 as heap row copies. */
+  /** GatherV2 (no batch dims) as heap copies of the gathered slices. */
   readonly gather?: boolean
   /** Register the fused LayerNorm kernels `RekindleLayerNorm` and `RekindleLayerNormGrad`. */
   readonly layerNorm?: boolean
