@@ -64,7 +64,9 @@ const markStray = (x: Values, y: Values, inner: number, n: number, ok: Uint8Arra
 export const changedSlices = (before: tf.Tensor, after: tf.Tensor, axis: number, allowed: ReadonlyArray<number>): Array<number> => {
   if (before.shape.join() !== after.shape.join()) throw new Bug(`changedSlices: shapes [${before.shape}] and [${after.shape}] differ`)
   if (before.dataId === after.dataId) return []
-  const n = before.shape[axis]!
+  const n = before.shape[axis]
+  if (n === undefined) throw new Bug(`changedSlices: no axis ${axis} in shape [${before.shape}]`)
+  for (const i of allowed) if (!Number.isInteger(i) || i < 0 || i >= n) throw new Bug(`changedSlices: allowed index ${i} out of range [0, ${n})`)
   const inner = sizeOf(before.shape.slice(axis + 1))
   const size = sizeOf(before.shape)
   const wasm = before.dtype === after.dtype && bytesPerElement(before.dtype) === 4 ? onWasm(before, after) : undefined

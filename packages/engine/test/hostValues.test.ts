@@ -85,13 +85,16 @@ describe("HostValues.changedSlices", () => {
     expect(run(c, "int32")).toEqual(c.expected)
   })
 
-  it("the same data differs nowhere; shapes must match", async () => {
+  it("the same data differs nowhere; shapes must match, the axis exist and allowed indices lie in range", async () => {
     await use("wasm")
     const a = tf.tensor([1, Number.NaN, 3], [3])
     expect(HostValues.changedSlices(a, a, 0, [])).toEqual([])
     const b = tf.tensor([1, 2], [2])
     expect(() => HostValues.changedSlices(a, b, 0, [])).toThrow(/shapes/)
-    tf.dispose([a, b])
+    const c = tf.tensor([1, 2, 4], [3])
+    expect(() => HostValues.changedSlices(a, c, 0, [3])).toThrow(/allowed index 3 out of range/)
+    expect(() => HostValues.changedSlices(a, c, 1, [])).toThrow(/no axis 1/)
+    tf.dispose([a, b, c])
   })
 })
 
