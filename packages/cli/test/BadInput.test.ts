@@ -46,6 +46,15 @@ describe("bad input", () => {
       }))
   }
 
+  it.effect("a part that cannot be built at run time (a sink's folder): exit 2, the part named, no stack trace", () =>
+    Effect.gen(function*() {
+      const out = join(mkdtempSync(join(tmpdir(), "rekindle-bad-")), "runs")
+      const r = yield* cli(["run", fixture("sink-fails.yaml"), "--out", out])
+      expect(r.code).toBe(2)
+      expect(r.err).toMatch(/(^|\n)error: log\/tensorboard: AlreadyExists: .*events\.jsonl/)
+      expect(r.err).not.toMatch(/\n\s+at /)
+    }), 60_000)
+
   it.effect("every problem of a file is reported at once, each with its path, expectation and value", () =>
     Effect.gen(function*() {
       const r = yield* cli(["validate", fixture("many-problems.yaml")])
