@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { existsSync, mkdtempSync } from "node:fs"
+import { existsSync, mkdtempSync, readdirSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { cli, fixture } from "./helpers.ts"
@@ -53,6 +53,8 @@ describe("bad input", () => {
       expect(r.code).toBe(2)
       expect(r.err).toMatch(/(^|\n)error: log\/tensorboard: AlreadyExists: .*events\.jsonl/)
       expect(r.err).not.toMatch(/\n\s+at /)
+      // the fresh run's folder, created before its sinks, is removed again
+      expect(existsSync(out) ? readdirSync(out) : []).toEqual([])
     }), 60_000)
 
   it.effect("every problem of a file is reported at once, each with its path, expectation and value", () =>
