@@ -58,7 +58,7 @@ export interface BatchMatMulOptions {
 export type SmallProducts = "adaptive" | "sequential" | "pool"
 
 /** Default {@link BatchMatMulOptions.sequentialMaxFlops}: attention slices yes, dense layers no. */
-const defaultSequentialMaxFlops = 1 << 24
+export const defaultSequentialMaxFlops = 1 << 24
 
 type CppBatchMatMul = (
   aId: number, aShape: Uint8Array, aRank: number, bId: number, bShape: Uint8Array, bRank: number,
