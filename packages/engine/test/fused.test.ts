@@ -148,6 +148,48 @@ describe("RekindleAdamW (Adam + decoupled weight decay + learning-rate factor)",
   })
 })
 
+describe("RekindleAdamWApply (the update added to the parameter in the same pass)", () => {
+  it.each([["matrix with decay", [67, 33], true], ["odd vector without decay", [257], false]] as Array<[string, Array<number>, boolean]>)(
+    "equals the composed tail then p + u, on cpu and on SIMD and JS kernels, bit for bit (%s)",
+    async (_label, shape, decay) => {
+      const wd = 0.01
+      const scale = -3e-4
+      const composedApply = () => {
+        const x = inputs(shape, 3)
+        const p = t(shape, 11, 0.5)
+        const [m, v, c1, c2, u] = composedTail(x, decay ? p : undefined, wd, scale)
+        return [m!, v!, c1!, c2!, tf.add(p, u!)]
+      }
+      await use("cpu")
+      const expected = run(composedApply)
+      await use("wasm")
+      const fused = () => run(() => tf.engine().runKernel(
+        AdamKernel.applyKernelName,
+        { ...inputs(shape, 3), p: t(shape, 11, 0.5) } as unknown as tf.NamedTensorMap,
+        { b1: 0.9, b2: 0.999, eps: 1e-8, scale, ...(decay ? { wd } : {}) }
+      ) as unknown as Array<tf.Tensor>)
+      const simd = fused()
+      simd.forEach((r, i) => expect(r.values, `output ${i} vs cpu`).toEqual(expected[i]!.values))
+      simd.forEach((r, i) => expect(r.values, `output ${i} vs stock wasm`).toEqual(run(composedApply)[i]!.values))
+      WasmOverrides.uninstall()
+      WasmOverrides.install({ simdKernels: false })
+      try {
+        fused().forEach((r, i) => expect(r.values, `JS output ${i}`).toEqual(simd[i]!.values))
+      } finally {
+        WasmOverrides.uninstall()
+        WasmOverrides.install()
+      }
+    }
+  )
+
+  it("needs the parameter", async () => {
+    await use("wasm")
+    expect(() => tf.tidy(() => {
+      tf.engine().runKernel(AdamKernel.applyKernelName, inputs([4], 0) as unknown as tf.NamedTensorMap, { b1: 0.9, b2: 0.999, eps: 1e-8 })
+    })).toThrow(/RekindleAdamWApply: missing input p/)
+  })
+})
+
 describe("Identity override (no copy)", () => {
   it("clone and saved-for-backward tensors match cpu, gradients included", async () => {
     await expectSameOnCpuAndWasm("clone", () => tf.clone(t([13, 7], 3)))

@@ -3,7 +3,7 @@
  * BatchMatMul (on a native BLAS when one is active, see NativeBlas.ts), _FusedMatMul, Transpose, Slice, SplitV, Sum (leading axes), GatherV2 (axis 0), Identity and same-dtype
  * Cast (no copy) replace the stock
  * kernels (the stock ones are kept and called for the cases the overrides do not handle);
- * UnsortedSegmentSum and the fused kernels are added: `RekindleHeadMatMul` (attention's per-head products on the `[B, T, H·D]` layout), `RekindleAdam` (and `RekindleAdamW`, the same with the weight decay and learning-rate tail), the LayerNorm pair
+ * UnsortedSegmentSum and the fused kernels are added: `RekindleHeadMatMul` (attention's per-head products on the `[B, T, H·D]` layout), `RekindleAdam` (and `RekindleAdamW`, the same with the weight decay and learning-rate tail, and `RekindleAdamWApply`, which also adds the update to the parameter), the LayerNorm pair
  * `RekindleLayerNorm`/`RekindleLayerNormGrad` and, in wasm SIMD (`kernels.wasm` on tfjs's heap),
  * `RekindleAddLayerNorm`, `RekindleBiasActivation`/`RekindleActivation`, `RekindleSoftmax` and
  * `RekindleSoftmaxCrossEntropy` with their gradient kernels, and the column dot product `RekindleColumnDot` (the Taylor signal) (`simdKernels: false` keeps the
@@ -60,6 +60,11 @@ export interface OverrideOptions {
    * inside (needs `adam`); off = the optimizer composes its tail from TF.js ops (A/B).
    */
   readonly adamW?: boolean
+  /**
+   * Register `RekindleAdamWApply` too (needs `adamW`): the optimizer's update and `param + update`
+   * in one pass (the training loop assigns its output); off = a separate TF.js `Add` (A/B).
+   */
+  readonly adamApply?: boolean
   /**
    * Run the fused kernels in wasm SIMD (`kernels.wasm`): LayerNorm, Adam, Sum over leading axes and
    * UnsortedSegmentSum (float32) as SIMD instead of the previous JavaScript loops, plus the SIMD-only kernels below. `false`
@@ -199,6 +204,7 @@ export const install = (options: OverrideOptions = {}): void => {
   if (on("adam")) {
     add(AdamKernel.kernelName, simd ? AdamKernel.simdKernel : AdamKernel.kernel)
     if (on("adamW")) add(AdamKernel.tailKernelName, simd ? AdamKernel.simdKernel : AdamKernel.kernel)
+    if (on("adamW") && on("adamApply")) add(AdamKernel.applyKernelName, AdamKernel.applying(simd ? AdamKernel.simdKernel : AdamKernel.kernel))
   }
   if (simd && on("biasActivation")) {
     add(BiasActivationKernel.forwardName, BiasActivationKernel.forward)
