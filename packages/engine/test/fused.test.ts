@@ -86,6 +86,18 @@ describe("RekindleAdam (fused Adam kernel)", () => {
   })
 })
 
+/** Runs `f` with the overrides' JavaScript kernels (`simdKernels: false`), then restores the defaults. */
+const withJsKernels = <A>(f: () => A): A => {
+  WasmOverrides.uninstall()
+  WasmOverrides.install({ simdKernels: false })
+  try {
+    return f()
+  } finally {
+    WasmOverrides.uninstall()
+    WasmOverrides.install()
+  }
+}
+
 /** Adam's update, then the decay and the learning-rate factor, op by op (plugin-optim's chain). */
 const composedTail = (x: ReturnType<typeof inputs>, p: tf.Tensor | undefined, wd: number, scale: number) => {
   const [m, v, c1, c2, u] = composed(x.g, x.mu, x.nu, x.bc1, x.bc2, 0.9, 0.999, 1e-8)
@@ -129,14 +141,7 @@ describe("RekindleAdamW (Adam + decoupled weight decay + learning-rate factor)",
     simd.forEach((r, i) => expect(r.values, `output ${i} vs stock wasm`).toEqual(stockWasm[i]!.values))
     // the JavaScript loop (simdKernels: false) computes the same bits
     const tensorsBefore = tf.memory().numTensors
-    WasmOverrides.uninstall()
-    WasmOverrides.install({ simdKernels: false })
-    try {
-      fused().forEach((r, i) => expect(r.values, `JS output ${i}`).toEqual(simd[i]!.values))
-    } finally {
-      WasmOverrides.uninstall()
-      WasmOverrides.install()
-    }
+    withJsKernels(() => fused()).forEach((r, i) => expect(r.values, `JS output ${i}`).toEqual(simd[i]!.values))
     expect(tf.memory().numTensors).toBe(tensorsBefore)
   })
 
@@ -171,14 +176,7 @@ describe("RekindleAdamWApply (the update added to the parameter in the same pass
       const simd = fused()
       simd.forEach((r, i) => expect(r.values, `output ${i} vs cpu`).toEqual(expected[i]!.values))
       simd.forEach((r, i) => expect(r.values, `output ${i} vs stock wasm`).toEqual(run(composedApply)[i]!.values))
-      WasmOverrides.uninstall()
-      WasmOverrides.install({ simdKernels: false })
-      try {
-        fused().forEach((r, i) => expect(r.values, `JS output ${i}`).toEqual(simd[i]!.values))
-      } finally {
-        WasmOverrides.uninstall()
-        WasmOverrides.install()
-      }
+      withJsKernels(() => fused()).forEach((r, i) => expect(r.values, `JS output ${i}`).toEqual(simd[i]!.values))
     }
   )
 

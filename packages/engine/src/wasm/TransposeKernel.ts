@@ -105,7 +105,7 @@ export const dispatching = (stock: KernelFunc, minElements: number = blockedMinE
   }
 
 /** Whether `perm` moves no data in `shape` (the identity once size-1 axes are dropped). */
-export const movesNoData = (shape: ReadonlyArray<number>, perm: ReadonlyArray<number>): boolean =>
+const movesNoData = (shape: ReadonlyArray<number>, perm: ReadonlyArray<number>): boolean =>
   simplify(shape, perm).perm.length <= 1
 
 /** The parts of `BackendWasm` a shared output touches. */
