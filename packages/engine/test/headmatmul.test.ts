@@ -3,12 +3,17 @@
  * composition it replaces (reshape → transpose [0,2,1,3] → reshape → batched matMul, and the merge
  * back): forward values and the gradients through tf.grads, **bitwise**, on XNNPACK (the kernel's
  * composed path) and on OpenBLAS (sgemm with the head stride as leading dimension; skipped
- * without OpenBLAS), plus no leaks and the shape errors.
+ * without OpenBLAS), plus no leaks and the shape errors. With OpenBLAS: the helper thread
+ * (BlasHelper.ts) really takes slices, and products with it equal products without it bit for bit.
  */
 import * as tf from "@tensorflow/tfjs-core"
 import { afterAll, describe, expect, it } from "vitest"
 import * as NativeBlas from "../src/wasm/NativeBlas.ts"
+import * as BlasHelper from "../src/wasm/BlasHelper.ts"
 import * as HeadMatMulKernel from "../src/wasm/HeadMatMulKernel.ts"
+import { memoryOf } from "../src/wasm/KernelModule.ts"
+import * as WasmOverrides from "../src/wasm/WasmOverrides.ts"
+import { internals } from "../src/wasm/WasmHeap.ts"
 import "../src/Gradients.ts"
 import { dataIds, type Result, run, seeded, use } from "./compare.ts"
 
@@ -82,6 +87,35 @@ describe("RekindleHeadMatMul", () => {
     await use("wasm", "openblas")
     expect(NativeBlas.active()).toBeDefined()
     expectBitwise(both(bs, ts, h, dh))
+  })
+
+  it.runIf(haveOpenBlas)("OpenBLAS: the helper thread takes slices and changes no bit", async () => {
+    await use("wasm", "openblas")
+    const blas = NativeBlas.active()!
+    expect(await BlasHelper.start(blas, memoryOf(internals(tf.backend())))).toBe(true)
+    const product = () => run(() => [
+      head(t([2, 128, 256], 1), t([2, 128, 256], 2), { heads: 4, transposeB: true, aHeads: true, bHeads: true, outHeads: false }),
+      tf.matMul(t([8, 128, 128], 3), t([8, 128, 64], 4))
+    ])
+    WasmOverrides.uninstall()
+    WasmOverrides.install({ blasHelper: false })
+    let alone: Array<Result>
+    try {
+      alone = product()
+    } finally {
+      WasmOverrides.uninstall()
+      WasmOverrides.install()
+    }
+    // which thread takes which slice depends on scheduling: repeat until the helper took some
+    let helped = 0
+    for (let i = 0; i < 50 && helped === 0; i++) {
+      const jobs = BlasHelper.jobsDone(memoryOf(internals(tf.backend())))
+      const shared = product()
+      shared.forEach((r, j) => expect(bits(r).equals(bits(alone[j]!)), `product ${j} differs with the helper`).toBe(true))
+      expect(BlasHelper.jobsDone(memoryOf(internals(tf.backend())))).toBeGreaterThan(jobs)
+      helped = BlasHelper.lastHelperSlices()
+    }
+    expect(helped).toBeGreaterThan(0)
   })
 
   it("shape errors name the kernel", async () => {

@@ -13,12 +13,14 @@
  * With a native BLAS active (NativeBlas.ts) every matrix is one `cblas_sgemm` on the heap with the
  * row stride as its leading dimension (sgemm packs its operands, so the stride does not change the
  * arithmetic: the same bits as the products on contiguous copies), small products on one library
- * thread as in BlasMatMul.ts. Otherwise the heads-layout operands are transposed to contiguous
+ * thread as in BlasMatMul.ts (split with a helper thread, BlasHelper.ts). Otherwise the heads-layout operands are transposed to contiguous
  * copies, the BatchMatMul override runs, and a heads-layout output is transposed back: exactly the
  * composition's kernels on the same values, so the same bits on the pure-wasm path.
  */
 import type { KernelFunc, TensorInfo } from "@tensorflow/tfjs-core"
+import * as BlasHelper from "./BlasHelper.ts"
 import { requireInput } from "./FusedArgs.ts"
+import { memoryOf } from "./KernelModule.ts"
 import * as NativeBlas from "./NativeBlas.ts"
 import type { TransposeFn } from "./TransposeKernel.ts"
 import { free, heap, indexOf, internals, view, type WasmBackendInternals } from "./WasmHeap.ts"
@@ -33,6 +35,8 @@ export interface HeadMatMulOptions {
   readonly blas: boolean
   /** Products of at most this many FLOPs (2·M·K·N) run with the library on one thread (0: never). */
   readonly serialMaxFlops: number
+  /** Split those between the calling thread and the helper thread (BlasHelper.ts; same bits). */
+  readonly helper: boolean
 }
 
 /** One operand as the kernel reads it: where its matrices are and how they are laid out. */
@@ -106,8 +110,12 @@ export const make = (matMul: KernelFunc, transpose: TransposeFn, options: HeadMa
       )
     }
   }
-  if (count > 1 && blas.serial !== undefined && 2 * M * K * N <= options.serialMaxFlops) blas.serial(loop)
-  else loop()
+  if (count > 1 && blas.serial !== undefined && 2 * M * K * N <= options.serialMaxFlops) {
+    BlasHelper.runSlices(blas, blas.serial, memoryOf(backend), heapF, {
+      transposeA, transposeB, M, N, K, lda: a.ld, ldb: b.ld, ldc, spans: [span(a), span(b), outSpan], count,
+      offsets: (s) => [a0 + a.offset(s), b0 + b.offset(s), o0 + outOffset(s)]
+    }, options.helper)
+  } else loop()
   return out
 }
 

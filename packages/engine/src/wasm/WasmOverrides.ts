@@ -103,6 +103,11 @@ export interface OverrideOptions {
    * On native BLAS: `pool` = on the library's threads, otherwise on one library thread (fixed rule).
    */
   readonly smallProducts?: BatchMatMulKernel.SmallProducts
+  /**
+   * Native BLAS: the batched products that run with the library on one thread (see `smallProducts`)
+   * are split between the calling thread and a helper thread (BlasHelper.ts; the same bits).
+   */
+  readonly blasHelper?: boolean
   /** Transpose: elements per 2-D slice from which the blocked JS path runs (tests lower it). */
   readonly transposeBlockedMinElements?: number
 }
@@ -174,13 +179,15 @@ export const install = (options: OverrideOptions = {}): void => {
         swap: on("swap"),
         aliasSlices: on("aliasSlices"),
         ...(options.sequentialMaxFlops === undefined ? {} : { sequentialMaxFlops: options.sequentialMaxFlops }),
-        ...(options.smallProducts === undefined ? {} : { smallProducts: options.smallProducts })
+        ...(options.smallProducts === undefined ? {} : { smallProducts: options.smallProducts }),
+        blasHelper: on("blasHelper")
       }))
     if (on("fusedMatMul")) override(tf._FusedMatMul, (stock) => FusedMatMulKernel.make(stock, matMul))
     if (on("headProducts")) {
       add(HeadMatMulKernel.kernelName, HeadMatMulKernel.make(matMul, transpose, {
         blas: on("blas"),
-        serialMaxFlops: options.smallProducts === "pool" ? 0 : (options.sequentialMaxFlops ?? BatchMatMulKernel.defaultSequentialMaxFlops)
+        serialMaxFlops: options.smallProducts === "pool" ? 0 : (options.sequentialMaxFlops ?? BatchMatMulKernel.defaultSequentialMaxFlops),
+        helper: on("blasHelper")
       }))
     }
   }
