@@ -63,7 +63,7 @@ const lineSplitter = (onLine: (line: string) => void) => {
  * holds the run's console progress too, so this is the cell's own verdict, from its last problem
  * line on (a user error keeps its field paths), or what killed it.
  */
-export const failure = (exit: Ended): string => {
+const failure = (exit: Ended): string => {
   const lines = exit.err.trim().split("\n").filter((l) => l.trim() !== "")
   const problem = (l: string) => /error|fail|warning|refus/i.test(l)
   if (exit.signal !== null) {
