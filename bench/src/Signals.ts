@@ -5,8 +5,9 @@
  * h·∂L/∂h captured in the activation's gradient and reduced on device, |W ⊙ ∇W| and ‖∇W‖ from the
  * step's gradients) against plain steps, interleaved round by round on loops from the same initial
  * state (the machine's load drifts; the order rotates so that none always pays for another's
- * garbage). The time inside the observer is also reported on its own (robust to load: it is the
- * signals' work alone, the capture tap excluded). Without any request
+ * garbage). The time inside the observer (its tap during the backward pass, where Taylor runs,
+ * and its end-of-step call) is also reported on its own (robust to load: it is the signals' work
+ * alone, the capture itself excluded). Without any request
  * the host installs no observer and the step is the plain one, so that cost is 0 by construction.
  */
 import { Key } from "@rekindle/core"
@@ -25,7 +26,7 @@ interface ArmCost {
   readonly stepMs: Summary
   /** Median over rounds of (this arm's step / the plain step of the same round) − 1. */
   readonly overhead: number
-  /** Time inside the observer (the signals' reductions and window folds), per step. */
+  /** Time inside the observer (the signals' reductions, in its tap or at the step's end, and window folds), per step. */
   readonly observeMs: Summary
   /** observeMs.median / plain step median: the signals' own work, without the tap's. */
   readonly observeVsStep: number
@@ -74,8 +75,17 @@ export const measure = (c: BenchConfig, steps: number, warmup: number): SignalsC
       // the empty arm captures h and ∂L/∂h and computes nothing: the tap's own cost
       const inner = host === undefined ? undefined : armSignals[i - 1]!.length === 0 ? { hidden: true, observe: () => {} } : host.observer(s)
       let observed = 0
+      const tap = inner?.tap
       const observer = inner === undefined ? undefined : {
         hidden: inner.hidden,
+        // signals reading h and ∂L/∂h alone (taylor) run in the tap, during the backward pass: timed too
+        ...(tap === undefined ? {} : {
+          tap: (t: Parameters<typeof tap>[0]) => {
+            const t0 = performance.now()
+            tap(t)
+            observed += performance.now() - t0
+          }
+        }),
         observe: (o: Parameters<typeof inner.observe>[0]) => {
           const t0 = performance.now()
           inner.observe(o)

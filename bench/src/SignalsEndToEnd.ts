@@ -51,7 +51,7 @@ interface Arm {
 }
 
 /** The acting criteria of the arms, the no-signal one first. */
-const criteria: ReadonlyArray<Arm> = [
+const armsOf: ReadonlyArray<Arm> = [
   { id: "select/magnitude-smallest", criterion: magnitudeSmallest(), signals: {} },
   { id: "select/taylor", criterion: taylor({ every: 1, window: "mean", decay: 0.9 }), signals: { "signal/taylor": taylorSignal } },
   { id: "select/snip", criterion: snip({ every: 1, window: "mean", decay: 0.9 }), signals: { "signal/snip": snipSignal } }
@@ -84,9 +84,21 @@ const hooksFor = (model: Model.Transformer, arm: Arm) => {
   return { hooks, dispose: () => (recycler.dispose(), host?.dispose()) }
 }
 
-/** Times `steps` rounds (after `warmup` untimed ones), one step of each arm per round, in rotating order. */
-export const measure = (c: BenchConfig, steps: number, warmup: number): Effect.Effect<EndToEndCost> =>
+/**
+ * The before/after arm of `--held`: `select/taylor` whose signal declares `needs.step: true`, so the
+ * step holds every layer's h and ∂L/∂h to its end and Taylor runs there (as before the signal ran
+ * in the tap, `needs.step: "hidden"`); same values, bit for bit.
+ */
+const heldTaylor: Arm = {
+  id: "select/taylor",
+  criterion: taylor({ every: 1, window: "mean", decay: 0.9 }),
+  signals: { "signal/taylor": () => ({ ...taylorSignal(), needs: { step: true } }) }
+}
+
+/** Times `steps` rounds (after `warmup` untimed ones), one step of each arm per round, in rotating order; `held` adds `heldTaylor` last. */
+export const measure = (c: BenchConfig, steps: number, warmup: number, held = false): Effect.Effect<EndToEndCost> =>
   Effect.gen(function*() {
+    const criteria = held ? [...armsOf, heldTaylor] : armsOf
     const model = Model.make(c.model)
     const synthetic = Synthetic.stream(c.batchSize, c.model.seqLen, c.model.vocabSize)
     let batch = synthetic.next()
@@ -120,7 +132,7 @@ export const measure = (c: BenchConfig, steps: number, warmup: number): Effect.E
     return {
       plainMs: summarize(times[0]!),
       arms: criteria.slice(1).map((arm, a) => ({
-        criterion: arm.id,
+        criterion: arm === heldTaylor ? `${arm.id} (h, ∂L/∂h held: needs.step true)` : arm.id,
         stepMs: summarize(times[a + 1]!),
         overhead: summarize(times[a + 1]!.map((x, r) => x / times[0]![r]!)).median - 1,
         observedSteps: observed[a + 1]!
@@ -131,12 +143,14 @@ export const measure = (c: BenchConfig, steps: number, warmup: number): Effect.E
 
 /**
  * Standalone, with more rounds than the table's run (the same measurement):
- *   npx tsx bench/src/SignalsEndToEnd.ts [--config reference] [--threads N] [--steps 16] [--warmup 2]
+ *   npx tsx bench/src/SignalsEndToEnd.ts [--config reference] [--threads N] [--steps 16] [--warmup 2] [--held]
+ * (`--held`: a fourth arm, `select/taylor` holding h and ∂L/∂h to the step's end, as before Taylor
+ * ran in the backward pass's tap)
  */
 const main = async () => {
   const { inWords, start } = await import("./Standalone.ts")
   const { threads, config: c, steps, warmup } = await start(16)
-  const r = await Effect.runPromise(measure(c, steps, warmup))
+  const r = await Effect.runPromise(measure(c, steps, warmup, process.argv.includes("--held")))
   console.log(`${c.name}, wasm ${threads} threads, ${steps} rounds: select/magnitude-smallest (no signal; ${r.plainObserved} steps observed) step ${inWords(r.plainMs)}`)
   for (const a of r.arms) {
     console.log(`  ${a.criterion}, its signal accumulated at every step (${a.observedSteps} steps observed): step ${inWords(a.stepMs)}; ` +
