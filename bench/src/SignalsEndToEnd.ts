@@ -41,6 +41,8 @@ export interface EndToEndCost {
   readonly arms: ReadonlyArray<ArmCost>
   /** Steps of the no-signal arm that carried a step observer (0: the plain path). */
   readonly plainObserved: number
+  /** With `held`: the median over rounds of (taylor's step / the held taylor's step of the same round) − 1. */
+  readonly tapVsHeld?: number
 }
 
 /** An arm's acting criterion and the signal parts it reads, by id. */
@@ -137,7 +139,8 @@ export const measure = (c: BenchConfig, steps: number, warmup: number, held = fa
         overhead: summarize(times[a + 1]!.map((x, r) => x / times[0]![r]!)).median - 1,
         observedSteps: observed[a + 1]!
       })),
-      plainObserved: observed[0]!
+      plainObserved: observed[0]!,
+      ...(held ? { tapVsHeld: summarize(times[1]!.map((x, r) => x / times[criteria.length - 1]![r]!)).median - 1 } : {})
     }
   })
 
@@ -156,6 +159,7 @@ const main = async () => {
     console.log(`  ${a.criterion}, its signal accumulated at every step (${a.observedSteps} steps observed): step ${inWords(a.stepMs)}; ` +
       `paired overhead ${(a.overhead * 100).toFixed(2)}%; ratio of medians ${(a.stepMs.median / r.plainMs.median).toFixed(4)}`)
   }
+  if (r.tapVsHeld !== undefined) console.log(`  select/taylor in the tap vs held to the step's end: paired ${(r.tapVsHeld * 100).toFixed(2)}%`)
   console.log(JSON.stringify({ bench: "gradient-signals-end-to-end", config: c.name, threads, ...r }))
 }
 
