@@ -29,6 +29,11 @@ export interface ArmCost {
   readonly stepMs: Summary
   /** Median over rounds of (this arm's step / the no-signal step of the same round) − 1. */
   readonly overhead: number
+  /**
+   * The same on the process's CPU time (user + system, every thread) per step: on a loaded
+   * machine it leaves out the time the step waited for a core.
+   */
+  readonly cpuOverhead: number
   /** Steps that carried a step observer (every step, warm-up included). */
   readonly observedSteps: number
 }
@@ -43,6 +48,8 @@ export interface EndToEndCost {
   readonly plainObserved: number
   /** With `held`: the median over rounds of (taylor's step / the held taylor's step of the same round) − 1. */
   readonly tapVsHeld?: number
+  /** The same on CPU time (see `ArmCost.cpuOverhead`). */
+  readonly tapVsHeldCpu?: number
 }
 
 /** An arm's acting criterion and the signal parts it reads, by id. */
@@ -108,6 +115,7 @@ export const measure = (c: BenchConfig, steps: number, warmup: number, held = fa
     const stream = { next: () => batch, position: () => ({ epoch: 0, index: 0 }) }
     const arms = criteria.map((arm) => ({ ...hooksFor(model, arm), loop: TrainLoop.make(model, adam({ lr: 1e-3 }), model.init(Key.make(1))) }))
     const times: Array<Array<number>> = arms.map(() => [])
+    const cpu: Array<Array<number>> = arms.map(() => [])
     const observed = arms.map(() => 0)
     const bus = EventBus.of({ emit: () => Effect.void, flush: Effect.void })
     const config = { batchSize: c.batchSize, evalEvery: 0, evalBatches: 1, logEvery: 1, checkpointEvery: 0 }
@@ -120,27 +128,35 @@ export const measure = (c: BenchConfig, steps: number, warmup: number, held = fa
         const i = (s + k) % arms.length
         const arm = arms[i]!
         const t0 = performance.now()
+        const c0 = process.cpuUsage()
         yield* Trainer.train({ loop: arm.loop, stream, evalSet: [], config: { ...config, steps: s + 1 }, hooks: arm.hooks, from: s }).pipe(
           Effect.provideService(EventBus, bus),
           Effect.orDie
         )
-        if (s >= warmup) times[i]!.push(performance.now() - t0)
+        if (s >= warmup) {
+          times[i]!.push(performance.now() - t0)
+          const c1 = process.cpuUsage(c0)
+          cpu[i]!.push((c1.user + c1.system) / 1000)
+        }
       }
     }
     for (const a of arms) {
       a.dispose()
       a.loop.dispose()
     }
+    const paired = (xs: ReadonlyArray<number>, ys: ReadonlyArray<number>) => summarize(xs.map((x, r) => x / ys[r]!)).median - 1
+    const last = criteria.length - 1
     return {
       plainMs: summarize(times[0]!),
       arms: criteria.slice(1).map((arm, a) => ({
         criterion: arm === heldTaylor ? `${arm.id} (h, ∂L/∂h held: needs.step true)` : arm.id,
         stepMs: summarize(times[a + 1]!),
-        overhead: summarize(times[a + 1]!.map((x, r) => x / times[0]![r]!)).median - 1,
+        overhead: paired(times[a + 1]!, times[0]!),
+        cpuOverhead: paired(cpu[a + 1]!, cpu[0]!),
         observedSteps: observed[a + 1]!
       })),
       plainObserved: observed[0]!,
-      ...(held ? { tapVsHeld: summarize(times[1]!.map((x, r) => x / times[criteria.length - 1]![r]!)).median - 1 } : {})
+      ...(held ? { tapVsHeld: paired(times[1]!, times[last]!), tapVsHeldCpu: paired(cpu[1]!, cpu[last]!) } : {})
     }
   })
 
@@ -157,9 +173,11 @@ const main = async () => {
   console.log(`${c.name}, wasm ${threads} threads, ${steps} rounds: select/magnitude-smallest (no signal; ${r.plainObserved} steps observed) step ${inWords(r.plainMs)}`)
   for (const a of r.arms) {
     console.log(`  ${a.criterion}, its signal accumulated at every step (${a.observedSteps} steps observed): step ${inWords(a.stepMs)}; ` +
-      `paired overhead ${(a.overhead * 100).toFixed(2)}%; ratio of medians ${(a.stepMs.median / r.plainMs.median).toFixed(4)}`)
+      `paired overhead ${(a.overhead * 100).toFixed(2)}% (CPU time ${(a.cpuOverhead * 100).toFixed(2)}%); ratio of medians ${(a.stepMs.median / r.plainMs.median).toFixed(4)}`)
   }
-  if (r.tapVsHeld !== undefined) console.log(`  select/taylor in the tap vs held to the step's end: paired ${(r.tapVsHeld * 100).toFixed(2)}%`)
+  if (r.tapVsHeld !== undefined) {
+    console.log(`  select/taylor in the tap vs held to the step's end: paired ${(r.tapVsHeld * 100).toFixed(2)}% (CPU time ${(r.tapVsHeldCpu! * 100).toFixed(2)}%)`)
+  }
   console.log(JSON.stringify({ bench: "gradient-signals-end-to-end", config: c.name, threads, ...r }))
 }
 

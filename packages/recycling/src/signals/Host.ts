@@ -2,7 +2,9 @@
  * The signal host: computes the signals that parts of a run asked for (`Signal.SignalRequest`),
  * only those, at their cadence, inside the training step itself (a `StepObserver`: the step's
  * weights, h, ∂L/∂h, ∂L/∂W and optimizer slots before its update; a forward pass of the probe
- * batch only for signals that read it). Each (consumer, name) keeps its own window on device; a
+ * batch only for signals that read it). Signals reading only h and ∂L/∂h (`needs.step: "hidden"`)
+ * run in the observer's tap, during the backward pass, layer by layer, so the step holds nothing
+ * for them; their vectors are folded with the others once the loss was found finite. Each (consumer, name) keeps its own window on device; a
  * signal requested by several consumers with the same options is computed once per step. A
  * consumer reads its values as plain arrays (`read`), which also clears its `mean` windows. With
  * no request at all the host observes nothing and the step runs its plain path.
