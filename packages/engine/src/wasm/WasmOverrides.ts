@@ -6,7 +6,7 @@
  * UnsortedSegmentSum and the fused kernels are added: `RekindleAdam` (and `RekindleAdamW`, the same with the weight decay and learning-rate tail), the LayerNorm pair
  * `RekindleLayerNorm`/`RekindleLayerNormGrad` and, in wasm SIMD (`kernels.wasm` on tfjs's heap),
  * `RekindleAddLayerNorm`, `RekindleBiasActivation`/`RekindleActivation`, `RekindleSoftmax` and
- * `RekindleSoftmaxCrossEntropy` with their gradient kernels, and the column dot product `RekindleColumnDot` (the Taylor signal) (`simdKernels: false` keeps the
+ * `RekindleSoftmaxCrossEntropy` with their gradient kernels; the column dot product `RekindleColumnDot` (the Taylor signal) runs in wasm SIMD there and in JavaScript otherwise (`simdKernels: false` keeps the
  * previous JavaScript LayerNorm and Adam and adds none of the SIMD-only ones).
  * Idempotent; {@link uninstall} restores the stock kernels (benchmarks compare both).
  *
@@ -200,7 +200,7 @@ export const install = (options: OverrideOptions = {}): void => {
     add(SoftmaxCrossEntropyKernel.gradName, SoftmaxCrossEntropyKernel.grad)
   }
   if (simd) FusedGradients.register()
-  if (on("columnDot")) add(ColumnDotKernel.kernelName, ColumnDotKernel.kernel)
+  if (on("columnDot")) add(ColumnDotKernel.kernelName, simd ? ColumnDotKernel.simdKernel : ColumnDotKernel.kernel)
   g[stateKey] = { replaced, added }
 }
 
