@@ -92,6 +92,9 @@ const top = {
   to: { path: [entry("packages/[^/]+"), entry(plugins), ...subpaths] }
 }
 
+/** A package's vitest config may take the shared settings at the root. */
+const sharedVitest = { from: { path: "^(packages|plugins)/[^/]+/vitest\\.config\\.ts$" }, to: { path: "^vitest\\.shared\\.ts$" } }
+
 module.exports = {
   forbidden: [
     {
@@ -102,7 +105,7 @@ module.exports = {
       to: { circular: true }
     }
   ],
-  allowed: [...external, ...within, ...sources, pluginSources, ...testsOf, pluginTests, top],
+  allowed: [...external, ...within, ...sources, pluginSources, ...testsOf, pluginTests, top, sharedVitest],
   allowedSeverity: "error",
   options: {
     doNotFollow: { path: "node_modules" },

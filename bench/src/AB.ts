@@ -43,16 +43,17 @@ const main = async () => {
   const variants = [["A", parseOptions(arg("a", ""))], ["B", parseOptions(arg("b", ""))]] as const
   const steps = Number(arg("steps", "8"))
   const model = Model.make(c.model)
-  const stream = Synthetic.stream(c.batchSize, c.model.seqLen, c.model.vocabSize)
+  // one stream per variant: both see the same batches in the same order (losses comparable bit for bit)
+  const streams = variants.map(() => Synthetic.stream(c.batchSize, c.model.seqLen, c.model.vocabSize))
   const loops = variants.map(() => TrainLoop.make(model, adam({ lr: 1e-3 }), model.init(Key.make(1))))
   const times: Array<Array<number>> = [[], []]
   const losses: Array<Array<number>> = [[], []]
   for (let s = -1; s < steps; s++) {
     for (let v = 0; v < 2; v++) {
-      const i = (s + v) % 2 === 0 ? v : 1 - v // alternate which variant goes first
+      const i = s % 2 === 0 ? v : 1 - v // both variants every round, alternating which goes first
       WasmOverrides.uninstall()
       WasmOverrides.install(variants[i]![1])
-      const b = Model.toTensors(stream.next())
+      const b = Model.toTensors(streams[i]!.next())
       const t0 = performance.now()
       const l = loops[i]!.step(b)
       const loss = l.dataSync()[0]!
@@ -70,7 +71,13 @@ const main = async () => {
     console.log(`${name} ${JSON.stringify(o)}: median ${st.median.toFixed(0)} ms, min ${st.min.toFixed(0)}, max ${st.max.toFixed(0)}; ${(c.batchSize * c.model.seqLen / (st.median / 1000)).toFixed(0)} tokens/s; losses ${losses[i]!.slice(0, 4).map((x) => x.toFixed(5)).join(" ")}`)
   })
   const [a, b] = times.map((t) => summarize(t))
-  console.log(`B/A: median ${(b!.median / a!.median).toFixed(3)}, min ${(b!.min / a!.min).toFixed(3)}; tensors ${tf.memory().numTensors}`)
+  // each timed step of B against A's step of the same round (the two ran back to back)
+  const paired = summarize(times[1]!.map((t, s) => t / times[0]![s]!))
+  const sameBits = losses[0]!.length === losses[1]!.length && losses[0]!.every((x, s) => Object.is(x, losses[1]![s]))
+  console.log(
+    `B/A: median ${(b!.median / a!.median).toFixed(3)}, min ${(b!.min / a!.min).toFixed(3)}, median of paired ratios ${paired.median.toFixed(3)}; ` +
+      `losses ${sameBits ? "bitwise equal" : "differ"}; tensors ${tf.memory().numTensors}`
+  )
   for (const l of loops) l.dispose()
 }
 

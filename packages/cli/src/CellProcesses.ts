@@ -63,7 +63,7 @@ const lineSplitter = (onLine: (line: string) => void) => {
  * holds the run's console progress too, so this is the cell's own verdict, from its last problem
  * line on (a user error keeps its field paths), or what killed it.
  */
-export const failure = (exit: Ended): string => {
+const failure = (exit: Ended): string => {
   const lines = exit.err.trim().split("\n").filter((l) => l.trim() !== "")
   const problem = (l: string) => /error|fail|warning|refus/i.test(l)
   if (exit.signal !== null) {
@@ -73,6 +73,19 @@ export const failure = (exit: Ended): string => {
   const last = lines.findLastIndex(problem)
   const why = (last >= 0 ? lines.slice(last, last + 8) : lines.slice(-8)).join("\n")
   return why !== "" ? why : `exit code ${exit.code}`
+}
+
+/**
+ * How a cell ended, decided from its result file first (the cell's own verdict, as the CLI printed
+ * it, field paths kept) and from the process only when it wrote none (killed, or bad arguments).
+ */
+export const verdict = (
+  exit: Ended & { readonly report: CellReport.CellReport | undefined }
+): { readonly ok: true; readonly report: CellReport.CellReport } | { readonly ok: false; readonly why: string } => {
+  const report = exit.report
+  if (exit.code === 0 && report !== undefined && report.status !== "failed") return { ok: true, report }
+  if (report?.error !== undefined) return { ok: false, why: report.error }
+  return { ok: false, why: failure(exit) }
 }
 
 /** The line a child writes on stderr once its heavy modules are loaded (it then reads requests). */

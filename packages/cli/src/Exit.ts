@@ -1,9 +1,9 @@
 /**
  * From a command's outcome to the process's exit code: 0 on success, 2 on a user error (message
- * only, no stack trace; also bad flags and unknown commands), 1 on an internal error (with its
+ * only, no stack trace; also a plugin's part that could not be built, bad flags and unknown commands), 1 on an internal error (with its
  * trace) or a run that failed numerically (`ExitCode`).
  */
-import { formatUserError, isUserError, UserError } from "@rekindle/core/Errors"
+import { asUserError, formatUserError, UserError } from "@rekindle/core/Errors"
 import { Cause, Console, Effect, Predicate } from "effect"
 import { CliError, Command } from "effect/cli"
 import { createRequire } from "node:module"
@@ -14,7 +14,8 @@ import * as Lazy from "./Lazy.ts"
 export const version: string = (createRequire(import.meta.url)("../package.json") as { version: string }).version
 
 const exitCodeOf = (error: unknown): Effect.Effect<number, unknown> => {
-  if (isUserError(error)) return Effect.as(Console.error(formatUserError(error)), 2)
+  const user = asUserError(error)
+  if (user !== undefined) return Effect.as(Console.error(formatUserError(user)), 2)
   if (Predicate.isTagged(error, "ExitCode")) return Effect.succeed((error as ExitCode).code)
   if (CliError.isCliError(error)) {
     // effect/cli already printed the problem (and help)

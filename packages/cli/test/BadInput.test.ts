@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { existsSync, mkdtempSync } from "node:fs"
+import { existsSync, mkdtempSync, readdirSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { cli, fixture } from "./helpers.ts"
@@ -45,6 +45,17 @@ describe("bad input", () => {
         expect(existsSync(out)).toBe(false)
       }))
   }
+
+  it.effect("a part that cannot be built at run time (a sink's folder): exit 2, the part named, no stack trace", () =>
+    Effect.gen(function*() {
+      const out = join(mkdtempSync(join(tmpdir(), "rekindle-bad-")), "runs")
+      const r = yield* cli(["run", fixture("sink-fails.yaml"), "--out", out])
+      expect(r.code).toBe(2)
+      expect(r.err).toMatch(/(^|\n)error: log\/tensorboard: AlreadyExists: .*events\.jsonl/)
+      expect(r.err).not.toMatch(/\n\s+at /)
+      // the fresh run's folder, created before its sinks, is removed again
+      expect(existsSync(out) ? readdirSync(out) : []).toEqual([])
+    }), 60_000)
 
   it.effect("every problem of a file is reported at once, each with its path, expectation and value", () =>
     Effect.gen(function*() {

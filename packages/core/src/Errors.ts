@@ -2,7 +2,7 @@
  * Error types shared by every package, as `Schema.TaggedError`s that travel in the error channel
  * and are handled by tag (`Effect.catchTag("UserError", ...)`). `UserError`s are the user's to fix
  * (bad pipeline, missing file, ...): the CLI prints their message without a stack trace and exits
- * 2. A `RunError` is a run that failed at a step (exit 1, no trace). Anything else, thrown or died
+ * 2; so does a `PluginError` (`asUserError`). A `RunError` is a run that failed at a step (exit 1, no trace). Anything else, thrown or died
  * with, is a bug and exits 1 with its trace.
  */
 import { Predicate, Schema } from "effect"
@@ -69,6 +69,18 @@ export class Bug extends Error {}
 
 /** Whether a value (thrown or failed with) is a `UserError`; for code outside Effect (thrown errors, `Effect.try` catches). */
 export const isUserError = (u: unknown): u is UserError => Predicate.isTagged(u, "UserError")
+
+/**
+ * The user-facing form of a failure the user can fix: a `UserError` itself, or a `PluginError` (a
+ * part that could not be built from its options or its environment, e.g. a sink's folder) as a
+ * `UserError` naming the part; undefined for anything else.
+ */
+export const asUserError = (u: unknown): UserError | undefined =>
+  isUserError(u)
+    ? u
+    : Predicate.isTagged(u, "PluginError")
+    ? new UserError({ message: `${(u as PluginError).part}: ${(u as PluginError).message}` })
+    : undefined
 
 /** Whether a value (thrown or failed with) is a `RunError`; for code outside Effect. */
 export const isRunError = (u: unknown): u is RunError => Predicate.isTagged(u, "RunError")

@@ -33,6 +33,12 @@ export interface Optimizer {
   readonly init: (params: ParamMap) => OptState
   /** Returns the updates to add to the params and the next state. Pure: disposes nothing. */
   readonly update: (grads: ParamMap, state: OptState, params: ParamMap) => readonly [ParamMap, OptState]
+  /**
+   * Optional: `update` with the updates already added, i.e. the new parameters `params + updates`
+   * (bit for bit what the host's own add would give) and the next state, where the optimizer can
+   * fuse the add into its last pass. Hosts that add nothing else to the updates may call it.
+   */
+  readonly apply?: (grads: ParamMap, state: OptState, params: ParamMap) => readonly [ParamMap, OptState]
   /** The learning rate used at a given step count (for events and schedules). */
   readonly learningRate: (count: number) => number
 }

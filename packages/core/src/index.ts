@@ -5,7 +5,7 @@
 export type * from "./Backend.ts"
 export * as Batch from "./Batch.ts"
 export * as Errors from "./Errors.ts"
-export { BackendError, Bug, formatUserError, isRunError, isUserError, PluginError, type Problem, RunError, SinkError, UserError } from "./Errors.ts"
+export { asUserError, BackendError, Bug, formatUserError, isRunError, isUserError, PluginError, type Problem, RunError, SinkError, UserError } from "./Errors.ts"
 export * as Event from "./Event.ts"
 export * as Files from "./Files.ts"
 export { EventBus } from "./EventBus.ts"

@@ -119,13 +119,14 @@ function store64as32(accP: usize, outP: usize, d: i32): void {
  * m = mu·b1 + g·c1, v = nu·b2 + g²·c2, k1 = bc1·b1 + c1, k2 = bc2·b2 + c2,
  * u = (m / k1) / (sqrt(v / k2) + eps); then (the `RekindleAdamW` tail) when `decay` != 0
  * u = u + p·wd (decoupled weight decay, `p` at `pP`), and when `hasScale` != 0 u = u·scale (the
- * learning-rate factor −lr), in that order, as the optimizer chain composes them.
+ * learning-rate factor −lr), in that order, as the optimizer chain composes them; when `apply` != 0
+ * the output is p + u (the parameter after the update, `p` at `pP`) instead of u.
  */
 export function adam(
   n: i32, gP: usize, muP: usize, nuP: usize, bc1P: usize, bc2P: usize,
   uP: usize, mOutP: usize, vOutP: usize, k1OutP: usize, k2OutP: usize,
   b1: f32, b2: f32, c1: f32, c2: f32, eps: f32,
-  decay: i32, pP: usize, wd: f32, hasScale: i32, scale: f32
+  decay: i32, pP: usize, wd: f32, hasScale: i32, scale: f32, apply: i32
 ): void {
   const vb1 = sp(b1), vb2 = sp(b2), vc1 = sp(c1), vc2 = sp(c2), ve = sp(eps), vwd = sp(wd), vscale = sp(scale)
   let i = 0
@@ -143,6 +144,7 @@ export function adam(
     let u = f32x4.div(f32x4.div(m, k1), f32x4.add(f32x4.sqrt(f32x4.div(v, k2)), ve))
     if (decay != 0) u = f32x4.add(u, f32x4.mul(ld(pP + o), vwd))
     if (hasScale != 0) u = f32x4.mul(u, vscale)
+    if (apply != 0) u = f32x4.add(ld(pP + o), u)
     st(uP + o, u)
   }
   for (; i < n; i++) {
@@ -159,6 +161,7 @@ export function adam(
     let u = (m / k1) / (Mathf.sqrt(v / k2) + eps)
     if (decay != 0) u = u + load<f32>(pP + o) * wd
     if (hasScale != 0) u = u * scale
+    if (apply != 0) u = load<f32>(pP + o) + u
     store<f32>(uP + o, u)
   }
 }

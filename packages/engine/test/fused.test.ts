@@ -87,6 +87,18 @@ describe("RekindleAdam (fused Adam kernel)", () => {
   })
 })
 
+/** Runs `f` with the overrides' JavaScript kernels (`simdKernels: false`), then restores the defaults. */
+const withJsKernels = <A>(f: () => A): A => {
+  WasmOverrides.uninstall()
+  WasmOverrides.install({ simdKernels: false })
+  try {
+    return f()
+  } finally {
+    WasmOverrides.uninstall()
+    WasmOverrides.install()
+  }
+}
+
 /** Adam's update, then the decay and the learning-rate factor, op by op (plugin-optim's chain). */
 const composedTail = (x: ReturnType<typeof inputs>, p: tf.Tensor | undefined, wd: number, scale: number) => {
   const [m, v, c1, c2, u] = composed(x.g, x.mu, x.nu, x.bc1, x.bc2, 0.9, 0.999, 1e-8)
@@ -130,14 +142,7 @@ describe("RekindleAdamW (Adam + decoupled weight decay + learning-rate factor)",
     simd.forEach((r, i) => expect(r.values, `output ${i} vs stock wasm`).toEqual(stockWasm[i]!.values))
     // the JavaScript loop (simdKernels: false) computes the same bits
     const tensorsBefore = tf.memory().numTensors
-    WasmOverrides.uninstall()
-    WasmOverrides.install({ simdKernels: false })
-    try {
-      fused().forEach((r, i) => expect(r.values, `JS output ${i}`).toEqual(simd[i]!.values))
-    } finally {
-      WasmOverrides.uninstall()
-      WasmOverrides.install()
-    }
+    withJsKernels(() => fused()).forEach((r, i) => expect(r.values, `JS output ${i}`).toEqual(simd[i]!.values))
     expect(tf.memory().numTensors).toBe(tensorsBefore)
   })
 
@@ -146,6 +151,41 @@ describe("RekindleAdamW (Adam + decoupled weight decay + learning-rate factor)",
     expect(() => tf.tidy(() => {
       tf.engine().runKernel(AdamKernel.tailKernelName, { ...inputs([4], 0), p: tf.zeros([5]) } as unknown as tf.NamedTensorMap, { b1: 0.9, b2: 0.999, eps: 1e-8, wd: 0.1 })
     })).toThrow(/input p must be float32 of size 4/)
+  })
+})
+
+describe("RekindleAdamWApply (the update added to the parameter in the same pass)", () => {
+  it.each([["matrix with decay", [67, 33], true], ["odd vector without decay", [257], false]] as Array<[string, Array<number>, boolean]>)(
+    "equals the composed tail then p + u, on cpu and on SIMD and JS kernels, bit for bit (%s)",
+    async (_label, shape, decay) => {
+      const wd = 0.01
+      const scale = -3e-4
+      const composedApply = () => {
+        const x = inputs(shape, 3)
+        const p = t(shape, 11, 0.5)
+        const [m, v, c1, c2, u] = composedTail(x, decay ? p : undefined, wd, scale)
+        return [m!, v!, c1!, c2!, tf.add(p, u!)]
+      }
+      await use("cpu")
+      const expected = run(composedApply)
+      await use("wasm")
+      const fused = () => run(() => tf.engine().runKernel(
+        AdamKernel.applyKernelName,
+        { ...inputs(shape, 3), p: t(shape, 11, 0.5) } as unknown as tf.NamedTensorMap,
+        { b1: 0.9, b2: 0.999, eps: 1e-8, scale, ...(decay ? { wd } : {}) }
+      ) as unknown as Array<tf.Tensor>)
+      const simd = fused()
+      simd.forEach((r, i) => expect(r.values, `output ${i} vs cpu`).toEqual(expected[i]!.values))
+      simd.forEach((r, i) => expect(r.values, `output ${i} vs stock wasm`).toEqual(run(composedApply)[i]!.values))
+      withJsKernels(() => fused()).forEach((r, i) => expect(r.values, `JS output ${i}`).toEqual(simd[i]!.values))
+    }
+  )
+
+  it("needs the parameter", async () => {
+    await use("wasm")
+    expect(() => tf.tidy(() => {
+      tf.engine().runKernel(AdamKernel.applyKernelName, inputs([4], 0) as unknown as tf.NamedTensorMap, { b1: 0.9, b2: 0.999, eps: 1e-8 })
+    })).toThrow(/RekindleAdamWApply: missing input p/)
   })
 })
 

@@ -119,6 +119,15 @@ export const make = (
       }
       const lr = decoupled.length > 0 ? current.learningRate(opt.count) : 0
       const trainedParams = trained === names ? params : Object.fromEntries(trained.map((n) => [n, params[n]!]))
+      if (current.apply !== undefined && decoupled.length === 0 && trained.every((n) => masks?.[n] === undefined)) {
+        // nothing to add to the updates: the optimizer returns params + updates (its add fused, same bits)
+        const [next, after] = current.apply(byName, opt, trainedParams)
+        for (const name of trained) {
+          const p = next[name]
+          if (p !== undefined) params[name]!.assign(p)
+        }
+        return { loss: value, next: trained === names ? after : carrySlots(opt, after) }
+      }
       const [updates, after] = current.update(byName, opt, trainedParams)
       // decoupled deltas see the pre-update parameters (computed before any assign)
       const deltas = decoupled.map((d) => d(params, lr))

@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto"
 import { Effect, FileSystem, Path, Schema, SchemaIssue } from "effect"
-import { UserError } from "@rekindle/core/Errors"
+import { formatProblems, UserError } from "@rekindle/core/Errors"
 import * as Files from "@rekindle/core/Files"
 
 /** JSON with object keys sorted at every level (stable across key order). */
@@ -95,7 +95,7 @@ export const decodeManifest = (file: string, json: unknown): Effect.Effect<Manif
         message: i.message
       }))
       return new UserError({
-        message: `${file}: not a valid rekindle manifest: ${problems.map((p) => (p.path === "" ? p.message : `${p.path}: ${p.message}`)).join("; ")}`,
+        message: `${file}: not a valid rekindle manifest: ${formatProblems(problems).split("\n").join("; ")}`,
         problems: problems.map((p) => ({ path: p.path === "" ? file : `${file}#${p.path}`, message: p.message }))
       })
     })

@@ -1,7 +1,8 @@
 /**
  * Optimizer conformance suite for plugin authors. `optimizerConformance(name, make)` registers
  * vitest tests checking the core `Optimizer` contract on a tiny FF-shaped parameter set:
- * slots as declared, pure updates, shapes, step count, descent on a quadratic, slot surgery by
+ * slots as declared, pure updates, shapes, step count, `apply` (where provided) equal to update +
+ * add, descent on a quadratic, slot surgery by
  * role (`Slots.resetSlices` under each recycling policy) and no tensor leaks. The checks are also
  * exported one by one (`optimizerChecks`) as plain functions that throw on a violation.
  */
@@ -217,6 +218,32 @@ export const optimizerChecks = {
     }
   },
 
+  /**
+   * Where the optimizer provides `apply`: it returns `params + updates` of `update` bit for bit and
+   * the same next state (nothing to check otherwise).
+   */
+  apply: (make: () => Optimizer.Optimizer, options: OptimizerSuiteOptions = {}): void => {
+    const optimizer = make()
+    if (optimizer.apply === undefined) return
+    const f = fixture(options)
+    const run = descend(optimizer, f, 2)
+    const grads = tensorsFor(f.shapes, 5)
+    const outputs: Array<tf.Tensor> = []
+    try {
+      const [u, s] = tidy(() => optimizer.update(grads, run.state, run.params))
+      const added = tidy(() => Object.fromEntries(Object.keys(u).map((n) => [n, tf.add(run.params[n]!, u[n]!)])))
+      const [p, s2] = tidy(() => optimizer.apply!(grads, run.state, run.params))
+      outputs.push(...Object.values(u), ...Object.values(added), ...Object.values(p), ...Optimizer.stateTensors(s), ...Optimizer.stateTensors(s2))
+      if (JSON.stringify(read(p)) !== JSON.stringify(read(added))) fail("apply: the new params differ from params + update")
+      if (JSON.stringify(readState(s2)) !== JSON.stringify(readState(s))) fail("apply: the next state differs from update's")
+    } finally {
+      disposeAll(outputs)
+      disposeAll(Object.values(grads))
+      disposeRun(run)
+      disposeFixture(f)
+    }
+  },
+
   /** `steps` updates on L(p) = ½ Σ c ⊙ (p − target)² leave a smaller, finite loss. */
   quadratic: (make: () => Optimizer.Optimizer, options: OptimizerSuiteOptions = {}): void => {
     const optimizer = make()
@@ -311,6 +338,9 @@ export const optimizerConformance = (
     })
     it("update is pure and deterministic, has the params' shapes and increments the count", () => {
       optimizerChecks.update(makeOptimizer, options)
+    })
+    it("apply (where provided) equals update then params + updates, bit for bit", () => {
+      optimizerChecks.apply(makeOptimizer, options)
     })
     it(`decreases a quadratic loss over ${options.quadraticSteps ?? 50} steps`, () => {
       optimizerChecks.quadratic(makeOptimizer, options)

@@ -3,12 +3,13 @@
  * (they find the folder through `RunLocation`), the event bus over them counting the lines of
  * events.jsonl (from the checkpoint's count on resume), and the warnings the manifest records (a
  * backend that gave fewer threads, an optional sink that failed and was dropped). The bus is
- * flushed when the layer's scope closes.
+ * flushed when the layer's scope closes. A sink that cannot be acquired fails the layer; in a fresh
+ * run it also removes the folder the session had just created, so nothing is left half-written.
  */
 import { type BackendInfo, EventBus, FileErrors, type PluginError, RunLocation, type Sink, type SinkError } from "@rekindle/core"
 import { Engine } from "@rekindle/engine"
 import { ClaimedFolder } from "@rekindle/run"
-import { type Cause, Context, Effect, type FileSystem, Layer, type Path } from "effect"
+import { type Cause, Context, Effect, FileSystem, Layer, type Path } from "effect"
 import type { RunPlan } from "./RunPlan.ts"
 import { type Counted, counted, RunSession } from "./Session.ts"
 
@@ -32,10 +33,15 @@ export class RunEvents extends Context.Service<RunEvents, {
     Layer.effect(
       RunEvents,
       Effect.gen(function*() {
-        const { dir } = yield* ClaimedFolder
+        const { dir, claim } = yield* ClaimedFolder
         const { info } = yield* Engine
         const session = yield* RunSession
-        const sinks = yield* Effect.forEach(plan.sinks, (s) => s.acquire).pipe(Effect.provide(RunLocation.layer(dir)))
+        const fs = yield* FileSystem.FileSystem
+        // a sink that cannot be acquired ends a fresh run before its first event: its new folder goes too
+        const sinks = yield* Effect.forEach(plan.sinks, (s) => s.acquire).pipe(
+          Effect.provide(RunLocation.layer(dir)),
+          Effect.tapError(() => (claim._tag === "Fresh" ? fs.remove(dir, { recursive: true }).pipe(Effect.ignore) : Effect.void))
+        )
         // a backend fallback and failures of optional sinks (dropped by the bus with a warning) are recorded in the manifest
         const warnings: Array<string> = [...fallbackWarning(info, plan.backend.threads)]
         const note = (sink: Sink, cause: Cause.Cause<SinkError>) =>

@@ -4,23 +4,14 @@
  */
 import type { HookPart, Optimizer, PluginError, Probe, RunLocation, Sink } from "@rekindle/core"
 import type { DataConfig } from "@rekindle/data"
+import type { Backends } from "@rekindle/engine"
 import type { ModelConfig } from "@rekindle/model"
 import type { SignalHost, Stage } from "@rekindle/recycling"
 import type { Effect, FileSystem, Path, Scope } from "effect"
 import type { TrainConfig } from "@rekindle/loop"
 
-/** Backend request: a name (`auto`, `wasm`, `cpu`, or one a plugin provides) and a thread count. */
-export interface BackendRequest {
-  readonly name: string
-  /** Threads for wasm; absent = all available cores. */
-  readonly threads?: number
-  /** wasm: the native BLAS (`auto` when absent, `openblas`, `none`, a library path). */
-  readonly blas?: string
-  /** wasm: OpenBLAS threads (absent = `threads`). */
-  readonly blasThreads?: number
-  /** The thread count must be had exactly (resume and reproduce): fewer is an error, not a warning. */
-  readonly pinned?: boolean
-}
+/** Backend request: the engine's (a name, threads, the native BLAS, whether threads are pinned). */
+export type BackendRequest = Backends.BackendRequest
 
 /** A fully resolved run. */
 export interface RunPlan {

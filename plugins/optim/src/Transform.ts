@@ -28,6 +28,11 @@ export interface Transform {
     params: Params.ParamMap,
     count: number
   ) => readonly [Params.ParamMap, Record<string, Params.ParamMap>]
+  /**
+   * Optional: `update`, then `params + updates` (bit for bit), returning the new parameters; a
+   * block whose last pass can add the update itself provides it (see `Optimizer.apply`).
+   */
+  readonly apply?: Transform["update"]
 }
 
 /** Reads one slot of one block, failing loudly when the state does not match the optimizer. */
@@ -46,20 +51,24 @@ export const chain = (...transforms: ReadonlyArray<Transform>): Transform => {
       slots[name] = spec
     }
   }
+  /** Runs the blocks in turn; the last one through `apply` when `applyLast`. */
+  const run = (applyLast: boolean): Transform["update"] => (updates, state, params, count) => {
+    let u = updates
+    const next: Record<string, Params.ParamMap> = {}
+    transforms.forEach((t, i) => {
+      const [u2, s] = applyLast && i === transforms.length - 1 ? t.apply!(u, state, params, count) : t.update(u, state, params, count)
+      u = u2
+      Object.assign(next, s)
+    })
+    return [u, next]
+  }
+  const last = transforms[transforms.length - 1]
   return {
     name: transforms.map((t) => t.name).join(" -> "),
     slots,
     init: (params) => Object.assign({}, ...transforms.map((t) => t.init(params))),
-    update: (updates, state, params, count) => {
-      let u = updates
-      const next: Record<string, Params.ParamMap> = {}
-      for (const t of transforms) {
-        const [u2, s] = t.update(u, state, params, count)
-        u = u2
-        Object.assign(next, s)
-      }
-      return [u, next]
-    }
+    update: run(false),
+    ...(last?.apply === undefined ? {} : { apply: run(true) })
   }
 }
 
@@ -75,5 +84,11 @@ export const toOptimizer = (
   update: (grads, state, params) => {
     const [updates, slots] = transform.update(grads, state.slots, params, state.count)
     return [updates, { count: state.count + 1, slots }]
-  }
+  },
+  ...(transform.apply === undefined ? {} : {
+    apply: (grads: Params.ParamMap, state: Optimizer.OptState, params: Params.ParamMap) => {
+      const [next, slots] = transform.apply!(grads, state.slots, params, state.count)
+      return [next, { count: state.count + 1, slots }] as const
+    }
+  })
 })

@@ -3,13 +3,15 @@
  * one; `RekindleAdam` with the tail composed) give the same parameters and slots as the op-by-op
  * composition, bit for bit, over several steps of adam and adamw (with a schedule and a decay
  * mask), including a slot reset (recycling) in the middle; and they are really the paths taken.
+ * `apply` (the new parameters from the optimizer: `RekindleAdamWApply`, or the update then an add
+ * where that kernel is missing) gives the same bits as `update` followed by the host's add.
  */
 import { Backends } from "@rekindle/engine"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect } from "effect"
 import { beforeAll, describe, expect, it } from "vitest"
 import { adamComposed, fusedKernelName, hasFusedKernel } from "../src/Adam.ts"
-import { fusedTailKernelName, hasFusedTailKernel } from "../src/AdamTail.ts"
+import { fusedApplyKernelName, fusedTailKernelName, hasFusedTailKernel } from "../src/AdamTail.ts"
 import { adam, adamw } from "../src/Optimizers.ts"
 import { Slots } from "@rekindle/core"
 const { resetSlices } = Slots
@@ -92,6 +94,39 @@ describe("fused Adam on wasm", () => {
       })
     )
     expect(results[0]).toEqual(results[1])
+  })
+
+  it.each(optimizers)("%s: apply (fused, and update + add without the kernel) equals update then p + u, bit for bit", (_name, make) => {
+    const steps = (apply: boolean, hide: Array<string> = []) => {
+      const kept = hide.map((name) => tf.getKernel(name, "wasm")!)
+      for (const name of hide) tf.unregisterKernel(name, "wasm")
+      try {
+        const r = run(make(), 5, { apply })
+        const out = { params: read(r.params), slots: Object.fromEntries(Object.entries(r.state.slots).map(([k, v]) => [k, read(v)])) }
+        disposeRun(r)
+        return out
+      } finally {
+        for (const k of kept) tf.registerKernel(k)
+      }
+    }
+    const reference = steps(false)
+    expect(steps(true)).toEqual(reference)
+    expect(steps(true, [fusedApplyKernelName])).toEqual(reference)
+    expect(steps(true, [fusedApplyKernelName, fusedTailKernelName, fusedKernelName])).toEqual(reference)
+  })
+
+  it("apply takes RekindleAdamWApply, once per parameter", () => {
+    const k = tf.getKernel(fusedApplyKernelName, "wasm")!
+    let calls = 0
+    tf.unregisterKernel(fusedApplyKernelName, "wasm")
+    tf.registerKernel({ ...k, kernelFunc: (args) => (calls++, k.kernelFunc(args)) })
+    try {
+      disposeRun(run(adamw({ lr: 0.01 }), 1, { apply: true }))
+    } finally {
+      tf.unregisterKernel(fusedApplyKernelName, "wasm")
+      tf.registerKernel(k)
+    }
+    expect(calls).toBe(4)
   })
 
   it("falls back to the composition for mismatched slot sizes (none in practice) without throwing", () => {

@@ -49,13 +49,22 @@ export const disposeState = (old: Optimizer.OptState, next?: Optimizer.OptState)
 export const run = (
   optimizer: Optimizer.Optimizer,
   steps: number,
-  options: { order?: Array<string>; grads?: (t: number, params: Record<string, tf.Tensor>) => Record<string, tf.Tensor> } = {}
+  options: {
+    order?: Array<string>
+    grads?: (t: number, params: Record<string, tf.Tensor>) => Record<string, tf.Tensor>
+    /** Step with `optimizer.apply` (new params from the optimizer) instead of `update` + add. */
+    apply?: boolean
+  } = {}
 ) => {
   let params = toTensors(initialValues(), options.order)
   let state = tidy(() => optimizer.init(params))
   for (let t = 0; t < steps; t++) {
     const next = tidy(() => {
       const grads = options.grads?.(t, params) ?? toTensors(gradValues(t), options.order)
+      if (options.apply === true) {
+        const [p, s] = optimizer.apply!(grads, state, params)
+        return { p, s }
+      }
       const [updates, s] = optimizer.update(grads, state, params)
       const p = Object.fromEntries(Object.keys(params).map((n) => [n, tf.add(params[n]!, updates[n]!)]))
       return { p, s }

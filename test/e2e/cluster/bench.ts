@@ -4,10 +4,14 @@
  * private PostgreSQL. Prints the wall times, the speedup, the CPU time each side used (its
  * processes and PostgreSQL; other jobs on the machine are not counted), the load average, the
  * dispatch overhead per cell (submit or previous cell → child start; child done → result
- * recorded) from the workers' timing lines, and where the submitter's own time went.
+ * recorded) from the workers' timing lines, and where the submitter's own time went. It also
+ * measures the host's own cap on a 2-way speedup: how much slower two CPU-bound processes run side
+ * by side than one alone (k; on "2-core" VMs whose vCPUs share a physical core k > 1, and no
+ * scheduler can pass 2 ÷ k).
  *
  *   npm run bench:distributed [-- --steps 1000 --backend wasm]
  */
+import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -64,6 +68,32 @@ const clock = (hms: string, near: number): number => {
   return t
 }
 
+/** Wall seconds of `n` copies of a fixed integer busy loop started together (each its own process). */
+const busyLoops = (n: number): Promise<Array<number>> => {
+  const loop = "const t=process.hrtime.bigint();let x=0;for(let i=0;i<4e8;i++)x=(x+i)|0;" +
+    "process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e9+(x===7?1e-9:0)))"
+  return Promise.all(Array.from({ length: n }, () =>
+    new Promise<number>((resolve, reject) => {
+      const child = spawn(process.execPath, ["-e", loop], { stdio: ["ignore", "pipe", "inherit"] })
+      let out = ""
+      child.stdout.on("data", (d) => (out += String(d)))
+      child.on("error", reject)
+      child.on("close", () => resolve(Number(out)))
+    })
+  ))
+}
+/** k: mean wall of two busy loops side by side over the best of one alone (best of 3 rounds each). */
+const sideBySide = async (): Promise<{ alone: number; together: number; k: number }> => {
+  let alone = Infinity
+  let together = Infinity
+  for (let r = 0; r < 3; r++) {
+    alone = Math.min(alone, (await busyLoops(1))[0]!)
+    const two = await busyLoops(2)
+    together = Math.min(together, (two[0]! + two[1]!) / 2)
+  }
+  return { alone, together, k: together / alone }
+}
+
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "rekindle-bench-distributed-"))
 const cache = path.join(root, "cache")
 const file = tinyStudy(path.join(root, "project"), {
@@ -84,6 +114,7 @@ try {
   const noopSecs = secs(t0)
   if (noop.code !== 0) throw new Error(noop.out)
 
+  const host = await sideBySide()
   const loadSeq = load()
   let c0 = childrenCpu()
   t0 = Date.now()
@@ -143,6 +174,7 @@ try {
   console.log(`one process in sequence:        ${f(seqSecs)} wall, ${f(seqCpu)} CPU (load average before: ${loadSeq})`)
   console.log(`two workers (1 slot each):      ${f(clusterSecs)} wall, ${f(clusterTotalCpu)} CPU = submitter ${f(submitterCpu)} + workers ${f(workerOwnCpu)} + cell processes ${f(workerCpu - workerOwnCpu)} + PostgreSQL ${f(postgresCpu)} (load average before: ${loadCluster})`)
   console.log(`speedup:                        ${(seqSecs / clusterSecs).toFixed(2)}x wall, ${(seqCpu / clusterTotalCpu).toFixed(2)}x CPU (sequential CPU / cluster CPU; 1.00 = no CPU spent on distribution)`)
+  console.log(`host's 2-way cap:               two CPU-bound processes side by side ${host.together.toFixed(2)} s each against ${host.alone.toFixed(2)} s alone: k = ${host.k.toFixed(2)}, so at most ${(2 / host.k).toFixed(2)}x; this run reached ${((seqSecs / clusterSecs) / (2 / host.k) * 100).toFixed(0)}% of it`)
   console.log(`dispatch per cell:              submit or previous cell recorded → child starts the cell: ${stat(dispatch.map((d) => d.secs))}`)
   console.log(`                                (each worker's first cell, from submit: ${stat(dispatch.filter((d) => d.first).map((d) => d.secs))}; later cells: ${stat(dispatch.filter((d) => !d.first).map((d) => d.secs))})`)
   console.log(`                                child done → result recorded in PostgreSQL: ${stat(back)}`)

@@ -150,14 +150,13 @@ const performCell = (o: {
       reported: Date.now()
     }
     const base = { index: cell.index, runId: cell.runId, worker, dir, ms: Date.now() - t0, timings }
-    if (exit.code === 0 && report !== undefined && report.status !== "failed") {
-      yield* Console.log(`[${worker} cell ${cell.index}] reported: ${cell.runId} finished` + (report.finalEvalLoss !== undefined ? `, final eval loss ${report.finalEvalLoss.toFixed(4)}` : ""))
-      return { ...base, status: "finished", ...(report.finalEvalLoss !== undefined ? { finalEvalLoss: report.finalEvalLoss } : {}) } satisfies Cell.CellResult
+    const ended = CellProcesses.verdict(exit)
+    if (ended.ok) {
+      const loss = ended.report.finalEvalLoss
+      yield* Console.log(`[${worker} cell ${cell.index}] reported: ${cell.runId} finished` + (loss !== undefined ? `, final eval loss ${loss.toFixed(4)}` : ""))
+      return { ...base, status: "finished", ...(loss !== undefined ? { finalEvalLoss: loss } : {}) } satisfies Cell.CellResult
     }
-    // the cell's own verdict, as the CLI printed it (a user error keeps its field paths)
-    if (report?.error !== undefined) return { ...base, status: "failed", error: report.error } satisfies Cell.CellResult
-    // no result file: the child was killed, or never got to the cell (e.g. bad arguments)
-    return { ...base, status: "failed", error: CellProcesses.failure(exit) } satisfies Cell.CellResult
+    return { ...base, status: "failed", error: ended.why } satisfies Cell.CellResult
   })
 
 /** The phases of a recorded cell, one line (seconds): what the worker added around the training. */

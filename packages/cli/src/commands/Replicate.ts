@@ -114,11 +114,12 @@ const runLocally = (o: {
           Effect.ensuring(Effect.sync(() => running.delete(cell.index)))
         )
         const took = Estimate.formatDuration(Date.now() - start)
-        if (exit.code === 0) {
+        const ended = CellProcesses.verdict(exit)
+        if (ended.ok) {
           finished.push({ estimatedMs, actualMs: Date.now() - start })
           yield* progress(`finished ${label} in ${took}`)
         } else {
-          const why = CellProcesses.failure(exit)
+          const why = ended.why
           failed.push({ cell, why })
           yield* progress(`FAILED ${label} after ${took}: ${why.split("\n")[0]}`)
         }

@@ -5,7 +5,7 @@
  * than `--expect-hash`: refused); `collect` writes study.json, the comparison and report.html from
  * the run folders; `status --cluster` shows a study's progress on a cluster without submitting.
  */
-import { formatUserError, UserError } from "@rekindle/core/Errors"
+import { asUserError, formatUserError, UserError } from "@rekindle/core/Errors"
 import { Cause, Console, Effect, Option, Path } from "effect"
 import { Command, Flag } from "effect/cli"
 import * as CellProcesses from "../CellProcesses.ts"
@@ -105,8 +105,8 @@ const runCell = Command.make(
     }).pipe(
       Effect.tapCause((cause) => {
         if (Cause.hasInterruptsOnly(cause)) return Effect.void
-        const e = Cause.squash(cause)
-        return e instanceof UserError
+        const e = asUserError(Cause.squash(cause))
+        return e !== undefined
           ? report({ status: "failed", kind: "user", error: formatUserError(e) })
           : report({ status: "failed", kind: "internal", error: `internal error (a bug in rekindle or a plugin):\n${Cause.pretty(cause)}` })
       })

@@ -13,6 +13,9 @@
  * multiplies last:
  *   u    = ((mu' / bc1') / (sqrt(nu' / bc2') + eps) + p·wd)·scale
  * in the order `scaleByAdam → addDecayedWeights → scaleByLearningRate` compose them.
+ * `RekindleAdamWApply` is `RekindleAdamW` with the parameter update applied too: input `p` is
+ * required (and decays only with `wd`), and the last output is `p + u` (the new parameter, one
+ * float32 add: the bits of TF.js's `Add` of the two) instead of u; one pass instead of two.
  * Every intermediate is rounded to float32 (`Math.fround`) in the same order as the op-by-op
  * composition, so the results equal the composition's bit for bit (IEEE float32 add, mul, div and
  * sqrt; double rounding through float64 is exact for these). Two implementations: `simdKernel`
@@ -30,6 +33,9 @@ export const kernelName = "RekindleAdam"
 
 /** The kernel with the decay and learning-rate tail (the same kernel functions, another name). */
 export const tailKernelName = "RekindleAdamW"
+
+/** The tail kernel that returns the updated parameter `p + u` (see the module comment). */
+export const applyKernelName = "RekindleAdamWApply"
 
 interface Prepared {
   readonly n: number
@@ -75,7 +81,9 @@ const attrs = (args: Parameters<KernelFunc>[0]) => {
     /** the decay is applied when `p` is given and `wd` is a number other than 0 */
     wd: wd === undefined ? 0 : f(wd),
     hasScale: scale !== undefined,
-    scale: scale === undefined ? 1 : f(scale)
+    scale: scale === undefined ? 1 : f(scale),
+    /** the last output is p + u */
+    apply: args.attrs?.["apply"] === true
   }
 }
 
@@ -85,8 +93,9 @@ const ordered = (outs: Array<TensorInfo>): Array<TensorInfo> => [outs[1]!, outs[
 /** The kernel as a JavaScript loop over the heap (the previous implementation; `simdKernels: false`). */
 export const kernel: KernelFunc = (args) => {
   const { n, ins, p, outs } = prepare(args)
-  const { b1, b2, eps, c1, c2, wd, hasScale, scale } = attrs(args)
+  const { b1, b2, eps, c1, c2, wd, hasScale, scale, apply } = attrs(args)
   const f = Math.fround
+  if (apply && p === undefined) throw new Bug(`${applyKernelName}: missing input p`)
   const backend = internals(args.backend)
   const h = heap(backend, "float32")
   const decay = p !== undefined && wd !== 0
@@ -106,6 +115,7 @@ export const kernel: KernelFunc = (args) => {
     let u = f(f(m / k1) / f(f(Math.sqrt(f(v / k2))) + eps))
     if (decay) u = f(u + f(h[pi + i]! * wd))
     if (hasScale) u = f(u * scale)
+    if (apply) u = f(h[pi + i]! + u)
     h[oU + i] = u
   }
   return ordered(outs)
@@ -114,14 +124,18 @@ export const kernel: KernelFunc = (args) => {
 /** The kernel in wasm SIMD (`kernels.adam`): the same float32 operations in the same order, 4 lanes at a time. */
 export const simdKernel: KernelFunc = (args) => {
   const { n, ins, p, outs } = prepare(args)
-  const { b1, b2, eps, c1, c2, wd, hasScale, scale } = attrs(args)
+  const { b1, b2, eps, c1, c2, wd, hasScale, scale, apply } = attrs(args)
+  if (apply && p === undefined) throw new Bug(`${applyKernelName}: missing input p`)
   const backend = internals(args.backend)
   const [g, mu, nu, bc1, bc2] = ins.map((t) => addressOf(backend, t)) as [number, number, number, number, number]
   const [u, m, v, k1, k2] = outs.map((t) => addressOf(backend, t)) as [number, number, number, number, number]
   const decay = p !== undefined && wd !== 0
   kernels(backend).adam(
     n, g, mu, nu, bc1, bc2, u, m, v, k1, k2, b1, b2, c1, c2, eps,
-    decay ? 1 : 0, decay ? addressOf(backend, p) : 0, wd, hasScale ? 1 : 0, scale
+    decay ? 1 : 0, p === undefined ? 0 : addressOf(backend, p), wd, hasScale ? 1 : 0, scale, apply ? 1 : 0
   )
   return ordered(outs)
 }
+
+/** `kernel` as `RekindleAdamWApply`: the last output is the updated parameter `p + u`. */
+export const applying = (k: KernelFunc): KernelFunc => (args) => k({ ...args, attrs: { ...args.attrs, apply: true } })

@@ -52,13 +52,15 @@ export interface BatchMatMulOptions {
    * `pool` runs them on the library's threads, anything else on one library thread.
    */
   readonly smallProducts?: SmallProducts
+  /** Native BLAS: split the one-thread small products with a helper thread (BlasHelper.ts); default true. */
+  readonly blasHelper?: boolean
 }
 
 /** Where small batched products run (see {@link BatchMatMulOptions.smallProducts}). */
 export type SmallProducts = "adaptive" | "sequential" | "pool"
 
 /** Default {@link BatchMatMulOptions.sequentialMaxFlops}: attention slices yes, dense layers no. */
-const defaultSequentialMaxFlops = 1 << 24
+export const defaultSequentialMaxFlops = 1 << 24
 
 type CppBatchMatMul = (
   aId: number, aShape: Uint8Array, aRank: number, bId: number, bShape: Uint8Array, bRank: number,
@@ -166,7 +168,7 @@ export const make = (stock: KernelFunc, transpose: TransposeFn, options: BatchMa
         a, b, transposeA, transposeB, M, K, N, batchA, batchB, batch, outShape,
         aIndex: broadcastIndexer(outOuter, outerA),
         bIndex: broadcastIndexer(outOuter, outerB)
-      }, serialMaxFlops)
+      }, serialMaxFlops, options.blasHelper !== false)
     }
     if (batchA === 1 && batchB === 1 && !transposeA && !transposeB) return stock(args)
 

@@ -9,9 +9,12 @@
  *    library on one thread (`serial`): waking the library's second thread per 2-MFLOP call costs
  *    more than it saves (measured: 1 thread 65 GFLOP/s median, 79 best; 2 threads 9 median, 42
  *    best, 64 slices of 128×64×128 under load ~7 on 2 cores). A fixed rule by size, not a timing:
- *    the thread count changes the bits.
+ *    the thread count changes the bits. Those slices are split between the calling thread and a
+ *    helper thread, each running whole slices single-threaded (BlasHelper.ts: the same bits).
  */
 import type { TensorInfo } from "@tensorflow/tfjs-core"
+import * as BlasHelper from "./BlasHelper.ts"
+import { memoryOf } from "./KernelModule.ts"
 import type { Blas } from "./NativeBlas.ts"
 import { heap, indexOf, type WasmBackendInternals } from "./WasmHeap.ts"
 
@@ -37,9 +40,10 @@ export interface Product {
 
 /**
  * Runs `p` with `blas` and returns the new output tensor. Batched products whose slices have at
- * most `serialMaxFlops` FLOPs (2·M·K·N) run with the library on one thread (0: never).
+ * most `serialMaxFlops` FLOPs (2·M·K·N) run with the library on one thread (0: never), split with
+ * the helper thread when `helper` (BlasHelper.ts: the same bits).
  */
-export const run = (blas: Blas, backend: WasmBackendInternals, p: Product, serialMaxFlops = 0): TensorInfo => {
+export const run = (blas: Blas, backend: WasmBackendInternals, p: Product, serialMaxFlops = 0, helper = false): TensorInfo => {
   const { M, K, N, transposeA, transposeB } = p
   const out = backend.makeOutput(p.outShape, "float32")
   // read the heap view after the allocation (it may have grown the heap)
@@ -62,7 +66,11 @@ export const run = (blas: Blas, backend: WasmBackendInternals, p: Product, seria
       blas.sgemm(transposeA, transposeB, M, N, K, h.subarray(as, as + M * K), lda, h.subarray(bs, bs + K * N), ldb, 0, h.subarray(os, os + M * N), N)
     }
   }
-  if (p.batch > 1 && blas.serial !== undefined && 2 * M * K * N <= serialMaxFlops) blas.serial(loop)
-  else loop()
+  if (p.batch > 1 && blas.serial !== undefined && 2 * M * K * N <= serialMaxFlops) {
+    BlasHelper.runSlices(blas, blas.serial, memoryOf(backend), h, {
+      transposeA, transposeB, M, N, K, lda, ldb, ldc: N, spans: [M * K, K * N, M * N], count: p.batch,
+      offsets: (i) => [a0 + p.aIndex(i) * M * K, b0 + p.bIndex(i) * K * N, o0 + i * M * N]
+    }, helper)
+  } else loop()
   return out
 }

@@ -6,12 +6,35 @@
  */
 import * as tf from "@tensorflow/tfjs-core"
 import * as BiasActivationKernel from "./BiasActivationKernel.ts"
+import * as HeadMatMulKernel from "./HeadMatMulKernel.ts"
 import * as LayerNormKernel from "./LayerNormKernel.ts"
 import * as SoftmaxKernel from "./SoftmaxKernel.ts"
 
 const run = (name: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown> = {}): Array<tf.Tensor> => {
   const out = tf.engine().runKernel(name, inputs as unknown as tf.NamedTensorMap, attrs as tf.NamedAttrMap) as unknown
   return Array.isArray(out) ? out as Array<tf.Tensor> : [out as tf.Tensor]
+}
+
+/**
+ * `RekindleHeadMatMul`'s gradient: TF.js's BatchMatMul gradient (the same four product forms, so
+ * the same kernels run as for the composition), each product in the layouts of what it reads and
+ * of the operand it is the gradient of.
+ */
+const headMatMulGrad: tf.GradConfig["gradFunc"] = (dy, saved, attrs) => {
+  const [a, b] = saved as [tf.Tensor, tf.Tensor]
+  const g = dy as tf.Tensor
+  const heads = attrs?.["heads"]
+  const aHeads = attrs?.["aHeads"] === true
+  const bHeads = attrs?.["bHeads"] === true
+  const gHeads = attrs?.["outHeads"] === true
+  const tA = attrs?.["transposeA"] === true
+  const tB = attrs?.["transposeB"] === true
+  const mm = (x: tf.Tensor, xHeads: boolean, y: tf.Tensor, yHeads: boolean, transposeA: boolean, transposeB: boolean, outHeads: boolean) =>
+    run(HeadMatMulKernel.kernelName, { a: x, b: y }, { transposeA, transposeB, heads, aHeads: xHeads, bHeads: yHeads, outHeads })[0]!
+  if (!tA && !tB) return { a: () => mm(g, gHeads, b, bHeads, false, true, aHeads), b: () => mm(a, aHeads, g, gHeads, true, false, bHeads) }
+  if (!tA && tB) return { a: () => mm(g, gHeads, b, bHeads, false, false, aHeads), b: () => mm(g, gHeads, a, aHeads, true, false, bHeads) }
+  if (tA && !tB) return { a: () => mm(b, bHeads, g, gHeads, false, true, aHeads), b: () => mm(a, aHeads, g, gHeads, false, false, bHeads) }
+  return { a: () => mm(b, bHeads, g, gHeads, true, true, aHeads), b: () => mm(g, gHeads, a, aHeads, true, true, bHeads) }
 }
 
 /** The gradient configs, by forward kernel. */
@@ -60,7 +83,8 @@ const configs: ReadonlyArray<tf.GradConfig> = [
       // keyLengths, int32, is never on a gradient path: TF.js asks for no gradient of it)
       return { x: () => dx! }
     }
-  }
+  },
+  { kernelName: HeadMatMulKernel.kernelName, inputsToSave: ["a", "b"], gradFunc: headMatMulGrad }
 ]
 
 /** Registers the gradient configs not registered yet. */

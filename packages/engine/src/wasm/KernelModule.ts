@@ -29,7 +29,7 @@ export interface Kernels {
     n: number, g: Ptr, mu: Ptr, nu: Ptr, bc1: Ptr, bc2: Ptr,
     u: Ptr, mOut: Ptr, vOut: Ptr, k1Out: Ptr, k2Out: Ptr,
     b1: number, b2: number, c1: number, c2: number, eps: number,
-    decay: number, p: Ptr, wd: number, hasScale: number, scale: number
+    decay: number, p: Ptr, wd: number, hasScale: number, scale: number, apply: number
   ): void
   layerNorm(
     n: number, d: number, x: Ptr, hasR: number, r: Ptr, s: Ptr,

@@ -104,8 +104,30 @@ export const dispatching = (stock: KernelFunc, minElements: number = blockedMinE
     return stock({ inputs: { x }, backend, attrs: { perm: [...perm] } }) as TensorInfo
   }
 
-/** Builds the Transpose override around the stock kernel function. */
-export const make = (stock: KernelFunc, minElements: number = blockedMinElements): KernelFunc => {
+/** Whether `perm` moves no data in `shape` (the identity once size-1 axes are dropped). */
+const movesNoData = (shape: ReadonlyArray<number>, perm: ReadonlyArray<number>): boolean =>
+  simplify(shape, perm).perm.length <= 1
+
+/** The parts of `BackendWasm` a shared output touches. */
+interface RefCounting {
+  incRef(dataId: object): void
+}
+
+/**
+ * Builds the Transpose override around the stock kernel function. With `share`, a transpose that
+ * moves no data (e.g. the `[0, 1]` ones of TF.js's gather gradient) returns the input's data with
+ * the new shape and a counted reference, as the Identity override does, instead of a copy.
+ */
+export const make = (stock: KernelFunc, minElements: number = blockedMinElements, share = false): KernelFunc => {
   const transpose = dispatching(stock, minElements)
-  return (args) => transpose(internals(args.backend), args.inputs["x"]!, args.attrs?.["perm"] as Array<number>)
+  return (args) => {
+    const x = args.inputs["x"]!
+    const perm = args.attrs?.["perm"] as Array<number>
+    if (share && x.dtype !== "string" && movesNoData(x.shape, perm)) {
+      ;(args.backend as unknown as RefCounting).incRef(x.dataId)
+      const out: TensorInfo = { dataId: x.dataId, shape: perm.map((ax) => x.shape[ax]!), dtype: x.dtype }
+      return out
+    }
+    return transpose(internals(args.backend), x, perm)
+  }
 }

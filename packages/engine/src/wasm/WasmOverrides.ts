@@ -3,7 +3,7 @@
  * BatchMatMul (on a native BLAS when one is active, see NativeBlas.ts), _FusedMatMul, Transpose, Slice, SplitV, Sum (leading axes), GatherV2 (axis 0), Identity and same-dtype
  * Cast (no copy) replace the stock
  * kernels (the stock ones are kept and called for the cases the overrides do not handle);
- * UnsortedSegmentSum and the fused kernels are added: `RekindleAdam` (and `RekindleAdamW`, the same with the weight decay and learning-rate tail), the LayerNorm pair
+ * UnsortedSegmentSum and the fused kernels are added: `RekindleHeadMatMul` (attention's per-head products on the `[B, T, H·D]` layout), `RekindleAdam` (and `RekindleAdamW`, the same with the weight decay and learning-rate tail, and `RekindleAdamWApply`, which also adds the update to the parameter), the LayerNorm pair
  * `RekindleLayerNorm`/`RekindleLayerNormGrad` and, in wasm SIMD (`kernels.wasm` on tfjs's heap),
  * `RekindleAddLayerNorm`, `RekindleBiasActivation`/`RekindleActivation`, `RekindleSoftmax` and
  * `RekindleSoftmaxCrossEntropy` with their gradient kernels; the column dot product `RekindleColumnDot` (the Taylor signal) runs in wasm SIMD there and in JavaScript otherwise (`simdKernels: false` keeps the
@@ -20,6 +20,7 @@ import * as BiasActivationKernel from "./BiasActivationKernel.ts"
 import * as CastKernel from "./CastKernel.ts"
 import * as FusedMatMulKernel from "./FusedMatMulKernel.ts"
 import * as GatherKernel from "./GatherKernel.ts"
+import * as HeadMatMulKernel from "./HeadMatMulKernel.ts"
 import * as IdentityKernel from "./IdentityKernel.ts"
 import * as ColumnDotKernel from "./ColumnDotKernel.ts"
 import * as LayerNormKernel from "./LayerNormKernel.ts"
@@ -37,6 +38,8 @@ import { Bug } from "@rekindle/core"
 export interface OverrideOptions {
   readonly batchMatMul?: boolean
   readonly transpose?: boolean
+  /** Transpose that moves no data (identity permutation once size-1 axes are dropped) shares the data id instead of copying (needs `transpose`). */
+  readonly transposeShare?: boolean
   readonly slice?: boolean
   /** SplitV as heap slices (needs `slice`). */
   readonly split?: boolean
@@ -58,6 +61,11 @@ export interface OverrideOptions {
    */
   readonly adamW?: boolean
   /**
+   * Register `RekindleAdamWApply` too (needs `adamW`): the optimizer's update and `param + update`
+   * in one pass (the training loop assigns its output); off = a separate TF.js `Add` (A/B).
+   */
+  readonly adamApply?: boolean
+  /**
    * Run the fused kernels in wasm SIMD (`kernels.wasm`): LayerNorm, Adam, Sum over leading axes and
    * UnsortedSegmentSum (float32) as SIMD instead of the previous JavaScript loops, plus the SIMD-only kernels below. `false`
    * restores the previous set (JS loops, nothing else fused) for A/B comparisons.
@@ -77,6 +85,11 @@ export interface OverrideOptions {
   readonly blas?: boolean
   /** _FusedMatMul as the BatchMatMul override + Add + activation kernels (needs `batchMatMul`). */
   readonly fusedMatMul?: boolean
+  /**
+   * Register `RekindleHeadMatMul` (needs `batchMatMul`): attention's per-head products on the
+   * `[B, T, H·D]` layout, no head split/merge transposes on the native-BLAS path (HeadMatMulKernel.ts).
+   */
+  readonly headProducts?: boolean
   /** BatchMatMul: loop over batch slices on the fast path (attention). */
   readonly batchedLoop?: boolean
   /** BatchMatMul: allow the cost-model swap for 2-D TN/NT products. */
@@ -90,6 +103,11 @@ export interface OverrideOptions {
    * On native BLAS: `pool` = on the library's threads, otherwise on one library thread (fixed rule).
    */
   readonly smallProducts?: BatchMatMulKernel.SmallProducts
+  /**
+   * Native BLAS: the batched products that run with the library on one thread (see `smallProducts`)
+   * are split between the calling thread and a helper thread (BlasHelper.ts; the same bits).
+   */
+  readonly blasHelper?: boolean
   /** Transpose: elements per 2-D slice from which the blocked JS path runs (tests lower it). */
   readonly transposeBlockedMinElements?: number
 }
@@ -151,7 +169,7 @@ export const install = (options: OverrideOptions = {}): void => {
   }
   const stockTranspose = stockKernel(tf.Transpose)
   const minElements = options.transposeBlockedMinElements ?? TransposeKernel.blockedMinElements
-  if (on("transpose")) override(tf.Transpose, (stock) => TransposeKernel.make(stock, minElements))
+  if (on("transpose")) override(tf.Transpose, (stock) => TransposeKernel.make(stock, minElements, on("transposeShare")))
   if (on("batchMatMul")) {
     const transpose = TransposeKernel.dispatching(stockTranspose.kernelFunc, minElements)
     const matMul = override(tf.BatchMatMul, (stock) =>
@@ -161,9 +179,17 @@ export const install = (options: OverrideOptions = {}): void => {
         swap: on("swap"),
         aliasSlices: on("aliasSlices"),
         ...(options.sequentialMaxFlops === undefined ? {} : { sequentialMaxFlops: options.sequentialMaxFlops }),
-        ...(options.smallProducts === undefined ? {} : { smallProducts: options.smallProducts })
+        ...(options.smallProducts === undefined ? {} : { smallProducts: options.smallProducts }),
+        blasHelper: on("blasHelper")
       }))
     if (on("fusedMatMul")) override(tf._FusedMatMul, (stock) => FusedMatMulKernel.make(stock, matMul))
+    if (on("headProducts")) {
+      add(HeadMatMulKernel.kernelName, HeadMatMulKernel.make(matMul, transpose, {
+        blas: on("blas"),
+        serialMaxFlops: options.smallProducts === "pool" ? 0 : (options.sequentialMaxFlops ?? BatchMatMulKernel.defaultSequentialMaxFlops),
+        helper: on("blasHelper")
+      }))
+    }
   }
   if (on("slice")) {
     const slice = override(tf.Slice, SliceKernel.make)
@@ -185,6 +211,7 @@ export const install = (options: OverrideOptions = {}): void => {
   if (on("adam")) {
     add(AdamKernel.kernelName, simd ? AdamKernel.simdKernel : AdamKernel.kernel)
     if (on("adamW")) add(AdamKernel.tailKernelName, simd ? AdamKernel.simdKernel : AdamKernel.kernel)
+    if (on("adamW") && on("adamApply")) add(AdamKernel.applyKernelName, AdamKernel.applying(simd ? AdamKernel.simdKernel : AdamKernel.kernel))
   }
   if (simd && on("biasActivation")) {
     add(BiasActivationKernel.forwardName, BiasActivationKernel.forward)
@@ -199,7 +226,7 @@ export const install = (options: OverrideOptions = {}): void => {
     add(SoftmaxCrossEntropyKernel.forwardName, SoftmaxCrossEntropyKernel.forward)
     add(SoftmaxCrossEntropyKernel.gradName, SoftmaxCrossEntropyKernel.grad)
   }
-  if (simd) FusedGradients.register()
+  if (simd || on("headProducts")) FusedGradients.register()
   if (on("columnDot")) add(ColumnDotKernel.kernelName, simd ? ColumnDotKernel.simdKernel : ColumnDotKernel.kernel)
   g[stateKey] = { replaced, added }
 }
