@@ -19,14 +19,19 @@ const input = (args: Parameters<KernelFunc>[0], name: string): TensorInfo => {
   return t
 }
 
-/** The kernel. */
-export const kernel: KernelFunc = (args) => {
+/** The checked inputs, their shape and the `[d]` output. */
+const operands = (args: Parameters<KernelFunc>[0]) => {
   const a = input(args, "a")
   const b = input(args, "b")
   const [n, d] = a.shape as [number, number]
   if (b.shape[0] !== n || b.shape[1] !== d) throw new Bug(`ColumnDot kernel: shapes [${a.shape}] and [${b.shape}] differ`)
   const backend = internals(args.backend)
-  const out = backend.makeOutput([d], "float32")
+  return { a, b, n, d, backend, out: backend.makeOutput([d], "float32") }
+}
+
+/** The kernel. */
+export const kernel: KernelFunc = (args) => {
+  const { a, b, n, d, backend, out } = operands(args)
   const h = heap(backend, "float32")
   const ao = indexOf(backend, a), bo = indexOf(backend, b), oo = indexOf(backend, out)
   const acc = new Float64Array(d)
@@ -59,12 +64,7 @@ export const kernel: KernelFunc = (args) => {
  * the same order, so the same bits), registered with `simdKernels`.
  */
 export const simdKernel: KernelFunc = (args) => {
-  const a = input(args, "a")
-  const b = input(args, "b")
-  const [n, d] = a.shape as [number, number]
-  if (b.shape[0] !== n || b.shape[1] !== d) throw new Bug(`ColumnDot kernel: shapes [${a.shape}] and [${b.shape}] differ`)
-  const backend = internals(args.backend)
-  const out = backend.makeOutput([d], "float32")
+  const { a, b, n, d, backend, out } = operands(args)
   const acc = backend.makeOutput([2 * d], "float32")
   try {
     kernels(backend).colDot(n, d, addressOf(backend, a), addressOf(backend, b), addressOf(backend, out), addressOf(backend, acc))
