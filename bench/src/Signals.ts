@@ -1,15 +1,17 @@
 /**
  * The cost of gradient signals: training steps with a signal host observing at every step (arm 0:
- * the h / ∂L/∂h capture alone, no signal; arm 1: `signal/taylor`; arm 2: `signal/taylor`,
+ * the h / ∂L/∂h capture alone, no signal; arm 1: `signal/taylor`, in the backward pass's tap; arm 2:
+ * `signal/taylor` on h and ∂L/∂h held to the step's end, as before; arm 3: `signal/taylor`,
  * `signal/snip` and `signal/grad-norm`; mean windows:
  * h·∂L/∂h captured in the activation's gradient and reduced on device, |W ⊙ ∇W| and ‖∇W‖ from the
  * step's gradients) against plain steps, interleaved round by round on loops from the same initial
  * state (the machine's load drifts; the order rotates so that none always pays for another's
- * garbage). The time inside the observer is also reported on its own (robust to load: it is the
- * signals' work alone, the capture tap excluded). Without any request
+ * garbage). The time inside the observer (its tap during the backward pass, where Taylor runs,
+ * and its end-of-step call) is also reported on its own (robust to load: it is the signals' work
+ * alone, the capture itself excluded). Without any request
  * the host installs no observer and the step is the plain one, so that cost is 0 by construction.
  */
-import { Key } from "@rekindle/core"
+import { Key, type Signal } from "@rekindle/core"
 import { Model } from "@rekindle/model"
 import { adam } from "@rekindle/plugin-optim"
 import { gradNorm, snip, taylor } from "@rekindle/plugin-signal"
@@ -25,7 +27,7 @@ interface ArmCost {
   readonly stepMs: Summary
   /** Median over rounds of (this arm's step / the plain step of the same round) − 1. */
   readonly overhead: number
-  /** Time inside the observer (the signals' reductions and window folds), per step. */
+  /** Time inside the observer (the signals' reductions, in its tap or at the step's end, and window folds), per step. */
   readonly observeMs: Summary
   /** observeMs.median / plain step median: the signals' own work, without the tap's. */
   readonly observeVsStep: number
@@ -34,19 +36,28 @@ interface ArmCost {
 /** What the comparison measured. */
 export interface SignalsCost {
   readonly plainMs: Summary
-  /** Arms: the capture tap alone (no signal), `taylor` alone (what `select/taylor` asks for), taylor + snip + grad-norm. */
+  /**
+   * Arms: the capture tap alone (no signal), `taylor` alone (what `select/taylor` asks for: in the
+   * tap), `taylor` on h and ∂L/∂h held to the step's end (as before), taylor + snip + grad-norm.
+   */
   readonly arms: ReadonlyArray<ArmCost>
   /** The overhead of the largest arm (taylor + snip + grad-norm), for the table. */
   readonly overhead: number
 }
 
-const builtins = { taylor, snip, "grad-norm": gradNorm } as const
+const builtins = {
+  taylor,
+  snip,
+  "grad-norm": gradNorm,
+  // before/after: Taylor at the step's end on h and ∂L/∂h held until then (`needs.step: true`)
+  "taylor (held)": (): Signal.Signal => ({ ...taylor(), needs: { step: true } })
+} as const
 
 /** Times `steps` rounds (after `warmup` untimed ones), each a plain step and one step per arm, in rotating order. */
 export const measure = (c: BenchConfig, steps: number, warmup: number): SignalsCost => {
   const model = Model.make(c.model)
   const stream = Synthetic.stream(c.batchSize, c.model.seqLen, c.model.vocabSize)
-  const armSignals: Array<Array<keyof typeof builtins>> = [[], ["taylor"], ["taylor", "snip", "grad-norm"]]
+  const armSignals: Array<Array<keyof typeof builtins>> = [[], ["taylor"], ["taylor (held)"], ["taylor", "snip", "grad-norm"]]
   const hosts = armSignals.map((names) =>
     SignalHost.make({
       topology: model.topology,
@@ -74,8 +85,17 @@ export const measure = (c: BenchConfig, steps: number, warmup: number): SignalsC
       // the empty arm captures h and ∂L/∂h and computes nothing: the tap's own cost
       const inner = host === undefined ? undefined : armSignals[i - 1]!.length === 0 ? { hidden: true, observe: () => {} } : host.observer(s)
       let observed = 0
+      const tap = inner?.tap
       const observer = inner === undefined ? undefined : {
         hidden: inner.hidden,
+        // signals reading h and ∂L/∂h alone (taylor) run in the tap, during the backward pass: timed too
+        ...(tap === undefined ? {} : {
+          tap: (t: Parameters<typeof tap>[0]) => {
+            const t0 = performance.now()
+            tap(t)
+            observed += performance.now() - t0
+          }
+        }),
         observe: (o: Parameters<typeof inner.observe>[0]) => {
           const t0 = performance.now()
           inner.observe(o)

@@ -86,10 +86,37 @@ export interface StepObservation {
   readonly opt: Optimizer.OptState
 }
 
+/**
+ * What a step observer's `tap` sees of one FF layer during the step's backward pass, the moment
+ * ∂L/∂h of that layer exists (inside the backward pass's tidy: reduce on device and `tf.keep`
+ * what must outlive it; never dispose or keep the inputs themselves).
+ */
+export interface TapObservation {
+  /** The FF layer's position (= block index). */
+  readonly ffLayer: number
+  /** h `[tokens, dFF]` of the step (after activation, GLU product and mask). */
+  readonly hidden: tf.Tensor2D
+  /** ∂L/∂h `[tokens, dFF]` from the step's own backward pass. */
+  readonly hiddenGrad: tf.Tensor2D
+  /** The parameters before this step's update (unchanged until then). */
+  readonly params: Params.ParamMap
+  /** The optimizer state before this step's update. */
+  readonly opt: Optimizer.OptState
+}
+
 /** Looks at a training step without changing it (signal hosts measure gradients this way). */
 export interface StepObserver {
-  /** Whether the step must capture each FF layer's h and ∂L/∂h (a tap in the activation's gradient). */
+  /**
+   * Whether the step must capture each FF layer's h and ∂L/∂h and hold them to its end, for
+   * `observe` (`StepObservation.hidden` / `hiddenGrad`).
+   */
   readonly hidden: boolean
+  /**
+   * Called during the backward pass, once per FF layer, with that layer's h and ∂L/∂h (the same
+   * identity with a custom gradient as `hidden`, but nothing is held past the call). The loss may
+   * still turn out non-finite afterwards: fold what it computes in `observe`.
+   */
+  readonly tap?: (t: TapObservation) => void
   /** Called once per step after the loss was found finite. */
   readonly observe: (o: StepObservation) => void
 }

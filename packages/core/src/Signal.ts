@@ -24,11 +24,14 @@ export type LayerTensors = { readonly in: tf.Tensor; readonly out: tf.Tensor } &
  */
 export interface SignalNeeds {
   /**
-   * The training step's h, ∂L/∂h and ∂L/∂W (`true`: observed inside the step, before its update;
-   * h and ∂L/∂h come from a tap in the activation's gradient, held to the end of the step), or only
-   * its ∂L/∂W (`"gradients"`: the step's own gradients, no tap, nothing held).
+   * What the signal reads of the training step (observed inside it, before its update):
+   * - `true`: h, ∂L/∂h and ∂L/∂W; h and ∂L/∂h come from a tap in the activation's gradient and
+   *   are held to the end of the step, where the signal runs;
+   * - `"hidden"`: h and ∂L/∂h only (no ∂L/∂W in the view): the signal runs inside the tap, during
+   *   the backward pass, the moment ∂L/∂h of the layer exists, and nothing is held;
+   * - `"gradients"`: ∂L/∂W only, the step's own gradients (no tap, nothing held).
    */
-  readonly step?: boolean | "gradients"
+  readonly step?: boolean | "gradients" | "hidden"
   /** h on the run's probe batch (forward only). */
   readonly probe?: boolean
   /** The optimizer's slots of the layer's slices. */
@@ -47,9 +50,9 @@ export interface LayerView {
   readonly weights: LayerTensors
   /** ∂L/∂W by role (`needs.step`, `true` or `"gradients"`); a parameter frozen in this step reads as zeros. */
   readonly grads?: LayerTensors
-  /** h `[tokens, dFF]`: the step's activations (`needs.step: true`) or the probe batch's (`needs.probe`). */
+  /** h `[tokens, dFF]`: the step's activations (`needs.step`, `true` or `"hidden"`) or the probe batch's (`needs.probe`). */
   readonly hidden?: tf.Tensor2D
-  /** ∂L/∂h `[tokens, dFF]` of the step (`needs.step: true`). */
+  /** ∂L/∂h `[tokens, dFF]` of the step (`needs.step`, `true` or `"hidden"`). */
   readonly hiddenGrad?: tf.Tensor2D
   /** The optimizer's slots by slot name, each by role (`needs.optimizer`). */
   readonly slots?: Readonly<Record<string, LayerTensors>>

@@ -41,26 +41,29 @@ export const tensorsOf = (
  * zeros; call inside a `tf.tidy` (the zeros are allocated there).
  */
 export const viewsOf = (topology: Topology.Topology, capture: Capture): Array<Signal.LayerView> =>
-  topology.layers.map((layer, p) => {
-    const weights = tensorsOf(layer, capture.params)
-    if (weights === undefined) throw new Bug(`signals: the parameters of FF layer ${layer.layer} (${layer.win}, ${layer.wout}) are missing`)
-    const grads = capture.grads === undefined
-      ? undefined
-      : tensorsOf(layer, capture.grads, (name) => (capture.params[name] === undefined ? undefined : tf.zerosLike(capture.params[name]!)))
-    const slots = capture.slots === undefined ? undefined : Object.fromEntries(
-      Object.entries(capture.slots).flatMap(([name, map]) => {
-        const t = tensorsOf(layer, map)
-        return t === undefined ? [] : [[name, t] as const]
-      })
-    )
-    const hidden = capture.hidden?.[p]
-    const hiddenGrad = capture.hiddenGrad?.[p]
-    return {
-      layer,
-      weights,
-      ...(grads !== undefined ? { grads } : {}),
-      ...(hidden !== undefined ? { hidden } : {}),
-      ...(hiddenGrad !== undefined ? { hiddenGrad } : {}),
-      ...(slots !== undefined ? { slots } : {})
-    }
-  })
+  topology.layers.map((layer, p) => viewOf(layer, p, capture))
+
+/** The view of one FF layer (position `p` in the per-layer arrays of the capture); see `viewsOf`. */
+export const viewOf = (layer: Topology.FFLayer, p: number, capture: Capture): Signal.LayerView => {
+  const weights = tensorsOf(layer, capture.params)
+  if (weights === undefined) throw new Bug(`signals: the parameters of FF layer ${layer.layer} (${layer.win}, ${layer.wout}) are missing`)
+  const grads = capture.grads === undefined
+    ? undefined
+    : tensorsOf(layer, capture.grads, (name) => (capture.params[name] === undefined ? undefined : tf.zerosLike(capture.params[name]!)))
+  const slots = capture.slots === undefined ? undefined : Object.fromEntries(
+    Object.entries(capture.slots).flatMap(([name, map]) => {
+      const t = tensorsOf(layer, map)
+      return t === undefined ? [] : [[name, t] as const]
+    })
+  )
+  const hidden = capture.hidden?.[p]
+  const hiddenGrad = capture.hiddenGrad?.[p]
+  return {
+    layer,
+    weights,
+    ...(grads !== undefined ? { grads } : {}),
+    ...(hidden !== undefined ? { hidden } : {}),
+    ...(hiddenGrad !== undefined ? { hiddenGrad } : {}),
+    ...(slots !== undefined ? { slots } : {})
+  }
+}

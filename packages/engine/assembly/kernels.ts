@@ -403,6 +403,37 @@ export function colSum(rows: i32, cols: i32, xP: usize, outP: usize, accP: usize
 }
 
 /**
+ * Σ_rows a[r, j]·b[r, j] per column of two `rows` × `cols` float32 matrices into `outP` (the
+ * `RekindleColumnDot` contract, the Taylor signal), each product and sum in float64, row by row
+ * (`accP`: cols float64): the product of two float32 is exact in float64 and the additions come
+ * in the scalar loop's order, so the same bits.
+ */
+export function colDot(rows: i32, cols: i32, aP: usize, bP: usize, outP: usize, accP: usize): void {
+  const c4 = cols & ~3
+  const rowBytes = <usize>cols << 2
+  zero64(accP, cols)
+  for (let r = 0; r < rows; r++) {
+    const a = aP + <usize>r * rowBytes
+    const b = bP + <usize>r * rowBytes
+    let j = 0
+    for (; j < c4; j += 4) {
+      const va = ld(a + (<usize>j << 2))
+      const vb = ld(b + (<usize>j << 2))
+      const p = accP + (<usize>j << 3)
+      st(p, f64x2.add(ld(p), f64x2.mul(f64x2.promote_low_f32x4(va), f64x2.promote_low_f32x4(vb))))
+      const ha = i32x4.shuffle(va, va, 2, 3, 0, 1)
+      const hb = i32x4.shuffle(vb, vb, 2, 3, 0, 1)
+      st(p + 16, f64x2.add(ld(p + 16), f64x2.mul(f64x2.promote_low_f32x4(ha), f64x2.promote_low_f32x4(hb))))
+    }
+    for (; j < cols; j++) {
+      const p = accP + (<usize>j << 3)
+      store<f64>(p, load<f64>(p) + <f64>load<f32>(a + (<usize>j << 2)) * <f64>load<f32>(b + (<usize>j << 2)))
+    }
+  }
+  store64as32(accP, outP, cols)
+}
+
+/**
  * out[ids[i]] += x[i] for `n` rows of `inner` float32 (the embedding gradient), after zeroing the
  * `numSegments` output rows; ids outside [0, numSegments) are dropped. Float32 additions in row
  * order: the same bits as a scalar loop.

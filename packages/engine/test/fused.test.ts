@@ -6,6 +6,7 @@
 import * as tf from "@tensorflow/tfjs-core"
 import { beforeAll, describe, expect, it } from "vitest"
 import * as AdamKernel from "../src/wasm/AdamKernel.ts"
+import * as ColumnDotKernel from "../src/wasm/ColumnDotKernel.ts"
 import * as WasmOverrides from "../src/wasm/WasmOverrides.ts"
 import "../src/Gradients.ts"
 import { dataIds, expectClose, expectSameOnCpuAndWasm, run, seeded, use } from "./compare.ts"
@@ -333,6 +334,16 @@ describe("RekindleColumnDot", () => {
         (tf.engine().runKernel("RekindleColumnDot", { a: tf.tensor2d(av, shape), b: tf.tensor2d(bv, shape) } as unknown as tf.NamedTensorMap, {}) as tf.Tensor).dataSync()
       )
       expect(Array.from(actual)).toEqual(Array.from(expected))
+      // both implementations (JavaScript and wasm SIMD), called directly: the same bits
+      for (const [name, kernel] of [["js", ColumnDotKernel.kernel], ["simd", ColumnDotKernel.simdKernel]] as const) {
+        const got = tf.tidy(() => {
+          const a = tf.tensor2d(av, shape)
+          const b = tf.tensor2d(bv, shape)
+          const info = kernel({ inputs: { a, b }, backend: tf.backend(), attrs: {} }) as tf.TensorInfo
+          return tf.engine().makeTensorFromTensorInfo(info).dataSync()
+        })
+        expect(Array.from(got), `${name} ${shape}`).toEqual(Array.from(expected))
+      }
     }
     const before = tf.memory().numTensors
     const x = t([5, 3], 1)

@@ -74,14 +74,18 @@ export const make = (
     const decoupled = stepOptions?.decoupled ?? []
     const observers = stepOptions?.observers ?? []
     const captureHidden = observers.some((o) => o.hidden)
+    const taps = observers.flatMap((o) => (o.tap === undefined ? [] : [o.tap]))
     const nLayers = model.topology.layers.length
     const hidden: Array<tf.Tensor2D | undefined> = captureHidden ? Array.from({ length: nLayers }) : []
     const hiddenGrad: Array<tf.Tensor2D | undefined> = captureHidden ? Array.from({ length: nLayers }) : []
-    const stepForward: ForwardOptions | undefined = captureHidden
+    const stepForward: ForwardOptions | undefined = captureHidden || taps.length > 0
       ? {
         ...options,
-        // copies (shared data, no memcpy) kept past the backward pass's own tidy, disposed below
         hiddenGrad: (l, h, dh) => {
+          // taps reduce h and ∂L/∂h now, at backward time (the observers' params and opt are the pre-update ones)
+          for (const tap of taps) tap({ ffLayer: l, hidden: h, hiddenGrad: dh, params, opt })
+          if (!captureHidden) return
+          // copies (shared data, no memcpy) kept past the backward pass's own tidy, disposed below
           hidden[l] = tf.keep(tf.clone(h))
           hiddenGrad[l] = tf.keep(tf.clone(dh))
         }

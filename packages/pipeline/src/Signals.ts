@@ -79,6 +79,11 @@ export const bind = (
         problems.push({ path: at, message: `${found.id}: ${built.failure.message}` })
         continue
       }
+      const step = built.success.needs.step
+      if (step !== undefined && typeof step !== "boolean" && step !== "hidden" && step !== "gradients") {
+        problems.push({ path: at, message: `${found.id}: needs.step must be true, false, "hidden" or "gradients", got ${JSON.stringify(step)}` })
+        continue
+      }
       const refused = built.success.check?.(context)
       if (refused !== undefined) {
         problems.push({ path: at, message: refused })

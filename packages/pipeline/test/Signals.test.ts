@@ -29,7 +29,16 @@ const lab = Plugin.make({
     unknown: criterion({ x: { use: "signal/taylr" } }),
     moment: criterion({ v: { use: "signal/second-moment" } }),
     window: criterion({ w: { use: "signal/taylor", window: { kind: "ema", decay: 2 } } }),
-    options: criterion({ o: { use: "signal/second-moment", options: { slot: "" } } })
+    options: criterion({ o: { use: "signal/second-moment", options: { slot: "" } } }),
+    oddly: criterion({ s: { use: "lab/odd" } })
+  },
+  signals: {
+    // a plugin's signal asking for a step view that does not exist (a typo in plain JavaScript)
+    odd: Plugin.part<"signals">()({
+      description: "declares needs.step \"grads\"",
+      options: Schema.Struct({}),
+      make: () => Effect.succeed({ needs: { step: "grads" }, compute: () => undefined } as unknown as Signal.Signal)
+    })
   },
   hooks: {
     reader: Plugin.part<"hooks">()({
@@ -104,6 +113,12 @@ describe("signals at compile time", () => {
     expect(lines(userErrorOf(Compile.compile(registry, pipeline({ use: "lab/options", fraction: 0.1 }))))[0]).toMatch(
       /^recycling\.0\.select\.signals\.o\.options\.slot: /
     )
+  })
+
+  it("reports a signal whose needs.step is none of true, false, \"hidden\", \"gradients\"", () => {
+    expect(lines(userErrorOf(Compile.compile(registry, pipeline({ use: "lab/oddly", fraction: 0.1 }))))).toEqual([
+      `recycling.0.select.signals.s: lab/odd: needs.step must be true, false, "hidden" or "gradients", got "grads"`
+    ])
   })
 
   it("reports a signal the run cannot provide: the optimizer's second moment under SGD", () => {

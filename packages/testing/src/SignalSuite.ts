@@ -2,8 +2,9 @@
  * Signal conformance suite for plugin authors. `signalConformance(id, source)` registers vitest
  * tests checking the core `Signal` contract on tiny transformers (ReLU with FF biases, GELU without,
  * SwiGLU with biases), each observed the way a run observes it — a real training step's h, ∂L/∂h and
- * ∂L/∂W, the probe batch's h, an Adam-shaped optimizer state's slots: one `[dFF]` float32 vector per layer, finite,
- * bitwise deterministic, inputs neither disposed nor changed, no tensor leaked; and its window
+ * ∂L/∂W (h and ∂L/∂h only for `needs.step: "hidden"`, also computed inside the backward pass's tap
+ * as a run does, same bits), the probe batch's h, an Adam-shaped optimizer state's slots: one
+ * `[dFF]` float32 vector per layer, finite, bitwise deterministic, inputs neither disposed nor changed, no tensor leaked; and its window
  * state (last, mean, EMA) survives a checkpoint round trip through JSON bit for bit. `source` is a
  * plugin part (options decoded from `options.options`, default `{}`) or a factory.
  */
@@ -60,10 +61,10 @@ export const observe = (
   const hiddenGrad: Array<tf.Tensor2D | undefined> = Array.from({ length: n })
   let grads: Record<string, tf.Tensor> | undefined
   tf.tidy(() => {
-    if (needs.step === true || needs.step === "gradients") {
+    if (needs.step === true || needs.step === "gradients" || needs.step === "hidden") {
       const names = Object.keys(params).sort()
-      // h and ∂L/∂h only for `step: true` (as in a run's step: a "gradients" signal gets none)
-      const tap = needs.step === true
+      // h and ∂L/∂h only for `step: true` and `"hidden"` (as in a run's step: a "gradients" signal gets none)
+      const tap = needs.step === true || needs.step === "hidden"
         ? {
           hiddenGrad: (l: number, h: tf.Tensor2D, dh: tf.Tensor2D) => {
             hidden[l] = keep(tf.clone(h))
@@ -74,7 +75,9 @@ export const observe = (
       const g = tf.grads((...ts: Array<tf.Tensor>) =>
         model.loss(Object.fromEntries(names.map((name, i) => [name, ts[i]!])), batch, tap)
       )(names.map((name) => params[name]!))
-      grads = Object.fromEntries(names.map((name, i) => [name, keep(g[i]!)]))
+      // ∂L/∂W not for `"hidden"` (a run's tap has none to give)
+      if (needs.step !== "hidden") grads = Object.fromEntries(names.map((name, i) => [name, keep(g[i]!)]))
+      else tf.dispose(g)
     } else if (needs.probe === true) {
       Forward.hiddenStates(model.config, params, batch, undefined, (l, h) => {
         hidden[l] = keep(tf.clone(h))
@@ -85,12 +88,42 @@ export const observe = (
     capture: {
       params,
       ...(grads !== undefined ? { grads } : {}),
-      ...(needs.step === true || needs.probe === true ? { hidden } : {}),
-      ...(needs.step === true ? { hiddenGrad } : {}),
+      ...(needs.step === true || needs.step === "hidden" || needs.probe === true ? { hidden } : {}),
+      ...(needs.step === true || needs.step === "hidden" ? { hiddenGrad } : {}),
       ...(needs.optimizer === true && opt !== undefined ? { slots: opt.slots } : {})
     },
     dispose: () => tf.dispose(kept)
   }
+}
+
+/**
+ * The signal's vectors for every layer computed the way a run computes a `needs.step: "hidden"`
+ * signal: inside the backward pass of the loss of `batch`, in the activation's gradient tap, from
+ * the layer's weights (and slots of `opt` for `needs.optimizer`), h and ∂L/∂h; read back as plain
+ * arrays. A layer the tap never reached reads as undefined.
+ */
+export const computeInTap = (
+  signal: Signal.Signal,
+  model: Transformer.Transformer,
+  params: Params.ParamMap,
+  batch: BatchTensors,
+  opt?: Optimizer.OptState
+): Array<Float32Array | undefined> => {
+  const out: Array<Float32Array | undefined> = model.topology.layers.map(() => undefined)
+  const names = Object.keys(params).sort()
+  const slots = signal.needs.optimizer === true && opt !== undefined ? { slots: opt.slots } : {}
+  const tap = (l: number, hidden: tf.Tensor2D, hiddenGrad: tf.Tensor2D) => {
+    out[l] = tf.tidy(() => {
+      const view = Views.viewOf(model.topology.layers[l]!, l, { params, ...slots })
+      return Float32Array.from(signal.compute({ ...view, hidden, hiddenGrad }).dataSync())
+    })
+  }
+  tf.tidy(() => {
+    tf.grads((...ts: Array<tf.Tensor>) => model.loss(Object.fromEntries(names.map((name, i) => [name, ts[i]!])), batch, { hiddenGrad: tap }))(
+      names.map((name) => params[name]!)
+    )
+  })
+  return out
 }
 
 /** The signal's vectors for every layer of a capture, read back as plain arrays (inside a tidy). */
@@ -189,6 +222,23 @@ export const signalChecks = {
     }
     const zeros = tf.tidy(() => Windows.read({ kind: "mean" }, Windows.empty, widths).map((t) => Array.from(t.dataSync())))
     if (zeros.some((z, p) => z.length !== widths[p] || z.some((x) => x !== 0))) fail(`${label}: an empty window does not read as zeros`)
+  },
+  /**
+   * A `needs.step: "hidden"` signal, computed where a run computes it (in the tap, during the
+   * backward pass), gives the bits it gives on h and ∂L/∂h held to the step's end; nothing leaks.
+   * Other signals: nothing to check.
+   */
+  computedInTheTap: (signal: Signal.Signal, w: World, label: string) => {
+    if (signal.needs.step !== "hidden") return
+    const held = computeAll(signal, w.model.topology, w.observed.capture)
+    const live = tf.memory().numTensors
+    const inTap = computeInTap(signal, w.model, w.params, w.batch, w.opt)
+    if (tf.memory().numTensors !== live) fail(`${label}: ${tf.memory().numTensors - live} tensors leaked by compute in the tap`)
+    held.forEach((x, p) => {
+      const y = inTap[p]
+      if (y === undefined) fail(`${label}: layer ${p}: the backward pass never reached the tap`)
+      else if (!same(x, y)) fail(`${label}: layer ${p}: computed in the tap, the values differ from those on held h and ∂L/∂h`)
+    })
   },
   /** `check` accepts the run it was observed in (a probe batch, Adam's slots, these layers). */
   acceptsItsRun: (signal: Signal.Signal, w: World, label: string) => {

@@ -16,6 +16,11 @@ const good = (): Signal.Signal => ({
 
 signalConformance("a correct reference signal", good)
 
+/** The same, computed in the backward pass's tap (`step: "hidden"`): correct. */
+const goodInTap = (): Signal.Signal => ({ ...good(), needs: { step: "hidden" } })
+
+signalConformance("a correct reference signal computed in the tap", goodInTap)
+
 beforeAll(async () => {
   await tf.setBackend("cpu")
 })
@@ -43,6 +48,26 @@ describe("signal suite catches", () => {
     let n = 0
     expect(() => runSignalCheck("deterministicAndClean", { needs: {}, compute: (v) => tf.add(tf.sum(v.weights.in, 0), n++) as tf.Tensor1D }))
       .toThrow(/two computations on the same inputs differ/)
+  })
+  it("a signal computed in the tap that reads ∂L/∂W (the tap has none)", () => {
+    expect(() => runSignalCheck("shapeAndFinite", { needs: { step: "hidden" }, compute: (v) => tf.sum(v.grads!.in, 0) as tf.Tensor1D }))
+      .toThrow(/Cannot read properties of undefined/)
+  })
+  it("a signal computed in the tap that differs from its value on held h and ∂L/∂h", () => {
+    let n = 0
+    expect(() => runSignalCheck("computedInTheTap", { needs: { step: "hidden" }, compute: (v) => tf.add(tf.sum(v.hidden!, 0), n++) as tf.Tensor1D }))
+      .toThrow(/computed in the tap, the values differ/)
+  })
+  it("a leak in the tap", () => {
+    expect(() =>
+      runSignalCheck("computedInTheTap", {
+        needs: { step: "hidden" },
+        compute: (v) => {
+          tf.keep(tf.zeros([1]))
+          return tf.sum(v.hidden!, 0) as tf.Tensor1D
+        }
+      })
+    ).toThrow(/leaked by compute in the tap/)
   })
   it("a refusal of an ordinary run", () => {
     expect(() => runSignalCheck("acceptsItsRun", { ...good(), check: () => "never" })).toThrow(/check refuses a run/)

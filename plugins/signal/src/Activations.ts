@@ -1,6 +1,6 @@
 /**
  * Activation signals over the tokens of either the training step itself (`source: "step"`, free:
- * h is computed anyway) or the run's probe batch (`source: "probe"`, one forward pass per
+ * h is computed anyway; reduced in the step's tap during the backward pass) or the run's probe batch (`source: "probe"`, one forward pass per
  * observation): mean |h_i|, the firing rate (fraction of tokens with h_i > 0) and the variance of
  * h_i over tokens (population variance, float32).
  */
@@ -15,7 +15,8 @@ const hiddenOf = (v: Signal.LayerView, id: string): tf.Tensor2D => {
   return v.hidden
 }
 
-const needsOf = (source: Source): Signal.SignalNeeds => (source === "step" ? { step: true } : { probe: true })
+/** From the step: h alone, reduced in the step's tap at backward time (nothing held). */
+const needsOf = (source: Source): Signal.SignalNeeds => (source === "step" ? { step: "hidden" } : { probe: true })
 
 const checkProbe = (source: Source, id: string) => (c: Signal.SignalContext) =>
   source === "probe" && !c.probe ? `${id} reads the probe batch (source "probe"), but the run has none` : undefined

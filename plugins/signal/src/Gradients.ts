@@ -1,6 +1,7 @@
 /**
  * Gradient signals, from the training step's own backward pass (no extra pass): Taylor reads h and
- * ∂L/∂h (`needs.step: true`: captured inside the activation's gradient), grad-norm and SNIP only
+ * ∂L/∂h only (`needs.step: "hidden"`: computed inside the activation's gradient, during the
+ * backward pass, nothing held), grad-norm and SNIP only
  * ∂L/∂W, the step's own gradients (`needs.step: "gradients"`: no capture, nothing held):
  *
  * - `signal/taylor` (Molchanov et al. 2017): |mean over tokens of h_i · ∂L/∂h_i|, the first-order
@@ -17,9 +18,9 @@ const missing = (id: string, v: Signal.LayerView, what: string): never => {
   throw new Bug(`${id}: layer ${v.layer.layer} has no ${what} in its view (the host observes them only inside a training step)`)
 }
 
-/** `signal/taylor`. */
+/** `signal/taylor` (h and ∂L/∂h only: computed in the tap, at backward time). */
 export const taylor = (): Signal.Signal => ({
-  needs: { step: true },
+  needs: { step: "hidden" },
   compute: (v) => {
     const h = v.hidden ?? missing("signal/taylor", v, "activations")
     const dh = v.hiddenGrad ?? missing("signal/taylor", v, "∂L/∂h")

@@ -274,7 +274,7 @@ import { Effect, Schema } from "effect"
 
 /** The signal: synchronous TF.js inside the host's tidy; a float32 [dFF] vector per layer. */
 export const signal = (): Signal.Signal => ({
-  needs: { step: true },
+  needs: { step: "hidden" },
   compute: (view) => tf.abs(tf.div(tf.sum(view.hiddenGrad!, 0), view.hiddenGrad!.shape[0])) as tf.Tensor1D
 })
 

@@ -5,7 +5,8 @@
  * `sum(mul(a, b), 0)` writes and re-reads a full `[n, d]` product first.
  */
 import type { KernelFunc, TensorInfo } from "@tensorflow/tfjs-core"
-import { heap, indexOf, internals } from "./WasmHeap.ts"
+import { addressOf, kernels } from "./KernelModule.ts"
+import { free, heap, indexOf, internals } from "./WasmHeap.ts"
 import { Bug } from "@rekindle/core"
 
 /** The kernel's name. */
@@ -18,14 +19,19 @@ const input = (args: Parameters<KernelFunc>[0], name: string): TensorInfo => {
   return t
 }
 
-/** The kernel. */
-export const kernel: KernelFunc = (args) => {
+/** The checked inputs, their shape and the `[d]` output. */
+const operands = (args: Parameters<KernelFunc>[0]) => {
   const a = input(args, "a")
   const b = input(args, "b")
   const [n, d] = a.shape as [number, number]
   if (b.shape[0] !== n || b.shape[1] !== d) throw new Bug(`ColumnDot kernel: shapes [${a.shape}] and [${b.shape}] differ`)
   const backend = internals(args.backend)
-  const out = backend.makeOutput([d], "float32")
+  return { a, b, n, d, backend, out: backend.makeOutput([d], "float32") }
+}
+
+/** The kernel. */
+export const kernel: KernelFunc = (args) => {
+  const { a, b, n, d, backend, out } = operands(args)
   const h = heap(backend, "float32")
   const ao = indexOf(backend, a), bo = indexOf(backend, b), oo = indexOf(backend, out)
   const acc = new Float64Array(d)
@@ -50,5 +56,20 @@ export const kernel: KernelFunc = (args) => {
     for (let j = 0; j < d; j++) acc[j]! += h[ra + j]! * h[rb + j]!
   }
   for (let j = 0; j < d; j++) h[oo + j] = acc[j]!
+  return out
+}
+
+/**
+ * The same in wasm SIMD (`kernels.colDot`: two float64 lanes, the same products and additions in
+ * the same order, so the same bits), registered with `simdKernels`.
+ */
+export const simdKernel: KernelFunc = (args) => {
+  const { a, b, n, d, backend, out } = operands(args)
+  const acc = backend.makeOutput([2 * d], "float32")
+  try {
+    kernels(backend).colDot(n, d, addressOf(backend, a), addressOf(backend, b), addressOf(backend, out), addressOf(backend, acc))
+  } finally {
+    free(backend, acc)
+  }
   return out
 }

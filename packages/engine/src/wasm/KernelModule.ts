@@ -45,6 +45,7 @@ export interface Kernels {
   ): void
   segmentSum(n: number, inner: number, x: Ptr, ids: Ptr, numSegments: number, out: Ptr): void
   colSum(rows: number, cols: number, x: Ptr, out: Ptr, acc: Ptr): void
+  colDot(rows: number, cols: number, a: Ptr, b: Ptr, out: Ptr, acc: Ptr): void
   softmax(rows: number, cols: number, x: Ptr, y: Ptr, scale: number, causalT: number, lens: Ptr, rowsPerLen: number): void
   softmaxGrad(rows: number, cols: number, y: Ptr, dy: Ptr, dx: Ptr, scale: number): void
   softmaxXent(m: number, v: number, logits: Ptr, targets: Ptr, p: Ptr, loss: Ptr, minP: number): void

@@ -6,8 +6,8 @@
  * UnsortedSegmentSum and the fused kernels are added: `RekindleHeadMatMul` (attention's per-head products on the `[B, T, H·D]` layout), `RekindleAdam` (and `RekindleAdamW`, the same with the weight decay and learning-rate tail, and `RekindleAdamWApply`, which also adds the update to the parameter), the LayerNorm pair
  * `RekindleLayerNorm`/`RekindleLayerNormGrad` and, in wasm SIMD (`kernels.wasm` on tfjs's heap),
  * `RekindleAddLayerNorm`, `RekindleBiasActivation`/`RekindleActivation`, `RekindleSoftmax` and
- * `RekindleSoftmaxCrossEntropy` with their gradient kernels, the column dot product `RekindleColumnDot` (the Taylor signal) and
- * `RekindleSetAlong` (slice merges and fills for recycling) (`simdKernels: false` keeps the
+ * `RekindleSoftmaxCrossEntropy` with their gradient kernels; the column dot product `RekindleColumnDot` (the Taylor signal) runs in wasm SIMD there and in JavaScript otherwise, and
+ * `RekindleSetAlong` (slice merges and fills for recycling) is added in both cases (`simdKernels: false` keeps the
  * previous JavaScript LayerNorm and Adam and adds none of the SIMD-only ones).
  * Idempotent; {@link uninstall} restores the stock kernels (benchmarks compare both).
  *
@@ -231,7 +231,7 @@ export const install = (options: OverrideOptions = {}): void => {
     add(SoftmaxCrossEntropyKernel.gradName, SoftmaxCrossEntropyKernel.grad)
   }
   if (simd || on("headProducts")) FusedGradients.register()
-  if (on("columnDot")) add(ColumnDotKernel.kernelName, ColumnDotKernel.kernel)
+  if (on("columnDot")) add(ColumnDotKernel.kernelName, simd ? ColumnDotKernel.simdKernel : ColumnDotKernel.kernel)
   if (on("setAlong")) add(SetAlongKernel.kernelName, SetAlongKernel.kernel)
   g[stateKey] = { replaced, added }
 }

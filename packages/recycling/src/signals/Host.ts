@@ -2,12 +2,14 @@
  * The signal host: computes the signals that parts of a run asked for (`Signal.SignalRequest`),
  * only those, at their cadence, inside the training step itself (a `StepObserver`: the step's
  * weights, h, ∂L/∂h, ∂L/∂W and optimizer slots before its update; a forward pass of the probe
- * batch only for signals that read it). Each (consumer, name) keeps its own window on device; a
+ * batch only for signals that read it). Signals reading only h and ∂L/∂h (`needs.step: "hidden"`)
+ * run in the observer's tap, during the backward pass, layer by layer, so the step holds nothing
+ * for them; their vectors are folded with the others once the loss was found finite. Each (consumer, name) keeps its own window on device; a
  * signal requested by several consumers with the same options is computed once per step. A
  * consumer reads its values as plain arrays (`read`), which also clears its `mean` windows. With
  * no request at all the host observes nothing and the step runs its plain path.
  */
-import { Bug, type Optimizer, type Signal, SignalViews as Views, SignalWindows as Windows, type StepObservation, type StepObserver, type Topology, UserError } from "@rekindle/core"
+import { Bug, type Optimizer, type Signal, SignalViews as Views, SignalWindows as Windows, type StepObservation, type StepObserver, type TapObservation as StepTap, type Topology, UserError } from "@rekindle/core"
 import { Tensors } from "@rekindle/engine"
 import { type BatchTensors, Forward, type ModelConfig } from "@rekindle/model"
 import * as tf from "@tensorflow/tfjs-core"
@@ -75,6 +77,35 @@ export const make = (options: HostOptions): Host => {
     return out
   }
 
+  /**
+   * Per signal key computed in the tap of the step in progress (`needs.step: "hidden"`), its kept
+   * `[dFF]` vector per layer; folded and disposed by `observe`, or by the next step's observer
+   * (or `dispose`) when the step threw before `observe` (a non-finite loss).
+   */
+  let tapped = new Map<string, Array<tf.Tensor1D | undefined>>()
+  const dropTapped = () => {
+    for (const xs of tapped.values()) tf.dispose(xs.filter((t): t is tf.Tensor1D => t !== undefined))
+    tapped = new Map()
+  }
+
+  /** Computes the due `"hidden"` signals of one layer inside the backward pass (one per distinct key). */
+  const tap = (inTap: ReadonlyArray<number>) => (t: StepTap): void => {
+    const layer = topology.layers[t.ffLayer]!
+    for (const i of inTap) {
+      const b = bound[i]!
+      let xs = tapped.get(b.key)
+      if (xs === undefined) {
+        xs = topology.layers.map(() => undefined)
+        tapped.set(b.key, xs)
+      }
+      if (xs[t.ffLayer] !== undefined) continue
+      xs[t.ffLayer] = tf.keep(tf.tidy(() => {
+        const view = Views.viewOf(layer, t.ffLayer, { params: t.params, ...(b.signal.needs.optimizer === true ? { slots: t.opt.slots } : {}) })
+        return b.signal.compute({ ...view, hidden: t.hidden, hiddenGrad: t.hiddenGrad })
+      }))
+    }
+  }
+
   /** Folds one observation into every due window (inside the step's tidy; keeps what it stores). */
   const observe = (due: ReadonlyArray<number>) => (o: StepObservation): void => {
     const stepCapture: Views.Capture = {
@@ -90,6 +121,14 @@ export const make = (options: HostOptions): Host => {
     for (const i of due) {
       const b = bound[i]!
       let x = computed.get(b.key)
+      const fromTap = tapped.get(b.key)
+      if (x === undefined && fromTap !== undefined) {
+        // a layer the backward pass did not reach (not upstream of a trained parameter) has no h:
+        // its view says so, as in a step that held them
+        stepViews ??= Views.viewsOf(topology, stepCapture)
+        x = fromTap.map((t, p) => t ?? b.signal.compute(stepViews![p]!))
+        computed.set(b.key, x)
+      }
       if (x === undefined) {
         let views: Array<Signal.LayerView>
         if (b.signal.needs.probe === true) {
@@ -109,6 +148,7 @@ export const make = (options: HostOptions): Host => {
       if (next.values !== before.values) Windows.dispose(before)
       windows[i] = next
     }
+    dropTapped()
   }
 
   const dueAt = (step: number): Array<number> => bound.flatMap((b, i) => (step % b.every === 0 ? [i] : []))
@@ -116,10 +156,17 @@ export const make = (options: HostOptions): Host => {
   return {
     bound,
     observer: (step) => {
+      dropTapped()
       const due = dueAt(step)
       if (due.length === 0) return undefined
-      // the h / ∂L/∂h tap only for signals reading them (`step: "gradients"` reads the step's ∂L/∂W alone)
-      return { hidden: due.some((i) => bound[i]!.signal.needs.step === true), observe: observe(due) }
+      // h / ∂L/∂h held to the step's end only for `step: true`; `"hidden"` signals run in the tap
+      // and hold nothing; `"gradients"` reads the step's ∂L/∂W alone (no tap)
+      const inTap = due.filter((i) => bound[i]!.signal.needs.step === "hidden" && bound[i]!.signal.needs.probe !== true)
+      return {
+        hidden: due.some((i) => bound[i]!.signal.needs.step === true),
+        ...(inTap.length > 0 ? { tap: tap(inTap) } : {}),
+        observe: observe(due)
+      }
     },
     has: (consumer) => bound.some((b) => b.consumer === consumer),
     read: (consumer) => {
@@ -153,6 +200,7 @@ export const make = (options: HostOptions): Host => {
       windows = snapshot.windows.map((w) => Windows.fromJson(w.state))
     },
     dispose: () => {
+      dropTapped()
       for (const w of windows) Windows.dispose(w)
       windows = bound.map(() => Windows.empty)
     }

@@ -1,13 +1,14 @@
 /**
  * The signal host inside real training steps: the values it reads are those of an independent
  * observation of the same step (the testing kit's autograd capture), windows fold as documented,
+ * signals reading h and ∂L/∂h alone are computed in the backward pass's tap with the same bits,
  * the step itself is unchanged bit for bit, the state survives a JSON round trip mid-window, and
  * nothing is measured (or leaked) when nothing is asked for.
  */
 import { Key, type Signal } from "@rekindle/core"
 import type { ModelConfig } from "@rekindle/model"
 import { adam } from "@rekindle/plugin-optim"
-import { gradNorm, magnitude, meanAbs, secondMoment, snip, taylor } from "@rekindle/plugin-signal"
+import { activationVariance, gradNorm, magnitude, meanAbs, secondMoment, snip, taylor } from "@rekindle/plugin-signal"
 import { computeAll, observe, tinyBatch, tinyModel } from "@rekindle/testing"
 import { Backends } from "@rekindle/engine"
 import * as tf from "@tensorflow/tfjs-core"
@@ -24,6 +25,9 @@ afterAll(() => expect(tf.memory().numTensors).toBe(0))
 const bind = (consumer: string, name: string, id: string, signal: Signal.Signal, window: Signal.Window = { kind: "last" }, every = 1): Host.Bound => ({
   consumer, name, id, key: `${id} {}`, signal, window, every
 })
+
+/** The same signal declaring `step: true`: computed at the step's end on h and ∂L/∂h held until then. */
+const held = (signal: Signal.Signal): Signal.Signal => ({ ...signal, needs: { ...signal.needs, step: true } })
 
 const world = (config: Partial<ModelConfig> = { activation: "swiglu", ffBias: true }) => {
   const model = tinyModel(config)
@@ -143,15 +147,44 @@ describe("signal host", () => {
     const make = (bound: ReadonlyArray<Host.Bound>) => Host.make({ topology: w.model.topology, config: w.model.config, bound })
     const snipOnly = make([bind("c", "s", "signal/snip", snip()), bind("c", "g", "signal/grad-norm", gradNorm())])
     expect(snipOnly.observer(0)?.hidden).toBe(false)
+    expect(snipOnly.observer(0)?.tap).toBeUndefined()
     const withTaylor = make([bind("c", "s", "signal/snip", snip()), bind("c", "t", "signal/taylor", taylor(), { kind: "last" }, 2)])
-    expect(withTaylor.observer(0)?.hidden).toBe(true)
+    // taylor ("hidden") runs in the tap and holds nothing; a `step: true` signal holds h and ∂L/∂h
+    expect(withTaylor.observer(0)?.hidden).toBe(false)
+    expect(withTaylor.observer(0)?.tap).toBeTypeOf("function")
+    expect(make([bind("c", "t", "held", held(taylor()))]).observer(0)?.hidden).toBe(true)
     // taylor not due at step 1: snip alone, no tap
     expect(withTaylor.observer(1)?.hidden).toBe(false)
+    expect(withTaylor.observer(1)?.tap).toBeUndefined()
     // snip without the tap reads the same values as the independent capture of the same step
     const refs = run(w, snipOnly, 0, 2, snip())
     snipOnly.read("c").forEach((r, p) => r.s!.forEach((x, i) => expect(x, `layer ${p} neuron ${i}`).toBeCloseTo(refs[1]![p]![i]!, 5)))
     for (const h of [snipOnly, withTaylor]) h.dispose()
     w.dispose()
+  })
+
+  it("computes `step: \"hidden\"` signals in the backward pass's tap with the bits of h and ∂L/∂h held to the step's end", () => {
+    const signals = [["signal/taylor", taylor()], ["signal/mean-abs", meanAbs({ source: "step" })], ["signal/activation-variance", activationVariance({ source: "step" })]] as const
+    const windows: ReadonlyArray<Signal.Window> = [{ kind: "mean" }, { kind: "ema", decay: 0.9 }, { kind: "last" }]
+    const values = (hold: boolean, config: Partial<ModelConfig>) => {
+      const w = world(config)
+      const bound = signals.flatMap(([id, signal]) => windows.map((window) => bind("c", `${id} ${window.kind}`, id, hold ? held(signal) : signal, window)))
+      const host = Host.make({ topology: w.model.topology, config: w.model.config, bound })
+      expect(host.observer(0)?.hidden).toBe(hold)
+      const live = tf.memory().numTensors
+      run(w, host, 0, 3)
+      // only the windows stay: one [dFF] vector per layer and window (plus nothing per step)
+      expect(tf.memory().numTensors - live).toBe(bound.length * w.model.topology.layers.length)
+      const out = host.read("c").map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Array.from(new Uint32Array(v.buffer, v.byteOffset, v.length))])))
+      host.dispose()
+      w.dispose()
+      return out
+    }
+    for (const config of [{ activation: "swiglu", ffBias: true }, { activation: "gelu", ffBias: false }] as const) {
+      const inTap = values(false, config)
+      expect(inTap).toEqual(values(true, config))
+      expect(inTap.flatMap((r) => Object.values(r).flat()).some((x) => x !== 0)).toBe(true)
+    }
   })
 
   it("observes nothing when nothing is asked; a probe signal without a probe batch is refused", () => {
