@@ -87,14 +87,14 @@ const peerWith = (python: string, config: string, threads: number, steps: number
   return { tokensPerSec: (JSON.parse(line) as { tokensPerSec: number }).tokensPerSec, line }
 }
 
-const header = "config     tokens/s  step ms (min-max)      fwd    bwd    opt  other    log  probes+log  recycle (vs step)  grad-signals (taylor/snip)  bare ms  overhead  GFLOP/s  matmul GFLOP/s  eff/mm  mm med  eff/mm med  load  RSS MB  tensors"
+const header = "config     tokens/s  step ms (min-max)      fwd    bwd    opt  other    log  probes+log  recycle (vs step)  grad-signals taylor/snip (CPU)       bare ms  overhead  GFLOP/s  matmul GFLOP/s  eff/mm  mm med  eff/mm med  load  RSS MB  tensors"
 
 const row = (r: BenchResult): string =>
   `${r.config.padEnd(10)} ${fmt(r.tokensPerSec, 0).padStart(8)}  ${fmt(r.stepMs.median, 0).padStart(6)} (${fmt(r.stepMs.min, 0)}-${fmt(r.stepMs.max, 0)})`.padEnd(44) +
   ` ${fmt(r.forwardMs, 0).padStart(6)} ${fmt(r.backwardMs, 0).padStart(6)} ${fmt(r.optimizerMs, 0).padStart(6)} ${fmt(r.otherMs, 0).padStart(6)} ${fmt(r.loggingMs, 1).padStart(6)}` +
   ` ${(fmt(r.probesAndSinksVsStep * 100, 2) + "%").padStart(11)}` +
   ` ${fmt(r.recyclingMs.median, 0).padStart(8)} (${fmt(r.recyclingVsStep * 100, 0)}%)`.padEnd(19) +
-  ` ${r.gradientSignals.arms.map((a) => fmt(a.overhead * 100, 1) + "%").join(" / ").padStart(26)}` +
+  ` ${r.gradientSignals.arms.map((a) => fmt(a.overhead * 100, 1) + "%").join(" / ")} (${r.gradientSignals.arms.map((a) => fmt(a.cpuOverhead * 100, 1) + "%").join(" / ")})`.padStart(37) +
   ` ${fmt(r.bareStepMs.median, 0).padStart(8)} ${(fmt(r.overhead * 100, 1) + "%").padStart(9)} ${fmt(r.effectiveGflops).padStart(8)}` +
   ` ${fmt(r.matmulGflops).padStart(15)} ${(fmt(r.effectiveVsMatmul * 100, 0) + "%").padStart(7)}` +
   ` ${fmt(r.matmulGflopsInterleaved).padStart(7)} ${(fmt(r.effectiveVsMatmulInterleaved * 100, 0) + "%").padStart(11)}` +
