@@ -11,6 +11,16 @@ import * as tf from "@tensorflow/tfjs-core"
 import { param } from "./Forward.ts"
 import { magnitudesOf } from "./Neurons.ts"
 
+/** Takes consecutive pieces of one flat readback: each call returns the next `n` values (a copy). */
+const reader = (flat: Float32Array) => {
+  let offset = 0
+  return (n: number): Float32Array => {
+    const out = flat.slice(offset, offset + n)
+    offset += n
+    return out
+  }
+}
+
 /** What `measure` needs from the model: its topology and activation statistics. */
 export type Measurable = HookModel
 
@@ -38,12 +48,7 @@ export const measure = (
     }
     return tf.concat(parts).dataSync() as Float32Array
   })
-  let offset = 0
-  const take = (n: number) => {
-    const out = flat.slice(offset, offset + n)
-    offset += n
-    return out
-  }
+  const take = reader(flat)
   const weights = layers.map((l) => ({ inNorm: take(l.dFF), outNorm: take(l.dFF), magnitude: take(l.dFF), outL1: take(l.dFF) }))
   return {
     step,
@@ -60,12 +65,8 @@ export const measure = (
 export const magnitudes = (topology: Topology.Topology, params: Params.ParamMap): Array<Float32Array> => {
   if (topology.layers.length === 0) return []
   const flat = Tensors.tidyValue(() => tf.concat(topology.layers.map((l) => weightVectors(params, l)[2]!)).dataSync() as Float32Array)
-  let offset = 0
-  return topology.layers.map((l) => {
-    const out = flat.slice(offset, offset + l.dFF)
-    offset += l.dFF
-    return out
-  })
+  const take = reader(flat)
+  return topology.layers.map((l) => take(l.dFF))
 }
 
 /**
@@ -94,11 +95,6 @@ export const magnitudesAt = (
     })
     return tf.concat(parts).dataSync() as Float32Array
   })
-  let offset = 0
-  return topology.layers.map((_, p) => {
-    const n = indices[p]?.length ?? 0
-    const out = flat.slice(offset, offset + n)
-    offset += n
-    return out
-  })
+  const take = reader(flat)
+  return topology.layers.map((_, p) => take(indices[p]?.length ?? 0))
 }

@@ -108,15 +108,6 @@ const offIn = (y: Values, shape: ReadonlyArray<number>, axis: number, indices: R
   return off
 }
 
-/**
- * The indices along `axis` outside `allowed` at which `after` differs from `before` (exact; NaN
- * equals NaN; shapes must match): `HostValues.changedSlices`, in place on the wasm heap, one
- * readback each elsewhere; far cheaper than the several full-size kernels (and the full-size mask)
- * an on-device comparison needs.
- */
-export const strayIndices = (before: tf.Tensor, after: tf.Tensor, axis: number, allowed: ReadonlyArray<number>): Array<number> =>
-  HostValues.changedSlices(before, after, axis, allowed)
-
 const preview = (xs: ReadonlyArray<number>) => (xs.length > 8 ? `${xs.slice(0, 8).join(", ")}, … (${xs.length})` : xs.join(", "))
 
 /** The reinitializer's replacements touch only the chosen slices of neuron parameters. */
@@ -140,8 +131,9 @@ export const checkReinit = (
     if (chosen.length > 0 && !Number.isFinite(offIn(HostValues.peek(t), t.shape, owner.axis, chosen, 0))) {
       fail(where, `reinit ${reinit} wrote non-finite values into "${name}"`)
     }
-    if (!slicesOnly || old.dataId === t.dataId) continue
-    const stray = strayIndices(old, t, owner.axis, chosen)
+    if (!slicesOnly) continue
+    // exact, NaN equal to NaN; the same data (one data id) differs nowhere
+    const stray = HostValues.changedSlices(old, t, owner.axis, chosen)
     if (stray.length > 0) fail(where, `reinit ${reinit} changed unchosen neurons [${preview(stray)}] of "${name}"`)
   }
 }
@@ -183,10 +175,9 @@ const checkSlotValues = (
       if (s === undefined) continue
       const resets = roles.has(spec.role)
       const allowed = resets ? s.indices : []
-      // a clone (same storage: `resetSlices` clones the slots it leaves alone) cannot differ
-      const same = x.dataId === y.dataId
-      if (same && !resets) continue
-      const stray = same ? [] : strayIndices(x, y, s.axis, allowed)
+      // a clone (same storage: `resetSlices` clones the slots it leaves alone) differs nowhere
+      if (x.dataId === y.dataId && !resets) continue
+      const stray = HostValues.changedSlices(x, y, s.axis, allowed)
       if (stray.length > 0) fail(where, `optimizer slot "${slotName}" of "${param}" changed outside the reset slices at [${preview(stray)}]`)
       if (resets && s.indices.length > 0) {
         const off = offIn(HostValues.peek(y), y.shape, s.axis, s.indices, spec.reset)
