@@ -14,21 +14,25 @@ export class EventBus extends Context.Service<EventBus, {
   readonly emit: (event: Event.Event) => Effect.Effect<void, RunError>
   readonly flush: Effect.Effect<void, RunError>
 }>()("@rekindle/core/EventBus") {
-  /** An event bus over the given sinks. `step` names the step in a failure message. */
-  static readonly make = (sinks: ReadonlyArray<Sink>) =>
+  /**
+   * An event bus over the given sinks. `step` names the step in a failure message; `onRemoved` is
+   * told the warning of each optional sink it drops (e.g. for the run's manifest).
+   */
+  static readonly make = (sinks: ReadonlyArray<Sink>, onRemoved?: (warning: string) => void) =>
     Effect.sync(() => {
       let active = [...sinks]
       const guard = (sink: Sink, eff: Effect.Effect<void, SinkError>, step: number) =>
         eff.pipe(
-          Effect.catchCause((cause) =>
-            sink.required
-              ? Effect.fail(new RunError({ step, message: `sink ${sink.name} failed: ${FileErrors.describeCause(cause)}` }))
-              : Console.error(`warning: sink ${sink.name} failed and was removed: ${FileErrors.describeCause(cause)}`).pipe(
-                Effect.andThen(Effect.sync(() => {
-                  active = active.filter((s) => s !== sink)
-                }))
-              )
-          )
+          Effect.catchCause((cause) => {
+            if (sink.required) return Effect.fail(new RunError({ step, message: `sink ${sink.name} failed: ${FileErrors.describeCause(cause)}` }))
+            const warning = `sink ${sink.name} failed and was removed: ${FileErrors.describeCause(cause)}`
+            return Console.error(`warning: ${warning}`).pipe(
+              Effect.andThen(Effect.sync(() => {
+                active = active.filter((s) => s !== sink)
+                onRemoved?.(warning)
+              }))
+            )
+          })
         )
       return EventBus.of({
         emit: (event) =>

@@ -6,10 +6,10 @@
  * flushed when the layer's scope closes. A sink that cannot be acquired fails the layer; in a fresh
  * run it also removes the folder the session had just created, so nothing is left half-written.
  */
-import { type BackendInfo, EventBus, FileErrors, type PluginError, RunLocation, type Sink, type SinkError } from "@rekindle/core"
+import { type BackendInfo, EventBus, type PluginError, RunLocation } from "@rekindle/core"
 import { Engine } from "@rekindle/engine"
 import { ClaimedFolder } from "@rekindle/run"
-import { type Cause, Context, Effect, FileSystem, Layer, type Path } from "effect"
+import { Context, Effect, FileSystem, Layer, type Path } from "effect"
 import type { RunPlan } from "./RunPlan.ts"
 import { type Counted, counted, RunSession } from "./Session.ts"
 
@@ -44,16 +44,7 @@ export class RunEvents extends Context.Service<RunEvents, {
         )
         // a backend fallback and failures of optional sinks (dropped by the bus with a warning) are recorded in the manifest
         const warnings: Array<string> = [...fallbackWarning(info, plan.backend.threads)]
-        const note = (sink: Sink, cause: Cause.Cause<SinkError>) =>
-          Effect.sync(() => void warnings.push(`sink ${sink.name} failed and was removed: ${FileErrors.describeCause(cause)}`))
-        const noted = sinks.map((sink): Sink =>
-          sink.required ? sink : {
-            ...sink,
-            write: (event) => sink.write(event).pipe(Effect.tapCause((c) => note(sink, c))),
-            flush: sink.flush.pipe(Effect.tapCause((c) => note(sink, c)))
-          }
-        )
-        const events = counted(yield* EventBus.make(noted), session.eventsSoFar)
+        const events = counted(yield* EventBus.make(sinks, (w) => void warnings.push(w)), session.eventsSoFar)
         yield* Effect.addFinalizer(() => events.bus.flush.pipe(Effect.ignore))
         return RunEvents.of({ events, warned: () => (warnings.length > 0 ? { warnings: [...warnings] } : {}) })
       })
