@@ -8,10 +8,10 @@ import type { BackendProvider } from "@rekindle/core"
 import { Files, RunError, UserError } from "@rekindle/core"
 import { Compile, Smoke } from "@rekindle/pipeline"
 import { Write } from "@rekindle/report"
-import { folderName, hashOf, readManifest } from "@rekindle/run/RunFolder"
+import { folderName, hashOf, isFinished } from "@rekindle/run/RunFolder"
 import type { Runner, RunPlan } from "@rekindle/training"
 import { Console, Effect, FileSystem, Path } from "effect"
-import { createHash } from "node:crypto"
+import { fileHash } from "./FileHash.ts"
 import * as Host from "./Host.ts"
 import * as Summary from "./Summary.ts"
 
@@ -83,11 +83,10 @@ let kept: { readonly key: string; readonly loaded: { readonly prepared: Prepared
  */
 export const loadKept = (file: string, sets: ReadonlyArray<string>) =>
   Effect.gen(function*() {
-    const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
-    const bytes = yield* fs.readFile(file).pipe(Effect.orElseSucceed(() => undefined))
-    if (bytes === undefined) return yield* load(file, sets)
-    const key = JSON.stringify([path.resolve(file), createHash("sha256").update(bytes).digest("hex"), sets])
+    const hash = yield* fileHash(file).pipe(Effect.orElseSucceed(() => undefined))
+    if (hash === undefined) return yield* load(file, sets)
+    const key = JSON.stringify([path.resolve(file), hash, sets])
     if (kept?.key === key) return kept.loaded
     const loaded = yield* load(file, sets)
     kept = { key, loaded }
@@ -140,10 +139,7 @@ export const runCell = (trainer: Trainer, cell: Cell, root: string, options: Cel
   Effect.gen(function*() {
     const path = yield* Path.Path
     const dir = path.join(root, cell.runId)
-    if (options.force !== true) {
-      const manifest = yield* readManifest(dir).pipe(Effect.orElseSucceed(() => undefined))
-      if (manifest?.status === "finished") return { _tag: "Skipped", dir } as CellOutcome
-    }
+    if (options.force !== true && (yield* isFinished(dir))) return { _tag: "Skipped", dir } as CellOutcome
     if (options.onStart !== undefined) yield* options.onStart
     return yield* trainer(cell.plan, {
       outDir: root,

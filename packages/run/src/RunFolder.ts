@@ -116,3 +116,10 @@ export const readManifest = (dir: string): Effect.Effect<Manifest | undefined, U
     })
     return yield* decodeManifest(file, json)
   })
+
+/** Whether `dir` holds a finished run (a manifest with status `finished`; an unreadable or corrupt one is not). */
+export const isFinished = (dir: string): Effect.Effect<boolean, never, FileSystem.FileSystem | Path.Path> =>
+  readManifest(dir).pipe(
+    Effect.map((m) => m?.status === "finished"),
+    Effect.orElseSucceed(() => false)
+  )

@@ -46,9 +46,8 @@ const cellArgs = (o: { readonly file: string; readonly runsDir: string; readonly
 const isFinished = (root: string, cell: Cells.Cell) =>
   Effect.gen(function*() {
     const path = yield* Path.Path
-    const { readManifest } = yield* Lazy.runFolder
-    const manifest = yield* readManifest(path.join(root, cell.runId)).pipe(Effect.orElseSucceed(() => undefined))
-    return manifest?.status === "finished"
+    const RunFolder = yield* Lazy.runFolder
+    return yield* RunFolder.isFinished(path.join(root, cell.runId))
   })
 
 /** What running the cells locally did. */
@@ -276,7 +275,8 @@ export const replicate = Command.make(
     yield* Console.error(`analysing ${runs.length} finished run(s) of ${cells.length}`)
     const result = yield* Replicate.analyze(runs)
     const written = yield* Replicate.write(root, result)
-    yield* Cells.collect(prepared, cells, root)
+    // a cluster submission collected the study already (submitStudy)
+    if (Option.isNone(cluster)) yield* Cells.collect(prepared, cells, root)
     yield* Console.log("")
     for (const f of result.findings) {
       yield* Console.log(`${f.finding.padEnd(4)} ${f.verdict.outcome.padEnd(13)} ${f.verdict.reason.split("\n")[0]}`)

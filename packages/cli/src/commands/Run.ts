@@ -60,11 +60,10 @@ const runOne = (run: RunFn, plan: RunPlan, options: RunOptions) =>
 const runPipeline = (run: RunFn, plan: RunPlan, options: RunOptions) =>
   Effect.gen(function*() {
     const path = yield* Path.Path
-    const { folderName, readManifest } = yield* Lazy.runFolder
+    const { folderName, isFinished } = yield* Lazy.runFolder
     if (options.existing !== "replace") {
       const dir = path.resolve(options.outDir, folderName(plan.name, plan.resolved))
-      const manifest = yield* readManifest(dir).pipe(Effect.orElseSucceed(() => undefined))
-      if (manifest?.status === "finished") {
+      if (yield* isFinished(dir)) {
         const summary = yield* Summary.read(dir).pipe(Effect.option)
         const evalLoss = summary._tag === "Some" ? summary.value.finalEvalLoss : undefined
         yield* Console.log(
