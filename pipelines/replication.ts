@@ -49,8 +49,7 @@ const midpointP = 1
 
 const baseline = scaled({ ...baselinePreset, name: "replication" })
 
-/** recycle-initial at our event times: 10% magnitude-smallest, reinit/initial, 7 rounds. */
-const recycling = override(scaled(recycleInitial), "recycling.0.schedule", Scale.events)
+/** A recycling preset at our event times (recycle-initial: 10% magnitude-smallest, reinit/initial, 7 rounds). */
 const recycledWith = (p: typeof recycleInitial) => override(scaled(p), "recycling.0.schedule", Scale.events)
 
 const pruned = (criterion: "select/magnitude-smallest" | "select/random" | "select/magnitude-largest") =>
@@ -105,7 +104,7 @@ const replication: ArmsStudy<Readonly<Record<Arms.ArmId, AnyPipeline>>> = study(
     "retrain-largest": retrained("largest"),
     "retrain-all": retrained("all"),
     "weight-decay": override(scaled(weightDecayStudy.base), "optimizer.weightDecay", Scale.weightDecay),
-    "recycle-initial": recycling,
+    "recycle-initial": recycledWith(recycleInitial),
     "immunity-3": immune(3),
     "immunity-7": immune(7),
     "recycle-current": recycledWith(recycleCurrentDistribution),

@@ -9,7 +9,6 @@
  * arm a finding reads makes it inconclusive; "no better than" uses a noise margin, the study's
  * ±0.005 as a share of its loss (0.005 / 1.861) times our baseline's loss.
  */
-import type { Data } from "@rekindle/report"
 import { type ArmId, type FindingId, findingArms } from "./Arms.ts"
 import { bimodalRule, separationThreshold, splitVerdict, summarize } from "./Bimodality.ts"
 import * as Measures from "./Measures.ts"
@@ -97,6 +96,10 @@ const text: Record<FindingId, { readonly claim: string; readonly original: strin
   }
 }
 
+/** F9's and F10's rule (the same test: no fraction improves, the larger one hurts). */
+const fractionRule =
+  "no improvement: no arm's paired difference (arm − baseline) has an interval reaching below − the noise margin; the larger fraction hurts: its interval lies above 0 (reproduced when both hold); contradicted when an arm's whole interval lies below − the margin (a real improvement); else inconclusive"
+
 /** The fixed rule of each finding, as the report states it. */
 export const rules: Record<FindingId, string> = {
   F1: `final magnitudes of the baseline (rebuilt from the last probe/magnitudes histogram): ${bimodalRule}. Reproduced when in every seed every layer but the last is bimodal and the last is not, AND in every seed's non-last layers the high group's median grew at least ${growthRatioThreshold}× faster (as a factor, from the probe step nearest 1/8 of the run, the study's 10k, to the end) than the low group's; contradicted when in every seed no layer is bimodal; else inconclusive`,
@@ -107,8 +110,8 @@ export const rules: Record<FindingId, string> = {
   F6: "both halves: the vicious cycle (re-selection share after round 1 ≥ 2× chance in every seed; < 1.5× in every seed contradicts) AND no effect on loss (paired difference recycle-initial − baseline with its 95% interval within ± the noise margin; wholly outside contradicts); reproduced when both are, contradicted when either is, else inconclusive",
   F7: "distinct recycled neurons grow with K (recycle-initial < immunity-3 < immunity-7) and loss worsens with K (baseline < immunity-3 < immunity-7), each a paired difference with its interval below 0 (reproduced); any interval above 0 contradicts; else inconclusive",
   F8: "recycle-current recycles more distinct neurons than recycle-initial, has a worse loss than baseline, and a larger post-event loss spike than recycle-initial, each a paired difference with its interval below 0 (reproduced); any above 0 contradicts; else inconclusive",
-  F9: "no improvement: no arm's paired difference (arm − baseline) has an interval reaching below − the noise margin; the larger fraction hurts: its interval lies above 0 (reproduced when both hold); contradicted when an arm's whole interval lies below − the margin (a real improvement); else inconclusive",
-  F10: "no improvement: no arm's paired difference (arm − baseline) has an interval reaching below − the noise margin; the larger fraction hurts: its interval lies above 0 (reproduced when both hold); contradicted when an arm's whole interval lies below − the margin (a real improvement); else inconclusive",
+  F9: fractionRule,
+  F10: fractionRule,
   F11: "no coefficient improves: every coefficient's paired difference (arm − baseline) has its interval's lower end at or above − the noise margin (reproduced); contradicted when some coefficient's whole interval lies below − the margin; else inconclusive"
 }
 
@@ -407,6 +410,3 @@ export const findings = (study: Study): Array<FindingResult> => {
     f11Finding(ctx)
   ]
 }
-
-/** The runs of one arm as report data (for the page's charts). */
-export const runsData = (study: Study, arm: ArmId): ReadonlyArray<Data.RunData> => (study.get(arm) ?? []).map((d) => d.run)
