@@ -85,6 +85,6 @@ export const asUserError = (u: unknown): UserError | undefined =>
 /** Whether a value (thrown or failed with) is a `RunError`; for code outside Effect. */
 export const isRunError = (u: unknown): u is RunError => Predicate.isTagged(u, "RunError")
 
-/** Formats problems one per line as `path: message`. */
-export const formatProblems = (problems: ReadonlyArray<Problem>): string =>
-  problems.map((p) => (p.path === "" ? p.message : `${p.path}: ${p.message}`)).join("\n")
+/** Formats problems as `path: message`, one per line (or joined by `separator`). */
+export const formatProblems = (problems: ReadonlyArray<Problem>, separator = "\n"): string =>
+  problems.map((p) => (p.path === "" ? p.message : `${p.path}: ${p.message}`)).join(separator)

@@ -95,7 +95,7 @@ export const decodeManifest = (file: string, json: unknown): Effect.Effect<Manif
         message: i.message
       }))
       return new UserError({
-        message: `${file}: not a valid rekindle manifest: ${formatProblems(problems).split("\n").join("; ")}`,
+        message: `${file}: not a valid rekindle manifest: ${formatProblems(problems, "; ")}`,
         problems: problems.map((p) => ({ path: p.path === "" ? file : `${file}#${p.path}`, message: p.message }))
       })
     })
