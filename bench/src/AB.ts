@@ -22,11 +22,7 @@ import { Effect } from "effect"
 import { configs } from "./Configs.ts"
 import { summarize } from "./Stats.ts"
 import * as Synthetic from "./Synthetic.ts"
-
-const arg = (name: string, fallback: string): string => {
-  const i = process.argv.indexOf(`--${name}`)
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback
-}
+import { arg } from "./Args.ts"
 
 /** Parses `key=false,key2=true` into override options. */
 export const parseOptions = (s: string): WasmOverrides.OverrideOptions =>

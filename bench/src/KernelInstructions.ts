@@ -14,11 +14,7 @@ import "@rekindle/engine/Gradients"
 import { Backends } from "@rekindle/engine"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect } from "effect"
-
-const arg = (name: string, fallback: string): string => {
-  const i = process.argv.indexOf(`--${name}`)
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback
-}
+import { arg } from "./Args.ts"
 
 const main = async () => {
   await Effect.runPromise(Backends.init({ name: "wasm", threads: 1, blas: "none" }, []))

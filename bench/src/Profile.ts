@@ -30,11 +30,8 @@ import * as os from "node:os"
 import { parseOptions } from "./AB.ts"
 import { configs } from "./Configs.ts"
 import * as Synthetic from "./Synthetic.ts"
-
-const arg = (name: string, fallback: string): string => {
-  const i = process.argv.indexOf(`--${name}`)
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback
-}
+import { arg } from "./Args.ts"
+import { summarize } from "./Stats.ts"
 
 /** One profiled kernel call. */
 export interface KernelCall {
@@ -68,10 +65,7 @@ export const matMulFlops = (c: KernelCall): number => {
   return 2 * size(out) * K
 }
 
-const medianOf = (xs: ReadonlyArray<number>): number => {
-  const s = [...xs].sort((x, y) => x - y)
-  return s.length === 0 ? NaN : s.length % 2 === 1 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
-}
+const medianOf = (xs: ReadonlyArray<number>): number => summarize(xs).median
 
 const load = (): string => os.loadavg().map((x) => x.toFixed(2)).join(" ")
 

@@ -20,11 +20,7 @@ import { Effect } from "effect"
 import * as os from "node:os"
 import { configs } from "./Configs.ts"
 import * as Synthetic from "./Synthetic.ts"
-
-const arg = (name: string, fallback: string): string => {
-  const i = process.argv.indexOf(`--${name}`)
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback
-}
+import { arg } from "./Args.ts"
 
 const median = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 

@@ -7,12 +7,7 @@ import { Backends } from "@rekindle/engine"
 import { Effect } from "effect"
 import { type BenchConfig, configs } from "./Configs.ts"
 import type { Summary } from "./Stats.ts"
-
-/** The value of `--name`, or `fallback`. */
-const arg = (name: string, fallback: string): string => {
-  const i = process.argv.indexOf(`--${name}`)
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback
-}
+import { arg } from "./Args.ts"
 
 /** Starts the wasm backend (`--threads`, default all) and reads the config, steps and warm-up flags. */
 export const start = async (defaultSteps: number) => {
