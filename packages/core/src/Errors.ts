@@ -38,7 +38,14 @@ export class PluginError extends Schema.TaggedError<PluginError>()("PluginError"
 export class RunError extends Schema.TaggedError<RunError>()("RunError", {
   step: Schema.Number,
   message: Schema.String
-}) {}
+}) {
+  /**
+   * A failure thrown at `step` as a `RunError`: itself when it is one, else one with its message,
+   * prefixed by `<what> failed: ` when `what` is given (`Effect.try({ ..., catch: RunError.from(step, "pruning") })`).
+   */
+  static readonly from = (step: number, what?: string) => (e: unknown): RunError =>
+    isRunError(e) ? e : new RunError({ step, message: `${what === undefined ? "" : `${what} failed: `}${e instanceof Error ? e.message : String(e)}` })
+}
 
 /** A sink failed to write or flush (the event bus drops an optional sink and fails the run for a required one). */
 export class SinkError extends Schema.TaggedError<SinkError>()("SinkError", {

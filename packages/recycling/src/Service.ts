@@ -3,13 +3,10 @@
  * update: `observe`, `runDue` (installing the new optimizer state in the loop and emitting the
  * events) and returns `forwardOptions` for the step's loss.
  */
-import { EventBus, type HookState, isRunError, RunError, type StepHook } from "@rekindle/core"
+import { EventBus, type HookState, RunError, type StepHook } from "@rekindle/core"
 import type { BatchTensors } from "@rekindle/model"
 import { Effect } from "effect"
 import * as Recycler from "./Recycler.ts"
-
-const asRunError = (step: number) => (e: unknown): RunError =>
-  isRunError(e) ? e : new RunError({ step, message: `recycling failed: ${e instanceof Error ? e.message : String(e)}` })
 
 /**
  * A trainer hook driving the recycler. `probe` gives the probe batch for a step (default: the
@@ -33,7 +30,7 @@ export const hook = (recycler: Recycler.Recycler, probe?: (step: number) => Batc
           if (r.opt !== before) loop.setOptState(r.opt)
           return r
         },
-        catch: asRunError(step)
+        catch: RunError.from(step, "recycling")
       })
       for (const e of result.events) yield* events.emit(e)
       return recycler.forwardOptions(step)

@@ -9,7 +9,7 @@
  * get no gradient, and evaluation sees the pruned model); every change emits one `Prune` event
  * per layer that grew.
  */
-import { Bug, type Criterion, Event, EventBus, type HookDescription, type HookPart, type HookState, isRunError, Key, Plugin, PluginError, RunError, Schemas, type Selection, Snapshot, type StepHook, type Topology, UserError } from "@rekindle/core"
+import { Bug, type Criterion, Event, EventBus, type HookDescription, type HookPart, type HookState, Key, Plugin, PluginError, RunError, Schemas, type Selection, Snapshot, type StepHook, type Topology, UserError } from "@rekindle/core"
 import { type BatchTensors, type ForwardOptions, Measure, type Transformer } from "@rekindle/model"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect, Schema } from "effect"
@@ -194,9 +194,6 @@ export const make = (options: {
   }
 }
 
-const asRunError = (step: number) => (e: unknown): RunError =>
-  isRunError(e) ? e : new RunError({ step, message: `pruning failed: ${e instanceof Error ? e.message : String(e)}` })
-
 /** The pruner's state for checkpoints (named "pruning"; JSON only, the masks are rebuilt). */
 export const state = (pruner: Pruner): HookState => ({
   name: "pruning",
@@ -213,7 +210,7 @@ export const hook = (pruner: Pruner): StepHook => ({
   before: (step, loop) =>
     Effect.gen(function*() {
       const events = yield* EventBus
-      const out = yield* Effect.try({ try: () => pruner.update(step, loop.params), catch: asRunError(step) })
+      const out = yield* Effect.try({ try: () => pruner.update(step, loop.params), catch: RunError.from(step, "pruning") })
       for (const e of out) yield* events.emit(e)
       return pruner.forwardOptions()
     })

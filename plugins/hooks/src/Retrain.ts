@@ -15,7 +15,7 @@
  * checkpoint written inside the window has the run optimizer's slot layout; the run optimizer's
  * own state then travels in the hook's state (named "retrain") and comes back on resume.
  */
-import { type Criterion, Event, EventBus, type HookPart, type HookState, isRunError, Key, type Loop, type Optimizer, Plugin, PluginError, RunError, Schemas, Selection, Slices, type StepHook, type StepOptions, Topology, UserError } from "@rekindle/core"
+import { type Criterion, Event, EventBus, type HookPart, type HookState, Key, type Loop, type Optimizer, Plugin, PluginError, RunError, Schemas, Selection, Slices, type StepHook, type StepOptions, Topology, UserError } from "@rekindle/core"
 import { Measure } from "@rekindle/model"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect, Schema } from "effect"
@@ -260,9 +260,6 @@ export const make = (options: { readonly retrain: Retrain; readonly topology: To
   }
 }
 
-const asRunError = (step: number) => (e: unknown): RunError =>
-  isRunError(e) ? e : new RunError({ step, message: `retrain failed: ${e instanceof Error ? e.message : String(e)}` })
-
 /** The retrainer's state for checkpoints (named "retrain"). */
 export const state = (retrainer: Retrainer): HookState => ({
   name: "retrain",
@@ -276,7 +273,7 @@ export const hook = (retrainer: Retrainer): StepHook => ({
   before: (step, loop) =>
     Effect.gen(function*() {
       const events = yield* EventBus
-      const out = yield* Effect.try({ try: () => retrainer.before(step, loop), catch: asRunError(step) })
+      const out = yield* Effect.try({ try: () => retrainer.before(step, loop), catch: RunError.from(step, "retrain") })
       for (const e of out) yield* events.emit(e)
       return undefined
     }),

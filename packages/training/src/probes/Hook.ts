@@ -9,7 +9,7 @@
  * Placed before the recycling hook, probes see each step's state before that step's recycling
  * (the `Recycle` event of the same step carries magnitudes before and after).
  */
-import { Bug, EventBus, isRunError, type LineageView, type Loop, type Probe, RunError, type StepHook } from "@rekindle/core"
+import { Bug, EventBus, type LineageView, type Loop, type Probe, RunError, type StepHook } from "@rekindle/core"
 import { type BatchTensors, type ForwardOptions, Measure } from "@rekindle/model"
 import { Effect } from "effect"
 import { Lineage, SignalConsumers, type SignalHost } from "@rekindle/recycling"
@@ -70,7 +70,7 @@ export const make = (options: ProbeHookOptions): ProbeHook => {
             }
           })
         },
-        catch: (e) => (isRunError(e) ? e : new RunError({ step, message: e instanceof Error ? e.message : String(e) }))
+        catch: RunError.from(step)
       })
       for (const p of due) lastRun.set(p, step)
       steps.push(step)
