@@ -5,7 +5,11 @@
  * read and write the heads in place in the `[B, T, d]` layout instead (no transposes on the
  * native-BLAS path; the same bits on every path). The scores' scale 1/sqrt(d/H) and, with `causal`, the mask that hides later
  * positions are applied inside the softmax (`Layers.attentionSoftmax`: one fused kernel on wasm).
+ * Where the engine's fused Q/K/V path is available (a native BLAS; `QkvAttention` there), q, k and v
+ * come from one product h·[Wq|Wk|Wv] into `[B·T, 3d]` that the head products read in place (the
+ * parameters stay separate: the concatenation is per call).
  */
+import { QkvAttention } from "@rekindle/engine"
 import * as tf from "@tensorflow/tfjs-core"
 import { attentionSoftmax, dense, hasKernel } from "./Layers.ts"
 
@@ -45,6 +49,11 @@ export const selfAttention = (h: tf.Tensor2D, w: AttentionWeights, s: AttentionS
   const [n, d] = h.shape
   const { batchSize: b, seqLen: t, heads } = s
   const dh = d / heads
+  if (h.dtype === "float32" && QkvAttention.available()) {
+    const qkv = dense(h, tf.concat([w.wq, w.wk, w.wv], 1), tf.concat([w.bq, w.bk, w.bv]))
+    const context = QkvAttention.attend(tf.reshape(qkv, [b, t, 3 * d]), heads, 1 / Math.sqrt(dh), s.causal)
+    return dense(tf.reshape<tf.Rank.R2>(context, [n, d]), w.wo, w.bo)
+  }
   if (h.dtype === "float32" && hasKernel(headMatMulKernel)) {
     const layout = (x: tf.Tensor2D): tf.Tensor3D => tf.reshape(x, [b, t, d])
     const q = layout(dense(h, w.wq, w.bq))

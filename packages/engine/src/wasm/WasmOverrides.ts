@@ -3,7 +3,7 @@
  * BatchMatMul (on a native BLAS when one is active, see NativeBlas.ts), _FusedMatMul, Transpose, Slice, SplitV, Sum (leading axes), GatherV2, Identity and same-dtype
  * Cast (no copy) replace the stock
  * kernels (the stock ones are kept and called for the cases the overrides do not handle);
- * UnsortedSegmentSum and the fused kernels are added: `RekindleHeadMatMul` (attention's per-head products on the `[B, T, H·D]` layout), `RekindleAdam` (and `RekindleAdamW`, the same with the weight decay and learning-rate tail, and `RekindleAdamWApply`, which also adds the update to the parameter), the LayerNorm pair
+ * UnsortedSegmentSum and the fused kernels are added: `RekindleHeadMatMul` (attention's per-head products on the `[B, T, H·D]` layout) and, for a native BLAS, `RekindleQkvGrad` (q, k, v's gradient in one buffer, QkvAttention.ts), `RekindleAdam` (and `RekindleAdamW`, the same with the weight decay and learning-rate tail, and `RekindleAdamWApply`, which also adds the update to the parameter), the LayerNorm pair
  * `RekindleLayerNorm`/`RekindleLayerNormGrad` and, in wasm SIMD (`kernels.wasm` on tfjs's heap),
  * `RekindleAddLayerNorm`, `RekindleBiasActivation`/`RekindleActivation`, `RekindleSoftmax` and
  * `RekindleSoftmaxCrossEntropy` with their gradient kernels; the column dot product `RekindleColumnDot` (the Taylor signal) runs in wasm SIMD there and in JavaScript otherwise, and
@@ -26,6 +26,7 @@ import * as IdentityKernel from "./IdentityKernel.ts"
 import * as ColumnDotKernel from "./ColumnDotKernel.ts"
 import * as LayerNormKernel from "./LayerNormKernel.ts"
 import * as FusedGradients from "./FusedGradients.ts"
+import * as QkvGradKernel from "./QkvGradKernel.ts"
 import * as SetAlongKernel from "./SetAlongKernel.ts"
 import * as SliceKernel from "./SliceKernel.ts"
 import * as SoftmaxCrossEntropyKernel from "./SoftmaxCrossEntropyKernel.ts"
@@ -94,6 +95,12 @@ export interface OverrideOptions {
    * `[B, T, H·D]` layout, no head split/merge transposes on the native-BLAS path (HeadMatMulKernel.ts).
    */
   readonly headProducts?: boolean
+  /**
+   * Register `RekindleQkvGrad` (needs `headProducts` and `blas`): with a native BLAS active, the model
+   * projects q, k, v with one product into one `[n, 3d]` buffer that the head products read in place
+   * (QkvAttention.ts); off = three projections (A/B).
+   */
+  readonly fusedQkv?: boolean
   /** BatchMatMul: loop over batch slices on the fast path (attention). */
   readonly batchedLoop?: boolean
   /** BatchMatMul: allow the cost-model swap for 2-D TN/NT products. */
@@ -188,11 +195,13 @@ export const install = (options: OverrideOptions = {}): void => {
       }))
     if (on("fusedMatMul")) override(tf._FusedMatMul, (stock) => FusedMatMulKernel.make(stock, matMul))
     if (on("headProducts")) {
-      add(HeadMatMulKernel.kernelName, HeadMatMulKernel.make(matMul, transpose, {
+      const headOptions = {
         blas: on("blas"),
         serialMaxFlops: options.smallProducts === "pool" ? 0 : (options.sequentialMaxFlops ?? BatchMatMulKernel.defaultSequentialMaxFlops),
         helper: on("blasHelper")
-      }))
+      }
+      add(HeadMatMulKernel.kernelName, HeadMatMulKernel.make(matMul, transpose, headOptions))
+      if (on("blas") && on("fusedQkv")) add(QkvGradKernel.kernelName, QkvGradKernel.make(headOptions))
     }
   }
   if (on("slice")) {
