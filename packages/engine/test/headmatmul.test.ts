@@ -4,7 +4,9 @@
  * back): forward values and the gradients through tf.grads, **bitwise**, on XNNPACK (the kernel's
  * composed path) and on OpenBLAS (sgemm with the head stride as leading dimension; skipped
  * without OpenBLAS), plus no leaks and the shape errors. With OpenBLAS: the helper thread
- * (BlasHelper.ts) really takes slices, and products with it equal products without it bit for bit.
+ * (BlasHelper.ts) really takes slices, and products with it equal products without it bit for bit;
+ * operands read from parts of one `[B, T, 3·H·D]` tensor (q, k, v of the fused projection) give
+ * the bits of the products on separate copies.
  */
 import * as tf from "@tensorflow/tfjs-core"
 import { afterAll, describe, expect, it } from "vitest"
@@ -118,9 +120,33 @@ describe("RekindleHeadMatMul", () => {
     expect(helped).toBeGreaterThan(0)
   })
 
+  it.runIf(haveOpenBlas)("OpenBLAS: operands read from parts of one [B, T, 3·H·D] tensor equal the products on separate copies, bitwise", async () => {
+    await use("wasm", "openblas")
+    const [bs, ts, h, dh] = [2, 128, 4, 64]
+    const qkv = () => t([bs, ts, 3 * h * dh], 5)
+    const thirds = (x: tf.Tensor) => tf.split(x, 3, 2)
+    const parts = run(() => {
+      const x = qkv()
+      return [
+        head(x, x, { heads: h, transposeB: true, aHeads: true, bHeads: true, aPart: 0, aParts: 3, bPart: 1, bParts: 3 }),
+        head(t([bs * h, ts, ts], 4), x, { heads: h, aHeads: false, bHeads: true, bPart: 2, bParts: 3, outHeads: true })
+      ]
+    })
+    const copies = run(() => {
+      const [q, k, v] = thirds(qkv())
+      return [
+        head(q!, k!, { heads: h, transposeB: true, aHeads: true, bHeads: true }),
+        head(t([bs * h, ts, ts], 4), v!, { heads: h, aHeads: false, bHeads: true, outHeads: true })
+      ]
+    })
+    parts.forEach((r, i) => expect(bits(r).equals(bits(copies[i]!)), `product ${i} differs`).toBe(true))
+  })
+
   it("shape errors name the kernel", async () => {
     await use("wasm", "none")
     expect(() => head(tf.zeros([2, 5, 12]), tf.zeros([2, 5, 12]), { heads: 5, transposeB: true, aHeads: true, bHeads: true })).toThrow(/RekindleHeadMatMul.*5 heads/)
     expect(() => head(tf.zeros([2, 5, 12]), tf.zeros([6, 5, 5]), { heads: 3, aHeads: true })).toThrow(/RekindleHeadMatMul.*do not match/)
+    expect(() => head(tf.zeros([2, 5, 12]), tf.zeros([2, 5, 12]), { heads: 2, transposeB: true, aHeads: true, bHeads: true, aParts: 3, bParts: 3, bPart: 1 }))
+      .toThrow(/RekindleHeadMatMul: operands read from parts need the native BLAS/)
   })
 })

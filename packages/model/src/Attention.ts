@@ -7,7 +7,7 @@
  * positions are applied inside the softmax (`Layers.attentionSoftmax`: one fused kernel on wasm).
  * Where the engine's fused Q/K/V path is available (a native BLAS; `QkvAttention` there), q, k and v
  * come from one product h·[Wq|Wk|Wv] into `[B·T, 3d]` that the head products read in place (the
- * parameters stay separate: the concatenation is per call).
+ * parameters stay separate: the engine gathers the weights per call).
  */
 import { QkvAttention } from "@rekindle/engine"
 import * as tf from "@tensorflow/tfjs-core"
@@ -50,7 +50,7 @@ export const selfAttention = (h: tf.Tensor2D, w: AttentionWeights, s: AttentionS
   const { batchSize: b, seqLen: t, heads } = s
   const dh = d / heads
   if (h.dtype === "float32" && QkvAttention.available()) {
-    const qkv = dense(h, tf.concat([w.wq, w.wk, w.wv], 1), tf.concat([w.bq, w.bk, w.bv]))
+    const qkv = QkvAttention.project(h, [w.wq, w.wk, w.wv], [w.bq, w.bk, w.bv])
     const context = QkvAttention.attend(tf.reshape(qkv, [b, t, 3 * d]), heads, 1 / Math.sqrt(dh), s.causal)
     return dense(tf.reshape<tf.Rank.R2>(context, [n, d]), w.wo, w.bo)
   }

@@ -1,11 +1,12 @@
 /**
- * The fused Q/K/V projection (engine `QkvAttention`: one product h·[Wq|Wk|Wv], head products reading
- * q, k, v in place, dq, dk, dv in one buffer) against three projections, both on OpenBLAS (the only
- * place the fused path runs; skipped without OpenBLAS): the loss and every gradient of a small
- * attention config, causal and not. The loss and the weight gradients of Q, K, V and all parameters
- * of the last layer are bitwise equal (the same sgemm per element); the input gradient of the
- * projections is one sgemm with K = 3d instead of three summed, so gradients below it agree to float32
- * rounding (1e-5 of the largest value). Without a native BLAS the fused path is never chosen.
+ * The fused Q/K/V path (engine `QkvAttention`: one product h·[Wq|Wk|Wv] with the biases folded in,
+ * head products reading q, k, v in place, dq, dk, dv in one buffer, one product each for the input's
+ * and the weights' gradients) against three projections, both on OpenBLAS (the only place the fused
+ * path runs; skipped without OpenBLAS): the loss and every gradient of small attention configs,
+ * causal and not. Not bit for bit: OpenBLAS's sgemm gives a column of a [n, 3d] product other bits
+ * than the same column of a [n, d] product (measured: ~6% of the elements at the reference size),
+ * so the loss agrees to 1e-6 and every gradient to 1e-5 of its scale. Without a native BLAS the
+ * fused path is never chosen (the pure-wasm path and its golden digest are untouched).
  */
 import { Key } from "@rekindle/core"
 import { Backends, NativeBlas, QkvAttention, WasmOverrides } from "@rekindle/engine"
@@ -57,7 +58,7 @@ describe.runIf(haveOpenBlas)("fused Q/K/V projection (OpenBLAS)", () => {
     await Effect.runPromise(Backends.init({ name: "cpu" }))
   })
 
-  it.each(Object.entries(configs))("%s: loss and every gradient equal to three projections's to float32 rounding", async (_label, c) => {
+  it.each(Object.entries(configs))("%s: loss and every gradient within float32 rounding of three projections'", async (_label, c) => {
     await Effect.runPromise(Backends.init({ name: "wasm", blas: "openblas" }))
     const separate = lossAndGrads(c, { fusedQkv: false })
     const tensors = tf.memory().numTensors

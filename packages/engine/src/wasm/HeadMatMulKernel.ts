@@ -9,6 +9,8 @@
  *    contiguous);
  *  - otherwise batched: `[B·H, R, C]`, contiguous matrices.
  * Output: `op(a)·op(b)` per matrix, `[B, M, H·N]` with `outHeads`, else `[B·H, M, N]`.
+ * With `aParts`/`bParts` P > 1 (native BLAS only), a heads-layout operand is `[B, T, P·H·D]` and part
+ * `aPart`/`bPart` of its last axis is read (q, k or v of the fused projection, QkvAttention.ts).
  *
  * With a native BLAS active (NativeBlas.ts) every matrix is one `cblas_sgemm` on the heap with the
  * row stride as its leading dimension (sgemm packs its operands, so the stride does not change the
@@ -102,7 +104,7 @@ export interface HeapProduct {
 }
 
 /** The sizes M, K, N of `p`, checked (the kernel named in errors). */
-export const sizes = (p: Pick<HeapProduct, "transposeA" | "transposeB" | "a" | "b">, what: string): { M: number; K: number; N: number } => {
+const sizes = (p: Pick<HeapProduct, "transposeA" | "transposeB" | "a" | "b">, what: string): { M: number; K: number; N: number } => {
   const M = p.transposeA ? p.a.cols : p.a.rows
   const K = p.transposeA ? p.a.rows : p.a.cols
   const Kb = p.transposeB ? p.b.cols : p.b.rows

@@ -3,7 +3,7 @@
  * BatchMatMul (on a native BLAS when one is active, see NativeBlas.ts), _FusedMatMul, Transpose, Slice, SplitV, Sum (leading axes), GatherV2, Identity and same-dtype
  * Cast (no copy) replace the stock
  * kernels (the stock ones are kept and called for the cases the overrides do not handle);
- * UnsortedSegmentSum and the fused kernels are added: `RekindleHeadMatMul` (attention's per-head products on the `[B, T, H·D]` layout) and, for a native BLAS, `RekindleQkvGrad` (q, k, v's gradient in one buffer, QkvAttention.ts), `RekindleAdam` (and `RekindleAdamW`, the same with the weight decay and learning-rate tail, and `RekindleAdamWApply`, which also adds the update to the parameter), the LayerNorm pair
+ * UnsortedSegmentSum and the fused kernels are added: `RekindleHeadMatMul` (attention's per-head products on the `[B, T, H·D]` layout) and, for a native BLAS, `RekindleQkvProject`/`RekindleQkvProjectGrad` and `RekindleQkvGrad` (q, k, v from one product and their gradient in one buffer, QkvAttention.ts), `RekindleAdam` (and `RekindleAdamW`, the same with the weight decay and learning-rate tail, and `RekindleAdamWApply`, which also adds the update to the parameter), the LayerNorm pair
  * `RekindleLayerNorm`/`RekindleLayerNormGrad` and, in wasm SIMD (`kernels.wasm` on tfjs's heap),
  * `RekindleAddLayerNorm`, `RekindleBiasActivation`/`RekindleActivation`, `RekindleSoftmax` and
  * `RekindleSoftmaxCrossEntropy` with their gradient kernels; the column dot product `RekindleColumnDot` (the Taylor signal) runs in wasm SIMD there and in JavaScript otherwise, and
@@ -27,6 +27,7 @@ import * as ColumnDotKernel from "./ColumnDotKernel.ts"
 import * as LayerNormKernel from "./LayerNormKernel.ts"
 import * as FusedGradients from "./FusedGradients.ts"
 import * as QkvGradKernel from "./QkvGradKernel.ts"
+import * as QkvProjectKernel from "./QkvProjectKernel.ts"
 import * as SetAlongKernel from "./SetAlongKernel.ts"
 import * as SliceKernel from "./SliceKernel.ts"
 import * as SoftmaxCrossEntropyKernel from "./SoftmaxCrossEntropyKernel.ts"
@@ -96,7 +97,7 @@ export interface OverrideOptions {
    */
   readonly headProducts?: boolean
   /**
-   * Register `RekindleQkvGrad` (needs `headProducts` and `blas`): with a native BLAS active, the model
+   * Register `RekindleQkvProject`, its gradient and `RekindleQkvGrad` (needs `headProducts` and `blas`): with a native BLAS active, the model
    * projects q, k, v with one product into one `[n, 3d]` buffer that the head products read in place
    * (QkvAttention.ts); off = three projections (A/B).
    */
@@ -201,7 +202,11 @@ export const install = (options: OverrideOptions = {}): void => {
         helper: on("blasHelper")
       }
       add(HeadMatMulKernel.kernelName, HeadMatMulKernel.make(matMul, transpose, headOptions))
-      if (on("blas") && on("fusedQkv")) add(QkvGradKernel.kernelName, QkvGradKernel.make(headOptions))
+      if (on("blas") && on("fusedQkv")) {
+        add(QkvGradKernel.kernelName, QkvGradKernel.make(headOptions))
+        add(QkvProjectKernel.forwardName, QkvProjectKernel.forward)
+        add(QkvProjectKernel.gradName, QkvProjectKernel.grad)
+      }
     }
   }
   if (on("slice")) {
