@@ -58,7 +58,7 @@ describe.runIf(haveOpenBlas)("fused Q/K/V projection (OpenBLAS)", () => {
     await Effect.runPromise(Backends.init({ name: "cpu" }))
   })
 
-  it.each(Object.entries(configs))("%s: loss and every gradient within float32 rounding of three projections'", async (_label, c) => {
+  it.each(Object.entries(configs))("%s: loss and every gradient within float32 rounding of three projections", async (_label, c) => {
     await Effect.runPromise(Backends.init({ name: "wasm", blas: "openblas" }))
     const separate = lossAndGrads(c, { fusedQkv: false })
     const tensors = tf.memory().numTensors
