@@ -10,7 +10,7 @@
  * study file version and thread count (`key`, taken from its first cell); it dies with its worker
  * (its stdin closes), and is retired (and replaced) after a failed cell.
  */
-import { Effect } from "effect"
+import { Deferred, Effect } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -40,9 +40,8 @@ interface Child {
   readonly proc: ChildProcess
   /** The study version it serves (undefined: none yet, it takes the first that comes). */
   key: string | undefined
-  /** Set once it has preloaded the engine (or closed). */
-  ready: boolean
-  readonly whenReady: (f: () => void) => void
+  /** Done once it has preloaded the engine (or closed). */
+  readonly ready: Deferred.Deferred<void>
   /** Set while a request runs. */
   current: { readonly prefix: string; err: string; readonly done: (e: Ended) => void } | undefined
   closed: boolean
@@ -117,13 +116,8 @@ export const make = (options: PoolOptions = {}) => {
       stdio: ["pipe", "pipe", "pipe"],
       env: { ...process.env, [exitWithParentEnv]: "1" }
     })
-    let onReady: Array<() => void> = []
-    const child: Child = { proc, key, current: undefined, closed: false, ready: false, whenReady: (f) => (child.ready || child.closed ? f() : onReady.push(f)) }
-    const readied = () => {
-      child.ready = true
-      for (const f of onReady) f()
-      onReady = []
-    }
+    const child: Child = { proc, key, current: undefined, closed: false, ready: Deferred.makeUnsafe<void>() }
+    const readied = () => void Deferred.doneUnsafe(child.ready, Effect.void)
     proc.stdout!.on("data", lineSplitter((l) => {
       if (echo) process.stdout.write(`${child.current?.prefix ?? ""}${l}\n`)
     }))
@@ -167,7 +161,7 @@ export const make = (options: PoolOptions = {}) => {
   /** Starts the warm children and waits until each has loaded the engine. */
   const warmUp = Effect.suspend(() => {
     refill()
-    return Effect.forEach([...idle], (c) => Effect.callback<void>((resume) => c.whenReady(() => resume(Effect.void))), { discard: true })
+    return Effect.forEach([...idle], (c) => Deferred.await(c.ready), { discard: true })
   })
 
   /**
