@@ -30,20 +30,18 @@ export interface Cell {
   readonly plan: RunPlan
 }
 
+/** A compiled cell's run id and pipeline hash (the resolved pipeline hashed once). */
+const identity = (plan: RunPlan): Pick<Cell, "runId" | "pipelineHash"> => {
+  const pipelineHash = hashOf(plan.resolved)
+  return { runId: folderName(plan.name, pipelineHash), pipelineHash }
+}
+
 /** Compiles every variant of a study into cells (a user error anywhere stops before anything is written). */
 export const cells = (prepared: PreparedStudy): Effect.Effect<ReadonlyArray<Cell>, UserError> =>
   Effect.forEach(prepared.variants, (v, index) =>
     Compile.compile(prepared.registry, v.pipeline).pipe(
       Effect.mapError((e) => new UserError({ message: `variant ${v.name} (seed ${v.seed}): ${e.message}`, ...(e.problems !== undefined ? { problems: e.problems } : {}) })),
-      Effect.map((plan): Cell => ({
-        index,
-        name: v.name,
-        seed: v.seed,
-        tags: v.tags,
-        runId: folderName(plan.name, plan.resolved),
-        pipelineHash: hashOf(plan.resolved),
-        plan
-      }))
+      Effect.map((plan): Cell => ({ index, name: v.name, seed: v.seed, tags: v.tags, ...identity(plan), plan }))
     ))
 
 /**
@@ -56,7 +54,7 @@ export const shorten = (prepared: PreparedStudy, all: ReadonlyArray<Cell>, steps
     : Effect.forEach(all, (c) =>
       Compile.compile(prepared.registry, Smoke.shorten(c.plan.resolved, steps)).pipe(
         Effect.mapError((e) => Host.within(`--smoke ${steps} (variant ${c.name})`, e)),
-        Effect.map((plan): Cell => ({ ...c, plan, runId: folderName(plan.name, plan.resolved), pipelineHash: hashOf(plan.resolved) }))
+        Effect.map((plan): Cell => ({ ...c, plan, ...identity(plan) }))
       ))
 
 /** Loads a study file (a single pipeline is a user error) and compiles its cells. */

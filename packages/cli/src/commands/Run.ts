@@ -60,9 +60,9 @@ const runOne = (run: RunFn, plan: RunPlan, options: RunOptions) =>
 const runPipeline = (run: RunFn, plan: RunPlan, options: RunOptions) =>
   Effect.gen(function*() {
     const path = yield* Path.Path
-    const { folderName, isFinished } = yield* Lazy.runFolder
+    const { folderName, hashOf, isFinished } = yield* Lazy.runFolder
     if (options.existing !== "replace") {
-      const dir = path.resolve(options.outDir, folderName(plan.name, plan.resolved))
+      const dir = path.resolve(options.outDir, folderName(plan.name, hashOf(plan.resolved)))
       if (yield* isFinished(dir)) {
         const summary = yield* Summary.read(dir).pipe(Effect.option)
         const evalLoss = summary._tag === "Some" ? summary.value.finalEvalLoss : undefined
