@@ -7,20 +7,23 @@
  *
  *   [--config tiny|reference|wide|all] [--backend auto|wasm|cpu|node|node-gpu] [--threads N]
  *   [--blas auto|openblas|none|PATH|none,openblas] [--blas-threads N]
- *   [--steps N] [--warmup N] [--peers] [--memory STEPS [--every N]]
+ *   [--steps N] [--warmup N] [--peers [--rounds R]] [--memory STEPS [--every N]]
+ *
+ * `--peers` runs the PyTorch peer once after each configuration's table row (the table's tokens/s
+ * against it), then `--rounds` (default 5; 0: none) rounds of the duel (PeerDuel.ts): blocks of
+ * `--steps` framework steps and peer runs alternated, the median and range of the rounds' ratios.
  *
  * `--blas` takes a comma list: each configuration is then measured on each BLAS path in turn in
  * the same process (e.g. `none,openblas`: XNNPACK, then OpenBLAS), against the same peer run.
  */
-import { spawnSync } from "node:child_process"
 import * as os from "node:os"
-import * as path from "node:path"
-import { fileURLToPath } from "node:url"
 import { type BackendProvider, type BlasInfo, UserError } from "@rekindle/core"
 import { Backends } from "@rekindle/engine"
 import { Console, Effect } from "effect"
-import { configs } from "./Configs.ts"
+import { type BenchConfig, configs } from "./Configs.ts"
 import * as Memory from "./Memory.ts"
+import { pytorchPeer } from "./Peer.ts"
+import { duel } from "./PeerDuel.ts"
 import { type BenchResult, run } from "./Run.ts"
 
 /** Parsed command-line options. */
@@ -34,6 +37,8 @@ export interface BenchArgs {
   readonly steps: number
   readonly warmup: number
   readonly peers: boolean
+  /** With `peers`: rounds of the interleaved duel against the peer (PeerDuel.ts); 0 skips it. */
+  readonly rounds: number
   readonly memory?: number
   readonly every?: number
 }
@@ -54,38 +59,13 @@ export const parseArgs = (argv: ReadonlyArray<string>): BenchArgs => {
     steps: num("steps") ?? 6,
     warmup: num("warmup") ?? 2,
     peers: argv.includes("--peers"),
+    rounds: num("rounds") ?? 5,
     ...(num("memory") !== undefined ? { memory: num("memory")! } : {}),
     ...(num("every") !== undefined ? { every: num("every")! } : {})
   }
 }
 
 const fmt = (x: number, digits = 1) => x.toFixed(digits)
-
-/** The PyTorch peer's result (a JSON line of bench/peers/pytorch_reference.py), or why there is none. */
-const pytorchPeer = (config: string, threads: number, steps: number, warmup: number): { tokensPerSec: number; line: string } | { error: string } => {
-  // REKINDLE_PYTHON, else the first of python3 on PATH and the system's (Debian's python3-torch) that has torch
-  const pythons = process.env["REKINDLE_PYTHON"] !== undefined ? [process.env["REKINDLE_PYTHON"]] : ["python3", "/usr/bin/python3"]
-  let last: { error: string } = { error: "no python3" }
-  for (const python of pythons) {
-    const r = peerWith(python, config, threads, steps, warmup)
-    if (!("error" in r)) return r
-    last = r
-    if (!/No module named 'torch'|ENOENT/.test(r.error)) return r
-  }
-  return last
-}
-
-const peerWith = (python: string, config: string, threads: number, steps: number, warmup: number): { tokensPerSec: number; line: string } | { error: string } => {
-  const script = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "peers", "pytorch_reference.py")
-  const r = spawnSync(python, [script, "--config", config, "--threads", String(threads), "--steps", String(steps), "--warmup", String(warmup)], {
-    encoding: "utf8",
-    env: { GLIBC_TUNABLES: "glibc.malloc.hugetlb=1", ...process.env }
-  })
-  if (r.error !== undefined) return { error: `${python}: ${r.error.message}` }
-  const line = r.stdout.split("\n").find((l) => l.startsWith("{"))
-  if (r.status !== 0 || line === undefined) return { error: (r.stderr.trim().split("\n").pop() ?? `exit ${r.status}`).slice(0, 200) }
-  return { tokensPerSec: (JSON.parse(line) as { tokensPerSec: number }).tokensPerSec, line }
-}
 
 const header = "config     tokens/s  step ms (min-max)      fwd    bwd    opt  other    log  probes+log  recycle (vs step)  grad-signals taylor/snip (CPU)       bare ms  overhead  GFLOP/s  matmul GFLOP/s  eff/mm  mm med  eff/mm med  load  RSS MB  tensors"
 
@@ -106,6 +86,23 @@ const blasLine = (b: BlasInfo): string =>
   b.library === "none"
     ? `BLAS path: ${b.reason}`
     : `BLAS path: ${b.library} ${b.version ?? ""} (core ${b.coreType ?? "?"}, ${b.threads ?? "?"} threads), sgemm on the wasm heap; ${b.reason}`
+
+/** The duel against the peer on the current backend, printed as a line and a JSON line. */
+const duelLines = (c: BenchConfig, a: BenchArgs, info: { threads: number; blas?: BlasInfo }) =>
+  duel(c, { steps: a.steps, warmup: a.warmup, rounds: a.rounds }, info.threads).pipe(
+    Effect.flatMap((d) =>
+      Effect.gen(function*() {
+        const path = info.blas === undefined ? "" : ` (${info.blas.library === "none" ? "pure wasm" : info.blas.library})`
+        yield* Console.log(
+          `  duel${path}, ${d.rounds.length} rounds of ${a.steps} steps alternated: rekindle / pytorch = ${fmt(d.ratio.median, 2)} median ` +
+            `(range ${fmt(d.ratio.min, 2)}-${fmt(d.ratio.max, 2)}; rounds ${d.rounds.map((r) => fmt(r.ratio, 2)).join(", ")}); ` +
+            `step ${fmt(d.rekindleMs.median, 0)} vs ${fmt(d.peerMs.median, 0)} ms`
+        )
+        yield* Console.log(JSON.stringify({ bench: "peer-duel", config: c.name, steps: a.steps, ...d }))
+      })
+    ),
+    Effect.catchTag("PeerUnavailable", (e) => Console.log(`  duel: peer not available (${e.reason})`))
+  )
 
 /** The benchmark program; `providers` adds backends (the CLI passes its plugins' ones). */
 export const program = (a: BenchArgs, providers: ReadonlyArray<BackendProvider> = []) =>
@@ -167,6 +164,7 @@ export const program = (a: BenchArgs, providers: ReadonlyArray<BackendProvider> 
           const ratios = results.map(([lib, r]) => `${results.length > 1 ? `${lib}: ` : ""}${fmt(r.tokensPerSec / peer.tokensPerSec, 2)}`)
           yield* Console.log(`  pytorch peer: ${fmt(peer.tokensPerSec, 0)} tokens/s; rekindle / pytorch = ${ratios.join(", ")} (load average after the peer: ${fmt(os.loadavg()[0]!, 1)})`)
           yield* Console.log(peer.line)
+          if (a.rounds > 0) yield* duelLines(configs[name]!, a, info)
         }
       }
     }

@@ -13,6 +13,7 @@ import * as path from "node:path"
 import { NodeServices } from "@effect/platform-node"
 import "@rekindle/engine/Gradients"
 import { EventBus, Key, RunLocation } from "@rekindle/core"
+import type { BatchStream } from "@rekindle/data"
 import { Model } from "@rekindle/model"
 import { Jsonl } from "@rekindle/plugin-log"
 import { adam } from "@rekindle/plugin-optim"
@@ -122,7 +123,7 @@ const recyclingStage: Recycling.Stage.Stage = {
 }
 
 /** An event bus over the real jsonl sink in a fresh temporary folder, timing every emit. */
-const timedJsonlBus = Effect.gen(function*() {
+export const timedJsonlBus = Effect.gen(function*() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rekindle-bench-"))
   const sink = yield* Jsonl.make({ file: "events.jsonl" }).pipe(Effect.provide(RunLocation.layer(dir)))
   const bus = yield* EventBus.make([sink])
@@ -140,6 +141,19 @@ const timedJsonlBus = Effect.gen(function*() {
   })
   return { bus: timed, timing, dir }
 })
+
+/**
+ * The framework's training step as the benchmark times it: the Trainer over a TrainLoop with an
+ * Adam from the optim plugin (lr 1e-3, initial parameters from key 1), logging every step to `bus`.
+ * `step(s)` runs step s as one `Trainer.train` call from s to s + 1.
+ */
+export const frameworkSteps = (model: Model.Transformer, c: BenchConfig, stream: BatchStream, bus: EventBus["Service"]) => {
+  const loop = TrainLoop.make(model, adam({ lr: 1e-3 }), model.init(Key.make(1)))
+  const cfg = { batchSize: c.batchSize, evalEvery: 0, evalBatches: 1, logEvery: 1, checkpointEvery: 0 }
+  const step = (s: number) =>
+    Trainer.train({ loop, stream, evalSet: [], config: { ...cfg, steps: s + 1 }, from: s }).pipe(Effect.provideService(EventBus, bus))
+  return { loop, step }
+}
 
 /** Repetitions of the per-event measurements (recycling, probes): 3 to 5. */
 const eventReps = (options: BenchOptions): number => Math.max(3, Math.min(options.steps, 5))
@@ -209,14 +223,10 @@ export const run = (c: BenchConfig, options: BenchOptions, backend: { name: stri
     const tokens = c.batchSize * c.model.seqLen
     const flop = Model.flops(c.model, c.batchSize, targets).forwardBackward
 
-    // the framework: Trainer over TrainLoop with an Adam from the optim plugin, events to log/jsonl
-    const loop = TrainLoop.make(model, adam({ lr: 1e-3 }), model.init(Key.make(1)))
     const { bus, timing, dir } = yield* timedJsonlBus
-    const cfg = { batchSize: c.batchSize, evalEvery: 0, evalBatches: 1, logEvery: 1, checkpointEvery: 0 }
+    const { loop, step: frameworkStep } = frameworkSteps(model, c, stream, bus)
     // the bare loop, interleaved step by step with the framework (the machine's load drifts)
     const bare = BareLoop.make(model, Key.make(1))
-    const frameworkStep = (s: number) =>
-      Trainer.train({ loop, stream, evalSet: [], config: { ...cfg, steps: s + 1 }, from: s }).pipe(Effect.provideService(EventBus, bus))
     const bareStep = () => {
       const b = Model.toTensors(stream.next())
       bare.step(b)

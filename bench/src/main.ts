@@ -3,7 +3,7 @@
  *
  *   npm run bench -- [--config tiny|reference|wide|all] [--backend auto|wasm|cpu] [--threads N]
  *                    [--blas auto|openblas|none|PATH|none,openblas] [--blas-threads N]
- *                    [--steps N] [--warmup N] [--peers] [--memory STEPS [--every N]]
+ *                    [--steps N] [--warmup N] [--peers [--rounds R]] [--memory STEPS [--every N]]
  *
  * Sets GLIBC_TUNABLES=glibc.malloc.hugetlb=1 by re-executing itself when it is unset (fewer
  * page faults on the project's VMs, see docs/performance.md); `--no-hugetlb` or an explicit

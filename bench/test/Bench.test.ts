@@ -11,17 +11,38 @@ import * as tf from "@tensorflow/tfjs-core"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
 import { parseArgs } from "../src/Bench.ts"
+import { alternate } from "../src/PeerDuel.ts"
 import type { BenchConfig } from "../src/Configs.ts"
 import { run } from "../src/Run.ts"
 import { summarize } from "../src/Stats.ts"
 
 describe("bench harness", () => {
   it("parses flags with defaults", () => {
-    expect(parseArgs([])).toEqual({ config: "reference", backend: "auto", blas: ["auto"], steps: 6, warmup: 2, peers: false })
+    expect(parseArgs([])).toEqual({ config: "reference", backend: "auto", blas: ["auto"], steps: 6, warmup: 2, peers: false, rounds: 5 })
     expect(parseArgs(["--config", "tiny", "--threads", "1", "--steps", "3", "--peers", "--memory", "50", "--every", "5"])).toEqual({
-      config: "tiny", backend: "auto", blas: ["auto"], threads: 1, steps: 3, warmup: 2, peers: true, memory: 50, every: 5
+      config: "tiny", backend: "auto", blas: ["auto"], threads: 1, steps: 3, warmup: 2, peers: true, rounds: 5, memory: 50, every: 5
     })
+    expect(parseArgs(["--peers", "--rounds", "0"]).rounds).toBe(0)
     expect(parseArgs(["--blas", "none,openblas", "--blas-threads", "2"])).toMatchObject({ blas: ["none", "openblas"], blasThreads: 2 })
+  })
+
+  it("alternates the duel's blocks and takes the ratio per round", async () => {
+    const calls: Array<string> = []
+    const rekindleMs = [300, 310, 320], peerMs = [330, 300, 352]
+    let r = 0, p = 0
+    const d = await Effect.runPromise(alternate(
+      3,
+      Effect.sync(() => (calls.push("rekindle"), rekindleMs[r++]!)),
+      Effect.sync(() => (calls.push("peer"), peerMs[p++]!))
+    ))
+    expect(calls).toEqual(["rekindle", "peer", "peer", "rekindle", "rekindle", "peer"])
+    expect(d.rounds.map((x) => x.rekindleFirst)).toEqual([true, false, true])
+    expect(d.rounds.map((x) => x.ratio)).toEqual([330 / 300, 300 / 310, 352 / 320])
+    expect(d.ratio).toEqual({ median: 1.1, min: 300 / 310, max: 1.1 })
+    expect(d.rekindleMs.median).toBe(310)
+    // a failing block ends the duel with its error
+    const failed = await Effect.runPromise(Effect.flip(alternate(2, Effect.succeed(1), Effect.fail("no torch" as const))))
+    expect(failed).toBe("no torch")
   })
 
   it("summarizes samples by median, min and max", () => {

@@ -10,7 +10,7 @@
  * study file version and thread count (`key`, taken from its first cell); it dies with its worker
  * (its stdin closes), and is retired (and replaced) after a failed cell.
  */
-import { Effect } from "effect"
+import { Cause, Deferred, Effect, Queue } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -40,9 +40,8 @@ interface Child {
   readonly proc: ChildProcess
   /** The study version it serves (undefined: none yet, it takes the first that comes). */
   key: string | undefined
-  /** Set once it has preloaded the engine (or closed). */
-  ready: boolean
-  readonly whenReady: (f: () => void) => void
+  /** Done once it has preloaded the engine (or closed). */
+  readonly ready: Deferred.Deferred<void>
   /** Set while a request runs. */
   current: { readonly prefix: string; err: string; readonly done: (e: Ended) => void } | undefined
   closed: boolean
@@ -117,13 +116,8 @@ export const make = (options: PoolOptions = {}) => {
       stdio: ["pipe", "pipe", "pipe"],
       env: { ...process.env, [exitWithParentEnv]: "1" }
     })
-    let onReady: Array<() => void> = []
-    const child: Child = { proc, key, current: undefined, closed: false, ready: false, whenReady: (f) => (child.ready || child.closed ? f() : onReady.push(f)) }
-    const readied = () => {
-      child.ready = true
-      for (const f of onReady) f()
-      onReady = []
-    }
+    const child: Child = { proc, key, current: undefined, closed: false, ready: Deferred.makeUnsafe<void>() }
+    const readied = () => void Deferred.doneUnsafe(child.ready, Effect.void)
     proc.stdout!.on("data", lineSplitter((l) => {
       if (echo) process.stdout.write(`${child.current?.prefix ?? ""}${l}\n`)
     }))
@@ -167,7 +161,7 @@ export const make = (options: PoolOptions = {}) => {
   /** Starts the warm children and waits until each has loaded the engine. */
   const warmUp = Effect.suspend(() => {
     refill()
-    return Effect.forEach([...idle], (c) => Effect.callback<void>((resume) => c.whenReady(() => resume(Effect.void))), { discard: true })
+    return Effect.forEach([...idle], (c) => Deferred.await(c.ready), { discard: true })
   })
 
   /**
@@ -220,26 +214,14 @@ export const exitWithParent = Effect.sync(() => {
   process.stdin.resume()
 })
 
-/** The requests on stdin, one line at a time (`undefined`: stdin closed). */
-export const requests = () => {
-  const lines: Array<string> = []
-  let waiting: ((line: string | undefined) => void) | undefined
-  let closed = false
+/**
+ * The requests on stdin: an effect that takes the next line, `undefined` once stdin has closed
+ * (lines read before the close are taken first).
+ */
+export const requests = Effect.gen(function*() {
+  const lines = yield* Queue.unbounded<string, Cause.Done>()
   const rl = readline.createInterface({ input: process.stdin })
-  rl.on("line", (l) => {
-    if (waiting !== undefined) {
-      const w = waiting
-      waiting = undefined
-      w(l)
-    } else lines.push(l)
-  })
-  rl.on("close", () => {
-    closed = true
-    waiting?.(undefined)
-  })
-  return Effect.callback<string | undefined>((resume) => {
-    if (lines.length > 0) return resume(Effect.succeed(lines.shift()))
-    if (closed) return resume(Effect.succeed(undefined))
-    waiting = (l) => resume(Effect.succeed(l))
-  })
-}
+  rl.on("line", (l) => void Queue.offerUnsafe(lines, l))
+  rl.on("close", () => void Queue.endUnsafe(lines))
+  return Queue.take(lines).pipe(Effect.catchTag("Done", () => Effect.succeed(undefined)))
+})

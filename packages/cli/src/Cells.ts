@@ -6,7 +6,7 @@
  */
 import type { BackendProvider } from "@rekindle/core"
 import { Files, RunError, UserError } from "@rekindle/core"
-import { Compile, Smoke } from "@rekindle/pipeline"
+import { Compile, type Registry, Smoke } from "@rekindle/pipeline"
 import { Write } from "@rekindle/report"
 import { folderName, hashOf, isFinished } from "@rekindle/run/RunFolder"
 import type { Runner, RunPlan } from "@rekindle/training"
@@ -30,34 +30,42 @@ export interface Cell {
   readonly plan: RunPlan
 }
 
+/** A compiled cell's run id and pipeline hash (the resolved pipeline hashed once). */
+const identity = (plan: RunPlan): Pick<Cell, "runId" | "pipelineHash"> => {
+  const pipelineHash = hashOf(plan.resolved)
+  return { runId: folderName(plan.name, pipelineHash), pipelineHash }
+}
+
 /** Compiles every variant of a study into cells (a user error anywhere stops before anything is written). */
 export const cells = (prepared: PreparedStudy): Effect.Effect<ReadonlyArray<Cell>, UserError> =>
   Effect.forEach(prepared.variants, (v, index) =>
     Compile.compile(prepared.registry, v.pipeline).pipe(
       Effect.mapError((e) => new UserError({ message: `variant ${v.name} (seed ${v.seed}): ${e.message}`, ...(e.problems !== undefined ? { problems: e.problems } : {}) })),
-      Effect.map((plan): Cell => ({
-        index,
-        name: v.name,
-        seed: v.seed,
-        tags: v.tags,
-        runId: folderName(plan.name, plan.resolved),
-        pipelineHash: hashOf(plan.resolved),
-        plan
-      }))
+      Effect.map((plan): Cell => ({ index, name: v.name, seed: v.seed, tags: v.tags, ...identity(plan), plan }))
     ))
 
 /**
- * The smoke versions of cells: each run shortened to `steps` steps with every stage, probe,
- * evaluation and checkpoint compressed into them (`Smoke.shorten`), compiled again (a new run id).
+ * Plans shortened to `steps` steps with every stage, probe, evaluation and checkpoint compressed
+ * into them (`Smoke.shorten`) and compiled again (new run ids): `--smoke` of `rekindle run` and of
+ * `study run-cell`. Each `where` names its plan in errors (` (variant x)`, or "" for a pipeline).
  */
-export const shorten = (prepared: PreparedStudy, all: ReadonlyArray<Cell>, steps: number): Effect.Effect<ReadonlyArray<Cell>, UserError> =>
+export const shortenPlans = (
+  registry: Registry.Registry,
+  plans: ReadonlyArray<{ readonly plan: RunPlan; readonly where: string }>,
+  steps: number
+): Effect.Effect<Array<RunPlan>, UserError> =>
   steps < 2
     ? Effect.fail(new UserError({ message: `--smoke: expected at least 2 steps, got ${steps}` }))
-    : Effect.forEach(all, (c) =>
-      Compile.compile(prepared.registry, Smoke.shorten(c.plan.resolved, steps)).pipe(
-        Effect.mapError((e) => Host.within(`--smoke ${steps} (variant ${c.name})`, e)),
-        Effect.map((plan): Cell => ({ ...c, plan, runId: folderName(plan.name, plan.resolved), pipelineHash: hashOf(plan.resolved) }))
+    : Effect.forEach(plans, ({ plan, where }) =>
+      Compile.compile(registry, Smoke.shorten(plan.resolved, steps)).pipe(
+        Effect.mapError((e) => Host.within(`--smoke ${steps}${where}`, e))
       ))
+
+/** The smoke versions of cells ({@link shortenPlans}; a new run id each). */
+export const shorten = (prepared: PreparedStudy, all: ReadonlyArray<Cell>, steps: number): Effect.Effect<ReadonlyArray<Cell>, UserError> =>
+  shortenPlans(prepared.registry, all.map((c) => ({ plan: c.plan, where: ` (variant ${c.name})` })), steps).pipe(
+    Effect.map((plans) => plans.map((plan, i): Cell => ({ ...all[i]!, plan, ...identity(plan) })))
+  )
 
 /** Loads a study file (a single pipeline is a user error) and compiles its cells. */
 export const load = (

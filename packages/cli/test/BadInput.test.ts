@@ -29,7 +29,9 @@ const cases: ReadonlyArray<readonly [string, string, ReadonlyArray<string>, Read
   ["--set with a bad path", "good.ts", ["--set", "train.stepz=10"], [`train.stepz: unknown key; did you mean "steps"?`]],
   ["--set with a bad value", "good.ts", ["--set", "train.steps=-3"], ["train.steps: Expected a value greater than 0, got -3"]],
   ["--set through a non-object", "good.ts", ["--set", "optimizer.use.x=1"], [`--set optimizer.use.x: "optimizer.use" is "optim/sgd", not an object`]],
-  ["--set without =", "good.ts", ["--set", "train.steps"], ["--set train.steps: expected path=value"]]
+  ["--set without =", "good.ts", ["--set", "train.steps"], ["--set train.steps: expected path=value"]],
+  ["--smoke below 2 steps", "good.ts", ["--smoke", "1"], ["--smoke: expected at least 2 steps, got 1"]],
+  ["--smoke below 2 steps on a study", "study.ts", ["--smoke", "1"], ["--smoke: expected at least 2 steps, got 1"]]
 ]
 
 describe("bad input", () => {
@@ -56,6 +58,16 @@ describe("bad input", () => {
       // the fresh run's folder, created before its sinks, is removed again
       expect(existsSync(out) ? readdirSync(out) : []).toEqual([])
     }), 60_000)
+
+  it.effect("study run-cell --smoke below 2 steps: exit 2, the same message as run --smoke, nothing written", () =>
+    Effect.gen(function*() {
+      const out = join(mkdtempSync(join(tmpdir(), "rekindle-bad-")), "runs")
+      const r = yield* cli(["study", "run-cell", fixture("study.ts"), "--index", "0", "--smoke", "1", "--runs-dir", out])
+      expect(r.code).toBe(2)
+      expect(r.err).toContain("--smoke: expected at least 2 steps, got 1")
+      expect(r.err).not.toMatch(/\n\s+at /)
+      expect(existsSync(out)).toBe(false)
+    }))
 
   it.effect("every problem of a file is reported at once, each with its path, expectation and value", () =>
     Effect.gen(function*() {

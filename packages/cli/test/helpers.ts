@@ -4,7 +4,7 @@
  */
 import { NodeServices } from "@effect/platform-node"
 import { Event } from "@rekindle/core"
-import { folderName, writeJsonAtomic } from "@rekindle/run"
+import { folderName, hashOf, writeJsonAtomic } from "@rekindle/run"
 import { Effect, FileSystem, Path } from "effect"
 import type { Command } from "effect/cli"
 import { TestConsole } from "effect/testing"
@@ -50,7 +50,7 @@ export const fakeTrainer: Run.RunFn = (plan, options) =>
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
     calls.push({ name: plan.name, seed: plan.seed, outDir: options.outDir })
-    const dir = path.resolve(options.outDir, folderName(plan.name, plan.resolved))
+    const dir = path.resolve(options.outDir, folderName(plan.name, hashOf(plan.resolved)))
     yield* fs.makeDirectory(dir, { recursive: true })
     yield* writeJsonAtomic(path.join(dir, "pipeline.json"), plan.resolved)
     const lr = (plan.resolved as { optimizer: { lr: number } }).optimizer.lr

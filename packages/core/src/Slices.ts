@@ -69,22 +69,34 @@ export const axisMask = (
   return tf.tensor(data, shape.map((d, a) => (a === axis ? d : 1)), dtype)
 }
 
+/** Some slices of a tensor: `indices` along `axis`. */
+export interface Along {
+  readonly axis: number
+  readonly indices: ReadonlyArray<number>
+}
+
 /**
- * The full-shape boolean mask that is true on the slices at `indices` along `axis`. Built in JS:
- * `tf.where` with a full-shape condition avoids broadcasting, which is slow on some backends.
+ * The full-shape boolean mask that is true on every element of the given slices (their union).
+ * Built in JS: `tf.where` with a full-shape condition avoids broadcasting, which is slow on some backends.
  */
-export const sliceMask = (shape: ReadonlyArray<number>, axis: number, indices: ReadonlyArray<number>): tf.Tensor => {
-  const n = shape[axis]
-  if (n === undefined) throw new RangeError(`Slices: axis ${axis} out of range for shape [${shape.join(", ")}]`)
-  checkIndices(n, indices)
-  const inner = shape.slice(axis + 1).reduce((a, b) => a * b, 1)
-  const outer = shape.slice(0, axis).reduce((a, b) => a * b, 1)
-  const data = new Uint8Array(outer * n * inner)
-  for (let o = 0; o < outer; o++) {
-    for (const i of indices) data.fill(1, (o * n + i) * inner, (o * n + i + 1) * inner)
+const unionMask = (shape: ReadonlyArray<number>, slices: ReadonlyArray<Along>): tf.Tensor => {
+  const data = new Uint8Array(shape.reduce((a, b) => a * b, 1))
+  for (const { axis, indices } of slices) {
+    const n = shape[axis]
+    if (n === undefined) throw new RangeError(`Slices: axis ${axis} out of range for shape [${shape.join(", ")}]`)
+    checkIndices(n, indices)
+    const inner = shape.slice(axis + 1).reduce((a, b) => a * b, 1)
+    const outer = shape.slice(0, axis).reduce((a, b) => a * b, 1)
+    for (let o = 0; o < outer; o++) {
+      for (const i of indices) data.fill(1, (o * n + i) * inner, (o * n + i + 1) * inner)
+    }
   }
   return tf.tensor(data, [...shape], "bool")
 }
+
+/** The full-shape boolean mask that is true on the slices at `indices` along `axis`. */
+export const sliceMask = (shape: ReadonlyArray<number>, axis: number, indices: ReadonlyArray<number>): tf.Tensor =>
+  unionMask(shape, [{ axis, indices }])
 
 /**
  * The slices of `t` at `indices` along `axis`, in that order (shape of `t` with
@@ -147,12 +159,33 @@ export const mergeAlong = (t: tf.Tensor, axis: number, indices: ReadonlyArray<nu
   return setAlong(t, axis, indices, 0, source) ?? tf.tidy(() => tf.where(sliceMask(t.shape, axis, indices), tf.cast(source, t.dtype), t))
 }
 
-/** `t` with every element of its slices at `indices` along `axis` set to `value` (NaN cleared too). */
-export const fillAlong = (t: tf.Tensor, axis: number, indices: ReadonlyArray<number>, value: number): tf.Tensor => {
-  axisSize(t, axis)
-  if (indices.length === 0) return tf.clone(t)
-  return setAlong(t, axis, indices, value) ?? tf.tidy(() => tf.where(sliceMask(t.shape, axis, indices), tf.fill(t.shape, value, t.dtype), t))
+/**
+ * `fillAlong` over every one of `slices` at once, for filling several tensors of one shape alike
+ * (the optimizer slots of one parameter). Where the kernel applies it runs once per slice; elsewhere
+ * one `where` with the full-shape mask of all the slices, built at the first call and reused by
+ * the later ones (so call it inside a `tf.tidy` that lasts as long as the filler: the mask is freed
+ * with it). Same values as `fillAlong` applied slice by slice.
+ */
+export const fillerAlong = (slices: ReadonlyArray<Along>): (t: tf.Tensor, value: number) => tf.Tensor => {
+  const filled = slices.filter((s) => s.indices.length > 0)
+  let mask: tf.Tensor | undefined
+  return (t, value) => {
+    for (const s of slices) axisSize(t, s.axis)
+    if (filled.length === 0) return tf.clone(t)
+    const first = setAlong(t, filled[0]!.axis, filled[0]!.indices, value)
+    if (first !== undefined) return filled.slice(1).reduce((x, s) => setAlong(x, s.axis, s.indices, value)!, first)
+    if (mask === undefined) mask = unionMask(t.shape, filled)
+    else if (mask.shape.join() !== t.shape.join()) {
+      throw new RangeError(`Slices.fillerAlong: shape [${t.shape.join(", ")}], but the mask was built for [${mask.shape.join(", ")}]`)
+    }
+    const m = mask
+    return tf.tidy(() => tf.where(m, tf.fill(t.shape, value, t.dtype), t))
+  }
 }
+
+/** `t` with every element of its slices at `indices` along `axis` set to `value` (NaN cleared too). */
+export const fillAlong = (t: tf.Tensor, axis: number, indices: ReadonlyArray<number>, value: number): tf.Tensor =>
+  tf.tidy(() => fillerAlong([{ axis, indices }])(t, value))
 
 /**
  * Per index along `axis`, how many elements of that slice differ between `a` and `b` (exact

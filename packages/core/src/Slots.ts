@@ -2,8 +2,9 @@
  * Slot surgery for neuron recycling: `resetSlices` writes each slot's declared `reset` value into
  * given slices (neuron rows/columns) of the slot tensors, choosing slots by role from the
  * recycling policy. It works for any `Optimizer`, since slots carry their roles. Pure: builds new
- * tensors with `Slices.fillAlong` (every element of a reset slice is overwritten, so NaN/Inf there
- * are cleared too) and never touches the old state, which the caller disposes.
+ * tensors with one `Slices.fillerAlong` per parameter for all its slots (every element of a reset
+ * slice is overwritten, so NaN/Inf there are cleared too) and never touches the old state, which
+ * the caller disposes.
  */
 import type * as Optimizer from "./Optimizer.ts"
 import * as tf from "@tensorflow/tfjs-core"
@@ -52,6 +53,18 @@ export const resetSlices = (
   const byParam = new Map<string, Array<NeuronSlice>>()
   for (const s of neuronSlices) byParam.set(s.param, [...(byParam.get(s.param) ?? []), s])
   const slots = tf.tidy(() => {
+    /** Per parameter (and shape: slots are parameter-shaped), its slices checked once and their filler (one mask on backends without the kernel). */
+    const fillers = new Map<string, (t: tf.Tensor, value: number) => tf.Tensor>()
+    const fillerOf = (param: string, shape: ReadonlyArray<number>, slices: ReadonlyArray<NeuronSlice>) => {
+      const key = `${param}\u0000${shape.join()}`
+      let fill = fillers.get(key)
+      if (fill === undefined) {
+        checkSlices(shape, slices)
+        fill = Slices.fillerAlong(slices)
+        fillers.set(key, fill)
+      }
+      return fill
+    }
     const out: Record<string, Record<string, tf.Tensor>> = {}
     for (const slotName of Object.keys(state.slots)) {
       const spec = optimizer.slots[slotName]
@@ -71,8 +84,7 @@ export const resetSlices = (
           next[param] = tf.clone(old)
           continue
         }
-        checkSlices(old.shape, slices)
-        next[param] = slices.reduce((t, s) => Slices.fillAlong(t, s.axis, s.indices, spec.reset), old)
+        next[param] = fillerOf(param, old.shape, slices)(old, spec.reset)
       }
       out[slotName] = next
     }

@@ -54,6 +54,27 @@ describe("Slices", () => {
     expect(arr(Slices.fillAlong(t, 0, [1], 1))).toEqual([[Number.NaN, 2], [1, 1]])
   })
 
+  it("fillerAlong fills the union of its slices, one mask for every tensor of its shape", () => {
+    const filler = Slices.fillerAlong([{ axis: 1, indices: [1] }, { axis: 0, indices: [0] }, { axis: 1, indices: [] }])
+    const before = tf.memory().numTensors
+    const [a, b] = tf.tidy(() => {
+      const x = tf.tensor2d([[1, 2, 3], [4, Number.NaN, 6]])
+      const first = filler(x, 0)
+      const afterFirst = tf.memory().numTensors
+      const second = filler(x, 7)
+      // the second call builds no new mask: it leaves only its result
+      expect(tf.memory().numTensors - afterFirst).toBe(1)
+      expect(() => filler(tf.zeros([3, 2]), 0)).toThrow(/mask was built for \[2, 3\]/)
+      return [first, second]
+    })
+    expect(arr(a!)).toEqual([[0, 0, 0], [4, 0, 6]])
+    expect(arr(b!)).toEqual([[7, 7, 7], [4, 7, 6]])
+    expect(tf.memory().numTensors).toBe(before + 2)
+    expect(() => Slices.fillerAlong([{ axis: 2, indices: [0] }])(m(), 0)).toThrow(/axis 2/)
+    const empty = Slices.fillerAlong([{ axis: 0, indices: [] }])(m(), 0)
+    expect(arr(empty)).toEqual(arr(m()))
+  })
+
   it("changedAlong counts differing elements per slice, NaN equal to NaN", () => {
     const a = tf.tensor2d([[1, Number.NaN, 3], [4, 5, 6]])
     const b = tf.tensor2d([[1, Number.NaN, 0], [4, 0, 0]])

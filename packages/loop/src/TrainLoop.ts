@@ -119,28 +119,33 @@ export const make = (
       }
       const lr = decoupled.length > 0 ? current.learningRate(opt.count) : 0
       const trainedParams = trained === names ? params : Object.fromEntries(trained.map((n) => [n, params[n]!]))
-      if (current.apply !== undefined && decoupled.length === 0 && trained.every((n) => masks?.[n] === undefined)) {
-        // nothing to add to the updates: the optimizer returns params + updates (its add fused, same bits)
-        const [next, after] = current.apply(byName, opt, trainedParams)
+      /** The trained parameters' new values (a parameter without one is left as it is) and the next state. */
+      const updated = (): readonly [Record<string, tf.Tensor | undefined>, Optimizer.OptState] => {
+        if (current.apply !== undefined && decoupled.length === 0 && trained.every((n) => masks?.[n] === undefined)) {
+          // nothing to add to the updates: the optimizer returns params + updates (its add fused, same bits)
+          return current.apply(byName, opt, trainedParams)
+        }
+        const [updates, after] = current.update(byName, opt, trainedParams)
+        // decoupled deltas see the pre-update parameters (all computed before any assign)
+        const deltas = decoupled.map((d) => d(params, lr))
+        const values: Record<string, tf.Tensor> = {}
         for (const name of trained) {
-          const p = next[name]
-          if (p !== undefined) params[name]!.assign(p)
+          let u = updates[name]
+          for (const d of deltas) {
+            const x = d[name]
+            if (x !== undefined) u = u === undefined ? x : tf.add(u, x)
+          }
+          if (u === undefined) continue
+          const m = masks?.[name]
+          if (m !== undefined) u = tf.mul(u, m)
+          values[name] = tf.add(params[name]!, u)
         }
-        return { loss: value, next: trained === names ? after : carrySlots(opt, after) }
+        return [values, after]
       }
-      const [updates, after] = current.update(byName, opt, trainedParams)
-      // decoupled deltas see the pre-update parameters (computed before any assign)
-      const deltas = decoupled.map((d) => d(params, lr))
+      const [values, after] = updated()
       for (const name of trained) {
-        let u = updates[name]
-        for (const d of deltas) {
-          const x = d[name]
-          if (x !== undefined) u = u === undefined ? x : tf.add(u, x)
-        }
-        if (u === undefined) continue
-        const m = masks?.[name]
-        if (m !== undefined) u = tf.mul(u, m)
-        params[name]!.assign(tf.add(params[name]!, u))
+        const p = values[name]
+        if (p !== undefined) params[name]!.assign(p)
       }
       return { loss: value, next: trained === names ? after : carrySlots(opt, after) }
     }

@@ -127,6 +127,8 @@ const showInterval = (i: Interval): string => (i.n > 1 ? `${f3(i.mean)} [${f3(i.
 
 interface Ctx {
   readonly study: Study
+  /** Each arm's figures, computed once per study (by {@link armFigures}). */
+  readonly figures: Map<ArmId, ArmFigures>
 }
 
 const runsOf = (ctx: Ctx, arm: ArmId): ReadonlyArray<ArmData> => ctx.study.get(arm) ?? []
@@ -171,23 +173,32 @@ const loss = (d: ArmData, end: number = Measures.runSteps(d.run)): number | null
 const lowerThan = (ctx: Ctx, a: ArmId, b: ArmId, f: (d: ArmData) => number | null, what: string): Verdict =>
   lower(`${what}: ${a} < ${b}`, diff(ctx, a, b, f))
 
+/** An arm's figures (computed at its first use, then kept in the context). */
 const armFigures = (ctx: Ctx, arm: ArmId): ArmFigures => {
+  const known = ctx.figures.get(arm)
+  if (known !== undefined) return known
   const runs = runsOf(ctx, arm)
   const losses = runs.flatMap((d) => {
     const l = loss(d)
     return l === null ? [] : [l]
   })
   const evals = runs.flatMap((d) => (d.run.finalEvalLoss === null ? [] : [d.run.finalEvalLoss]))
-  return {
+  const figures: ArmFigures = {
     arm,
     seeds: runs.length,
     loss: meanInterval(losses),
     finalEvalLoss: evals.length > 0 ? mean(evals) : null
   }
+  ctx.figures.set(arm, figures)
+  return figures
 }
 
-const lossLine = (figs: ReadonlyArray<ArmFigures>): string =>
-  `loss (last 1/16, mean [95% interval] over seeds): ${figs.map((f) => `${f.arm} ${showInterval(f.loss)}`).join(", ")}`
+/** The figures of the arms a finding reads. */
+const figuresOf = (ctx: Ctx, finding: FindingId): Array<ArmFigures> => findingArms[finding].map((a) => armFigures(ctx, a))
+
+/** The losses of the arms a finding reads, as the report's sentence. */
+const lossLine = (ctx: Ctx, finding: FindingId): string =>
+  `loss (last 1/16, mean [95% interval] over seeds): ${figuresOf(ctx, finding).map((f) => `${f.arm} ${showInterval(f.loss)}`).join(", ")}`
 
 /** The noise margin of "no better than" claims, from the baseline's mean loss. */
 const margin = (ctx: Ctx): number => noiseShare * armFigures(ctx, "baseline").loss.mean
@@ -209,7 +220,7 @@ const result = (ctx: Ctx, finding: FindingId, ours: string, verdict: Verdict): F
     ...text[finding],
     ours,
     verdict: short === null ? verdict : { outcome: "inconclusive", rule: rules[finding], reason: `${short}${verdict.reason === "" ? "" : `; ${verdict.reason}`}` },
-    arms: findingArms[finding].map((a) => armFigures(ctx, a))
+    arms: figuresOf(ctx, finding)
   }
 }
 
@@ -217,14 +228,15 @@ const result = (ctx: Ctx, finding: FindingId, ours: string, verdict: Verdict): F
 // the findings
 
 const f1 = (ctx: Ctx): FindingResult => {
-  const runs = runsOf(ctx, "baseline").filter((d) => Measures.finalMagnitudes(d.run).length > 0)
+  // each baseline run's final magnitude histograms (by layer), read once
+  const runs = runsOf(ctx, "baseline").map((d) => ({ d, last: Measures.finalMagnitudes(d.run) })).filter((r) => r.last.length > 0)
   if (runs.length === 0) return result(ctx, "F1", "no magnitude histograms (probe/magnitudes) in the baseline runs", { outcome: "inconclusive", rule: rules.F1, reason: "no magnitude histograms" })
-  const split = splitVerdict(runs.map((d) => Measures.finalMagnitudes(d.run).map(Measures.sampleOf)))
-  const growth = runs.map((d) => Measures.groupGrowth(d.run, Measures.runSteps(d.run) / 8))
+  const split = splitVerdict(runs.map((r) => r.last.map(Measures.sampleOf)))
+  const growth = runs.map(({ d }) => Measures.groupGrowth(d.run, Measures.runSteps(d.run) / 8))
   const layers = growth[0]!.map((g) => g.layer)
   const perLayer = layers.map((layer, i) => {
     const gs = growth.map((g) => g[i]!)
-    const finals = runs.map((d) => Measures.finalMagnitudes(d.run)[i]!)
+    const finals = runs.map((r) => r.last[i]!)
     const sums = finals.map((h) => summarize(Measures.sampleOf(h)))
     return `layer ${layer}: bimodal in ${sums.filter((s) => s.bimodal).length}/${sums.length} seeds, low group ${pct(mean(gs.map((g) => g.to.groups.lowShare)))}` +
       ` (median ${f2(mean(gs.map((g) => g.from.groups.lowMedian)))} at step ${gs[0]!.from.step} → ${f2(mean(gs.map((g) => g.to.groups.lowMedian)))} at ${gs[0]!.to.step}; minimum ${f2(mean(finals.map((h) => h.edges[0]!)))}),` +
@@ -258,7 +270,7 @@ const f2Finding = (ctx: Ctx): FindingResult => {
     lowerThan(ctx, "baseline", "dff-half", loss, "loss"),
     lowerThan(ctx, "dff-double", "baseline", loss, "loss")
   ]
-  return result(ctx, "F2", lossLine(findingArms.F2.map((a) => armFigures(ctx, a))) + stepsSaved(ctx), all(rules.F2, parts))
+  return result(ctx, "F2", lossLine(ctx, "F2") + stepsSaved(ctx), all(rules.F2, parts))
 }
 
 const f3Finding = (ctx: Ctx): FindingResult => {
@@ -268,7 +280,7 @@ const f3Finding = (ctx: Ctx): FindingResult => {
     lowerThan(ctx, "prune-random", "prune-largest", loss, "loss")
   ]
   const mid = findingArms.F3.map((a) => `${a} ${f3(meanOver(ctx, a, (d) => Measures.studyWindowLoss(d.run, 40, 50)))}`).join(" / ")
-  return result(ctx, "F3", `${lossLine(findingArms.F3.map((a) => armFigures(ctx, a)))}; the study's 40-50k window scaled: ${mid}`, all(rules.F3, parts))
+  return result(ctx, "F3", `${lossLine(ctx, "F3")}; the study's 40-50k window scaled: ${mid}`, all(rules.F3, parts))
 }
 
 const f4Finding = (ctx: Ctx): FindingResult => {
@@ -306,10 +318,11 @@ const f5Finding = (ctx: Ctx): FindingResult => {
   const d = diff(ctx, "weight-decay", "baseline", meanCv)
   const verdict = lower("magnitude CV: weight-decay < baseline", d)
   const describe = (arm: ArmId): string => {
-    const runs = runsOf(ctx, arm).filter((r) => Measures.finalMagnitudes(r.run).length > 0)
-    if (runs.length === 0) return `${arm}: no magnitude histograms`
-    const layers = Measures.finalMagnitudes(runs[0]!.run).map((_, i) => {
-      const hs = runs.map((r) => Measures.finalMagnitudes(r.run)[i]!)
+    // each run's final magnitude histograms (by layer), read once
+    const finals = runsOf(ctx, arm).map((r) => Measures.finalMagnitudes(r.run)).filter((last) => last.length > 0)
+    if (finals.length === 0) return `${arm}: no magnitude histograms`
+    const layers = finals[0]!.map((_, i) => {
+      const hs = finals.map((last) => last[i]!)
       const bimodal = hs.filter((h) => summarize(Measures.sampleOf(h)).bimodal).length
       return `layer ${hs[0]!.layer} CV ${f2(mean(hs.map(Measures.cvOf)))}, mean ${f2(mean(hs.map((h) => h.mean)))}, bimodal in ${bimodal}/${hs.length}`
     })
@@ -332,7 +345,7 @@ const f6Finding = (ctx: Ctx): FindingResult => {
   const m = margin(ctx)
   const cycle = cycleVerdict(runsOf(ctx, "recycle-initial").map(totals))
   const same = equivalent(`loss: recycle-initial = baseline (margin ±${m.toFixed(4)})`, diff(ctx, "recycle-initial", "baseline", loss), m)
-  const ours = `${reselectionLine(ctx, "recycle-initial")}; ${lossLine(findingArms.F6.map((a) => armFigures(ctx, a)))}; largest post-event loss jump beyond baseline ${f3(meanOver(ctx, "recycle-initial", spikeOf(ctx)))}`
+  const ours = `${reselectionLine(ctx, "recycle-initial")}; ${lossLine(ctx, "F6")}; largest post-event loss jump beyond baseline ${f3(meanOver(ctx, "recycle-initial", spikeOf(ctx)))}`
   return result(ctx, "F6", ours, all(rules.F6, [cycle, same]))
 }
 
@@ -347,7 +360,7 @@ const f7Finding = (ctx: Ctx): FindingResult => {
   ]
   const arms = ["recycle-initial", "immunity-3", "immunity-7"] as const
   const ours = `distinct recycled neurons (all layers, mean over seeds): ${arms.map((a) => `${a} ${f1d(meanOver(ctx, a, distinct))}`).join(", ")}; ` +
-    `${lossLine(findingArms.F7.map((a) => armFigures(ctx, a)))}; largest post-event loss jump beyond baseline: ${arms.map((a) => `${a} ${f3(meanOver(ctx, a, spikeOf(ctx)))}`).join(", ")}`
+    `${lossLine(ctx, "F7")}; largest post-event loss jump beyond baseline: ${arms.map((a) => `${a} ${f3(meanOver(ctx, a, spikeOf(ctx)))}`).join(", ")}`
   return result(ctx, "F7", ours, all(rules.F7, parts))
 }
 
@@ -358,7 +371,7 @@ const f8Finding = (ctx: Ctx): FindingResult => {
     lowerThan(ctx, "recycle-initial", "recycle-current", spikeOf(ctx), "spike")
   ]
   const arms = ["recycle-initial", "recycle-current"] as const
-  const ours = `distinct recycled neurons: ${arms.map((a) => `${a} ${f1d(meanOver(ctx, a, distinct))}`).join(", ")}; ${lossLine(findingArms.F8.map((a) => armFigures(ctx, a)))}; ` +
+  const ours = `distinct recycled neurons: ${arms.map((a) => `${a} ${f1d(meanOver(ctx, a, distinct))}`).join(", ")}; ${lossLine(ctx, "F8")}; ` +
     `largest post-event loss jump beyond baseline: ${arms.map((a) => `${a} ${f3(meanOver(ctx, a, spikeOf(ctx)))}`).join(", ")}`
   return result(ctx, "F8", ours, all(rules.F8, parts))
 }
@@ -378,7 +391,7 @@ const noImprovement = (ctx: Ctx, arms: ReadonlyArray<ArmId>): Array<Verdict> => 
 
 const fractionFinding = (ctx: Ctx, finding: "F9" | "F10", small: ArmId, large: ArmId): FindingResult => {
   const parts = [...noImprovement(ctx, [small, large]), lowerThan(ctx, "baseline", large, loss, "loss")]
-  const ours = `${lossLine(findingArms[finding].map((a) => armFigures(ctx, a)))}; largest post-event loss jump beyond baseline: ${[small, large].map((a) => `${a} ${f3(meanOver(ctx, a, spikeOf(ctx)))}`).join(", ")}`
+  const ours = `${lossLine(ctx, finding)}; largest post-event loss jump beyond baseline: ${[small, large].map((a) => `${a} ${f3(meanOver(ctx, a, spikeOf(ctx)))}`).join(", ")}`
   return result(ctx, finding, ours, all(rules[finding], parts))
 }
 
@@ -388,14 +401,14 @@ const f11Finding = (ctx: Ctx): FindingResult => {
     const hs = Measures.finalMagnitudes(d.run)
     return hs.length > 0 ? mean(hs.map((h) => h.edges[0]!)) : null
   }
-  const ours = `${lossLine(findingArms.F11.map((a) => armFigures(ctx, a)))}; final magnitude CV (mean over layers): ${(["baseline", ...arms] as const).map((a) => `${a} ${f2(meanOver(ctx, a, meanCv))}`).join(", ")}; ` +
+  const ours = `${lossLine(ctx, "F11")}; final magnitude CV (mean over layers): ${(["baseline", ...arms] as const).map((a) => `${a} ${f2(meanOver(ctx, a, meanCv))}`).join(", ")}; ` +
     `smallest neuron magnitude: ${(["baseline", ...arms] as const).map((a) => `${a} ${f2(meanOver(ctx, a, minOf))}`).join(", ")}`
   return result(ctx, "F11", ours, all(rules.F11, noImprovement(ctx, arms)))
 }
 
 /** Every finding's result from the study's runs. */
 export const findings = (study: Study): Array<FindingResult> => {
-  const ctx: Ctx = { study }
+  const ctx: Ctx = { study, figures: new Map() }
   return [
     f1(ctx),
     f2Finding(ctx),

@@ -1,6 +1,6 @@
 /**
- * The run folder claimed for one run, as a service: where it is, the pipeline's hash, and the
- * decision `Resume.claim` took for it (fresh, replace, resume), with the folder's lock held for as
+ * The run folder claimed for one run, as a service: the pipeline's hash, and the decision
+ * `Resume.claim` took for the folder (with where it is) (fresh, replace, resume), with the folder's lock held for as
  * long as the layer's scope lives. It is the first layer of a run: what to do with an existing
  * folder is decided, under its lock, before the backend, the data or the model load.
  */
@@ -28,11 +28,9 @@ export interface ClaimInput {
 
 /** The claimed run folder (its lock held while the layer lives). */
 export class ClaimedFolder extends Context.Service<ClaimedFolder, {
-  /** Absolute path of the run folder. */
-  readonly dir: string
   /** Hash of the resolved pipeline. */
   readonly pipelineHash: string
-  /** What happens to the folder: a fresh run, a replaced one, or a resume from a checkpoint. */
+  /** What happens to the folder (its absolute path is `claim.dir`): a fresh run, a replaced one, or a resume from a checkpoint. */
   readonly claim: Resume.Claim
 }>()("@rekindle/run/ClaimedFolder") {
   /** Claims the run's folder under its lock (see `Resume.claim` for the rules). */
@@ -41,15 +39,15 @@ export class ClaimedFolder extends Context.Service<ClaimedFolder, {
       ClaimedFolder,
       Effect.gen(function*() {
         const path = yield* Path.Path
-        const dir = input.dir !== undefined ? path.resolve(input.dir) : path.resolve(input.outDir, folderName(input.name, input.resolved))
         const pipelineHash = hashOf(input.resolved)
+        const dir = input.dir !== undefined ? path.resolve(input.dir) : path.resolve(input.outDir, folderName(input.name, pipelineHash))
         const claim = yield* Resume.claim(dir, {
           seed: input.seed,
           pipelineHash,
           checkpointEvery: input.checkpointEvery,
           eventFiles: Resume.eventFiles(input.resolved)
         }, input.existing ?? "refuse")
-        return ClaimedFolder.of({ dir, pipelineHash, claim })
+        return ClaimedFolder.of({ pipelineHash, claim })
       })
     )
 }

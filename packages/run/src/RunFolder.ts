@@ -18,8 +18,8 @@ export const stableStringify = (value: unknown): string =>
 /** Short content hash (first 8 hex digits of SHA-256 of the stable JSON). */
 export const hashOf = (value: unknown): string => createHash("sha256").update(stableStringify(value)).digest("hex").slice(0, 8)
 
-/** Folder name of a run: `<name>-<hash>`. */
-export const folderName = (name: string, resolved: unknown): string => `${name}-${hashOf(resolved)}`
+/** Folder name (run id) of a run: `<name>-<hash>`, the hash being `hashOf` its resolved pipeline. */
+export const folderName = (name: string, pipelineHash: string): string => `${name}-${pipelineHash}`
 
 /** Writes JSON atomically and durably: to `<file>.tmp-<pid>`, fsync, renamed over `file`, fsync of the folder. */
 export const writeJsonAtomic = (file: string, value: unknown) => Files.writeTextAtomic(file, JSON.stringify(value, null, 2) + "\n")

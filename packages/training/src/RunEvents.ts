@@ -33,7 +33,8 @@ export class RunEvents extends Context.Service<RunEvents, {
     Layer.effect(
       RunEvents,
       Effect.gen(function*() {
-        const { dir, claim } = yield* ClaimedFolder
+        const { claim } = yield* ClaimedFolder
+        const { dir } = claim
         const { info } = yield* Engine
         const session = yield* RunSession
         const fs = yield* FileSystem.FileSystem

@@ -115,11 +115,11 @@ export const layer = (
   })
   // a resume is announced once it is certain: locked, the checkpoint chosen, checked and installed, the backend up
   const announce = Layer.effectDiscard(Effect.gen(function*() {
-    const { claim, dir } = yield* ClaimedFolder
+    const { claim } = yield* ClaimedFolder
     const { info } = yield* Engine
     if (claim._tag !== "Resume" || options.onResume === undefined) return
     yield* options.onResume({
-      dir,
+      dir: claim.dir,
       step: claim.checkpoint.state.step,
       file: claim.checkpoint.file,
       skipped: claim.skipped,
@@ -147,7 +147,7 @@ export const program = (plan: RunPlan) =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
-    const { dir, pipelineHash } = yield* ClaimedFolder
+    const { claim: { dir }, pipelineHash } = yield* ClaimedFolder
     const { info } = yield* Engine
     const { loop, model, stream, evalSet } = yield* Workload
     const { hooks, probes } = yield* StepHooks

@@ -60,9 +60,9 @@ const runOne = (run: RunFn, plan: RunPlan, options: RunOptions) =>
 const runPipeline = (run: RunFn, plan: RunPlan, options: RunOptions) =>
   Effect.gen(function*() {
     const path = yield* Path.Path
-    const { folderName, isFinished } = yield* Lazy.runFolder
+    const { folderName, hashOf, isFinished } = yield* Lazy.runFolder
     if (options.existing !== "replace") {
-      const dir = path.resolve(options.outDir, folderName(plan.name, plan.resolved))
+      const dir = path.resolve(options.outDir, folderName(plan.name, hashOf(plan.resolved)))
       if (yield* isFinished(dir)) {
         const summary = yield* Summary.read(dir).pipe(Effect.option)
         const evalLoss = summary._tag === "Some" ? summary.value.finalEvalLoss : undefined
@@ -125,21 +125,15 @@ export const smokeRoot = (): string => join(tmpdir(), "rekindle-smoke")
 
 /**
  * The smoke version of a prepared file and its compiled plans: every run shortened to `steps`
- * steps (`Smoke.shorten` of @rekindle/pipeline) and compiled again; a study keeps one seed (the
- * first) of each variant.
+ * steps and compiled again (`Cells.shortenPlans`); a study keeps one seed (the first) of each variant.
  */
 const smokeOf = (prepared: Host.Prepared, plans: ReadonlyArray<RunPlan>, steps: number) =>
   Effect.gen(function*() {
-    if (steps < 2) return yield* new UserError({ message: `--smoke: expected at least 2 steps, got ${steps}` })
-    const { Compile, Smoke } = yield* Lazy.pipeline
-    const shorten = (plan: RunPlan, where: string) =>
-      Compile.compile(prepared.registry, Smoke.shorten(plan.resolved, steps)).pipe(
-        Effect.mapError((e) => Host.within(`--smoke ${steps}${where}`, e))
-      )
-    if (prepared._tag === "Pipeline") return { prepared, plans: [yield* shorten(plans[0]!, "")] }
+    const { shortenPlans } = yield* LazyCells.cells
+    if (prepared._tag === "Pipeline") return { prepared, plans: yield* shortenPlans(prepared.registry, [{ plan: plans[0]!, where: "" }], steps) }
     const chosen = prepared.variants.flatMap((v, i) =>
       prepared.variants.findIndex((w) => w.name === v.name) === i ? [{ variant: v, plan: plans[i]! }] : [])
-    const shortened = yield* Effect.forEach(chosen, ({ variant, plan }) => shorten(plan, ` (variant ${variant.name})`))
+    const shortened = yield* shortenPlans(prepared.registry, chosen.map(({ variant, plan }) => ({ plan, where: ` (variant ${variant.name})` })), steps)
     return {
       prepared: { ...prepared, variants: chosen.map(({ variant }, i) => ({ ...variant, pipeline: shortened[i]!.resolved as typeof variant.pipeline })) },
       plans: shortened
