@@ -15,6 +15,7 @@
  */
 import type { KernelFunc, TensorInfo } from "@tensorflow/tfjs-core"
 import { expectSize, optionalInput, requireInput, rowsOf } from "./FusedArgs.ts"
+import * as KernelHelper from "./KernelHelper.ts"
 import { addressOf, kernels } from "./KernelModule.ts"
 import { free, internals } from "./WasmHeap.ts"
 import { Bug } from "@rekindle/core"
@@ -44,7 +45,11 @@ export const forward: KernelFunc = (args) => {
   const backend = internals(args.backend)
   const y = backend.makeOutput([...x.shape], "float32")
   const at = (t: TensorInfo) => addressOf(backend, t)
-  kernels(backend).biasAct(n, f, at(x), bias === undefined ? 0 : 1, bias === undefined ? 0 : at(bias), act, at(y))
+  const [xp, bp, yp] = [at(x), bias === undefined ? 0 : at(bias), at(y)]
+  KernelHelper.run(backend, "biasAct", n, n * f, (first, end) => {
+    const o = 4 * first * f
+    return [end - first, f, xp + o, bias === undefined ? 0 : 1, bp, act, yp + o]
+  })
   return y
 }
 

@@ -54,7 +54,7 @@ export interface Kernels {
 }
 
 /** The committed binaries (plain-memory and shared-memory imports). */
-const binaryUrls = {
+export const binaryUrls = {
   plain: new URL("./kernels/kernels.wasm", import.meta.url),
   shared: new URL("./kernels/kernels-shared.wasm", import.meta.url)
 } as const

@@ -15,6 +15,7 @@
  * `RekindleAddLayerNorm` (residual add + LayerNorm) and the gradient's optional input `ds`.
  */
 import type { KernelFunc, TensorInfo } from "@tensorflow/tfjs-core"
+import * as KernelHelper from "./KernelHelper.ts"
 import { addressOf, kernels } from "./KernelModule.ts"
 import { free, heap, indexOf, internals } from "./WasmHeap.ts"
 import { Bug } from "@rekindle/core"
@@ -142,10 +143,15 @@ const simdForward = (args: Parameters<KernelFunc>[0], withResidual: boolean): Ar
   const mean = backend.makeOutput([n], "float32")
   const rstd = backend.makeOutput([n], "float32")
   const at = (t: TensorInfo) => addressOf(backend, t)
-  kernels(backend).layerNorm(
-    n, d, at(x), r === undefined ? 0 : 1, r === undefined ? 0 : at(r), s === undefined ? 0 : at(s),
-    at(gain), at(bias), at(y), at(mean), at(rstd), eps
-  )
+  const [xp, rp, sp, yp, mp, rsp] = [at(x), r === undefined ? 0 : at(r), s === undefined ? 0 : at(s), at(y), at(mean), at(rstd)]
+  const [gp, bp] = [at(gain), at(bias)]
+  KernelHelper.run(backend, "layerNorm", n, n * d, (first, end) => {
+    const o = 4 * first * d
+    return [
+      end - first, d, xp + o, r === undefined ? 0 : 1, rp === 0 ? 0 : rp + o, sp === 0 ? 0 : sp + o,
+      gp, bp, yp + o, mp + 4 * first, rsp + 4 * first, eps
+    ]
+  })
   return s === undefined ? [y, mean, rstd] : [s, y, mean, rstd]
 }
 

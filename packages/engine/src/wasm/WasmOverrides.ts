@@ -23,6 +23,7 @@ import * as FusedMatMulKernel from "./FusedMatMulKernel.ts"
 import * as GatherKernel from "./GatherKernel.ts"
 import * as HeadMatMulKernel from "./HeadMatMulKernel.ts"
 import * as IdentityKernel from "./IdentityKernel.ts"
+import * as KernelHelper from "./KernelHelper.ts"
 import * as ColumnDotKernel from "./ColumnDotKernel.ts"
 import * as LayerNormKernel from "./LayerNormKernel.ts"
 import * as FusedGradients from "./FusedGradients.ts"
@@ -112,6 +113,12 @@ export interface OverrideOptions {
    * are split between the calling thread and a helper thread (BlasHelper.ts; the same bits).
    */
   readonly blasHelper?: boolean
+  /**
+   * The fused wasm SIMD kernels (Adam, LayerNorm forward, bias + activation, softmax and its
+   * gradient, softmax cross-entropy): large calls are split by rows or elements between the calling
+   * thread and a helper thread on the shared heap (KernelHelper.ts; the same bits). Threaded build only.
+   */
+  readonly kernelHelper?: boolean
   /** Transpose: elements per 2-D slice from which the blocked JS path runs (tests lower it). */
   readonly transposeBlockedMinElements?: number
 }
@@ -207,6 +214,7 @@ export const install = (options: OverrideOptions = {}): void => {
   if (on("cast")) override(tf.Cast, CastKernel.make)
   if (on("gather")) override(tf.GatherV2, GatherKernel.make)
   const simd = on("simdKernels")
+  KernelHelper.use(on("kernelHelper"))
   if (on("layerNorm")) {
     add(LayerNormKernel.forwardName, simd ? LayerNormKernel.simdForwardKernel : LayerNormKernel.forward)
     add(LayerNormKernel.gradName, simd ? LayerNormKernel.simdGradKernel : LayerNormKernel.grad)
@@ -246,5 +254,6 @@ export const uninstall = (): void => {
     tf.registerKernel(stock)
   }
   for (const name of state.added) tf.unregisterKernel(name, backendName)
+  KernelHelper.use(false)
   delete g[stateKey]
 }

@@ -1,0 +1,205 @@
+/**
+ * The fused wasm SIMD kernels (KernelModule.ts) on two threads: a large call is cut into slices
+ * (contiguous element or row ranges, by pointer offsets) and the calling thread and a helper thread
+ * (a Node worker with its own instance of `kernels-shared.wasm` on the same shared heap) take them
+ * from one shared counter, so a helper that is descheduled (a busy machine) costs at most the slice
+ * it holds. The kernels own no memory, globals or scratch of their own (KernelBuild.ts checks it;
+ * accumulators are passed per call), and each slice is the same function on rows or elements that
+ * do not depend on the others, so who runs which slice does not change the bits: the helper is a
+ * scheduling choice, and whenever it is not available (plain memory, still starting, failed, busy,
+ * switched off) the calling thread runs the whole call itself, with the same results.
+ *
+ * One helper per shared memory, started on first use; it does not keep the process alive. Whether
+ * calls are split is set by `WasmOverrides.install` (`kernelHelper`, see {@link use}).
+ *
+ * Protocol on a shared Int32Array (as BlasHelper.ts): [0] job number (the caller increments it and
+ * notifies), [1] slices in the job, [2] last job the worker is through with, [3] state (0 starting,
+ * 1 ready, 2 failed), [4] next slice to take, [5] slices finished, [6] the export's index in
+ * {@link exportNames}, [7] its argument count; then, as float64, each slice's arguments. A job is
+ * posted only when the worker is through with the previous one.
+ */
+import { Worker } from "node:worker_threads"
+import { fileURLToPath } from "node:url"
+import { binaryUrls, kernels, memoryOf } from "./KernelModule.ts"
+import type { WasmBackendInternals } from "./WasmHeap.ts"
+
+/** The parts of `WebAssembly.Memory` used here. */
+interface Memory {
+  readonly buffer: ArrayBufferLike
+}
+
+/** The exports a helper can run, by index. */
+const exportNames = ["adam", "layerNorm", "biasAct", "softmax", "softmaxGrad", "softmaxXent", "softmaxXentGrad"] as const
+
+/** A kernel export the helper can run. */
+export type Splittable = (typeof exportNames)[number]
+
+const header = 8 // int32 words before the argument table (32 bytes: float64-aligned)
+const maxArgs = 24 // float64 per slice
+/** Most slices per call: a descheduled helper costs at most one of them. */
+const maxSlices = 8
+
+interface Helper {
+  readonly ctrl: Int32Array
+  readonly table: Float64Array
+  readonly worker: Worker
+}
+
+const workerSource = `
+const { workerData } = require("node:worker_threads")
+const { readFileSync } = require("node:fs")
+const ctrl = new Int32Array(workerData.ctrl)
+try {
+  const module = new WebAssembly.Module(readFileSync(workerData.binary))
+  const exports = new WebAssembly.Instance(module, { env: { memory: workerData.memory } }).exports
+  const fns = workerData.names.map((n) => exports[n])
+  const table = new Float64Array(workerData.ctrl, ${header * 4})
+  Atomics.store(ctrl, 3, 1)
+  Atomics.notify(ctrl, 3)
+  let seen = 0
+  for (;;) {
+    Atomics.wait(ctrl, 0, seen)
+    seen = Atomics.load(ctrl, 0)
+    const n = ctrl[1]
+    const fn = fns[ctrl[6]]
+    const count = ctrl[7]
+    let i
+    while ((i = Atomics.add(ctrl, 4, 1)) < n) {
+      const o = ${maxArgs} * i
+      fn.apply(undefined, Array.from(table.subarray(o, o + count)))
+      if (Atomics.add(ctrl, 5, 1) + 1 === n) Atomics.notify(ctrl, 5)
+    }
+    Atomics.store(ctrl, 2, seen)
+  }
+} catch (e) {
+  Atomics.store(ctrl, 3, 2)
+  Atomics.notify(ctrl, 3)
+  Atomics.notify(ctrl, 5)
+}
+`
+
+const helpers = new WeakMap<Memory, Helper | null>()
+
+/** The helper for `memory` (started on first call), or undefined where it cannot work (plain memory). */
+const helperFor = (memory: Memory): Helper | undefined => {
+  const known = helpers.get(memory)
+  if (known !== undefined) return known ?? undefined
+  let made: Helper | null = null
+  if (typeof SharedArrayBuffer !== "undefined" && memory.buffer instanceof SharedArrayBuffer) {
+    try {
+      const ctrl = new Int32Array(new SharedArrayBuffer(header * 4 + 8 * maxArgs * maxSlices))
+      const worker = new Worker(workerSource, {
+        eval: true,
+        workerData: { ctrl: ctrl.buffer, memory, binary: fileURLToPath(binaryUrls.shared), names: exportNames }
+      })
+      worker.on("error", () => Atomics.store(ctrl, 3, 2))
+      worker.unref()
+      made = { ctrl, table: new Float64Array(ctrl.buffer, header * 4), worker }
+    } catch {
+      made = null
+    }
+  }
+  helpers.set(memory, made)
+  return made ?? undefined
+}
+
+/**
+ * Starts the helper for `memory` if it is not started yet and resolves when it is up: true when it
+ * is ready, false where it cannot run (plain memory, worker failed).
+ */
+export const start = async (memory: Memory): Promise<boolean> => {
+  const h = helperFor(memory)
+  if (h === undefined) return false
+  // Atomics.waitAsync (Node ≥ 16; not in the project's TS lib)
+  const waitAsync = (Atomics as unknown as { waitAsync: (a: Int32Array, i: number, v: number) => { value: unknown } }).waitAsync
+  if (Atomics.load(h.ctrl, 3) === 0) {
+    // the waiting promise alone does not keep the event loop alive: the worker does, meanwhile
+    h.worker.ref()
+    try {
+      await waitAsync(h.ctrl, 3, 0).value
+    } finally {
+      h.worker.unref()
+    }
+  }
+  return Atomics.load(h.ctrl, 3) === 1
+}
+
+/**
+ * Stops the helper for `memory` (if any): from then on the calling thread runs every call on that
+ * memory itself (tests check that fallback; the worker never keeps the process alive anyway).
+ */
+export const stop = (memory: Memory): void => {
+  const h = helperFor(memory)
+  if (h === undefined) return
+  Atomics.store(h.ctrl, 3, 2)
+  void h.worker.terminate()
+}
+
+let enabled = false
+
+/** Whether large kernel calls are split with the helper thread (set by `WasmOverrides.install`). */
+export const use = (on: boolean): void => {
+  enabled = on
+}
+
+/** Elements (of the largest operand) from which a call is split: below, waking the helper costs more than it saves. */
+export const minElements = 32768
+
+/** Slices the helper ran in the last split call (tests check that it really shares the work). */
+let workerSlices = 0
+
+/** Slices the helper ran in the last split call (0 when the call ran on the calling thread alone). */
+export const lastHelperSlices = (): number => workerSlices
+
+/**
+ * Runs kernel export `name` (on `backend`'s heap) over `units` independent units (rows or blocks of elements) of `size`
+ * elements in all: as one call `argsOf(0, units)` on the calling thread, or, when the helper is on,
+ * ready and idle and `size` ≥ {@link minElements}, as up to {@link maxSlices} calls
+ * `argsOf(first, end)` over contiguous unit ranges shared with the helper thread. `argsOf` must give
+ * the arguments that make the kernel compute exactly units first..end−1 of the whole call.
+ */
+export const run = (
+  backend: WasmBackendInternals, name: Splittable, units: number, size: number,
+  argsOf: (first: number, end: number) => ReadonlyArray<number>
+): void => {
+  const fn = kernels(backend)[name] as (...args: ReadonlyArray<number>) => void
+  const h = enabled && size >= minElements && units > 1 ? helperFor(memoryOf(backend)) : undefined
+  workerSlices = 0
+  // no helper, not ready, or still in its previous job: the whole call on this thread
+  if (h === undefined || Atomics.load(h.ctrl, 3) !== 1 || Atomics.load(h.ctrl, 2) !== Atomics.load(h.ctrl, 0)) {
+    fn(...argsOf(0, units))
+    return
+  }
+  const { ctrl, table } = h
+  const count = Math.min(maxSlices, units)
+  const slices: Array<ReadonlyArray<number>> = []
+  for (let s = 0; s < count; s++) {
+    const args = argsOf(Math.floor((units * s) / count), Math.floor((units * (s + 1)) / count))
+    slices.push(args)
+    table.set(args, maxArgs * s)
+  }
+  ctrl[1] = count
+  ctrl[6] = exportNames.indexOf(name)
+  ctrl[7] = slices[0]!.length
+  Atomics.store(ctrl, 4, 0)
+  Atomics.store(ctrl, 5, 0)
+  Atomics.add(ctrl, 0, 1)
+  Atomics.notify(ctrl, 0)
+  let mine = 0
+  let s: number
+  while ((s = Atomics.add(ctrl, 4, 1)) < count) {
+    fn(...slices[s]!)
+    mine++
+    Atomics.add(ctrl, 5, 1)
+  }
+  // wait for the slices the helper holds; if it failed meanwhile, run the whole call here (same bits)
+  let finished: number
+  while ((finished = Atomics.load(ctrl, 5)) < count) {
+    if (Atomics.load(ctrl, 3) === 2) {
+      fn(...argsOf(0, units))
+      return
+    }
+    Atomics.wait(ctrl, 5, finished, 1000)
+  }
+  workerSlices = count - mine
+}
