@@ -19,6 +19,7 @@
  * posted only when the worker is through with the previous one.
  */
 import { Worker } from "node:worker_threads"
+import * as Adaptive from "./Adaptive.ts"
 import { fileURLToPath } from "node:url"
 import { binaryUrls, kernels, memoryOf } from "./KernelModule.ts"
 import type { WasmBackendInternals } from "./WasmHeap.ts"
@@ -58,6 +59,10 @@ try {
   Atomics.notify(ctrl, 3)
   let seen = 0
   for (;;) {
+    // the next call often comes soon (Adam's parameters, a layer's kernels): look for it a little
+    // while before sleeping (waking a sleeping thread costs tens of microseconds)
+    const until = performance.now() + workerData.spinMs
+    while (Atomics.load(ctrl, 0) === seen && performance.now() < until) {}
     Atomics.wait(ctrl, 0, seen)
     seen = Atomics.load(ctrl, 0)
     const n = ctrl[1]
@@ -90,7 +95,7 @@ const helperFor = (memory: Memory): Helper | undefined => {
       const ctrl = new Int32Array(new SharedArrayBuffer(header * 4 + 8 * maxArgs * maxSlices))
       const worker = new Worker(workerSource, {
         eval: true,
-        workerData: { ctrl: ctrl.buffer, memory, binary: fileURLToPath(binaryUrls.shared), names: exportNames }
+        workerData: { ctrl: ctrl.buffer, memory, binary: fileURLToPath(binaryUrls.shared), names: exportNames, spinMs: Number(process.env['KH_SPIN'] ?? 0.05) }
       })
       worker.on("error", () => Atomics.store(ctrl, 3, 2))
       worker.unref()
@@ -136,14 +141,25 @@ export const stop = (memory: Memory): void => {
 }
 
 let enabled = false
+let timed = true
 
-/** Whether large kernel calls are split with the helper thread (set by `WasmOverrides.install`). */
-export const use = (on: boolean): void => {
+/**
+ * Whether large kernel calls are split with the helper thread, and whether only where timing finds
+ * it faster (set by `WasmOverrides.install`; `timed: false` splits every large call).
+ */
+export const use = (on: boolean, byTiming = true): void => {
   enabled = on
+  timed = byTiming
 }
 
+/**
+ * Split or whole, per call shape, by timing (Adaptive.ts): on a quiet machine the split wins; while
+ * another job holds the other core the helper is descheduled and the calling thread waits for it.
+ */
+const chooser = Adaptive.make()
+
 /** Elements (of the largest operand) from which a call is split: below, waking the helper costs more than it saves. */
-export const minElements = 32768
+export const minElements = 131072
 
 /** Slices the helper ran in the last split call (tests check that it really shares the work). */
 let workerSlices = 0
@@ -154,7 +170,8 @@ export const lastHelperSlices = (): number => workerSlices
 /**
  * Runs kernel export `name` (on `backend`'s heap) over `units` independent units (rows or blocks of elements) of `size`
  * elements in all: as one call `argsOf(0, units)` on the calling thread, or, when the helper is on,
- * ready and idle and `size` ≥ {@link minElements}, as up to {@link maxSlices} calls
+ * ready and idle, `size` ≥ {@link minElements} and (unless switched off) timing finds it faster for
+ * this shape, as up to {@link maxSlices} calls
  * `argsOf(first, end)` over contiguous unit ranges shared with the helper thread. `argsOf` must give
  * the arguments that make the kernel compute exactly units first..end−1 of the whole call.
  */
@@ -165,11 +182,33 @@ export const run = (
   const fn = kernels(backend)[name] as (...args: ReadonlyArray<number>) => void
   const h = enabled && size >= minElements && units > 1 ? helperFor(memoryOf(backend)) : undefined
   workerSlices = 0
+  const whole = () => fn(...argsOf(0, units))
   // no helper, not ready, or still in its previous job: the whole call on this thread
-  if (h === undefined || Atomics.load(h.ctrl, 3) !== 1 || Atomics.load(h.ctrl, 2) !== Atomics.load(h.ctrl, 0)) {
-    fn(...argsOf(0, units))
-    return
+  if (h === undefined || Atomics.load(h.ctrl, 3) !== 1 || !idle(h.ctrl)) return whole()
+  const split = () => runSplit(h, name, fn, units, argsOf)
+  return timed ? chooser.run(`${name} ${units} ${size}`, whole, split) : split()
+}
+
+/**
+ * Whether the worker is through with its last job. Every slice of that job has finished when the
+ * caller posts the next (it waits for them), so the worker is a few instructions from saying so:
+ * wait for that a little (a call right after another would otherwise run alone), unless it was
+ * descheduled just there.
+ */
+const idle = (ctrl: Int32Array): boolean => {
+  if (Atomics.load(ctrl, 2) === Atomics.load(ctrl, 0)) return true
+  const until = performance.now() + 0.02
+  while (Atomics.load(ctrl, 2) !== Atomics.load(ctrl, 0)) {
+    if (performance.now() > until) return false
   }
+  return true
+}
+
+/** Runs the call as slices taken by this thread and the helper `h` (ready and idle). */
+const runSplit = (
+  h: Helper, name: Splittable, fn: (...args: ReadonlyArray<number>) => void, units: number,
+  argsOf: (first: number, end: number) => ReadonlyArray<number>
+): void => {
   const { ctrl, table } = h
   const count = Math.min(maxSlices, units)
   const slices: Array<ReadonlyArray<number>> = []

@@ -119,6 +119,8 @@ export interface OverrideOptions {
    * thread and a helper thread on the shared heap (KernelHelper.ts; the same bits). Threaded build only.
    */
   readonly kernelHelper?: boolean
+  /** With `kernelHelper`: split a call shape only where timing finds it faster (Adaptive.ts); off = every large call. */
+  readonly kernelHelperTimed?: boolean
   /** Transpose: elements per 2-D slice from which the blocked JS path runs (tests lower it). */
   readonly transposeBlockedMinElements?: number
 }
@@ -214,7 +216,7 @@ export const install = (options: OverrideOptions = {}): void => {
   if (on("cast")) override(tf.Cast, CastKernel.make)
   if (on("gather")) override(tf.GatherV2, GatherKernel.make)
   const simd = on("simdKernels")
-  KernelHelper.use(on("kernelHelper"))
+  KernelHelper.use(on("kernelHelper"), on("kernelHelperTimed"))
   if (on("layerNorm")) {
     add(LayerNormKernel.forwardName, simd ? LayerNormKernel.simdForwardKernel : LayerNormKernel.forward)
     add(LayerNormKernel.gradName, simd ? LayerNormKernel.simdGradKernel : LayerNormKernel.grad)
