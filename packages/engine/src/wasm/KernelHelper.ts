@@ -37,6 +37,8 @@ export type Splittable = (typeof exportNames)[number]
 
 const header = 8 // int32 words before the argument table (32 bytes: float64-aligned)
 const maxArgs = 24 // float64 per slice
+/** How long the calling thread looks for the helper's last slice before sleeping (ms). */
+const spinMs = Number(process.env["KH_WAIT"] ?? 1)
 /** Most slices per call: a descheduled helper costs at most one of them. */
 const maxSlices = 8
 
@@ -159,7 +161,7 @@ export const use = (on: boolean, byTiming = true): void => {
 const chooser = Adaptive.make()
 
 /** Elements (of the largest operand) from which a call is split: below, waking the helper costs more than it saves. */
-export const minElements = 131072
+export const minElements = 65536
 
 /** Slices the helper ran in the last split call (tests check that it really shares the work). */
 let workerSlices = 0
@@ -231,13 +233,17 @@ const runSplit = (
     mine++
     Atomics.add(ctrl, 5, 1)
   }
-  // wait for the slices the helper holds; if it failed meanwhile, run the whole call here (same bits)
+  // wait for the slices the helper holds (it is at most one slice behind: look for it a while
+  // before sleeping, since being woken costs tens of microseconds); if it failed meanwhile, run the
+  // whole call here (same bits)
+  const until = performance.now() + spinMs
   let finished: number
   while ((finished = Atomics.load(ctrl, 5)) < count) {
     if (Atomics.load(ctrl, 3) === 2) {
       fn(...argsOf(0, units))
       return
     }
+    if (performance.now() < until) continue
     Atomics.wait(ctrl, 5, finished, 1000)
   }
   workerSlices = count - mine
