@@ -1,7 +1,8 @@
 /**
  * The kernel helper thread (KernelHelper.ts) on the threaded wasm build: every kernel it splits
  * (Adam, LayerNorm and add + LayerNorm forward, bias + activation, softmax with its masks and its
- * gradient, softmax cross-entropy and its gradient) gives the same bits with the helper taking
+ * gradient, softmax cross-entropy and its gradient by rows; LayerNorm's and bias + activation's
+ * gradients by rows and their column sums by columns; Sum over leading axes by columns) gives the same bits with the helper taking
  * slices as on the calling thread alone, the helper really takes slices, a stopped helper leaves
  * the calling thread doing everything with the same bits, and a process that used the helper ends
  * by itself.
@@ -39,6 +40,16 @@ const cases: Array<[string, () => Array<tf.Tensor>]> = [
   }],
   ["RekindleLayerNorm", () => kernel("RekindleLayerNorm", { x: t([601, 256], 8), gain: t([256], 9), bias: t([256], 10) }, { eps: 1e-5 })],
   ["RekindleAddLayerNorm", () => kernel("RekindleAddLayerNorm", { x: t([601, 256], 11), r: t([601, 256], 12), gain: t([256], 13), bias: t([256], 14) }, { eps: 1e-5 })],
+  ["RekindleLayerNormGrad (d not a multiple of 4)", () => {
+    const [, mean, rstd] = kernel("RekindleLayerNorm", { x: t([601, 258], 27), gain: t([258], 28), bias: t([258], 29) }, { eps: 1e-5 })
+    const args = { dy: t([601, 258], 30), x: t([601, 258], 27), gain: t([258], 28), mean: mean!, rstd: rstd! }
+    return [...kernel("RekindleLayerNormGrad", args), ...kernel("RekindleLayerNormGrad", { ...args, ds: t([601, 258], 31) })]
+  }],
+  ["RekindleBiasActivationGrad gelu with a bias, relu without", () => [
+    ...kernel("RekindleBiasActivationGrad", { dy: t([131, 1027], 32), x: t([131, 1027], 33), bias: t([1027], 34) }, { activation: "gelu" }),
+    ...kernel("RekindleBiasActivationGrad", { dy: t([131, 1024], 35), x: t([131, 1024], 36) }, { activation: "relu" })
+  ]],
+  ["Sum over leading axes", () => [tf.sum(t([7, 100, 301], 37), [0, 1]), tf.sum(t([700, 1030], 38), 0)]],
   ["RekindleBiasActivation gelu", () => kernel("RekindleBiasActivation", { x: t([131, 1027], 15), bias: t([1027], 16) }, { activation: "gelu" })],
   ["RekindleActivation relu", () => kernel("RekindleActivation", { x: t([131, 1024], 17) }, { activation: "relu" })],
   ["RekindleSoftmax plain", () => kernel("RekindleSoftmax", { x: t([9, 120, 130], 18) }, { scale: 0.125 })],
@@ -90,7 +101,7 @@ describe("KernelHelper on the threaded wasm build", () => {
     expect(KernelHelper.lastHelperSlices()).toBe(0)
     // which thread takes which slice depends on scheduling: repeat until the helper took some
     let helped = 0
-    for (let i = 0; i < 50 && helped === 0; i++) {
+    for (let i = 0; i < 500 && helped === 0; i++) {
       const shared = installed({ kernelHelper: true, kernelHelperTimed: false }, () => run(() => {
         const out = f()
         helped = KernelHelper.lastHelperSlices()

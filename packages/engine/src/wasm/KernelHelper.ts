@@ -30,7 +30,10 @@ interface Memory {
 }
 
 /** The exports a helper can run, by index. */
-const exportNames = ["adam", "layerNorm", "biasAct", "softmax", "softmaxGrad", "softmaxXent", "softmaxXentGrad"] as const
+const exportNames = [
+  "adam", "layerNorm", "layerNormGrad", "layerNormGradSums", "biasAct", "biasActGrad", "colSum",
+  "softmax", "softmaxGrad", "softmaxXent", "softmaxXentGrad"
+] as const
 
 /** A kernel export the helper can run. */
 export type Splittable = (typeof exportNames)[number]
@@ -38,7 +41,7 @@ export type Splittable = (typeof exportNames)[number]
 const header = 8 // int32 words before the argument table (32 bytes: float64-aligned)
 const maxArgs = 24 // float64 per slice
 /** How long the calling thread looks for the helper's last slice before sleeping (ms). */
-const spinMs = Number(process.env["KH_WAIT"] ?? 1)
+const spinMs = 1
 /** Most slices per call: a descheduled helper costs at most one of them. */
 const maxSlices = 8
 
@@ -97,7 +100,7 @@ const helperFor = (memory: Memory): Helper | undefined => {
       const ctrl = new Int32Array(new SharedArrayBuffer(header * 4 + 8 * maxArgs * maxSlices))
       const worker = new Worker(workerSource, {
         eval: true,
-        workerData: { ctrl: ctrl.buffer, memory, binary: fileURLToPath(binaryUrls.shared), names: exportNames, spinMs: Number(process.env['KH_SPIN'] ?? 0.05) }
+        workerData: { ctrl: ctrl.buffer, memory, binary: fileURLToPath(binaryUrls.shared), names: exportNames, spinMs: 0.05 }
       })
       worker.on("error", () => Atomics.store(ctrl, 3, 2))
       worker.unref()
@@ -170,25 +173,42 @@ let workerSlices = 0
 export const lastHelperSlices = (): number => workerSlices
 
 /**
- * Runs kernel export `name` (on `backend`'s heap) over `units` independent units (rows or blocks of elements) of `size`
- * elements in all: as one call `argsOf(0, units)` on the calling thread, or, when the helper is on,
- * ready and idle, `size` ≥ {@link minElements} and (unless switched off) timing finds it faster for
- * this shape, as up to {@link maxSlices} calls
- * `argsOf(first, end)` over contiguous unit ranges shared with the helper thread. `argsOf` must give
- * the arguments that make the kernel compute exactly units first..end−1 of the whole call.
+ * One part of a split call: kernel export `name` over `units` independent units (rows, blocks of
+ * elements or of columns); `argsOf(first, end)` gives the arguments that make it compute exactly
+ * units first..end−1 of the part.
  */
+export interface Part {
+  readonly name: Splittable
+  readonly units: number
+  readonly argsOf: (first: number, end: number) => ReadonlyArray<number>
+}
+
+/**
+ * Runs a call of `size` elements (its largest operand) on `backend`'s heap: as `whole()` on the
+ * calling thread, or, when the helper is on, ready and idle, `size` ≥ {@link minElements} and
+ * (unless switched off) timing finds it faster for this shape, as `parts` one after the other,
+ * each as up to {@link maxSlices} calls over contiguous unit ranges shared with the helper thread.
+ * The parts together must compute exactly what `whole` does, bit for bit.
+ */
+export const runParts = (backend: WasmBackendInternals, size: number, whole: () => void, parts: ReadonlyArray<Part>): void => {
+  const h = enabled && size >= minElements ? helperFor(memoryOf(backend)) : undefined
+  workerSlices = 0
+  // no helper, not ready, or still in its previous job: the whole call on this thread
+  if (h === undefined || Atomics.load(h.ctrl, 3) !== 1 || !idle(h.ctrl)) return whole()
+  const k = kernels(backend)
+  const split = () => {
+    for (const part of parts) runSplit(h, k[part.name] as (...args: ReadonlyArray<number>) => void, part)
+  }
+  return timed ? chooser.run(`${parts.map((p) => `${p.name} ${p.units}`).join(" ")} ${size}`, whole, split) : split()
+}
+
+/** {@link runParts} for a call of one kernel export over `units` units: `argsOf(0, units)` is the whole call. */
 export const run = (
   backend: WasmBackendInternals, name: Splittable, units: number, size: number,
   argsOf: (first: number, end: number) => ReadonlyArray<number>
 ): void => {
-  const fn = kernels(backend)[name] as (...args: ReadonlyArray<number>) => void
-  const h = enabled && size >= minElements && units > 1 ? helperFor(memoryOf(backend)) : undefined
-  workerSlices = 0
-  const whole = () => fn(...argsOf(0, units))
-  // no helper, not ready, or still in its previous job: the whole call on this thread
-  if (h === undefined || Atomics.load(h.ctrl, 3) !== 1 || !idle(h.ctrl)) return whole()
-  const split = () => runSplit(h, name, fn, units, argsOf)
-  return timed ? chooser.run(`${name} ${units} ${size}`, whole, split) : split()
+  const whole = () => (kernels(backend)[name] as (...args: ReadonlyArray<number>) => void)(...argsOf(0, units))
+  runParts(backend, units > 1 ? size : 0, whole, [{ name, units, argsOf }])
 }
 
 /**
@@ -206,12 +226,17 @@ const idle = (ctrl: Int32Array): boolean => {
   return true
 }
 
-/** Runs the call as slices taken by this thread and the helper `h` (ready and idle). */
-const runSplit = (
-  h: Helper, name: Splittable, fn: (...args: ReadonlyArray<number>) => void, units: number,
-  argsOf: (first: number, end: number) => ReadonlyArray<number>
-): void => {
+/**
+ * Runs `part` as slices taken by this thread and the helper `h` (ready; when it is not idle, as
+ * after a part whose end it has not signalled yet, the part runs whole on this thread).
+ */
+const runSplit = (h: Helper, fn: (...args: ReadonlyArray<number>) => void, part: Part): void => {
+  const { name, units, argsOf } = part
   const { ctrl, table } = h
+  if (units < 2 || Atomics.load(ctrl, 3) !== 1 || !idle(ctrl)) {
+    fn(...argsOf(0, units))
+    return
+  }
   const count = Math.min(maxSlices, units)
   const slices: Array<ReadonlyArray<number>> = []
   for (let s = 0; s < count; s++) {
@@ -246,5 +271,5 @@ const runSplit = (
     if (performance.now() < until) continue
     Atomics.wait(ctrl, 5, finished, 1000)
   }
-  workerSlices = count - mine
+  workerSlices += count - mine
 }

@@ -183,11 +183,29 @@ export const simdGradKernel: KernelFunc = (args) => {
   const dbias = backend.makeOutput([...gain.shape], "float32")
   const acc = scratch64(backend, 2 * d)
   const at = (t: TensorInfo) => addressOf(backend, t)
+  const [dyp, xp, gp, mp, rsp, dsp, dxp, dgp, dbp, accp] =
+    [at(dy), at(x), at(gain), at(mean), at(rstd), ds === undefined ? 0 : at(ds), at(dx), at(dgain), at(dbias), at(acc)]
+  const hasDs = ds === undefined ? 0 : 1
   try {
-    kernels(backend).layerNormGrad(
-      n, d, at(dy), at(x), at(gain), at(mean), at(rstd),
-      ds === undefined ? 0 : 1, ds === undefined ? 0 : at(ds), at(dx), at(dgain), at(dbias), at(acc)
-    )
+    // split: dx by rows, then the column sums by column ranges (each column's sum in row order)
+    KernelHelper.runParts(backend, n * d, () => kernels(backend).layerNormGrad(n, d, dyp, xp, gp, mp, rsp, hasDs, dsp, dxp, dgp, dbp, accp, 1), [
+      {
+        name: "layerNormGrad",
+        units: n,
+        argsOf: (first, end) => {
+          const o = 4 * first * d
+          return [end - first, d, dyp + o, xp + o, gp, mp + 4 * first, rsp + 4 * first, hasDs, dsp === 0 ? 0 : dsp + o, dxp + o, 0, 0, 0, 0]
+        }
+      },
+      {
+        name: "layerNormGradSums",
+        units: Math.ceil(d / 4),
+        argsOf: (first, end) => {
+          const c = 4 * first
+          return [n, Math.min(d, 4 * end) - c, d, dyp + 4 * c, xp + 4 * c, mp, rsp, dgp + 4 * c, dbp + 4 * c, accp + 16 * c]
+        }
+      }
+    ])
   } finally {
     free(backend, acc)
   }
