@@ -6,7 +6,8 @@
  *
  * Rules: no static data, no globals, no allocation (the module owns no memory: anything it wrote
  * outside the given tensors would corrupt tfjs's heap); plain 128-bit SIMD only (no relaxed SIMD,
- * no FMA), so results are the same bits on every machine; every kernel runs on the calling thread.
+ * no FMA), so results are the same bits on every machine. A kernel call runs on one thread; large
+ * calls are cut into row or column ranges by the caller (KernelHelper.ts), run on two threads.
  */
 
 // ---------------------------------------------------------------- helpers

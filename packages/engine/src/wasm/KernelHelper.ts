@@ -1,13 +1,16 @@
 /**
- * The fused wasm SIMD kernels (KernelModule.ts) on two threads: a large call is cut into slices
- * (contiguous element or row ranges, by pointer offsets) and the calling thread and a helper thread
- * (a Node worker with its own instance of `kernels-shared.wasm` on the same shared heap) take them
- * from one shared counter, so a helper that is descheduled (a busy machine) costs at most the slice
- * it holds. The kernels own no memory, globals or scratch of their own (KernelBuild.ts checks it;
- * accumulators are passed per call), and each slice is the same function on rows or elements that
- * do not depend on the others, so who runs which slice does not change the bits: the helper is a
- * scheduling choice, and whenever it is not available (plain memory, still starting, failed, busy,
- * switched off) the calling thread runs the whole call itself, with the same results.
+ * The fused wasm SIMD kernels (KernelModule.ts) on two threads: a large call is cut into slices by
+ * pointer offsets and the calling thread and a helper thread (a Node worker with its own instance
+ * of `kernels-shared.wasm` on the same shared heap) take them from one shared counter, so a helper
+ * that is descheduled (a busy machine) holds at most one slice. Row-wise and elementwise kernels
+ * are cut by rows or element blocks; a column sum over rows (LayerNorm's and bias + activation's
+ * gradients, Sum over leading axes) only by column ranges, so each column is still summed in row
+ * order, after the rows' own outputs (a call made of parts, one after the other). The kernels own
+ * no memory, globals or scratch of their own (KernelBuild.ts checks it; accumulators are passed
+ * per call and each slice gets its own range of them), so who runs which slice does not change the
+ * bits: the helper is a scheduling choice, and whenever it is not available (plain memory, still
+ * starting, failed, busy, switched off, a small call, or timing finds it slower for a call shape)
+ * the calling thread runs the whole call itself, with the same results.
  *
  * One helper per shared memory, started on first use; it does not keep the process alive. Whether
  * calls are split is set by `WasmOverrides.install` (`kernelHelper`, see {@link use}).
@@ -16,7 +19,8 @@
  * notifies), [1] slices in the job, [2] last job the worker is through with, [3] state (0 starting,
  * 1 ready, 2 failed), [4] next slice to take, [5] slices finished, [6] the export's index in
  * {@link exportNames}, [7] its argument count; then, as float64, each slice's arguments. A job is
- * posted only when the worker is through with the previous one.
+ * posted only when the worker is through with the previous one. Both sides look for the other a
+ * short while before sleeping in `Atomics.wait` (being woken costs tens of microseconds).
  */
 import { Worker } from "node:worker_threads"
 import * as Adaptive from "./Adaptive.ts"
@@ -36,7 +40,7 @@ const exportNames = [
 ] as const
 
 /** A kernel export the helper can run. */
-export type Splittable = (typeof exportNames)[number]
+type Splittable = (typeof exportNames)[number]
 
 const header = 8 // int32 words before the argument table (32 bytes: float64-aligned)
 const maxArgs = 24 // float64 per slice
@@ -164,7 +168,7 @@ export const use = (on: boolean, byTiming = true): void => {
 const chooser = Adaptive.make()
 
 /** Elements (of the largest operand) from which a call is split: below, waking the helper costs more than it saves. */
-export const minElements = 65536
+const minElements = 65536
 
 /** Slices the helper ran in the last split call (tests check that it really shares the work). */
 let workerSlices = 0
@@ -177,7 +181,7 @@ export const lastHelperSlices = (): number => workerSlices
  * elements or of columns); `argsOf(first, end)` gives the arguments that make it compute exactly
  * units first..end−1 of the part.
  */
-export interface Part {
+interface Part {
   readonly name: Splittable
   readonly units: number
   readonly argsOf: (first: number, end: number) => ReadonlyArray<number>

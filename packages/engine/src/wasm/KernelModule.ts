@@ -3,7 +3,7 @@
  * tfjs-backend-wasm's own `WebAssembly.Memory`: the module imports that memory (the shared one of
  * the threaded build, the plain one otherwise), so its functions read and write tensors in place,
  * given their byte offsets on the heap. One instance per memory, made on first use; it runs on the
- * calling thread.
+ * calling thread (KernelHelper.ts shares large calls with a helper thread and its own instance).
  */
 import { readFileSync } from "node:fs"
 import type { WasmBackendInternals } from "./WasmHeap.ts"

@@ -114,8 +114,9 @@ export interface OverrideOptions {
    */
   readonly blasHelper?: boolean
   /**
-   * The fused wasm SIMD kernels (Adam, LayerNorm forward, bias + activation, softmax and its
-   * gradient, softmax cross-entropy): large calls are split by rows or elements between the calling
+   * The fused wasm SIMD kernels (Adam, LayerNorm and its gradient, bias + activation and its
+   * gradient, softmax and its gradient, softmax cross-entropy and its gradient, Sum over leading
+   * axes): large calls are split by rows, elements or (column sums) columns between the calling
    * thread and a helper thread on the shared heap (KernelHelper.ts; the same bits). Threaded build only.
    */
   readonly kernelHelper?: boolean
