@@ -10,7 +10,7 @@
  * study file version and thread count (`key`, taken from its first cell); it dies with its worker
  * (its stdin closes), and is retired (and replaced) after a failed cell.
  */
-import { Deferred, Effect } from "effect"
+import { Cause, Deferred, Effect, Queue } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -214,26 +214,14 @@ export const exitWithParent = Effect.sync(() => {
   process.stdin.resume()
 })
 
-/** The requests on stdin, one line at a time (`undefined`: stdin closed). */
-export const requests = () => {
-  const lines: Array<string> = []
-  let waiting: ((line: string | undefined) => void) | undefined
-  let closed = false
+/**
+ * The requests on stdin: an effect that takes the next line, `undefined` once stdin has closed
+ * (lines read before the close are taken first).
+ */
+export const requests = Effect.gen(function*() {
+  const lines = yield* Queue.unbounded<string, Cause.Done>()
   const rl = readline.createInterface({ input: process.stdin })
-  rl.on("line", (l) => {
-    if (waiting !== undefined) {
-      const w = waiting
-      waiting = undefined
-      w(l)
-    } else lines.push(l)
-  })
-  rl.on("close", () => {
-    closed = true
-    waiting?.(undefined)
-  })
-  return Effect.callback<string | undefined>((resume) => {
-    if (lines.length > 0) return resume(Effect.succeed(lines.shift()))
-    if (closed) return resume(Effect.succeed(undefined))
-    waiting = (l) => resume(Effect.succeed(l))
-  })
-}
+  rl.on("line", (l) => void Queue.offerUnsafe(lines, l))
+  rl.on("close", () => void Queue.endUnsafe(lines))
+  return Queue.take(lines).pipe(Effect.catchTag("Done", () => Effect.succeed(undefined)))
+})

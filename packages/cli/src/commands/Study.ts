@@ -150,7 +150,7 @@ const serveCells = Command.make(
     yield* Effect.promise(() => import("@rekindle/run"))
     process.stderr.write(`${CellProcesses.readyMarker}\n`)
     const runOne = runCommand(runCell)
-    const next = CellProcesses.requests()
+    const next = yield* CellProcesses.requests
     while (true) {
       const line = yield* next
       if (line === undefined) return
