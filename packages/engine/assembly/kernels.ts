@@ -319,11 +319,10 @@ export function layerNormGradSums(
   const accG = accP
   const accB = accP + (<usize>cols << 3)
   zero64(accP, 2 * cols)
-  for (let r = 0; r < n; r++) {
-    const base = <usize>r * rowBytes
-    const dy = dyP + base, x = xP + base
-    const mu = load<f32>(meanP + (<usize>r << 2))
-    const rs = load<f32>(rstdP + (<usize>r << 2))
+  let dy = dyP, x = xP
+  for (let r = 0; r < n; r++, dy += rowBytes, x += rowBytes) {
+    const stat = <usize>r << 2
+    const mu = load<f32>(meanP + stat), rs = load<f32>(rstdP + stat)
     const vmu = sp(mu), vrs = sp(rs)
     let j = 0
     for (; j < c4; j += 4) {

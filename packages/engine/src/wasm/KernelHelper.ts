@@ -15,16 +15,12 @@
  * One helper per shared memory, started on first use; it does not keep the process alive. Whether
  * calls are split is set by `WasmOverrides.install` (`kernelHelper`, see {@link use}).
  *
- * Protocol on a shared Int32Array (as BlasHelper.ts): [0] job number (the caller increments it and
- * notifies), [1] slices in the job, [2] last job the worker is through with, [3] state (0 starting,
- * 1 ready, 2 failed), [4] next slice to take, [5] slices finished, [6] the export's index in
- * {@link exportNames}, [7] its argument count; then, as float64, each slice's arguments. A job is
- * posted only when the worker is through with the previous one. Both sides look for the other a
- * short while before sleeping in `Atomics.wait` (being woken costs tens of microseconds).
+ * The protocol is HelperThread.ts's, with [6] the export's index in {@link exportNames} and [7] its
+ * argument count; the table holds each slice's arguments as float64.
  */
-import { Worker } from "node:worker_threads"
-import * as Adaptive from "./Adaptive.ts"
 import { fileURLToPath } from "node:url"
+import * as Adaptive from "./Adaptive.ts"
+import * as HelperThread from "./HelperThread.ts"
 import { binaryUrls, kernels, memoryOf } from "./KernelModule.ts"
 import type { WasmBackendInternals } from "./WasmHeap.ts"
 
@@ -42,55 +38,23 @@ const exportNames = [
 /** A kernel export the helper can run. */
 type Splittable = (typeof exportNames)[number]
 
-const header = 8 // int32 words before the argument table (32 bytes: float64-aligned)
 const maxArgs = 24 // float64 per slice
-/** How long the calling thread looks for the helper's last slice before sleeping (ms). */
-const spinMs = 1
 /** Most slices per call: a descheduled helper costs at most one of them. */
 const maxSlices = 8
 
-interface Helper {
-  readonly ctrl: Int32Array
-  readonly table: Float64Array
-  readonly worker: Worker
-}
+type Helper = HelperThread.HelperThread
 
-const workerSource = `
-const { workerData } = require("node:worker_threads")
-const { readFileSync } = require("node:fs")
-const ctrl = new Int32Array(workerData.ctrl)
-try {
+const workerSource = HelperThread.workerSource(`
+  const { readFileSync } = require("node:fs")
   const module = new WebAssembly.Module(readFileSync(workerData.binary))
   const exports = new WebAssembly.Instance(module, { env: { memory: workerData.memory } }).exports
   const fns = workerData.names.map((n) => exports[n])
-  const table = new Float64Array(workerData.ctrl, ${header * 4})
-  Atomics.store(ctrl, 3, 1)
-  Atomics.notify(ctrl, 3)
-  let seen = 0
-  for (;;) {
-    // the next call often comes soon (Adam's parameters, a layer's kernels): look for it a little
-    // while before sleeping (waking a sleeping thread costs tens of microseconds)
-    const until = performance.now() + workerData.spinMs
-    while (Atomics.load(ctrl, 0) === seen && performance.now() < until) {}
-    Atomics.wait(ctrl, 0, seen)
-    seen = Atomics.load(ctrl, 0)
-    const n = ctrl[1]
+  const job = () => {
     const fn = fns[ctrl[6]]
     const count = ctrl[7]
-    let i
-    while ((i = Atomics.add(ctrl, 4, 1)) < n) {
-      const o = ${maxArgs} * i
-      fn.apply(undefined, Array.from(table.subarray(o, o + count)))
-      if (Atomics.add(ctrl, 5, 1) + 1 === n) Atomics.notify(ctrl, 5)
-    }
-    Atomics.store(ctrl, 2, seen)
+    return (i) => fn.apply(undefined, Array.from(table.subarray(${maxArgs} * i, ${maxArgs} * i + count)))
   }
-} catch (e) {
-  Atomics.store(ctrl, 3, 2)
-  Atomics.notify(ctrl, 3)
-  Atomics.notify(ctrl, 5)
-}
-`
+`)
 
 const helpers = new WeakMap<Memory, Helper | null>()
 
@@ -98,21 +62,10 @@ const helpers = new WeakMap<Memory, Helper | null>()
 const helperFor = (memory: Memory): Helper | undefined => {
   const known = helpers.get(memory)
   if (known !== undefined) return known ?? undefined
-  let made: Helper | null = null
-  if (typeof SharedArrayBuffer !== "undefined" && memory.buffer instanceof SharedArrayBuffer) {
-    try {
-      const ctrl = new Int32Array(new SharedArrayBuffer(header * 4 + 8 * maxArgs * maxSlices))
-      const worker = new Worker(workerSource, {
-        eval: true,
-        workerData: { ctrl: ctrl.buffer, memory, binary: fileURLToPath(binaryUrls.shared), names: exportNames, spinMs: 0.05 }
-      })
-      worker.on("error", () => Atomics.store(ctrl, 3, 2))
-      worker.unref()
-      made = { ctrl, table: new Float64Array(ctrl.buffer, header * 4), worker }
-    } catch {
-      made = null
-    }
-  }
+  const shared = typeof SharedArrayBuffer !== "undefined" && memory.buffer instanceof SharedArrayBuffer
+  const made = shared
+    ? HelperThread.spawn(workerSource, { memory, binary: fileURLToPath(binaryUrls.shared), names: exportNames }, 8 * maxArgs * maxSlices)
+    : null
   helpers.set(memory, made)
   return made ?? undefined
 }
@@ -123,19 +76,7 @@ const helperFor = (memory: Memory): Helper | undefined => {
  */
 export const start = async (memory: Memory): Promise<boolean> => {
   const h = helperFor(memory)
-  if (h === undefined) return false
-  // Atomics.waitAsync (Node ≥ 16; not in the project's TS lib)
-  const waitAsync = (Atomics as unknown as { waitAsync: (a: Int32Array, i: number, v: number) => { value: unknown } }).waitAsync
-  if (Atomics.load(h.ctrl, 3) === 0) {
-    // the waiting promise alone does not keep the event loop alive: the worker does, meanwhile
-    h.worker.ref()
-    try {
-      await waitAsync(h.ctrl, 3, 0).value
-    } finally {
-      h.worker.unref()
-    }
-  }
-  return Atomics.load(h.ctrl, 3) === 1
+  return h === undefined ? false : HelperThread.ready(h)
 }
 
 /**
@@ -198,7 +139,7 @@ export const runParts = (backend: WasmBackendInternals, size: number, whole: () 
   const h = enabled && size >= minElements ? helperFor(memoryOf(backend)) : undefined
   workerSlices = 0
   // no helper, not ready, or still in its previous job: the whole call on this thread
-  if (h === undefined || Atomics.load(h.ctrl, 3) !== 1 || !idle(h.ctrl)) return whole()
+  if (h === undefined || !HelperThread.available(h)) return whole()
   const k = kernels(backend)
   const split = () => {
     for (const part of parts) runSplit(h, k[part.name] as (...args: ReadonlyArray<number>) => void, part)
@@ -216,28 +157,12 @@ export const run = (
 }
 
 /**
- * Whether the worker is through with its last job. Every slice of that job has finished when the
- * caller posts the next (it waits for them), so the worker is a few instructions from saying so:
- * wait for that a little (a call right after another would otherwise run alone), unless it was
- * descheduled just there.
- */
-const idle = (ctrl: Int32Array): boolean => {
-  if (Atomics.load(ctrl, 2) === Atomics.load(ctrl, 0)) return true
-  const until = performance.now() + 0.02
-  while (Atomics.load(ctrl, 2) !== Atomics.load(ctrl, 0)) {
-    if (performance.now() > until) return false
-  }
-  return true
-}
-
-/**
  * Runs `part` as slices taken by this thread and the helper `h` (ready; when it is not idle, as
  * after a part whose end it has not signalled yet, the part runs whole on this thread).
  */
 const runSplit = (h: Helper, fn: (...args: ReadonlyArray<number>) => void, part: Part): void => {
   const { name, units, argsOf } = part
-  const { ctrl, table } = h
-  if (units < 2 || Atomics.load(ctrl, 3) !== 1 || !idle(ctrl)) {
+  if (units < 2 || !HelperThread.available(h)) {
     fn(...argsOf(0, units))
     return
   }
@@ -246,34 +171,12 @@ const runSplit = (h: Helper, fn: (...args: ReadonlyArray<number>) => void, part:
   for (let s = 0; s < count; s++) {
     const args = argsOf(Math.floor((units * s) / count), Math.floor((units * (s + 1)) / count))
     slices.push(args)
-    table.set(args, maxArgs * s)
+    h.table.set(args, maxArgs * s)
   }
-  ctrl[1] = count
-  ctrl[6] = exportNames.indexOf(name)
-  ctrl[7] = slices[0]!.length
-  Atomics.store(ctrl, 4, 0)
-  Atomics.store(ctrl, 5, 0)
-  Atomics.add(ctrl, 0, 1)
-  Atomics.notify(ctrl, 0)
-  let mine = 0
-  let s: number
-  while ((s = Atomics.add(ctrl, 4, 1)) < count) {
-    fn(...slices[s]!)
-    mine++
-    Atomics.add(ctrl, 5, 1)
-  }
-  // wait for the slices the helper holds (it is at most one slice behind: look for it a while
-  // before sleeping, since being woken costs tens of microseconds); if it failed meanwhile, run the
-  // whole call here (same bits)
-  const until = performance.now() + spinMs
-  let finished: number
-  while ((finished = Atomics.load(ctrl, 5)) < count) {
-    if (Atomics.load(ctrl, 3) === 2) {
-      fn(...argsOf(0, units))
-      return
-    }
-    if (performance.now() < until) continue
-    Atomics.wait(ctrl, 5, finished, 1000)
-  }
-  workerSlices += count - mine
+  h.ctrl[6] = exportNames.indexOf(name)
+  h.ctrl[7] = slices[0]!.length
+  const helped = HelperThread.share(h, count, (s) => fn(...slices[s]!))
+  // the helper failed meanwhile: the whole part here (same bits)
+  if (helped === undefined) fn(...argsOf(0, units))
+  else workerSlices += helped
 }
