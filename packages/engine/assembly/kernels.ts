@@ -6,7 +6,8 @@
  *
  * Rules: no static data, no globals, no allocation (the module owns no memory: anything it wrote
  * outside the given tensors would corrupt tfjs's heap); plain 128-bit SIMD only (no relaxed SIMD,
- * no FMA), so results are the same bits on every machine; every kernel runs on the calling thread.
+ * no FMA), so results are the same bits on every machine. A kernel call runs on one thread; large
+ * calls are cut into row or column ranges by the caller (KernelHelper.ts), run on two threads.
  */
 
 // ---------------------------------------------------------------- helpers
@@ -230,17 +231,18 @@ export function layerNorm(
 /**
  * LayerNorm's gradient: x̂ = (x − mean)·rstd, g = dy·gain,
  * dx = rstd·(g − mean(g) − x̂·mean(g·x̂)) (+ ds when `hasDs`: the residual stream's own gradient),
- * dgain = Σ_rows dy·x̂, dbias = Σ_rows dy (column sums in float64 at `accP`: 2·d float64).
+ * dgain = Σ_rows dy·x̂, dbias = Σ_rows dy (column sums in float64 at `accP`: 2·d float64; only when
+ * `sums`, otherwise dx alone: {@link layerNormGradSums} gives the sums by column ranges).
  */
 export function layerNormGrad(
   n: i32, d: i32, dyP: usize, xP: usize, gainP: usize, meanP: usize, rstdP: usize,
-  hasDs: i32, dsP: usize, dxP: usize, dgainP: usize, dbiasP: usize, accP: usize
+  hasDs: i32, dsP: usize, dxP: usize, dgainP: usize, dbiasP: usize, accP: usize, sums: i32
 ): void {
   const d4 = d & ~3
   const rowBytes = <usize>d << 2
   const accG = accP
   const accB = accP + (<usize>d << 3)
-  zero64(accP, 2 * d)
+  if (sums != 0) zero64(accP, 2 * d)
   for (let r = 0; r < n; r++) {
     const base = <usize>r * rowBytes
     const dy = dyP + base, x = xP + base
@@ -257,8 +259,10 @@ export function layerNormGrad(
       const gg = f32x4.mul(g, ld(gainP + o))
       sG = f32x4.add(sG, gg)
       sGX = f32x4.add(sGX, f32x4.mul(gg, xh))
-      acc4(accG + (<usize>j << 3), f32x4.mul(g, xh))
-      acc4(accB + (<usize>j << 3), g)
+      if (sums != 0) {
+        acc4(accG + (<usize>j << 3), f32x4.mul(g, xh))
+        acc4(accB + (<usize>j << 3), g)
+      }
     }
     for (; j < d; j++) {
       const o = <usize>j << 2
@@ -267,9 +271,11 @@ export function layerNormGrad(
       const gg = g * load<f32>(gainP + o)
       tG += gg
       tGX += gg * xh
-      const a = <usize>j << 3
-      store<f64>(accG + a, load<f64>(accG + a) + <f64>(g * xh))
-      store<f64>(accB + a, load<f64>(accB + a) + <f64>g)
+      if (sums != 0) {
+        const a = <usize>j << 3
+        store<f64>(accG + a, load<f64>(accG + a) + <f64>(g * xh))
+        store<f64>(accB + a, load<f64>(accB + a) + <f64>g)
+      }
     }
     const mG = <f32>((<f64>hsum(sG) + <f64>tG) / <f64>d)
     const mGX = <f32>((<f64>hsum(sGX) + <f64>tGX) / <f64>d)
@@ -292,8 +298,49 @@ export function layerNormGrad(
       store<f32>(out + o, v)
     }
   }
-  store64as32(accG, dgainP, d)
-  store64as32(accB, dbiasP, d)
+  if (sums != 0) {
+    store64as32(accG, dgainP, d)
+    store64as32(accB, dbiasP, d)
+  }
+}
+
+/**
+ * {@link layerNormGrad}'s column sums alone, for `cols` columns of rows `stride` floats apart (a
+ * column range of the whole: `dyP`, `xP`, `dgainP`, `dbiasP` and `accP` point at its first column):
+ * dgain = Σ_rows dy·x̂, dbias = Σ_rows dy, the same float32 products and float64 additions in the
+ * same row order as the fused kernel (the same bits). `accP`: 2·cols float64.
+ */
+export function layerNormGradSums(
+  n: i32, cols: i32, stride: i32, dyP: usize, xP: usize, meanP: usize, rstdP: usize,
+  dgainP: usize, dbiasP: usize, accP: usize
+): void {
+  const c4 = cols & ~3
+  const rowBytes = <usize>stride << 2
+  const accG = accP
+  const accB = accP + (<usize>cols << 3)
+  zero64(accP, 2 * cols)
+  let dy = dyP, x = xP
+  for (let r = 0; r < n; r++, dy += rowBytes, x += rowBytes) {
+    const stat = <usize>r << 2
+    const mu = load<f32>(meanP + stat), rs = load<f32>(rstdP + stat)
+    const vmu = sp(mu), vrs = sp(rs)
+    let j = 0
+    for (; j < c4; j += 4) {
+      const o = <usize>j << 2
+      const g = ld(dy + o)
+      acc4(accG + (<usize>j << 3), f32x4.mul(g, f32x4.mul(f32x4.sub(ld(x + o), vmu), vrs)))
+      acc4(accB + (<usize>j << 3), g)
+    }
+    for (; j < cols; j++) {
+      const o = <usize>j << 2
+      const g = load<f32>(dy + o)
+      const a = <usize>j << 3
+      store<f64>(accG + a, load<f64>(accG + a) + <f64>(g * ((load<f32>(x + o) - mu) * rs)))
+      store<f64>(accB + a, load<f64>(accB + a) + <f64>g)
+    }
+  }
+  store64as32(accG, dgainP, cols)
+  store64as32(accB, dbiasP, cols)
 }
 
 // ---------------------------------------------------------------- bias + activation
@@ -351,15 +398,17 @@ export function biasAct(n: i32, f: i32, xP: usize, hasBias: i32, biasP: usize, a
 }
 
 /**
- * Gradient of {@link biasAct}: dx = dy·act'(x + bias); dbias = Σ_rows dx when `hasBias` (float64
- * column sums at `accP`: f float64). ReLU'(0) = 0 (TF.js's step).
+ * Gradient of {@link biasAct}: dx = dy·act'(x + bias); dbias = Σ_rows dx when `hasBias` and `sums`
+ * (float64 column sums at `accP`: f float64; {@link colSum} of dx gives the same bits). ReLU'(0) = 0
+ * (TF.js's step).
  */
 export function biasActGrad(
-  n: i32, f: i32, dyP: usize, xP: usize, hasBias: i32, biasP: usize, act: i32, dxP: usize, dbiasP: usize, accP: usize
+  n: i32, f: i32, dyP: usize, xP: usize, hasBias: i32, biasP: usize, act: i32, dxP: usize, dbiasP: usize, accP: usize, sums: i32
 ): void {
   const f4 = f & ~3
   const rowBytes = <usize>f << 2
-  if (hasBias != 0) zero64(accP, f)
+  const acc = hasBias != 0 && sums != 0
+  if (acc) zero64(accP, f)
   for (let r = 0; r < n; r++) {
     const base = <usize>r * rowBytes
     const x = xP + base, dy = dyP + base, dx = dxP + base
@@ -370,7 +419,7 @@ export function biasActGrad(
       if (hasBias != 0) z = f32x4.add(z, ld(biasP + o))
       const g = f32x4.mul(ld(dy + o), vactDeriv(z, act))
       st(dx + o, g)
-      if (hasBias != 0) acc4(accP + (<usize>j << 3), g)
+      if (acc) acc4(accP + (<usize>j << 3), g)
     }
     for (; j < f; j++) {
       const o = <usize>j << 2
@@ -378,20 +427,21 @@ export function biasActGrad(
       if (hasBias != 0) z += load<f32>(biasP + o)
       const g = load<f32>(dy + o) * f32x4.extract_lane(vactDeriv(sp(z), act), 0)
       store<f32>(dx + o, g)
-      if (hasBias != 0) store<f64>(accP + (<usize>j << 3), load<f64>(accP + (<usize>j << 3)) + <f64>g)
+      if (acc) store<f64>(accP + (<usize>j << 3), load<f64>(accP + (<usize>j << 3)) + <f64>g)
     }
   }
-  if (hasBias != 0) store64as32(accP, dbiasP, f)
+  if (acc) store64as32(accP, dbiasP, f)
 }
 
 /**
- * Column sums of `rows` × `cols` float32 (a sum over leading axes) into `outP`, accumulated in
- * float64 row by row (`accP`: cols float64): the same additions in the same order as a scalar
- * float64 loop, so the same bits.
+ * Column sums of `rows` × `cols` float32 (a sum over leading axes; rows `stride` floats apart, so
+ * a column range of a wider matrix works too) into `outP`, accumulated in float64 row by row
+ * (`accP`: cols float64): the same additions in the same order as a scalar float64 loop, so the
+ * same bits.
  */
-export function colSum(rows: i32, cols: i32, xP: usize, outP: usize, accP: usize): void {
+export function colSum(rows: i32, cols: i32, stride: i32, xP: usize, outP: usize, accP: usize): void {
   const c4 = cols & ~3
-  const rowBytes = <usize>cols << 2
+  const rowBytes = <usize>stride << 2
   zero64(accP, cols)
   for (let r = 0; r < rows; r++) {
     const x = xP + <usize>r * rowBytes

@@ -24,7 +24,8 @@
  * `tf.getKernel(kernelName, backend)` and fall back to the composition where it is missing.
  */
 import type { KernelFunc, TensorInfo } from "@tensorflow/tfjs-core"
-import { addressOf, kernels } from "./KernelModule.ts"
+import * as KernelHelper from "./KernelHelper.ts"
+import { addressOf } from "./KernelModule.ts"
 import { heap, indexOf, internals, sizeOf } from "./WasmHeap.ts"
 import { Bug } from "@rekindle/core"
 
@@ -130,10 +131,15 @@ export const simdKernel: KernelFunc = (args) => {
   const [g, mu, nu, bc1, bc2] = ins.map((t) => addressOf(backend, t)) as [number, number, number, number, number]
   const [u, m, v, k1, k2] = outs.map((t) => addressOf(backend, t)) as [number, number, number, number, number]
   const decay = p !== undefined && wd !== 0
-  kernels(backend).adam(
-    n, g, mu, nu, bc1, bc2, u, m, v, k1, k2, b1, b2, c1, c2, eps,
-    decay ? 1 : 0, p === undefined ? 0 : addressOf(backend, p), wd, hasScale ? 1 : 0, scale, apply ? 1 : 0
-  )
+  const pp = p === undefined ? 0 : addressOf(backend, p)
+  // blocks of 4 elements (one SIMD step): every slice but the last has no scalar tail
+  KernelHelper.run(backend, "adam", Math.ceil(n / 4), n, (first, end) => {
+    const o = 16 * first
+    return [
+      Math.min(n, 4 * end) - 4 * first, g + o, mu + o, nu + o, bc1 + o, bc2 + o, u + o, m + o, v + o, k1 + o, k2 + o,
+      b1, b2, c1, c2, eps, decay ? 1 : 0, pp === 0 ? 0 : pp + o, wd, hasScale ? 1 : 0, scale, apply ? 1 : 0
+    ]
+  })
   return ordered(outs)
 }
 

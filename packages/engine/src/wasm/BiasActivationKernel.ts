@@ -15,6 +15,7 @@
  */
 import type { KernelFunc, TensorInfo } from "@tensorflow/tfjs-core"
 import { expectSize, optionalInput, requireInput, rowsOf } from "./FusedArgs.ts"
+import * as KernelHelper from "./KernelHelper.ts"
 import { addressOf, kernels } from "./KernelModule.ts"
 import { free, internals } from "./WasmHeap.ts"
 import { Bug } from "@rekindle/core"
@@ -44,7 +45,11 @@ export const forward: KernelFunc = (args) => {
   const backend = internals(args.backend)
   const y = backend.makeOutput([...x.shape], "float32")
   const at = (t: TensorInfo) => addressOf(backend, t)
-  kernels(backend).biasAct(n, f, at(x), bias === undefined ? 0 : 1, bias === undefined ? 0 : at(bias), act, at(y))
+  const [xp, bp, yp] = [at(x), bias === undefined ? 0 : at(bias), at(y)]
+  KernelHelper.run(backend, "biasAct", n, n * f, (first, end) => {
+    const o = 4 * first * f
+    return [end - first, f, xp + o, bias === undefined ? 0 : 1, bp, act, yp + o]
+  })
   return y
 }
 
@@ -62,8 +67,28 @@ export const grad: KernelFunc = (args) => {
   const dbias = bias === undefined ? undefined : backend.makeOutput([...bias.shape], "float32")
   const acc = bias === undefined ? undefined : backend.makeOutput([2 * f], "float32")
   const at = (t: TensorInfo | undefined) => (t === undefined ? 0 : addressOf(backend, t))
+  const [dyp, xp, bp, dxp, dbp, accp] = [at(dy), at(x), at(bias), at(dx), at(dbias), at(acc)]
+  const hasBias = bias === undefined ? 0 : 1
   try {
-    kernels(backend).biasActGrad(n, f, at(dy), at(x), bias === undefined ? 0 : 1, at(bias), act, at(dx), at(dbias), at(acc))
+    // split: dx by rows, then dbias as column sums of dx by column ranges (each in row order)
+    KernelHelper.runParts(backend, n * f, () => kernels(backend).biasActGrad(n, f, dyp, xp, hasBias, bp, act, dxp, dbp, accp, 1), [
+      {
+        name: "biasActGrad",
+        units: n,
+        argsOf: (first, end) => {
+          const o = 4 * first * f
+          return [end - first, f, dyp + o, xp + o, hasBias, bp, act, dxp + o, 0, 0, 0]
+        }
+      },
+      ...(bias === undefined ? [] : [{
+        name: "colSum" as const,
+        units: Math.ceil(f / 4),
+        argsOf: (first: number, end: number) => {
+          const c = 4 * first
+          return [n, Math.min(f, 4 * end) - c, f, dxp + 4 * c, dbp + 4 * c, accp + 8 * c]
+        }
+      }])
+    ])
   } finally {
     if (acc !== undefined) free(backend, acc)
   }

@@ -11,16 +11,12 @@
  * OpenMP build reads it on every call) and never touches the library's global setting. One helper
  * per process and memory, started on first use; it does not keep the process alive.
  *
- * The two threads take slices from one shared counter, so a helper that is descheduled (a busy
- * machine) costs at most the slice it holds: the calling thread takes the rest. Protocol on a
- * shared Int32Array: [0] job number (the caller increments it and notifies), [1] slices in the job,
- * [2] last job the worker is through with, [3] state (0 starting, 1 ready, 2 failed), [4] next
- * slice to take, [5] slices finished; then, as float64, the geometry and each slice's a, b, c
- * offsets. A job is posted only when the worker is through with the previous one (otherwise the
- * caller runs all slices itself), so the table never changes under the worker.
+ * The two threads take slices from one shared counter (HelperThread.ts: the protocol), so a helper
+ * that is descheduled (a busy machine) costs at most the slice it holds: the calling thread takes
+ * the rest. The job table holds, as float64, the geometry and each slice's a, b, c offsets.
  */
 import { createRequire } from "node:module"
-import { Worker } from "node:worker_threads"
+import * as HelperThread from "./HelperThread.ts"
 import type { Blas } from "./NativeBlas.ts"
 
 /** One batched product's geometry (every slice alike) and where slice s reads and writes. */
@@ -45,20 +41,12 @@ interface Memory {
   readonly buffer: ArrayBufferLike
 }
 
-const header = 8 // int32 words before the job table (32 bytes: float64-aligned)
 const geometry = 8 // float64: transA, transB, M, N, K, lda, ldb, ldc
 const capacity = 4096 // slices per job
 
-interface Helper {
-  readonly ctrl: Int32Array
-  readonly table: Float64Array
-  readonly worker: Worker
-}
+type Helper = HelperThread.HelperThread
 
-const workerSource = `
-const { workerData } = require("node:worker_threads")
-const ctrl = new Int32Array(workerData.ctrl)
-try {
+const workerSource = HelperThread.workerSource(`
   const koffi = require(workerData.koffi)
   const lib = koffi.load(workerData.path)
   const sgemm = lib.func("void cblas_sgemm(int, int, int, int, int, int, float, float*, int, float*, int, float, float*, int)")
@@ -66,30 +54,15 @@ try {
   try { config = lib.func("const char* openblas_get_config()")() } catch {}
   if (config.includes("USE_OPENMP")) koffi.load("libgomp.so.1").func("void omp_set_num_threads(int)")(1)
   else throw new Error("not an OpenMP build of OpenBLAS")
-  const table = new Float64Array(workerData.ctrl, ${header * 4})
-  Atomics.store(ctrl, 3, 1)
-  Atomics.notify(ctrl, 3)
-  let seen = 0
-  for (;;) {
-    Atomics.wait(ctrl, 0, seen)
-    seen = Atomics.load(ctrl, 0)
+  const job = () => {
     const h = new Float32Array(workerData.memory.buffer)
     const [ta, tb, M, N, K, lda, ldb, ldc] = table.subarray(0, ${geometry})
-    const n = ctrl[1]
-    let i
-    while ((i = Atomics.add(ctrl, 4, 1)) < n) {
+    return (i) => {
       const o = ${geometry} + 3 * i
       sgemm(101, ta ? 112 : 111, tb ? 112 : 111, M, N, K, 1, h.subarray(table[o]), lda, h.subarray(table[o + 1]), ldb, 0, h.subarray(table[o + 2]), ldc)
-      if (Atomics.add(ctrl, 5, 1) + 1 === n) Atomics.notify(ctrl, 5)
     }
-    Atomics.store(ctrl, 2, seen)
   }
-} catch (e) {
-  Atomics.store(ctrl, 3, 2)
-  Atomics.notify(ctrl, 3)
-  Atomics.notify(ctrl, 5)
-}
-`
+`)
 
 const helpers = new WeakMap<Memory, Helper | null>()
 
@@ -99,16 +72,8 @@ const helperFor = (blas: Blas, memory: Memory): Helper | undefined => {
   if (known !== undefined) return known ?? undefined
   let made: Helper | null = null
   if (typeof SharedArrayBuffer !== "undefined" && memory.buffer instanceof SharedArrayBuffer && blas.info.library === "openblas") {
-    try {
-      const ctrl = new Int32Array(new SharedArrayBuffer(header * 4 + 8 * (geometry + 3 * capacity)))
-      const koffi = createRequire(import.meta.url).resolve("koffi")
-      const worker = new Worker(workerSource, { eval: true, workerData: { ctrl: ctrl.buffer, memory, path: blas.info.path, koffi } })
-      worker.on("error", () => Atomics.store(ctrl, 3, 2))
-      worker.unref()
-      made = { ctrl, table: new Float64Array(ctrl.buffer, header * 4), worker }
-    } catch {
-      made = null
-    }
+    const koffi = createRequire(import.meta.url).resolve("koffi")
+    made = HelperThread.spawn(workerSource, { memory, path: blas.info.path, koffi }, 8 * (geometry + 3 * capacity))
   }
   helpers.set(memory, made)
   return made ?? undefined
@@ -120,19 +85,7 @@ const helperFor = (blas: Blas, memory: Memory): Helper | undefined => {
  */
 export const start = async (blas: Blas, memory: Memory): Promise<boolean> => {
   const h = helperFor(blas, memory)
-  if (h === undefined) return false
-  // Atomics.waitAsync (Node ≥ 16; not in the project's TS lib)
-  const waitAsync = (Atomics as unknown as { waitAsync: (a: Int32Array, i: number, v: number) => { value: unknown } }).waitAsync
-  if (Atomics.load(h.ctrl, 3) === 0) {
-    // the waiting promise alone does not keep the event loop alive: the worker does, meanwhile
-    h.worker.ref()
-    try {
-      await waitAsync(h.ctrl, 3, 0).value
-    } finally {
-      h.worker.unref()
-    }
-  }
-  return Atomics.load(h.ctrl, 3) === 1
+  return h === undefined ? false : HelperThread.ready(h)
 }
 
 /** How many jobs the helper for `memory` has finished (0 when there is none). */
@@ -160,34 +113,15 @@ export const runSlices = (blas: Blas, serial: NonNullable<Blas["serial"]>, memor
   const h = helper && p.count > 1 ? helperFor(blas, memory) : undefined
   serial(() => {
     // no helper, not ready, still in its previous job, or too many slices: all on this thread
-    if (h === undefined || Atomics.load(h.ctrl, 3) !== 1 || Atomics.load(h.ctrl, 2) !== Atomics.load(h.ctrl, 0) || p.count > capacity) {
+    if (h === undefined || p.count > capacity || !HelperThread.available(h)) {
       for (let s = 0; s < p.count; s++) one(s)
       return
     }
-    const { ctrl, table } = h
-    table.set([p.transposeA ? 1 : 0, p.transposeB ? 1 : 0, p.M, p.N, p.K, p.lda, p.ldb, p.ldc], 0)
-    for (let s = 0; s < p.count; s++) table.set(p.offsets(s), geometry + 3 * s)
-    ctrl[1] = p.count
-    Atomics.store(ctrl, 4, 0)
-    Atomics.store(ctrl, 5, 0)
-    Atomics.add(ctrl, 0, 1)
-    Atomics.notify(ctrl, 0)
-    let mine = 0
-    let s: number
-    while ((s = Atomics.add(ctrl, 4, 1)) < p.count) {
-      one(s)
-      mine++
-      Atomics.add(ctrl, 5, 1)
-    }
-    // wait for the slices the helper holds; if it failed meanwhile, run the whole product here (same bits)
-    let finished: number
-    while ((finished = Atomics.load(ctrl, 5)) < p.count) {
-      if (Atomics.load(ctrl, 3) === 2) {
-        for (let t = 0; t < p.count; t++) one(t)
-        return
-      }
-      Atomics.wait(ctrl, 5, finished, 1000)
-    }
-    workerSlices = p.count - mine
+    h.table.set([p.transposeA ? 1 : 0, p.transposeB ? 1 : 0, p.M, p.N, p.K, p.lda, p.ldb, p.ldc], 0)
+    for (let s = 0; s < p.count; s++) h.table.set(p.offsets(s), geometry + 3 * s)
+    const helped = HelperThread.share(h, p.count, one)
+    // the helper failed meanwhile: the whole product here (same bits)
+    if (helped === undefined) for (let t = 0; t < p.count; t++) one(t)
+    else workerSlices = helped
   })
 }

@@ -3,7 +3,7 @@
  * tfjs-backend-wasm's own `WebAssembly.Memory`: the module imports that memory (the shared one of
  * the threaded build, the plain one otherwise), so its functions read and write tensors in place,
  * given their byte offsets on the heap. One instance per memory, made on first use; it runs on the
- * calling thread.
+ * calling thread (KernelHelper.ts shares large calls with a helper thread and its own instance).
  */
 import { readFileSync } from "node:fs"
 import type { WasmBackendInternals } from "./WasmHeap.ts"
@@ -37,14 +37,17 @@ export interface Kernels {
   ): void
   layerNormGrad(
     n: number, d: number, dy: Ptr, x: Ptr, gain: Ptr, mean: Ptr, rstd: Ptr,
-    hasDs: number, ds: Ptr, dx: Ptr, dgain: Ptr, dbias: Ptr, acc: Ptr
+    hasDs: number, ds: Ptr, dx: Ptr, dgain: Ptr, dbias: Ptr, acc: Ptr, sums: number
+  ): void
+  layerNormGradSums(
+    n: number, cols: number, stride: number, dy: Ptr, x: Ptr, mean: Ptr, rstd: Ptr, dgain: Ptr, dbias: Ptr, acc: Ptr
   ): void
   biasAct(n: number, f: number, x: Ptr, hasBias: number, bias: Ptr, act: number, y: Ptr): void
   biasActGrad(
-    n: number, f: number, dy: Ptr, x: Ptr, hasBias: number, bias: Ptr, act: number, dx: Ptr, dbias: Ptr, acc: Ptr
+    n: number, f: number, dy: Ptr, x: Ptr, hasBias: number, bias: Ptr, act: number, dx: Ptr, dbias: Ptr, acc: Ptr, sums: number
   ): void
   segmentSum(n: number, inner: number, x: Ptr, ids: Ptr, numSegments: number, out: Ptr): void
-  colSum(rows: number, cols: number, x: Ptr, out: Ptr, acc: Ptr): void
+  colSum(rows: number, cols: number, stride: number, x: Ptr, out: Ptr, acc: Ptr): void
   colDot(rows: number, cols: number, a: Ptr, b: Ptr, out: Ptr, acc: Ptr): void
   softmax(rows: number, cols: number, x: Ptr, y: Ptr, scale: number, causalT: number, lens: Ptr, rowsPerLen: number): void
   softmaxGrad(rows: number, cols: number, y: Ptr, dy: Ptr, dx: Ptr, scale: number): void
@@ -54,7 +57,7 @@ export interface Kernels {
 }
 
 /** The committed binaries (plain-memory and shared-memory imports). */
-const binaryUrls = {
+export const binaryUrls = {
   plain: new URL("./kernels/kernels.wasm", import.meta.url),
   shared: new URL("./kernels/kernels-shared.wasm", import.meta.url)
 } as const

@@ -15,6 +15,7 @@
  * `RekindleAddLayerNorm` (residual add + LayerNorm) and the gradient's optional input `ds`.
  */
 import type { KernelFunc, TensorInfo } from "@tensorflow/tfjs-core"
+import * as KernelHelper from "./KernelHelper.ts"
 import { addressOf, kernels } from "./KernelModule.ts"
 import { free, heap, indexOf, internals } from "./WasmHeap.ts"
 import { Bug } from "@rekindle/core"
@@ -142,10 +143,15 @@ const simdForward = (args: Parameters<KernelFunc>[0], withResidual: boolean): Ar
   const mean = backend.makeOutput([n], "float32")
   const rstd = backend.makeOutput([n], "float32")
   const at = (t: TensorInfo) => addressOf(backend, t)
-  kernels(backend).layerNorm(
-    n, d, at(x), r === undefined ? 0 : 1, r === undefined ? 0 : at(r), s === undefined ? 0 : at(s),
-    at(gain), at(bias), at(y), at(mean), at(rstd), eps
-  )
+  const [xp, rp, sp, yp, mp, rsp] = [at(x), r === undefined ? 0 : at(r), s === undefined ? 0 : at(s), at(y), at(mean), at(rstd)]
+  const [gp, bp] = [at(gain), at(bias)]
+  KernelHelper.run(backend, "layerNorm", n, n * d, (first, end) => {
+    const o = 4 * first * d
+    return [
+      end - first, d, xp + o, r === undefined ? 0 : 1, rp === 0 ? 0 : rp + o, sp === 0 ? 0 : sp + o,
+      gp, bp, yp + o, mp + 4 * first, rsp + 4 * first, eps
+    ]
+  })
   return s === undefined ? [y, mean, rstd] : [s, y, mean, rstd]
 }
 
@@ -177,11 +183,29 @@ export const simdGradKernel: KernelFunc = (args) => {
   const dbias = backend.makeOutput([...gain.shape], "float32")
   const acc = scratch64(backend, 2 * d)
   const at = (t: TensorInfo) => addressOf(backend, t)
+  const [dyp, xp, gp, mp, rsp, dsp, dxp, dgp, dbp, accp] =
+    [at(dy), at(x), at(gain), at(mean), at(rstd), ds === undefined ? 0 : at(ds), at(dx), at(dgain), at(dbias), at(acc)]
+  const hasDs = ds === undefined ? 0 : 1
   try {
-    kernels(backend).layerNormGrad(
-      n, d, at(dy), at(x), at(gain), at(mean), at(rstd),
-      ds === undefined ? 0 : 1, ds === undefined ? 0 : at(ds), at(dx), at(dgain), at(dbias), at(acc)
-    )
+    // split: dx by rows, then the column sums by column ranges (each column's sum in row order)
+    KernelHelper.runParts(backend, n * d, () => kernels(backend).layerNormGrad(n, d, dyp, xp, gp, mp, rsp, hasDs, dsp, dxp, dgp, dbp, accp, 1), [
+      {
+        name: "layerNormGrad",
+        units: n,
+        argsOf: (first, end) => {
+          const o = 4 * first * d
+          return [end - first, d, dyp + o, xp + o, gp, mp + 4 * first, rsp + 4 * first, hasDs, dsp === 0 ? 0 : dsp + o, dxp + o, 0, 0, 0, 0]
+        }
+      },
+      {
+        name: "layerNormGradSums",
+        units: Math.ceil(d / 4),
+        argsOf: (first, end) => {
+          const c = 4 * first
+          return [n, Math.min(d, 4 * end) - c, d, dyp + 4 * c, xp + 4 * c, mp, rsp, dgp + 4 * c, dbp + 4 * c, accp + 16 * c]
+        }
+      }
+    ])
   } finally {
     free(backend, acc)
   }

@@ -12,7 +12,8 @@
  */
 import type { KernelFunc, TensorInfo } from "@tensorflow/tfjs-core"
 import { expectSize, requireInput } from "./FusedArgs.ts"
-import { addressOf, kernels } from "./KernelModule.ts"
+import * as KernelHelper from "./KernelHelper.ts"
+import { addressOf } from "./KernelModule.ts"
 import { heap, indexOf, internals } from "./WasmHeap.ts"
 import { Bug } from "@rekindle/core"
 
@@ -47,7 +48,11 @@ export const forward: KernelFunc = (args) => {
   const loss = backend.makeOutput([m], "float32")
   const p = backend.makeOutput([m, v], "float32")
   const at = (t: TensorInfo) => addressOf(backend, t)
-  kernels(backend).softmaxXent(m, v, at(logits), at(targets), at(p), at(loss), minP)
+  const [lp, tp, pp, lossp] = [at(logits), at(targets), at(p), at(loss)]
+  KernelHelper.run(backend, "softmaxXent", m, m * v, (first, end) => {
+    const o = 4 * first * v
+    return [end - first, v, lp + o, tp + 4 * first, pp + o, lossp + 4 * first, minP]
+  })
   return [loss, p]
 }
 
@@ -65,6 +70,11 @@ export const grad: KernelFunc = (args) => {
   const divisor = (args.attrs?.["divisor"] as number | undefined) ?? 1
   const dx = backend.makeOutput([m, v], "float32")
   const at = (t: TensorInfo) => addressOf(backend, t)
-  kernels(backend).softmaxXentGrad(m, v, at(p), at(targets), at(dy), dySize === 1 ? 0 : 4, divisor, at(dx))
+  const [pp, tp, dyp, dxp] = [at(p), at(targets), at(dy), at(dx)]
+  const stride = dySize === 1 ? 0 : 4
+  KernelHelper.run(backend, "softmaxXentGrad", m, m * v, (first, end) => {
+    const o = 4 * first * v
+    return [end - first, v, pp + o, tp + 4 * first, dyp + stride * first, stride, divisor, dxp + o]
+  })
   return dx
 }

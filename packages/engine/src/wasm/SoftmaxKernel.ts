@@ -13,7 +13,8 @@
  */
 import type { KernelFunc, TensorInfo } from "@tensorflow/tfjs-core"
 import { expectSize, requireInput, rowsOf } from "./FusedArgs.ts"
-import { addressOf, kernels } from "./KernelModule.ts"
+import * as KernelHelper from "./KernelHelper.ts"
+import { addressOf } from "./KernelModule.ts"
 import { heap, indexOf, internals, sizeOf } from "./WasmHeap.ts"
 import { Bug } from "@rekindle/core"
 
@@ -48,7 +49,13 @@ export const forward: KernelFunc = (args) => {
   }
   const y = backend.makeOutput([...x.shape], "float32")
   const at = (t: TensorInfo) => addressOf(backend, t)
-  kernels(backend).softmax(rows, cols, at(x), at(y), scale, causal ? cols : 0, lengths === undefined ? 0 : at(lengths), rowsPerLen)
+  const [xp, yp, lp] = [at(x), at(y), lengths === undefined ? 0 : at(lengths)]
+  // a slice starts a causal [T, T] block and a sequence's rows (its key length): whole blocks of either
+  const block = rowsPerLen > 0 ? (causal && rowsPerLen % cols !== 0 ? rows : rowsPerLen) : causal ? cols : 1
+  KernelHelper.run(backend, "softmax", rows / block, rows * cols, (first, end) => [
+    (end - first) * block, cols, xp + 4 * first * block * cols, yp + 4 * first * block * cols, scale, causal ? cols : 0,
+    lp === 0 ? 0 : lp + 4 * ((first * block) / rowsPerLen), rowsPerLen
+  ])
   return y
 }
 
@@ -62,6 +69,10 @@ export const grad: KernelFunc = (args) => {
   const backend = internals(args.backend)
   const dx = backend.makeOutput([...y.shape], "float32")
   const at = (t: TensorInfo) => addressOf(backend, t)
-  kernels(backend).softmaxGrad(rows, cols, at(y), at(dy), at(dx), scale)
+  const [yp, dyp, dxp] = [at(y), at(dy), at(dx)]
+  KernelHelper.run(backend, "softmaxGrad", rows, rows * cols, (first, end) => {
+    const o = 4 * first * cols
+    return [end - first, cols, yp + o, dyp + o, dxp + o, scale]
+  })
   return dx
 }

@@ -6,7 +6,8 @@
  * the same float64 additions in the same order: the same bits as the JavaScript loop).
  */
 import { type KernelFunc, util } from "@tensorflow/tfjs-core"
-import { addressOf, kernels } from "./KernelModule.ts"
+import * as KernelHelper from "./KernelHelper.ts"
+import { addressOf } from "./KernelModule.ts"
 import { free, heap, indexOf, internals, sizeOf } from "./WasmHeap.ts"
 
 /** Whether `axes` (sorted) are exactly the first k < rank axes. */
@@ -29,8 +30,13 @@ export const make = (stock: KernelFunc, simd = false): KernelFunc => (args) => {
   const out = backend.makeOutput(outShape, x.dtype)
   if (simd && x.dtype === "float32") {
     const acc = backend.makeOutput([2 * C], "float32")
+    const [xp, op, ap] = [addressOf(backend, x), addressOf(backend, out), addressOf(backend, acc)]
     try {
-      kernels(backend).colSum(R, C, addressOf(backend, x), addressOf(backend, out), addressOf(backend, acc))
+      // split by column ranges (each column's sum in row order: the same bits)
+      KernelHelper.run(backend, "colSum", Math.ceil(C / 4), R * C, (first, end) => {
+        const c = 4 * first
+        return [R, Math.min(C, 4 * end) - c, C, xp + 4 * c, op + 4 * c, ap + 8 * c]
+      })
     } finally {
       free(backend, acc)
     }

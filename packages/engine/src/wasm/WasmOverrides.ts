@@ -23,6 +23,7 @@ import * as FusedMatMulKernel from "./FusedMatMulKernel.ts"
 import * as GatherKernel from "./GatherKernel.ts"
 import * as HeadMatMulKernel from "./HeadMatMulKernel.ts"
 import * as IdentityKernel from "./IdentityKernel.ts"
+import * as KernelHelper from "./KernelHelper.ts"
 import * as ColumnDotKernel from "./ColumnDotKernel.ts"
 import * as LayerNormKernel from "./LayerNormKernel.ts"
 import * as FusedGradients from "./FusedGradients.ts"
@@ -120,6 +121,15 @@ export interface OverrideOptions {
    * are split between the calling thread and a helper thread (BlasHelper.ts; the same bits).
    */
   readonly blasHelper?: boolean
+  /**
+   * The fused wasm SIMD kernels (Adam, LayerNorm and its gradient, bias + activation and its
+   * gradient, softmax and its gradient, softmax cross-entropy and its gradient, Sum over leading
+   * axes): large calls are split by rows, elements or (column sums) columns between the calling
+   * thread and a helper thread on the shared heap (KernelHelper.ts; the same bits). Threaded build only.
+   */
+  readonly kernelHelper?: boolean
+  /** With `kernelHelper`: split a call shape only where timing finds it faster (Adaptive.ts); off = every large call. */
+  readonly kernelHelperTimed?: boolean
   /** Transpose: elements per 2-D slice from which the blocked JS path runs (tests lower it). */
   readonly transposeBlockedMinElements?: number
 }
@@ -221,6 +231,7 @@ export const install = (options: OverrideOptions = {}): void => {
   if (on("cast")) override(tf.Cast, CastKernel.make)
   if (on("gather")) override(tf.GatherV2, GatherKernel.make)
   const simd = on("simdKernels")
+  KernelHelper.use(on("kernelHelper"), on("kernelHelperTimed"))
   if (on("layerNorm")) {
     add(LayerNormKernel.forwardName, simd ? LayerNormKernel.simdForwardKernel : LayerNormKernel.forward)
     add(LayerNormKernel.gradName, simd ? LayerNormKernel.simdGradKernel : LayerNormKernel.grad)
@@ -260,5 +271,6 @@ export const uninstall = (): void => {
     tf.registerKernel(stock)
   }
   for (const name of state.added) tf.unregisterKernel(name, backendName)
+  KernelHelper.use(false)
   delete g[stateKey]
 }
