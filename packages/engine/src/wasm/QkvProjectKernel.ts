@@ -87,7 +87,7 @@ export const grad: KernelFunc = (args) => {
   const dw = backend.makeOutput([d, width], "float32")
   const sums = backend.makeOutput([3 * width], "float32") // the column sums, then their float64 accumulator
   try {
-    kernels(backend).colSum(n, width, addressOf(backend, dy), addressOf(backend, sums), addressOf(backend, sums) + 4 * width)
+    kernels(backend).colSum(n, width, width, addressOf(backend, dy), addressOf(backend, sums), addressOf(backend, sums) + 4 * width)
     const h = heap(backend, "float32") as Float32Array
     const at = (t: TensorInfo) => indexOf(backend, t)
     const [y0, x0, w0, dw0, dx0] = [at(dy), at(x), at(w), at(dw), at(dx)]
