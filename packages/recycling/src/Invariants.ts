@@ -175,8 +175,6 @@ const checkSlotValues = (
       if (s === undefined) continue
       const resets = roles.has(spec.role)
       const allowed = resets ? s.indices : []
-      // a clone (same storage: `resetSlices` clones the slots it leaves alone) differs nowhere
-      if (x.dataId === y.dataId && !resets) continue
       const stray = HostValues.changedSlices(x, y, s.axis, allowed)
       if (stray.length > 0) fail(where, `optimizer slot "${slotName}" of "${param}" changed outside the reset slices at [${preview(stray)}]`)
       if (resets && s.indices.length > 0) {
