@@ -84,8 +84,8 @@ export const start = async (memory: Memory): Promise<boolean> => {
  * memory itself (tests check that fallback; the worker never keeps the process alive anyway).
  */
 export const stop = (memory: Memory): void => {
-  const h = helperFor(memory)
-  if (h === undefined) return
+  const h = helpers.get(memory)
+  if (h === undefined || h === null) return
   Atomics.store(h.ctrl, 3, 2)
   void h.worker.terminate()
 }
