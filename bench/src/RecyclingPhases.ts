@@ -21,8 +21,9 @@ import * as os from "node:os"
 import { configs } from "./Configs.ts"
 import * as Synthetic from "./Synthetic.ts"
 import { arg } from "./Args.ts"
+import { summarize } from "./Stats.ts"
 
-const median = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+const median = (xs: ReadonlyArray<number>) => summarize(xs).median
 
 const main = async () => {
   const c = configs[arg("config", "reference")]!
