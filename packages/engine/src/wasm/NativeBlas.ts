@@ -9,7 +9,7 @@
  * else is a library name or path to `dlopen`. What was chosen, and why, is a {@link BlasInfo}.
  */
 import { createRequire } from "node:module"
-import { type BlasInfo, UserError } from "@rekindle/core"
+import { type BlasInfo, Bug, UserError } from "@rekindle/core"
 
 /** The `blas` option of the wasm backend: `auto`, `openblas`, `none`, or a library name/path. */
 export type BlasChoice = string
@@ -267,6 +267,11 @@ export const activate = (choice: BlasChoice, threads?: number): Selection => {
 
 /** The library the wasm kernels call now (`undefined`: XNNPACK). */
 export const active = (): Blas | undefined => (globalThis as GlobalWithBlas)[activeKey]?.blas
+
+/** The active library for a kernel that runs only on it; a Bug naming `kernel` when none is active. */
+export const required = (kernel: string): Blas => active() ?? (() => {
+  throw new Bug(`${kernel}: needs the native BLAS`)
+})()
 
 /** Switches the native path off (benchmarks and tests compare both). */
 export const deactivate = (): void => {

@@ -19,12 +19,6 @@ import { Bug } from "@rekindle/core"
 export const forwardName = "RekindleQkvProject"
 export const gradName = "RekindleQkvProjectGrad"
 
-const blasFor = (kernel: string): NativeBlas.Blas => {
-  const blas = NativeBlas.active()
-  if (blas === undefined) throw new Bug(`${kernel}: needs the native BLAS`)
-  return blas
-}
-
 /** `[n, d]` of `x` and the three `[d, d]` weights, checked. */
 const weights = (kernel: string, args: Parameters<KernelFunc>[0]) => {
   const x = requireInput(kernel, args, "x")
@@ -52,7 +46,7 @@ export const forward: KernelFunc = (args) => {
   const { x, ws, n, d } = weights(forwardName, args)
   const bs = (["bq", "bk", "bv"] as const).map((k) => requireInput(forwardName, args, k))
   for (const b of bs) if (b.shape.length !== 1 || b.shape[0] !== d) throw new Bug(`${forwardName}: biases must be [${d}], got [${b.shape}]`)
-  const blas = blasFor(forwardName)
+  const blas = NativeBlas.required(forwardName)
   const backend = internals(args.backend)
   const out = backend.makeOutput([n, 3 * d], "float32")
   const w = gathered(backend, ws, d)
@@ -78,7 +72,7 @@ export const grad: KernelFunc = (args) => {
   const dy = requireInput(gradName, args, "dy")
   const width = 3 * d
   if (dy.shape.length !== 2 || dy.shape[0] !== n || dy.shape[1] !== width) throw new Bug(`${gradName}: dy must be [${n}, ${width}], got [${dy.shape}]`)
-  const blas = blasFor(gradName)
+  const blas = NativeBlas.required(gradName)
   const backend = internals(args.backend)
   const dx = backend.makeOutput([n, d], "float32")
   const dws = ws.map(() => backend.makeOutput([d, d], "float32"))
