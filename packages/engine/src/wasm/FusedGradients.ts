@@ -4,6 +4,7 @@
  * gradient runs the matching fused gradient kernel, so it exists where the forward kernel does.
  * Registered once per process by the wasm overrides' install (gradients are global in TF.js).
  */
+import { Bug } from "@rekindle/core"
 import * as tf from "@tensorflow/tfjs-core"
 import * as BiasActivationKernel from "./BiasActivationKernel.ts"
 import * as HeadMatMulKernel from "./HeadMatMulKernel.ts"
@@ -29,6 +30,10 @@ const headMatMulGrad: tf.GradConfig["gradFunc"] = (dy, saved, attrs) => {
   const gHeads = attrs?.["outHeads"] === true
   const tA = attrs?.["transposeA"] === true
   const tB = attrs?.["transposeB"] === true
+  // parts (the fused Q/K/V buffer) are read only by QkvAttention.attend, whose custom gradient runs instead
+  for (const k of ["aParts", "bParts"]) {
+    if (attrs?.[k] !== undefined && attrs[k] !== 1) throw new Bug(`${HeadMatMulKernel.kernelName} gradient: attr ${k} > 1 has no registered gradient (use QkvAttention.attend)`)
+  }
   const mm = (x: tf.Tensor, xHeads: boolean, y: tf.Tensor, yHeads: boolean, transposeA: boolean, transposeB: boolean, outHeads: boolean) =>
     run(HeadMatMulKernel.kernelName, { a: x, b: y }, { transposeA, transposeB, heads, aHeads: xHeads, bHeads: yHeads, outHeads })[0]!
   if (!tA && !tB) return { a: () => mm(g, gHeads, b, bHeads, false, true, aHeads), b: () => mm(a, aHeads, g, gHeads, true, false, bHeads) }
