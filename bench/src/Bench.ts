@@ -20,6 +20,7 @@ import * as os from "node:os"
 import { type BackendProvider, type BlasInfo, UserError } from "@rekindle/core"
 import { Backends } from "@rekindle/engine"
 import { Console, Effect } from "effect"
+import { flag } from "./Args.ts"
 import { type BenchConfig, configs } from "./Configs.ts"
 import * as Memory from "./Memory.ts"
 import { pytorchPeer } from "./Peer.ts"
@@ -45,23 +46,23 @@ export interface BenchArgs {
 
 /** Parses `--name value` flags (unknown flags are ignored). */
 export const parseArgs = (argv: ReadonlyArray<string>): BenchArgs => {
-  const arg = (name: string): string | undefined => {
-    const i = argv.indexOf(`--${name}`)
-    return i >= 0 && argv[i + 1] !== undefined && !argv[i + 1]!.startsWith("--") ? argv[i + 1] : undefined
+  const num = (name: string): number | undefined => {
+    const v = flag(argv, name)
+    return v === undefined ? undefined : Number(v)
   }
-  const num = (name: string): number | undefined => (arg(name) === undefined ? undefined : Number(arg(name)))
+  const [threads, blasThreads, memory, every] = [num("threads"), num("blas-threads"), num("memory"), num("every")]
   return {
-    config: arg("config") ?? "reference",
-    backend: arg("backend") ?? "auto",
-    ...(num("threads") !== undefined ? { threads: num("threads")! } : {}),
-    blas: (arg("blas") ?? "auto").split(",").filter((b) => b !== ""),
-    ...(num("blas-threads") !== undefined ? { blasThreads: num("blas-threads")! } : {}),
+    config: flag(argv, "config") ?? "reference",
+    backend: flag(argv, "backend") ?? "auto",
+    ...(threads !== undefined ? { threads } : {}),
+    blas: (flag(argv, "blas") ?? "auto").split(",").filter((b) => b !== ""),
+    ...(blasThreads !== undefined ? { blasThreads } : {}),
     steps: num("steps") ?? 6,
     warmup: num("warmup") ?? 2,
     peers: argv.includes("--peers"),
     rounds: num("rounds") ?? 5,
-    ...(num("memory") !== undefined ? { memory: num("memory")! } : {}),
-    ...(num("every") !== undefined ? { every: num("every")! } : {})
+    ...(memory !== undefined ? { memory } : {}),
+    ...(every !== undefined ? { every } : {})
   }
 }
 
